@@ -1,0 +1,243 @@
+"""The domain: children, schools, vehicle types, policy and the Scenario that holds them.
+
+Every object is frozen and validated on construction, so a Scenario that exists is consistent:
+ids are unique, needs are SEN2 codes and preferences name real schools. File-level validation
+with row and field names lives in ``sendplan.api.loader``; these checks are the last line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+NEED_CODES: tuple[str, ...] = (
+    "ASD", "SEMH", "SLCN", "MLD", "SLD", "PMLD", "PD", "HI", "VI", "MSI", "SpLD", "OTH",
+)  # fmt: skip
+SCHOOL_TYPES: tuple[str, ...] = (
+    "la_maintained", "academy", "free", "independent", "non_maintained", "resourced_provision",
+)  # fmt: skip
+Sex = Literal["M", "F"]
+SchoolSex = Literal["mixed", "M", "F"]
+
+# Rough bounding box of the United Kingdom (lon, lat), used to catch swapped or foreign points.
+UK_LON = (-8.7, 1.8)
+UK_LAT = (49.8, 60.9)
+
+
+class ModelError(ValueError):
+    """A domain object was built with inconsistent values."""
+
+
+def in_uk(lon: float, lat: float) -> bool:
+    """Whether a WGS84 point lies inside the UK bounding box."""
+    return UK_LON[0] <= lon <= UK_LON[1] and UK_LAT[0] <= lat <= UK_LAT[1]
+
+
+def is_primary(age: int) -> bool:
+    """Primary phase: ages up to 10 on 31 August (Reception to Year 6)."""
+    return age <= 10
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child with an EHCP who needs a special school place. ``child_id`` is pseudonymous."""
+
+    child_id: str
+    lon: float
+    lat: float
+    age: int
+    primary_need: str
+    sex: Sex
+    secondary_needs: tuple[str, ...] = ()
+    residential_need: bool = False
+    wheelchair: bool = False
+    needs_assistant: bool = False
+    travel_alone: bool = False
+    max_ride_min: float | None = None
+    current_school: str | None = None
+    locked: bool = False
+    preferences: tuple[str, ...] = ()
+    transport_eligible: bool = True
+    home_la: str = "856"
+
+    def __post_init__(self) -> None:
+        if not self.child_id:
+            raise ModelError("child_id is empty")
+        if self.primary_need not in NEED_CODES:
+            raise ModelError(f"child {self.child_id}: unknown need {self.primary_need!r}")
+        for need in self.secondary_needs:
+            if need not in NEED_CODES:
+                raise ModelError(f"child {self.child_id}: unknown secondary need {need!r}")
+        if not 2 <= self.age <= 25:
+            raise ModelError(f"child {self.child_id}: age {self.age} outside 2..25")
+        if self.sex not in ("M", "F"):
+            raise ModelError(f"child {self.child_id}: sex must be M or F")
+        if not in_uk(self.lon, self.lat):
+            raise ModelError(f"child {self.child_id}: location outside the UK")
+        if self.locked and not self.current_school:
+            raise ModelError(f"child {self.child_id}: locked without a current_school")
+        if len(set(self.preferences)) != len(self.preferences):
+            raise ModelError(f"child {self.child_id}: a school is preferred twice")
+
+
+@dataclass(frozen=True, slots=True)
+class School:
+    """A special school or resourced provision offering places. Times are minutes after midnight."""
+
+    school_id: str
+    name: str
+    lon: float
+    lat: float
+    la_code: str
+    type: str
+    age_low: int
+    age_high: int
+    designations: frozenset[str]
+    capacity: int
+    annual_cost_gbp: float
+    sex: SchoolSex = "mixed"
+    residential_places: int = 0
+    bell_am_min: int = 9 * 60
+    finish_pm_min: int = 15 * 60 + 15
+    in_area: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.school_id:
+            raise ModelError("school_id is empty")
+        if self.type not in SCHOOL_TYPES:
+            raise ModelError(f"school {self.school_id}: unknown type {self.type!r}")
+        unknown = self.designations - set(NEED_CODES)
+        if unknown:
+            raise ModelError(f"school {self.school_id}: unknown designations {sorted(unknown)}")
+        if self.age_low > self.age_high:
+            raise ModelError(f"school {self.school_id}: age_low above age_high")
+        if self.capacity < 0 or self.residential_places < 0:
+            raise ModelError(f"school {self.school_id}: negative capacity")
+        if self.residential_places > self.capacity:
+            raise ModelError(f"school {self.school_id}: more residential places than capacity")
+        if self.annual_cost_gbp < 0:
+            raise ModelError(f"school {self.school_id}: negative cost")
+        if not in_uk(self.lon, self.lat):
+            raise ModelError(f"school {self.school_id}: location outside the UK")
+
+    def admits(self, child: Child) -> bool:
+        """Whether the school can meet the child's need, age and sex (capacity aside)."""
+        return (
+            child.primary_need in self.designations
+            and self.age_low <= child.age <= self.age_high
+            and (self.sex == "mixed" or self.sex == child.sex)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleType:
+    """A kind of vehicle the council can hire, with capabilities and costs."""
+
+    name: str
+    seats: int
+    wheelchair_spaces: int
+    has_assistant: bool
+    fixed_cost_gbp: float
+    cost_per_km_gbp: float
+    available: int
+    depot_lon: float
+    depot_lat: float
+
+    def __post_init__(self) -> None:
+        if self.seats < 1 or self.wheelchair_spaces < 0 or self.available < 0:
+            raise ModelError(f"vehicle type {self.name}: seats, spaces or availability invalid")
+        if self.fixed_cost_gbp < 0 or self.cost_per_km_gbp < 0:
+            raise ModelError(f"vehicle type {self.name}: negative cost")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The council's rules and objective weights. Money in GBP, times in minutes."""
+
+    # Objective, in GBP-per-year equivalents so that the terms add up meaningfully.
+    weight_placement_cost: float = 1.0
+    travel_gbp_per_min: float = 300.0
+    preference_gbp_per_rank: float = 4000.0
+    not_preferred_gbp: float = 12000.0
+    out_of_area_gbp: float = 10000.0
+    unplaced_gbp: float = 1_000_000.0
+    # Placement limits on the direct journey.
+    max_travel_min_primary: float = 60.0
+    max_travel_min_secondary: float = 90.0
+    # Transport rules.
+    max_ride_min_primary: float = 45.0
+    max_ride_min_secondary: float = 75.0
+    boarding_walk_on_min: float = 2.0
+    boarding_wheelchair_min: float = 10.0
+    arrival_window_min: tuple[float, float] = (5.0, 20.0)
+    walking_distance_under8_miles: float = 2.0
+    walking_distance_from8_miles: float = 3.0
+    school_days_per_year: int = 190
+    # Straight-line travel model.
+    circuity_factor: float = 1.3
+
+    def __post_init__(self) -> None:
+        for name in (
+            "weight_placement_cost", "travel_gbp_per_min", "preference_gbp_per_rank",
+            "not_preferred_gbp", "out_of_area_gbp", "unplaced_gbp", "max_travel_min_primary",
+            "max_travel_min_secondary", "max_ride_min_primary", "max_ride_min_secondary",
+            "boarding_walk_on_min", "boarding_wheelchair_min", "school_days_per_year",
+        ):  # fmt: skip
+            if getattr(self, name) < 0:
+                raise ModelError(f"policy {name} must not be negative")
+        lo, hi = self.arrival_window_min
+        if not 0 <= lo <= hi:
+            raise ModelError("policy arrival_window_min must be (low, high) with 0 <= low <= high")
+        if self.circuity_factor < 1.0:
+            raise ModelError("policy circuity_factor must be at least 1")
+
+    def max_travel_min(self, child: Child) -> float:
+        """The longest direct journey placement may give this child."""
+        return (
+            self.max_travel_min_primary if is_primary(child.age) else self.max_travel_min_secondary
+        )
+
+    def max_ride_min(self, child: Child) -> float:
+        """The longest ride a route may give this child (per-child override first)."""
+        if child.max_ride_min is not None:
+            return child.max_ride_min
+        if is_primary(child.age):
+            return self.max_ride_min_primary
+        return self.max_ride_min_secondary
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated, immutable planning problem: who needs a place, where, by what rules."""
+
+    name: str
+    children: tuple[Child, ...]
+    schools: tuple[School, ...]
+    fleet: tuple[VehicleType, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _unique("child_id", [c.child_id for c in self.children])
+        _unique("school_id", [s.school_id for s in self.schools])
+        _unique("vehicle type name", [v.name for v in self.fleet])
+        known = {s.school_id for s in self.schools}
+        for child in self.children:
+            for school_id in (*child.preferences, child.current_school):
+                if school_id is not None and school_id not in known:
+                    raise ModelError(f"child {child.child_id}: unknown school {school_id!r}")
+
+    def school(self, school_id: str) -> School:
+        """The school with this id."""
+        for school in self.schools:
+            if school.school_id == school_id:
+                return school
+        raise KeyError(school_id)
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ModelError(f"duplicate {what} {item!r}")
+        seen.add(item)

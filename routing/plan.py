@@ -1,0 +1,71 @@
+"""What the placement solver returns: every child either assigned or unplaced with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class UnplacedReason(StrEnum):
+    """Machine-readable reasons a child has no place, most fundamental first."""
+
+    NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE = "no_school_meets_need_in_age_range"
+    RESIDENTIAL_NEED_UNMET = "residential_need_unmet"
+    OVER_MAX_TRAVEL = "over_max_travel"
+    CAPACITY_EXHAUSTED = "capacity_exhausted"
+
+
+class PlacementReason(StrEnum):
+    """Why a child was placed where they were (several may hold)."""
+
+    LOCKED = "locked_current_placement"
+    FIRST_PREFERENCE = "first_preference"
+    OTHER_PREFERENCE = "other_preference"
+    NEAREST_SUITABLE = "nearest_suitable_school"
+    LOWEST_COST_SUITABLE = "lowest_cost_suitable_school"
+    NEARER_SCHOOLS_FULL = "nearer_suitable_schools_full"
+    RESIDENTIAL_PLACE = "residential_place"
+    OUT_OF_AREA = "out_of_area"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One child placed at one school, with the figures the decision was based on."""
+
+    child_id: str
+    school_id: str
+    travel_s: float
+    distance_m: float
+    annual_cost_gbp: float
+    preference_rank: int | None
+    in_area: bool
+    residential: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    """A child the plan could not place, with the binding reason."""
+
+    child_id: str
+    reason: UnplacedReason
+    detail: str
+
+
+@dataclass(frozen=True)
+class PlacementPlan:
+    """A solved placement. ``objective`` is in GBP-per-year equivalents under the policy weights."""
+
+    assignments: tuple[Assignment, ...]
+    unplaced: tuple[Unplaced, ...]
+    objective: float
+    optimal: bool
+    travel_model: str
+    solver: str
+
+    def assignment(self, child_id: str) -> Assignment | None:
+        """The assignment of this child, or None if unplaced."""
+        for a in self.assignments:
+            if a.child_id == child_id:
+                return a
+        return None
