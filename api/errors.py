@@ -1,0 +1,46 @@
+"""Bad input, reported as one line naming the file, row and field.
+
+Messages carry no personal data beyond the pseudonymous ``child_id``: never a home location,
+postcode or free text copied from a child's row.
+"""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """A scenario file is unreadable or invalid.
+
+    ``row`` counts as a spreadsheet does: the header is row 1, the first data row is row 2.
+    ``sheet`` is set when the file is an .xlsx workbook.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        *,
+        row: int | None = None,
+        field: str | None = None,
+        sheet: str | None = None,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.field = field
+        self.sheet = sheet
+        self.message = message
+        super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str], dict[str, object]]:
+        # Keyword-only attributes survive pickling (errors cross process boundaries in job workers).
+        return (type(self), (self.file, self.message), dict(self.__dict__))
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.sheet is not None:
+            where += f" sheet {self.sheet}"
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.field is not None:
+            where += f", field {self.field}"
+        one_line = " ".join(self.message.split())
+        return f"{where}: {one_line}"

@@ -1,0 +1,162 @@
+"""Write a Scenario as a scenario folder in the input format, so that loading it gives it back.
+
+Floats are written repr-exact (whole numbers without a trailing '.0'), rows keep their order and
+lines end in '\\n', so the same scenario always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School, VehicleType
+
+CHILD_COLUMNS = (
+    "child_id", "lon", "lat", "age", "sex", "primary_need", "secondary_needs", "residential_need",
+    "wheelchair", "needs_assistant", "travel_alone", "transport_eligible", "max_ride_min",
+    "current_school", "locked", "preferences", "home_la",
+)  # fmt: skip
+SCHOOL_COLUMNS = (
+    "school_id", "name", "lon", "lat", "la_code", "type", "age_low", "age_high", "sex",
+    "designations", "capacity", "residential_places", "annual_cost_gbp", "bell_am", "finish_pm",
+    "in_area",
+)  # fmt: skip
+FLEET_COLUMNS = (
+    "name", "seats", "wheelchair_spaces", "has_assistant", "fixed_cost_gbp", "cost_per_km_gbp",
+    "available", "depot_lon", "depot_lat",
+)  # fmt: skip
+
+
+def format_number(value: float) -> str:
+    """A number as text that parses back to the same float: '45000', '-1.1335', '1e+16'."""
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def format_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def format_time(minutes: int) -> str:
+    """Minutes after midnight as HH:MM."""
+    if not 0 <= minutes < 24 * 60:
+        raise ValueError(f"{minutes} minutes after midnight is not a time of day")
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_needs(needs: Iterable[str]) -> str:
+    """Need codes in the canonical SEN2 order (a school's designations are a set)."""
+    wanted = set(needs)
+    return ";".join(code for code in NEED_CODES if code in wanted)
+
+
+def _child_row(child: Child) -> list[str]:
+    return [
+        child.child_id,
+        format_number(child.lon),
+        format_number(child.lat),
+        str(child.age),
+        child.sex,
+        child.primary_need,
+        ";".join(child.secondary_needs),  # ranked as given, not reordered
+        format_bool(child.residential_need),
+        format_bool(child.wheelchair),
+        format_bool(child.needs_assistant),
+        format_bool(child.travel_alone),
+        format_bool(child.transport_eligible),
+        "" if child.max_ride_min is None else format_number(child.max_ride_min),
+        child.current_school or "",
+        format_bool(child.locked),
+        ";".join(child.preferences),
+        child.home_la,
+    ]
+
+
+def _school_row(school: School) -> list[str]:
+    return [
+        school.school_id,
+        school.name,
+        format_number(school.lon),
+        format_number(school.lat),
+        school.la_code,
+        school.type,
+        str(school.age_low),
+        str(school.age_high),
+        school.sex,
+        format_needs(school.designations),
+        str(school.capacity),
+        str(school.residential_places),
+        format_number(school.annual_cost_gbp),
+        format_time(school.bell_am_min),
+        format_time(school.finish_pm_min),
+        format_bool(school.in_area),
+    ]
+
+
+def _vehicle_row(vehicle: VehicleType) -> list[str]:
+    return [
+        vehicle.name,
+        str(vehicle.seats),
+        str(vehicle.wheelchair_spaces),
+        format_bool(vehicle.has_assistant),
+        format_number(vehicle.fixed_cost_gbp),
+        format_number(vehicle.cost_per_km_gbp),
+        str(vehicle.available),
+        format_number(vehicle.depot_lon),
+        format_number(vehicle.depot_lat),
+    ]
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(header)
+        out.writerows(rows)
+
+
+def write_children_csv(children: Iterable[Child], path: Path) -> None:
+    """children.csv in the input format, one row per child in the given order."""
+    _write_csv(path, CHILD_COLUMNS, (_child_row(c) for c in children))
+
+
+def write_schools_csv(schools: Iterable[School], path: Path) -> None:
+    """schools.csv in the input format."""
+    _write_csv(path, SCHOOL_COLUMNS, (_school_row(s) for s in schools))
+
+
+def write_fleet_csv(fleet: Iterable[VehicleType], path: Path) -> None:
+    """fleet.csv in the input format (a header only when the fleet is empty)."""
+    _write_csv(path, FLEET_COLUMNS, (_vehicle_row(v) for v in fleet))
+
+
+def format_policy_toml(policy: Policy) -> str:
+    """Every Policy field as a TOML key, in the dataclass's order."""
+    lines = ["# sendplan policy: any field of Policy; a missing key takes its default."]
+    for f in dataclasses.fields(policy):
+        value = getattr(policy, f.name)
+        if isinstance(value, tuple):
+            text = "[" + ", ".join(format_number(item) for item in value) + "]"
+        elif isinstance(value, bool):
+            text = format_bool(value)
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = format_number(value)
+        lines.append(f"{f.name} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def write_scenario(scenario: Scenario, folder: Path) -> None:
+    """children.csv, schools.csv, fleet.csv and policy.toml in ``folder`` (created if needed).
+
+    The scenario's name and seed are not files: pass them to ``load_scenario`` to get them back.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    write_children_csv(scenario.children, folder / "children.csv")
+    write_schools_csv(scenario.schools, folder / "schools.csv")
+    write_fleet_csv(scenario.fleet, folder / "fleet.csv")
+    (folder / "policy.toml").write_bytes(format_policy_toml(scenario.policy).encode("utf-8"))
