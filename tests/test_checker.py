@@ -1,0 +1,356 @@
+"""The independent placement checker: a valid plan passes; each planted violation is caught and
+the message names the child or school and the rule."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sendplan.geo.straight_line import StraightLineModel
+from sendplan.routing import checker
+from sendplan.routing.checker import CheckReport, check_placement
+from sendplan.routing.model import Child, Policy, Scenario, School
+from sendplan.routing.placement import place
+from sendplan.routing.plan import (
+    Assignment,
+    PlacementPlan,
+    PlacementReason,
+    Unplaced,
+    UnplacedReason,
+)
+from strategies import CENTRE_LAT, CENTRE_LON
+
+TRAVEL = StraightLineModel()
+KM_LON = 1.0 / (111.195 * math.cos(math.radians(CENTRE_LAT)))
+
+
+def _school(school_id: str, km_east: float, **kw: object) -> School:
+    values: dict[str, object] = {
+        "school_id": school_id,
+        "name": f"School {school_id}",
+        "lon": CENTRE_LON + km_east * KM_LON,
+        "lat": CENTRE_LAT,
+        "la_code": "856",
+        "type": "la_maintained",
+        "age_low": 4,
+        "age_high": 19,
+        "designations": frozenset({"ASD"}),
+        "capacity": 5,
+        "annual_cost_gbp": 25_000.0,
+    }
+    values.update(kw)
+    return School(**values)  # type: ignore[arg-type]
+
+
+def _child(child_id: str, km_east: float, **kw: object) -> Child:
+    values: dict[str, object] = {
+        "child_id": child_id,
+        "lon": CENTRE_LON + km_east * KM_LON,
+        "lat": CENTRE_LAT,
+        "age": 9,
+        "primary_need": "ASD",
+        "sex": "M",
+    }
+    values.update(kw)
+    return Child(**values)  # type: ignore[arg-type]
+
+
+SCENARIO = Scenario(
+    name="checker",
+    schools=(
+        _school("SA", 0.0, age_high=11, capacity=2, residential_places=1),
+        _school("SB", 3.0, designations=frozenset({"ASD", "SLD"}), capacity=4),
+        _school("SG", 1.0, age_low=11, sex="F", capacity=2),
+        _school("SO", 6.0, designations=frozenset({"SEMH"}), age_low=11, age_high=16),
+        _school("SF", -150.0, capacity=5),  # admits everyone with ASD, but far beyond any limit
+    ),
+    children=(
+        _child("C1", 0.2),
+        _child("C2", 0.5, sex="F"),
+        _child("C3", 0.0, primary_need="SLD", age=14),
+        _child("C4", 1.0, age=13, sex="F"),
+        _child("C5", 5.0, primary_need="SEMH", age=12, locked=True, current_school="SO"),
+        _child("C6", 0.0, primary_need="PMLD", age=10),
+        _child("C7", 0.1, age=7, residential_need=True),
+        _child("C8", 2.5, age=15),
+    ),
+    policy=Policy(),
+)
+
+
+@pytest.fixture(scope="module")
+def plan() -> PlacementPlan:
+    plan = place(SCENARIO, TRAVEL)
+    # Preconditions the planted violations rely on (derivable by hand: SA takes C7's residential
+    # place and the nearest of C1/C2; SB takes the other, C3 and C8; SG takes C4).
+    where = {a.child_id: a.school_id for a in plan.assignments}
+    assert where == {
+        "C1": "SA",
+        "C2": "SB",
+        "C3": "SB",
+        "C4": "SG",
+        "C5": "SO",
+        "C7": "SA",
+        "C8": "SB",
+    }
+    assert [(u.child_id, u.reason) for u in plan.unplaced] == [
+        ("C6", UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE)
+    ]
+    return plan
+
+
+def _check(plan: PlacementPlan) -> CheckReport:
+    return check_placement(SCENARIO, TRAVEL, plan)
+
+
+def _moved(plan: PlacementPlan, child_id: str, school_id: str) -> PlacementPlan:
+    """The plan with one child moved, every stated figure consistent with the new school, so the
+    only faults are the rules the move breaks."""
+    child = next(c for c in SCENARIO.children if c.child_id == child_id)
+    school = SCENARIO.school(school_id)
+    seconds, metres = TRAVEL.pairs(
+        np.array([[child.lon, child.lat]]), np.array([[school.lon, school.lat]])
+    )
+    rank = child.preferences.index(school_id) + 1 if school_id in child.preferences else None
+    reasons = []
+    if child.residential_need:
+        reasons.append(str(PlacementReason.RESIDENTIAL_PLACE))
+    if not school.in_area:
+        reasons.append(str(PlacementReason.OUT_OF_AREA))
+    moved = Assignment(
+        child_id=child_id,
+        school_id=school_id,
+        travel_s=float(seconds[0]),
+        distance_m=float(metres[0]),
+        annual_cost_gbp=school.annual_cost_gbp,
+        preference_rank=rank,
+        in_area=school.in_area,
+        residential=child.residential_need,
+        reasons=tuple(reasons),
+    )
+    assignments = tuple(moved if a.child_id == child_id else a for a in plan.assignments)
+    return _with_true_objective(dataclasses.replace(plan, assignments=assignments))
+
+
+def _with_true_objective(plan: PlacementPlan) -> PlacementPlan:
+    """Keep the objective consistent so that a test sees only the fault it planted."""
+    return dataclasses.replace(plan, objective=_check(plan).objective)
+
+
+def _assert_caught(report: CheckReport, *words: str) -> None:
+    assert not report.ok
+    hits = [v for v in report.violations if all(w in v for w in words)]
+    assert hits, f"no violation mentions {words}: {report.violations}"
+
+
+def test_valid_plan_passes(plan: PlacementPlan) -> None:
+    report = _check(plan)
+    assert report.ok and report.violations == ()
+    assert abs(report.objective - plan.objective) <= len(SCENARIO.children)
+
+
+def test_over_capacity(plan: PlacementPlan) -> None:
+    # SA has 2 places, both used; C2 is admissible there but it is full.
+    report = _check(_moved(plan, "C2", "SA"))
+    _assert_caught(report, "SA", "capacity")
+    assert len(report.violations) == 1, report.violations
+
+
+def test_over_residential_places(plan: PlacementPlan) -> None:
+    # A second residential child at SA (1 residential place): C1 gains a residential need.
+    children = tuple(
+        dataclasses.replace(c, residential_need=True) if c.child_id == "C1" else c
+        for c in SCENARIO.children
+    )
+    scenario = dataclasses.replace(SCENARIO, children=children)
+    assignments = tuple(
+        dataclasses.replace(
+            a, residential=True, reasons=(*a.reasons, str(PlacementReason.RESIDENTIAL_PLACE))
+        )
+        if a.child_id == "C1"
+        else a
+        for a in plan.assignments
+    )
+    report = check_placement(scenario, TRAVEL, dataclasses.replace(plan, assignments=assignments))
+    _assert_caught(report, "SA", "residential places")
+
+
+def test_wrong_designation(plan: PlacementPlan) -> None:
+    _assert_caught(_check(_moved(plan, "C3", "SG")), "C3", "SG", "designation")
+
+
+def test_outside_age_range(plan: PlacementPlan) -> None:
+    report = _check(_moved(plan, "C4", "SA"))  # 13 at a 4-11 school
+    _assert_caught(report, "C4", "SA", "age 13")
+
+
+def test_wrong_sex(plan: PlacementPlan) -> None:
+    _assert_caught(_check(_moved(plan, "C8", "SG")), "C8", "SG", "sex")
+
+
+def test_residential_need_without_residential_places(plan: PlacementPlan) -> None:
+    _assert_caught(_check(_moved(plan, "C7", "SB")), "C7", "SB", "residential")
+
+
+def test_over_max_travel(plan: PlacementPlan) -> None:
+    _assert_caught(_check(_moved(plan, "C1", "SF")), "C1", "SF", "limit")
+
+
+def test_duplicated_child(plan: PlacementPlan) -> None:
+    twice = dataclasses.replace(plan, assignments=(*plan.assignments, plan.assignments[0]))
+    _assert_caught(_check(twice), plan.assignments[0].child_id, "2 times")
+
+
+def test_child_both_placed_and_unplaced(plan: PlacementPlan) -> None:
+    extra = Unplaced("C1", UnplacedReason.CAPACITY_EXHAUSTED, "planted")
+    both = dataclasses.replace(plan, unplaced=(*plan.unplaced, extra))
+    _assert_caught(_check(both), "C1", "2 times")
+
+
+def test_missing_child(plan: PlacementPlan) -> None:
+    dropped = dataclasses.replace(
+        plan, assignments=tuple(a for a in plan.assignments if a.child_id != "C4")
+    )
+    _assert_caught(_check(dropped), "C4", "missing")
+
+
+def test_unknown_ids(plan: PlacementPlan) -> None:
+    ghost = dataclasses.replace(plan.assignments[0], child_id="C99")
+    stray = dataclasses.replace(plan.assignments[1], school_id="S-NOPE")
+    bad = dataclasses.replace(plan, assignments=(*plan.assignments[2:], ghost, stray))
+    report = _check(bad)
+    _assert_caught(report, "C99", "unknown child")
+    _assert_caught(report, "S-NOPE", "unknown school")
+
+
+@pytest.mark.parametrize(
+    ("field", "wrong"),
+    [
+        ("travel_s", lambda a: a.travel_s + 600.0),
+        ("distance_m", lambda a: a.distance_m + 1_000.0),
+        ("annual_cost_gbp", lambda a: a.annual_cost_gbp + 1.0),
+        ("in_area", lambda a: not a.in_area),
+        ("preference_rank", lambda a: 1),  # C3 states no preferences
+        ("residential", lambda a: not a.residential),
+    ],
+)
+def test_wrong_stated_figures(
+    plan: PlacementPlan, field: str, wrong: Callable[[Assignment], Any]
+) -> None:
+    target = next(a for a in plan.assignments if a.child_id == "C3")
+    changes: dict[str, Any] = {field: wrong(target)}
+    bad_one = dataclasses.replace(target, **changes)
+    bad = dataclasses.replace(
+        plan, assignments=tuple(bad_one if a is target else a for a in plan.assignments)
+    )
+    _assert_caught(_check(bad), "C3", field)
+
+
+def test_false_unplaced_reason(plan: PlacementPlan) -> None:
+    lie = dataclasses.replace(plan.unplaced[0], reason=UnplacedReason.CAPACITY_EXHAUSTED)
+    _assert_caught(_check(dataclasses.replace(plan, unplaced=(lie,))), "C6", "false")
+
+
+def test_capacity_exhausted_while_a_candidate_has_room(plan: PlacementPlan) -> None:
+    # Unplace C3 claiming capacity: SB had 3 of 4 places used, so it has room.
+    bad = _with_true_objective(
+        dataclasses.replace(
+            plan,
+            assignments=tuple(a for a in plan.assignments if a.child_id != "C3"),
+            unplaced=(*plan.unplaced, Unplaced("C3", UnplacedReason.CAPACITY_EXHAUSTED, "x")),
+        )
+    )
+    _assert_caught(_check(bad), "C3", "SB", "room")
+
+
+def test_over_max_travel_reason_when_a_school_is_near(plan: PlacementPlan) -> None:
+    bad = _with_true_objective(
+        dataclasses.replace(
+            plan,
+            assignments=tuple(a for a in plan.assignments if a.child_id != "C8"),
+            unplaced=(*plan.unplaced, Unplaced("C8", UnplacedReason.OVER_MAX_TRAVEL, "x")),
+        )
+    )
+    _assert_caught(_check(bad), "C8", "over_max_travel", "false")
+
+
+def test_locked_child_moved(plan: PlacementPlan) -> None:
+    children = tuple(
+        dataclasses.replace(c, primary_need="ASD") if c.child_id == "C5" else c
+        for c in SCENARIO.children
+    )
+    scenario = dataclasses.replace(SCENARIO, children=children)
+    moved = _moved(plan, "C5", "SB")
+    report = check_placement(scenario, TRAVEL, moved)
+    _assert_caught(report, "C5", "locked", "SO")
+
+
+def test_locked_child_unplaced(plan: PlacementPlan) -> None:
+    bad = dataclasses.replace(
+        plan,
+        assignments=tuple(a for a in plan.assignments if a.child_id != "C5"),
+        unplaced=(*plan.unplaced, Unplaced("C5", UnplacedReason.CAPACITY_EXHAUSTED, "x")),
+    )
+    _assert_caught(_check(bad), "C5", "locked")
+
+
+def test_locked_child_at_unsuitable_current_school_is_valid(plan: PlacementPlan) -> None:
+    # C5 is SEMH and locked at SO; relock C5 at SA (ASD only, full): still valid by definition.
+    children = tuple(
+        dataclasses.replace(c, current_school="SA") if c.child_id == "C5" else c
+        for c in SCENARIO.children
+    )
+    scenario = dataclasses.replace(SCENARIO, children=children)
+    fresh = place(scenario, TRAVEL)
+    c5 = fresh.assignment("C5")
+    assert c5 is not None and c5.school_id == "SA"
+    assert check_placement(scenario, TRAVEL, fresh).ok
+
+
+def test_false_placement_reasons(plan: PlacementPlan) -> None:
+    c2 = next(a for a in plan.assignments if a.child_id == "C2")  # at SB; SA is nearer
+    for reason, words in (
+        (PlacementReason.NEAREST_SUITABLE, ("nearest",)),
+        (PlacementReason.LOCKED, ("locked",)),
+        (PlacementReason.FIRST_PREFERENCE, ("first_preference",)),
+        (PlacementReason.OUT_OF_AREA, ("out_of_area",)),
+    ):
+        lying = dataclasses.replace(c2, reasons=(*c2.reasons, str(reason)))
+        bad = dataclasses.replace(
+            plan, assignments=tuple(lying if a is c2 else a for a in plan.assignments)
+        )
+        _assert_caught(_check(bad), "C2", *words)
+    c7 = next(a for a in plan.assignments if a.child_id == "C7")
+    silent = dataclasses.replace(c7, reasons=())
+    bad = dataclasses.replace(
+        plan, assignments=tuple(silent if a is c7 else a for a in plan.assignments)
+    )
+    _assert_caught(_check(bad), "C7", "residential_place", "not stated")
+
+
+def test_wrong_objective(plan: PlacementPlan) -> None:
+    off = dataclasses.replace(plan, objective=plan.objective + 1_000.0)
+    _assert_caught(_check(off), "objective")
+    within = dataclasses.replace(plan, objective=plan.objective + 0.9)
+    assert _check(within).ok
+
+
+def test_wrong_travel_model(plan: PlacementPlan) -> None:
+    _assert_caught(_check(dataclasses.replace(plan, travel_model="road")), "travel model")
+
+
+def test_checker_does_not_import_the_solver() -> None:
+    tree = ast.parse(Path(checker.__file__).read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    assert not {m for m in imported if m.endswith((".placement", ".flow")) or "ortools" in m}
