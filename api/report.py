@@ -1,0 +1,218 @@
+"""A self-contained report.html: KPIs, a table per school, unplaced reasons and an inline SVG map.
+
+Everything is inline (no scripts, fonts or tiles from the web) so the file opens offline and can
+be attached to a panel paper. Children appear only as dots; ids are not printed on the map.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from html import escape
+from pathlib import Path
+
+from sendplan.routing.kpis import Summary
+from sendplan.routing.model import Scenario
+from sendplan.routing.plan import PlacementPlan
+
+MAP_WIDTH_PX = 760
+MAP_HEIGHT_PX = 560
+MAP_MARGIN = 0.08
+
+
+def write_report(scenario: Scenario, plan: PlacementPlan, summary: Summary, path: Path) -> None:
+    """Render the placement report to ``path``."""
+    path.write_text(render_report(scenario, plan, summary), encoding="utf-8")
+
+
+def render_report(scenario: Scenario, plan: PlacementPlan, summary: Summary) -> str:
+    """The report as one HTML string."""
+    body = "\n".join(
+        [
+            f"<h1>sendplan placement report: {escape(scenario.name)}</h1>",
+            _banner(summary),
+            "<h2>Key figures</h2>",
+            _kpi_table(summary),
+            "<h2>Map</h2>",
+            _svg_map(scenario, plan),
+            "<h2>Schools</h2>",
+            _school_table(scenario, plan),
+            "<h2>Children without a place</h2>",
+            _unplaced_table(summary),
+        ]
+    )
+    return _PAGE.format(title=escape(f"sendplan: {scenario.name}"), body=body)
+
+
+def _banner(summary: Summary) -> str:
+    model = escape(summary.travel_model)
+    warn = (
+        " Travel times are <strong>estimates from straight-line distance</strong> "
+        "(haversine x circuity factor, speeds by distance band), not road-network times."
+        if summary.travel_model == "straight-line"
+        else ""
+    )
+    return f'<p class="note">Travel model: <code>{model}</code>.{warn}</p>'
+
+
+def _kpi_table(summary: Summary) -> str:
+    rows = [
+        ("Children needing a place", f"{summary.children:,}"),
+        ("Placed", f"{summary.placed:,}"),
+        ("Unplaced", f"{summary.unplaced:,}"),
+        ("Placed in area (Leicester)", f"{summary.placed_in_area:,}"),
+        ("Placed out of area", f"{summary.placed_out_of_area:,}"),
+        ("Placed in independent / non-maintained schools", f"{summary.placed_independent:,}"),
+        ("Residential placements", f"{summary.placed_residential:,}"),
+        (
+            "First preference met",
+            f"{summary.first_preference_met:,} of {summary.children_with_preferences:,}",
+        ),
+        ("Placement cost per year", f"£{summary.placement_cost_gbp_per_year:,.0f}"),
+        ("Mean direct journey", _minutes(summary.mean_travel_min)),
+        ("95th percentile journey", _minutes(summary.p95_travel_min)),
+        ("Longest journey", _minutes(summary.max_travel_min)),
+        ("Solver", f"{summary.solver} ({'optimal' if summary.optimal else 'not proven optimal'})"),
+        ("Seed", "" if summary.seed is None else str(summary.seed)),
+    ]
+    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="kpi">{cells}</table>'
+
+
+def _minutes(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} min"
+
+
+def _school_table(scenario: Scenario, plan: PlacementPlan) -> str:
+    placed = Counter(a.school_id for a in plan.assignments)
+    home_la = {c.child_id: c.home_la for c in scenario.children}
+    school_la = {s.school_id: s.la_code for s in scenario.schools}
+    from_home_la = Counter(
+        a.school_id for a in plan.assignments if home_la[a.child_id] == school_la[a.school_id]
+    )
+    cost = Counter[str]()
+    for a in plan.assignments:
+        cost[a.school_id] += round(a.annual_cost_gbp)
+    head = (
+        "<tr><th>School</th><th>LA</th><th>Type</th><th>Area</th><th>Ages</th><th>Needs</th>"
+        "<th>Capacity</th><th>Placed</th><th>Use</th><th>From same LA</th>"
+        "<th>From other LAs</th><th>Cost per year</th></tr>"
+    )
+    rows = []
+    for s in sorted(scenario.schools, key=lambda s: (not s.in_area, s.name)):
+        n = placed[s.school_id]
+        use = f"{100 * n / s.capacity:.0f}%" if s.capacity else "n/a"
+        full = ' class="full"' if s.capacity and n >= s.capacity else ""
+        rows.append(
+            f"<tr{full}><td>{escape(s.name)}</td><td>{escape(s.la_code)}</td>"
+            f"<td>{escape(s.type)}</td><td>{'local' if s.in_area else 'out of area'}</td>"
+            f"<td>{s.age_low}-{s.age_high}</td><td>{escape(' '.join(sorted(s.designations)))}</td>"
+            f"<td>{s.capacity}</td><td>{n}</td><td>{use}</td><td>{from_home_la[s.school_id]}</td>"
+            f"<td>{n - from_home_la[s.school_id]}</td><td>£{cost[s.school_id]:,}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _unplaced_table(summary: Summary) -> str:
+    if not summary.unplaced_by_reason:
+        return "<p>Every child has a place.</p>"
+    rows = "".join(
+        f"<tr><td><code>{escape(reason)}</code></td><td>{count}</td></tr>"
+        for reason, count in summary.unplaced_by_reason.items()
+    )
+    return f"<table><tr><th>Reason</th><th>Children</th></tr>{rows}</table>"
+
+
+def _svg_map(scenario: Scenario, plan: PlacementPlan) -> str:
+    """Homes and schools on an equirectangular projection framed on the homes."""
+    if not scenario.children:
+        return "<p>No children to map.</p>"
+    lons = [c.lon for c in scenario.children]
+    lats = [c.lat for c in scenario.children]
+    lon0, lon1, lat0, lat1 = min(lons), max(lons), min(lats), max(lats)
+    pad_lon, pad_lat = (lon1 - lon0) * MAP_MARGIN + 0.01, (lat1 - lat0) * MAP_MARGIN + 0.01
+    lon0, lon1, lat0, lat1 = lon0 - pad_lon, lon1 + pad_lon, lat0 - pad_lat, lat1 + pad_lat
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    scale = min(MAP_WIDTH_PX / ((lon1 - lon0) * kx), MAP_HEIGHT_PX / (lat1 - lat0))
+
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        return (lon - lon0) * kx * scale, (lat1 - lat) * scale
+
+    def inside(lon: float, lat: float) -> bool:
+        return lon0 <= lon <= lon1 and lat0 <= lat <= lat1
+
+    school_at = {s.school_id: s for s in scenario.schools}
+    placed_at = {a.child_id: school_at[a.school_id] for a in plan.assignments}
+    parts: list[str] = []
+    for c in sorted(scenario.children, key=lambda c: c.child_id):
+        school = placed_at.get(c.child_id)
+        x, y = xy(c.lon, c.lat)
+        if school is not None and inside(school.lon, school.lat):
+            sx, sy = xy(school.lon, school.lat)
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{sx:.1f}" y2="{sy:.1f}" class="link"/>'
+            )
+    for c in sorted(scenario.children, key=lambda c: c.child_id):
+        x, y = xy(c.lon, c.lat)
+        cls = "home" if c.child_id in placed_at else "home unplaced"
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" class="{cls}"/>')
+    off_map: list[str] = []
+    for s in sorted(scenario.schools, key=lambda s: s.school_id):
+        if not inside(s.lon, s.lat):
+            off_map.append(s.name)
+            continue
+        x, y = xy(s.lon, s.lat)
+        size = 5 + min(10.0, math.sqrt(max(s.capacity, 1)) / 2)
+        cls = "school" if s.in_area else "school out"
+        parts.append(
+            f'<rect x="{x - size / 2:.1f}" y="{y - size / 2:.1f}" width="{size:.1f}" '
+            f'height="{size:.1f}" class="{cls}"><title>{escape(s.name)}</title></rect>'
+        )
+    legend = (
+        '<p class="legend"><span class="k home-k"></span> home (placed) '
+        '<span class="k unplaced-k"></span> home (unplaced) '
+        '<span class="k school-k"></span> Leicester school '
+        '<span class="k out-k"></span> out-of-area school; lines join home and school.</p>'
+    )
+    note = (
+        f'<p class="note">{len(off_map)} schools lie outside the map frame: '
+        f"{escape(', '.join(sorted(off_map)))}.</p>"
+        if off_map
+        else ""
+    )
+    width = (lon1 - lon0) * kx * scale
+    height = (lat1 - lat0) * scale
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
+        f'aria-label="Map of homes and schools">'
+        f'<rect width="100%" height="100%" class="bg"/>{"".join(parts)}</svg>'
+    )
+    return svg + legend + note
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 1200px; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5rem; font-size: 0.9rem; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; }}
+table.kpi th {{ background: #f3f3f3; }}
+tr.full td {{ background: #fff4e5; }}
+.note {{ color: #555; }}
+svg .bg {{ fill: #f7f9fb; }}
+svg .link {{ stroke: #9bb; stroke-width: 0.4; opacity: 0.5; }}
+svg .home {{ fill: #1f77b4; }}
+svg .unplaced {{ fill: #d62728; }}
+svg .school {{ fill: #2ca02c; stroke: #000; stroke-width: 0.6; }}
+svg .out {{ fill: #ff7f0e; }}
+.k {{ display: inline-block; width: 10px; height: 10px; margin-left: 0.8rem; }}
+.home-k {{ background: #1f77b4; border-radius: 50%; }}
+.unplaced-k {{ background: #d62728; border-radius: 50%; }}
+.school-k {{ background: #2ca02c; }}
+.out-k {{ background: #ff7f0e; }}
+</style></head><body>
+{body}
+<p class="note">All children are identified by pseudonymous ids only. Generated by sendplan.</p>
+</body></html>
+"""

@@ -1,0 +1,119 @@
+"""`sendplan demo` and `sendplan place` end to end, through the real CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sendplan.api.cli import app
+from typer.testing import CliRunner
+
+SUMMARY_KEYS = {
+    "children", "placed", "unplaced", "placed_in_area", "placed_out_of_area",
+    "placement_cost_gbp_per_year", "mean_travel_min", "p95_travel_min", "transported", "vehicles",
+    "routes", "transport_cost_gbp_per_day", "transport_cost_gbp_per_year", "max_ride_min",
+    "rides_over_limit", "solo_routes", "seed", "versions", "travel_model",
+}  # fmt: skip
+OUTPUTS = ("summary.json", "placements.csv", "report.html")
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    result = runner.invoke(app, ["demo", "--out", str(out), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_demo_writes_every_output(demo_dir: Path) -> None:
+    for name in OUTPUTS:
+        assert (demo_dir / name).stat().st_size > 0, name
+    assert (demo_dir / "scenario" / "children.csv").exists()
+
+
+def test_summary_keys_and_accounting(demo_dir: Path) -> None:
+    summary = json.loads((demo_dir / "summary.json").read_text())
+    assert summary.keys() >= SUMMARY_KEYS
+    assert summary["placed"] + summary["unplaced"] == summary["children"]
+    assert summary["placed_in_area"] + summary["placed_out_of_area"] == summary["placed"]
+    assert summary["travel_model"] == "straight-line"
+    assert summary["seed"] == 7
+    assert set(summary["versions"]) >= {"sendplan", "ortools"}
+    assert 1_200 <= summary["children"] <= 1_500
+    assert summary["optimal"] is True
+
+
+def test_placements_csv_has_every_child_once(demo_dir: Path) -> None:
+    with (demo_dir / "placements.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with (demo_dir / "scenario" / "children.csv").open(encoding="utf-8") as handle:
+        children = [r["child_id"] for r in csv.DictReader(handle)]
+    assert sorted(r["child_id"] for r in rows) == sorted(children)
+    summary = json.loads((demo_dir / "summary.json").read_text())
+    assert sum(r["status"] == "placed" for r in rows) == summary["placed"]
+    for row in rows:
+        assert (row["status"] == "placed") == bool(row["school_id"])
+        assert (row["status"] == "unplaced") == bool(row["unplaced_reason"])
+
+
+def test_report_is_offline_and_pseudonymous(demo_dir: Path) -> None:
+    html = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "straight-line" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in html
+    assert "<script" not in html
+
+
+def test_same_seed_same_bytes(demo_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    for name in (*OUTPUTS, "scenario/children.csv"):
+        assert (tmp_path / name).read_bytes() == (demo_dir / name).read_bytes(), name
+
+
+def test_place_reproduces_the_demo_from_its_scenario_folder(demo_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["place", str(demo_dir / "scenario"), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "placements.csv").read_bytes() == (demo_dir / "placements.csv").read_bytes()
+
+
+def test_bad_input_exits_2_with_one_line(demo_dir: Path, tmp_path: Path) -> None:
+    scenario = tmp_path / "bad"
+    shutil.copytree(demo_dir / "scenario", scenario)
+    lines = (scenario / "children.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")
+    row[header.index("primary_need")] = "XYZ"
+    lines[3] = ",".join(row)
+    (scenario / "children.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["place", str(scenario), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert "children.csv" in message and "row 4" in message and "primary_need" in message
+    assert "Traceback" not in result.output
+
+
+def test_missing_scenario_is_bad_input(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["place", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_console_script_runs_quietly_when_piped(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "sendplan"
+    if not exe.exists():
+        pytest.skip("console script not installed beside this interpreter")
+    done = subprocess.run(
+        [exe, "demo", "--out", str(tmp_path), "--seed", "3"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "placed" in done.stdout
