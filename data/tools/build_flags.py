@@ -3,6 +3,7 @@
 import csv
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 NEEDS = ("ASD", "SEMH", "SLCN", "MLD", "SLD", "PMLD", "PD", "HI", "VI", "MSI", "SpLD", "OTH")
@@ -23,17 +24,17 @@ tot_eng = next(
     int(r["count"]) for r in facts if r["table"] == "special_total" and r["area"] == "England"
 )
 
-rows = []
+rows: list[dict[str, object]] = []
 
 
-def add(flag, rates, basis, why):
+def add(flag: str, rates: dict[str, float], basis: str, why: Callable[[str], str]) -> None:
     for need in NEEDS:
         rows.append(
             {"flag": flag, "need": need, "rate": rates[need], "basis": basis, "why": why(need)}
         )
 
 
-def per(default, **over):
+def per(default: float, **over: float) -> dict[str, float]:
     return {n: over.get(n, default) for n in NEEDS}
 
 

@@ -100,7 +100,7 @@ def cp(postcode: str, origin: str, basis: str = "fact", note: str = "") -> tuple
 SCHOOLS: list[dict] = []
 
 
-def add(**kw):
+def add(**kw: object) -> None:
     SCHOOLS.append(kw)
 
 
