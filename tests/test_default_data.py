@@ -404,6 +404,6 @@ def test_sources_document_has_every_section() -> None:
         text = (folder / "SOURCES.md").read_text(encoding="utf-8")
     for heading in ("## Schools", "## Costs", "## Fleet", "## Policy"):
         assert f"\n{heading}" in text, heading
-    tail = text.rstrip().splitlines()[-3:]
-    assert tail[0] == "## Cohort profile and child population"
-    assert tail[-1] == "(compiled by the cohort generator; see below)"
+    assert "\n## Cohort profile and child population" in text
+    for table in ("cohort_profile.csv", "flags_profile.csv", "lsoa_children.csv"):
+        assert f"`{table}`" in text, table
