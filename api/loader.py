@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pyproj import Transformer
+
 from sendplan.api.errors import InputError
 from sendplan.routing.model import (
     NEED_CODES,

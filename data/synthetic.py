@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+
 from sendplan.geo.straight_line import haversine_m
 from sendplan.routing.model import NEED_CODES, Child, School, Sex
 

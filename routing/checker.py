@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School
 from sendplan.routing.plan import Assignment, PlacementPlan, PlacementReason, UnplacedReason

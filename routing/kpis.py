@@ -8,6 +8,7 @@ from importlib import metadata
 from typing import Any
 
 import numpy as np
+
 from sendplan.routing.model import Scenario
 from sendplan.routing.plan import PlacementPlan
 

@@ -46,6 +46,7 @@ from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.flow import solve_min_cost_flow
 from sendplan.routing.model import Child, Policy, Scenario, School

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
+
 from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School
 
 # Leicester Clock Tower; tiny instances scatter points around it.

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from strategies import CENTRE_LAT, CENTRE_LON
+
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing import checker
 from sendplan.routing.checker import CheckReport, check_placement
@@ -24,7 +26,6 @@ from sendplan.routing.plan import (
     Unplaced,
     UnplacedReason,
 )
-from strategies import CENTRE_LAT, CENTRE_LON
 
 TRAVEL = StraightLineModel()
 KM_LON = 1.0 / (111.195 * math.cos(math.radians(CENTRE_LAT)))

@@ -20,6 +20,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 import pytest
+
 from sendplan.routing.model import (
     NEED_CODES,
     SCHOOL_TYPES,

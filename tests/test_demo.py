@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from sendplan.api.cli import app
 from typer.testing import CliRunner
+
+from sendplan.api.cli import app
 
 SUMMARY_KEYS = {
     "children", "placed", "unplaced", "placed_in_area", "placed_out_of_area",

@@ -13,6 +13,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+
 from sendplan.api.errors import InputError
 from sendplan.api.loader import load_scenario, read_children, read_policy, read_schools
 from sendplan.routing.model import Child, Policy

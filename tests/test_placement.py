@@ -15,13 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
+from strategies import CENTRE_LAT, CENTRE_LON, synthetic_scenario, tiny_scenarios
+
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.checker import check_placement
 from sendplan.routing.flow import FlowError, solve_min_cost_flow
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement import arc_cost_gbp, place
 from sendplan.routing.plan import PlacementPlan, PlacementReason, UnplacedReason
-from strategies import CENTRE_LAT, CENTRE_LON, synthetic_scenario, tiny_scenarios
 
 TRAVEL = StraightLineModel()
 # One km east or west at Leicester's latitude, in degrees of longitude.

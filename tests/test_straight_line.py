@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+
 from sendplan.geo.straight_line import StraightLineModel, haversine_m
 
 lon = st.floats(-2.0, 0.0)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from sendplan.api.loader import CHILD_SPEC, FLEET_SPEC, SCHOOL_SPEC, load_scenario
 from sendplan.api.writer import (
     CHILD_COLUMNS,
