@@ -1,0 +1,266 @@
+"""PyVRP adapter: the only module that imports ``pyvrp``.
+
+Converts a :class:`~sendplan.routing.vrp.Problem` to ``pyvrp.ProblemData``, runs PyVRP's
+iterated local search and converts the best solution back to a :class:`Result`.
+
+PyVRP has no vehicle skills, so each skill a job needs becomes an extra load dimension: a job
+needing the skill loads one unit of it; vehicles with the skill carry as many units as there are
+such jobs, vehicles without it carry none. It has no ride-time limits for shipments either, so
+problems with ``max_ride`` go to the OR-Tools adapter instead (see :func:`supports`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import pyvrp
+import pyvrp.search
+import pyvrp.stop
+
+from sendplan.routing.stop import StopCriterion
+from sendplan.routing.vrp import (
+    Problem,
+    Result,
+    Route,
+    Unassigned,
+    UnassignedReason,
+    Visit,
+    route_cost,
+)
+
+ENGINE = "pyvrp"
+_INFEASIBLE = 2**63 - 1
+_KIND = {
+    pyvrp.ActivityType.CLIENT: "client",
+    pyvrp.ActivityType.PICKUP: "pickup",
+    pyvrp.ActivityType.DELIVERY: "delivery",
+}
+
+
+def supports(problem: Problem) -> bool:
+    """True when PyVRP can express every rule of the problem."""
+    return not problem.has_ride_limits()
+
+
+def to_pyvrp(problem: Problem, *, prize: int | None = None) -> pyvrp.ProblemData:
+    """The same problem as PyVRP data. With ``prize``, jobs become optional and leaving one
+    out costs ``prize`` (used to find the largest routable subset of an over-full problem)."""
+    skills = sorted({s for kind, i in problem.jobs() for s in problem.skills_of(kind, i)})
+    needing = {s: sum(s in problem.skills_of(k, i) for k, i in problem.jobs()) for s in skills}
+
+    def marks(job_skills: frozenset[str]) -> list[int]:
+        return [int(s in job_skills) for s in skills]
+
+    zeros = [0] * len(skills)
+    coords = problem.coords or [(0.0, 0.0)] * problem.num_locations
+    required = prize is None
+    clients = [
+        pyvrp.Client(
+            location=c.location,
+            delivery=[*c.delivery, *marks(c.skills)],
+            pickup=[*c.pickup, *zeros],
+            service_duration=c.service_duration,
+            tw_early=c.tw_early,
+            tw_late=c.tw_late,
+            release_time=c.release_time,
+            prize=prize or 0,
+            required=required,
+            name=c.name,
+        )
+        for c in problem.clients
+    ]
+    shipments = [
+        pyvrp.Shipment(
+            pickup_location=s.pickup.location,
+            delivery_location=s.delivery.location,
+            pickup_tw_early=s.pickup.tw_early,
+            pickup_tw_late=s.pickup.tw_late,
+            pickup_service_duration=s.pickup.service_duration,
+            delivery_tw_early=s.delivery.tw_early,
+            delivery_tw_late=s.delivery.tw_late,
+            delivery_service_duration=s.delivery.service_duration,
+            amount=[*s.amount, *marks(s.skills)],
+            prize=prize or 0,
+            required=required,
+            name=s.name,
+        )
+        for s in problem.shipments
+    ]
+    vehicle_types = [
+        pyvrp.VehicleType(
+            num_available=min(vt.num_available, max(problem.num_jobs, 1)),
+            capacity=[*vt.capacity, *(needing[s] if s in vt.skills else 0 for s in skills)],
+            start_depot=vt.start_depot,
+            end_depot=vt.end_depot,
+            fixed_cost=vt.fixed_cost,
+            tw_early=vt.tw_early,
+            tw_late=vt.tw_late,
+            shift_duration=vt.max_duration,
+            unit_distance_cost=vt.unit_distance_cost,
+            unit_duration_cost=vt.unit_duration_cost,
+            name=vt.name,
+        )
+        for vt in problem.vehicle_types
+    ]
+    return pyvrp.ProblemData(
+        locations=[pyvrp.Location(x, y) for x, y in coords],
+        clients=clients,
+        depots=[
+            pyvrp.Depot(location=d.location, tw_early=d.tw_early, tw_late=d.tw_late, name=d.name)
+            for d in problem.depots
+        ],
+        vehicle_types=vehicle_types,
+        distance_matrices=[cast(Any, problem.distance)],
+        duration_matrices=[cast(Any, problem.duration)],
+        shipments=shipments,
+    )
+
+
+def from_pyvrp(
+    problem: Problem,
+    solution: pyvrp.Solution,
+    *,
+    seed: int,
+    iterations: int,
+    runtime_s: float,
+    drop_infeasible: bool = False,
+) -> Result:
+    """Our result for a PyVRP solution; jobs it left out are ``not_routed``. With
+    ``drop_infeasible``, routes breaking a rule are dropped and their jobs left out too."""
+    routes = []
+    kept = [r for r in solution.routes() if r.is_feasible() or not drop_infeasible]
+    for r in kept:
+        visits, times = [], []
+        for act in r.schedule():
+            kind = _KIND.get(act.type)
+            if kind is not None:
+                visits.append(Visit(kind, act.idx))  # type: ignore[arg-type]
+                times.append(int(act.start_time))
+        start, end, distance = int(r.start_time()), int(r.end_time()), int(r.distance())
+        k = int(r.vehicle_type())
+        routes.append(
+            Route(
+                vehicle_type=k,
+                visits=tuple(visits),
+                times=tuple(times),
+                start_time=start,
+                end_time=end,
+                distance=distance,
+                cost=route_cost(problem, k, distance, end - start),
+            )
+        )
+    routed = {(v.kind, v.index) for route in routes for v in route.visits}
+    unassigned = [
+        Unassigned("client", i, UnassignedReason.NOT_ROUTED)
+        for i in range(len(problem.clients))
+        if ("client", i) not in routed
+    ]
+    unassigned += [
+        Unassigned("shipment", j, UnassignedReason.NOT_ROUTED)
+        for j in range(len(problem.shipments))
+        if ("pickup", j) not in routed
+    ]
+    return Result(
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        cost=sum(r.cost for r in routes),
+        distance=sum(r.distance for r in routes),
+        feasible=all(r.is_feasible() for r in kept)
+        and (drop_infeasible or bool(solution.is_feasible())),
+        engine=ENGINE,
+        seed=seed,
+        iterations=iterations,
+        runtime_s=runtime_s,
+    )
+
+
+class _Criterion:
+    """Our stopping checker in PyVRP's ``StoppingCriterion`` shape, reporting new bests."""
+
+    def __init__(self, check: Callable[[float], bool], on_best: Callable[[int], None] | None):
+        self._check = check
+        self._on_best = on_best
+        self._best = 2**63
+
+    def __call__(self, best_cost: int) -> bool:
+        # PyVRP passes INT64_MAX while the best solution is infeasible
+        if self._on_best is not None and best_cost < min(self._best, _INFEASIBLE):
+            self._best = best_cost
+            self._on_best(best_cost)
+        return self._check(best_cost)
+
+
+def solve_pyvrp(
+    problem: Problem,
+    stop: StopCriterion,
+    *,
+    seed: int,
+    t0: float | None = None,
+    prize: int | None = None,
+    on_best: Callable[[int], None] | None = None,
+) -> Result:
+    """Run PyVRP's default iterated local search until ``stop`` says stop."""
+    data = to_pyvrp(problem, prize=prize)
+    res = _run(data, _Criterion(stop.start(t0), on_best), seed, penalty_params(problem))
+    return from_pyvrp(
+        problem,
+        res.best,
+        seed=seed,
+        iterations=res.num_iterations,
+        runtime_s=res.runtime,
+        drop_infeasible=prize is not None,
+    )
+
+
+def penalty_params(problem: Problem) -> pyvrp.PenaltyParams:
+    """PyVRP's penalty parameters, with the ceiling raised when costs are large.
+
+    PyVRP caps the penalty per unit of excess load or time warp at 1e5. When one vehicle's
+    fixed cost (or one arc) costs more than that, overloading a vehicle stays cheaper than
+    opening another and the search never becomes feasible, so the cap follows the costs.
+    """
+    default = pyvrp.PenaltyParams()
+    arc = int(problem.distance.max()) * max(vt.unit_distance_cost for vt in problem.vehicle_types)
+    arc += int(problem.duration.max()) * max(vt.unit_duration_cost for vt in problem.vehicle_types)
+    scale = max([arc] + [vt.fixed_cost for vt in problem.vehicle_types])
+    if 10 * scale <= default.max_penalty:
+        return default
+    return pyvrp.PenaltyParams(max_penalty=float(10 * scale))
+
+
+def _run(
+    data: pyvrp.ProblemData,
+    criterion: _Criterion,
+    seed: int,
+    penalty: pyvrp.PenaltyParams,
+) -> pyvrp.Result:
+    """``pyvrp.solve`` with the default parameters except ``penalty``, whose initial values
+    stay at the default midpoint (a raised ceiling alone would start the search at it)."""
+    if penalty == pyvrp.PenaltyParams():
+        return pyvrp.solve(data, criterion, seed=seed, collect_stats=False, display=False)
+    params = pyvrp.SolveParams(penalty=penalty)
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
+    perturbation = pyvrp.search.PerturbationManager(params.perturbation)
+    ls = pyvrp.search.LocalSearch(data, rng, neighbours, perturbation)
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    pm = pyvrp.PenaltyManager(pyvrp.PenaltyParams().midpoint_penalties(data), penalty)
+    init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    algo = pyvrp.IteratedLocalSearch(data, pm, ls, init, params.ils)
+    return algo.run(criterion, collect_stats=False)
+
+
+def solve_plain(problem: Problem, *, max_runtime_s: float, seed: int = 1) -> Result:
+    """Plain PyVRP as its documentation shows it: one process, ``MaxRuntime``, default params.
+
+    The benchmarks' baseline, so that "ours" is compared with PyVRP on identical data.
+    """
+    res = pyvrp.solve(
+        to_pyvrp(problem), pyvrp.stop.MaxRuntime(max_runtime_s), seed=seed, display=False
+    )
+    return from_pyvrp(
+        problem, res.best, seed=seed, iterations=res.num_iterations, runtime_s=res.runtime
+    )

@@ -1,0 +1,355 @@
+"""One entry point for every routing problem: :func:`solve` picks the engine and runs it.
+
+Engines (measured in ``bench``): PyVRP for everything it can express (VRPTW, heterogeneous fleets,
+skills, pickup-and-delivery without ride limits); OR-Tools routing with guided local search for
+pickup-and-delivery with ride-time limits, and as the fallback.
+
+``solve`` first sets aside jobs that no vehicle could serve even alone (with the reason), then runs
+``workers`` independent searches in parallel processes with seeds ``seed, seed + 1, ...`` and keeps
+the best (ties go to the lowest worker, so the result is reproducible under an iteration limit).
+If the search cannot route every job, it runs again with jobs optional, each left out at a large
+penalty, so that as many as possible are routed and the rest are reported as ``not_routed``; that
+second pass gets the same stopping criterion, so an over-full problem can take twice as long.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, Literal
+
+from sendplan.routing.stop import StopCriterion, now
+from sendplan.routing.vrp import (
+    JobKind,
+    Problem,
+    Result,
+    Route,
+    Unassigned,
+    UnassignedReason,
+    Visit,
+    VrpError,
+)
+
+Engine = Literal["auto", "pyvrp", "ortools"]
+Progress = Callable[[int], None]
+
+
+def solve(
+    problem: Problem,
+    stop: StopCriterion,
+    seed: int = 1,
+    *,
+    engine: Engine = "auto",
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Solve ``problem`` until ``stop`` says stop; every job ends up routed or unassigned.
+
+    ``workers`` defaults to the number of CPUs, at most 2. ``progress`` is called with the best
+    feasible cost found so far each time it improves (in the engine's integer cost units).
+    """
+    t0 = now()
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise VrpError(f"workers must be at least 1, got {workers}")
+    if mp.current_process().daemon:
+        workers = 1  # a daemonic process (e.g. a pool worker) may not start processes
+    excluded = screen_jobs(problem)
+    keep_clients = [i for i in range(len(problem.clients)) if ("client", i) not in excluded]
+    keep_ships = [j for j in range(len(problem.shipments)) if ("shipment", j) not in excluded]
+    sub = problem.restrict(clients=keep_clients, shipments=keep_ships)
+    chosen = pick_engine(sub) if engine == "auto" else engine
+    if chosen == "pyvrp" and problem.has_ride_limits():
+        raise VrpError("the pyvrp engine cannot enforce shipments' max_ride; use ortools")
+
+    if sub.num_jobs == 0:
+        result = Result((), (), 0, 0, True, chosen, seed)
+    else:
+        result = _best_of(sub, stop, seed, chosen, workers, t0, progress, prize=None)
+        # OR-Tools already treats every job as optional (at the same penalty).
+        if chosen == "pyvrp" and (not result.feasible or result.unassigned):
+            prize = drop_penalty(sub)
+            result = _best_of(sub, stop, seed, chosen, workers, now(), progress, prize=prize)
+    merged = _map_back(problem, result, keep_clients, keep_ships, excluded)
+    return Result(
+        routes=merged.routes,
+        unassigned=merged.unassigned,
+        cost=merged.cost,
+        distance=merged.distance,
+        feasible=merged.feasible,
+        engine=chosen,
+        seed=seed,
+        iterations=merged.iterations,
+        runtime_s=now() - t0,
+    )
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def pick_engine(problem: Problem) -> Literal["pyvrp", "ortools"]:
+    from sendplan.routing import vrp_pyvrp
+
+    return "pyvrp" if vrp_pyvrp.supports(problem) else "ortools"
+
+
+def drop_penalty(problem: Problem) -> int:
+    """A penalty per job left out, above what serving it alone could cost."""
+    dist = int(problem.distance.max())
+    dur = int(problem.duration.max())
+    horizon = max(
+        [c.tw_early + c.service_duration for c in problem.clients]
+        + [max(s.pickup.tw_early, s.delivery.tw_early) for s in problem.shipments]
+        + [0]
+    )
+    service = max(
+        [c.service_duration for c in problem.clients]
+        + [s.pickup.service_duration + s.delivery.service_duration for s in problem.shipments]
+        + [0]
+    )
+    worst = max(
+        vt.fixed_cost
+        + vt.unit_distance_cost * 3 * dist
+        + vt.unit_duration_cost * (3 * dur + service + horizon)
+        for vt in problem.vehicle_types
+    )
+    return 10 * worst + 1000
+
+
+# ---------------------------------------------------------------------------- job screening
+
+
+def screen_jobs(problem: Problem) -> dict[tuple[JobKind, int], UnassignedReason]:
+    """Jobs no vehicle type could serve even on a route of its own, with the reason."""
+    out: dict[tuple[JobKind, int], UnassignedReason] = {}
+    for kind, i in problem.jobs():
+        fits = [k for k in range(len(problem.vehicle_types)) if _fits(problem, kind, i, k)]
+        if not fits:
+            out[(kind, i)] = UnassignedReason.NO_COMPATIBLE_VEHICLE
+        elif not any(_alone_in_time(problem, kind, i, k) for k in fits):
+            out[(kind, i)] = UnassignedReason.INFEASIBLE_ALONE
+    return out
+
+
+def _fits(problem: Problem, kind: JobKind, i: int, k: int) -> bool:
+    vt = problem.vehicle_types[k]
+    if kind == "client":
+        c = problem.clients[i]
+        need = [max(a, b) for a, b in zip(c.delivery, c.pickup, strict=True)]
+        skills = c.skills
+    else:
+        s = problem.shipments[i]
+        need, skills = list(s.amount), s.skills
+    return skills <= vt.skills and all(n <= q for n, q in zip(need, vt.capacity, strict=True))
+
+
+def _alone_in_time(problem: Problem, kind: JobKind, i: int, k: int) -> bool:
+    """Whether a single-job route of vehicle type ``k`` meets every time rule."""
+    vt = problem.vehicle_types[k]
+    dep, arr = problem.depots[vt.start_depot], problem.depots[vt.end_depot]
+    tt = problem.duration
+    # (location, early, late, service) for each stop in order
+    if kind == "client":
+        c = problem.clients[i]
+        stops = [(c.location, c.tw_early, c.tw_late, c.service_duration)]
+        release, max_ride = c.release_time, None
+    else:
+        s = problem.shipments[i]
+        stops = [
+            (s.pickup.location, s.pickup.tw_early, s.pickup.tw_late, s.pickup.service_duration),
+            (
+                s.delivery.location,
+                s.delivery.tw_early,
+                s.delivery.tw_late,
+                s.delivery.service_duration,
+            ),
+        ]
+        release, max_ride = 0, s.max_ride
+    start = max(vt.tw_early, dep.tw_early, release)
+    if start > dep.tw_late:
+        return False
+    times, t, loc = [], start, dep.location
+    for where, early, late, service in stops:
+        t = max(t + int(tt[loc, where]), early)
+        if t > late:
+            return False
+        times.append(t)
+        t, loc = t + service, where
+    end = max(t + int(tt[loc, arr.location]), arr.tw_early)
+    if end > min(vt.tw_late, arr.tw_late):
+        return False
+    if max_ride is not None:
+        # Leave the pickup as late as the delivery allows: the shortest possible ride.
+        p_service = stops[0][3]
+        latest_pickup = min(stops[0][2], times[1] - p_service - int(tt[stops[0][0], stops[1][0]]))
+        if times[1] - (max(latest_pickup, times[0]) + p_service) > max_ride:
+            return False
+    # Leave the depot as late as the first stop allows: the shortest possible duration.
+    latest_start = min(dep.tw_late, times[0] - int(tt[dep.location, stops[0][0]]))
+    return end - max(start, latest_start) <= vt.max_duration
+
+
+# ------------------------------------------------------------------------------- the workers
+
+
+def _run_engine(
+    problem: Problem,
+    stop: StopCriterion,
+    seed: int,
+    engine: str,
+    t0: float,
+    prize: int | None,
+    on_best: Callable[[int], None] | None,
+) -> Result:
+    if engine == "pyvrp":
+        from sendplan.routing import vrp_pyvrp
+
+        return vrp_pyvrp.solve_pyvrp(problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best)
+    if engine == "ortools":
+        from sendplan.routing import vrp_ortools
+
+        return vrp_ortools.solve_ortools(
+            problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best
+        )
+    raise VrpError(f"unknown engine {engine!r}; expected auto, pyvrp or ortools")
+
+
+def _quality(result: Result) -> tuple[bool, int, int]:
+    return (not result.feasible, len(result.unassigned), result.cost)
+
+
+def _best_of(
+    problem: Problem,
+    stop: StopCriterion,
+    seed: int,
+    engine: str,
+    workers: int,
+    t0: float,
+    progress: Progress | None,
+    *,
+    prize: int | None,
+) -> Result:
+    if workers == 1:
+        return _run_engine(problem, stop, seed, engine, t0, prize, progress)
+    results = _run_parallel(problem, stop, seed, engine, workers, t0, progress, prize)
+    best = min(range(workers), key=lambda w: (_quality(results[w]), w))
+    return results[best]
+
+
+def _worker(
+    q: Any,
+    w: int,
+    problem: Problem,
+    stop: StopCriterion,
+    seed: int,
+    engine: str,
+    t0: float,
+    prize: int | None,
+    report: bool,
+) -> None:
+    try:
+        on_best = (lambda cost: q.put(("best", w, cost))) if report else None
+        result = _run_engine(problem, stop, seed, engine, t0, prize, on_best)
+        q.put(("done", w, result))
+    except BaseException:
+        q.put(("error", w, traceback.format_exc()))
+
+
+def _run_parallel(
+    problem: Problem,
+    stop: StopCriterion,
+    seed: int,
+    engine: str,
+    workers: int,
+    t0: float,
+    progress: Progress | None,
+    prize: int | None,
+) -> list[Result]:
+    # fork starts fast and shares the matrices copy-on-write; elsewhere fall back to spawn.
+    ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    q = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_worker,
+            args=(q, w, problem, stop, seed + w, engine, t0, prize, progress is not None),
+            daemon=True,
+        )
+        for w in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    results: dict[int, Result] = {}
+    best_cost: int | None = None
+    try:
+        while len(results) < workers:
+            try:
+                kind, w, payload = q.get(timeout=1.0)
+            except queue.Empty:
+                dead = [w for w, p in enumerate(procs) if not p.is_alive() and w not in results]
+                if dead and q.empty():
+                    raise RuntimeError(f"routing worker {dead[0]} died without a result") from None
+                continue
+            if kind == "best" and progress is not None:  # already filtered to feasible costs
+                if best_cost is None or payload < best_cost:
+                    best_cost = payload
+                    progress(payload)
+            elif kind == "done":
+                results[w] = payload
+            elif kind == "error":
+                raise RuntimeError(f"routing worker {w} failed:\n{payload}")
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+    return [results[w] for w in range(workers)]
+
+
+# ---------------------------------------------------------------------------- index mapping
+
+
+def _map_back(
+    problem: Problem,
+    result: Result,
+    keep_clients: list[int],
+    keep_ships: list[int],
+    excluded: dict[tuple[JobKind, int], UnassignedReason],
+) -> Result:
+    def orig(v: Visit) -> Visit:
+        table = keep_clients if v.kind == "client" else keep_ships
+        return Visit(v.kind, table[v.index])
+
+    routes = tuple(
+        Route(
+            vehicle_type=r.vehicle_type,
+            visits=tuple(orig(v) for v in r.visits),
+            times=r.times,
+            start_time=r.start_time,
+            end_time=r.end_time,
+            distance=r.distance,
+            cost=r.cost,
+        )
+        for r in result.routes
+    )
+    unassigned = [
+        Unassigned(u.kind, (keep_clients if u.kind == "client" else keep_ships)[u.index], u.reason)
+        for u in result.unassigned
+    ]
+    unassigned += [Unassigned(kind, i, reason) for (kind, i), reason in excluded.items()]
+    unassigned.sort(key=lambda u: (u.kind, u.index))
+    return Result(
+        routes=routes,
+        unassigned=tuple(unassigned),
+        cost=result.cost,
+        distance=result.distance,
+        feasible=result.feasible,
+        engine=result.engine,
+        seed=result.seed,
+        iterations=result.iterations,
+        runtime_s=result.runtime_s,
+    )
