@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from sendplan.api import cli_place
+from sendplan.api import (
+    cli_bench_placement,
+    cli_bench_transport,
+    cli_bench_vrp,
+    cli_network,
+    cli_place,
+    cli_routes,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -20,7 +27,16 @@ bench_app = typer.Typer(
 
 app.command("demo")(cli_place.demo)
 app.command("place")(cli_place.place)
+app.command("routes")(cli_routes.routes)
+app.add_typer(cli_network.network_app, name="network", help="Build and inspect road networks.")
 app.add_typer(bench_app, name="bench")
+
+bench_app.command("placement")(cli_bench_placement.bench_placement_cmd)
+bench_app.command("matrix")(cli_network.bench_matrix_cmd)
+bench_app.command("transport")(cli_bench_transport.bench_transport_cmd)
+bench_app.command("solomon")(cli_bench_vrp.bench_solomon_cmd)
+bench_app.command("lilim")(cli_bench_vrp.bench_lilim_cmd)
+bench_app.command("sbrp")(cli_bench_vrp.bench_sbrp_cmd)
 
 
 def main() -> None:

@@ -212,6 +212,20 @@ def parse_needs(text: str) -> tuple[str, ...]:
     return _no_repeats([parse_need(item) for item in _split_list(text)])
 
 
+def parse_need_places(text: str) -> tuple[tuple[str, int], ...]:
+    """``NEED:PLACES`` items separated by ``;`` (e.g. ``ASD:40;SLD:20``), in SEN2 order."""
+    pairs: dict[str, int] = {}
+    for item in _split_list(text):
+        need, sep, places = item.partition(":")
+        if not sep:
+            raise _CellError(f"{_show(item)} is not NEED:PLACES")
+        code = parse_need(need.strip())
+        if code in pairs:
+            raise _CellError(f"{code} is given twice")
+        pairs[code] = parse_count(places.strip())
+    return tuple((code, pairs[code]) for code in NEED_CODES if code in pairs)
+
+
 def parse_ids(text: str) -> tuple[str, ...]:
     return _no_repeats(_split_list(text))
 
@@ -398,6 +412,7 @@ SCHOOL_SPEC = _Spec(
         "bell_am": _Column(parse_time),
         "finish_pm": _Column(parse_time),
         "in_area": _Column(parse_bool),
+        "capacity_by_designation": _Column(parse_need_places),
     },
     one_of=(_location_group(),),
 )
@@ -541,6 +556,11 @@ def _school(values: dict[str, Any]) -> School:
         raise _FieldError("age_high", f"age_high {values['age_high']} is below age_low")
     if values.get("residential_places", 0) > values["capacity"]:
         raise _FieldError("residential_places", "more residential places than capacity")
+    for need, places in values.get("capacity_by_designation", ()):
+        if need not in values["designations"]:
+            raise _FieldError("capacity_by_designation", f"{need} is not among the designations")
+        if places > values["capacity"]:
+            raise _FieldError("capacity_by_designation", f"{need} places exceed capacity")
     fields = {k: v for k, v in values.items() if k in _SCHOOL_FIELDS}
     fields["designations"] = frozenset(values["designations"])
     for name, model_name in (("bell_am", "bell_am_min"), ("finish_pm", "finish_pm_min")):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+from sendplan.routing.explain import Explanation
 from sendplan.routing.kpis import Summary
 from sendplan.routing.model import Scenario
 from sendplan.routing.plan import PlacementPlan
 
 PLACEMENT_COLUMNS = (
     "child_id", "status", "school_id", "school_name", "school_la_code", "travel_min", "distance_km",
-    "annual_cost_gbp", "preference_rank", "in_area", "residential", "reasons", "unplaced_reason",
-    "detail",
+    "annual_cost_gbp", "preference_rank", "in_area", "residential", "cross_border", "reasons",
+    "unplaced_reason", "detail", "alternatives", "first_preference", "first_preference_status",
+    "first_preference_extra_gbp",
 )  # fmt: skip
 
 
@@ -24,9 +27,50 @@ def write_summary(summary: Summary, path: Path) -> None:
     )
 
 
-def write_placements_csv(scenario: Scenario, plan: PlacementPlan, path: Path) -> None:
-    """One row per child (placed or unplaced), ordered by child_id; pseudonymous ids only."""
+def _alternatives_cell(explanation: Explanation | None) -> str:
+    """``school:fee delta GBP:journey delta min`` per alternative, best first, ``;``-joined."""
+    if explanation is None:
+        return ""
+    return ";".join(
+        f"{x.school_id}:{x.cost_delta_gbp:+.0f}:{x.travel_delta_s / 60.0:+.1f}"
+        for x in explanation.alternatives
+    )
+
+
+def _preference_cells(explanation: Explanation | None) -> dict[str, str]:
+    pref = explanation.first_preference if explanation is not None else None
+    if pref is None:
+        return {"first_preference": "", "first_preference_status": "",
+                "first_preference_extra_gbp": ""}  # fmt: skip
+    return {
+        "first_preference": pref.school_id,
+        "first_preference_status": pref.status,
+        "first_preference_extra_gbp": f"{pref.extra_total_gbp:.0f}",
+    }
+
+
+def write_explanations_json(explanations: Sequence[Explanation], path: Path) -> None:
+    """explanations.json: per child, the alternatives and the first preference's cost."""
+    path.write_text(
+        json.dumps([e.to_dict() for e in explanations], indent=1, sort_keys=True) + "\n",
+        encoding="utf-8",
+    )
+
+
+def write_placements_csv(
+    scenario: Scenario,
+    plan: PlacementPlan,
+    path: Path,
+    explanations: Sequence[Explanation] = (),
+) -> None:
+    """One row per child (placed or unplaced), ordered by child_id; pseudonymous ids only.
+
+    ``alternatives`` lists up to three feasible alternatives as ``school:fee delta GBP:journey
+    delta min``; ``first_preference_extra_gbp`` is the yearly placement + estimated transport
+    cost of honouring the first preference (see ``sendplan.routing.explain``).
+    """
     schools = {s.school_id: s for s in scenario.schools}
+    explained = {e.child_id: e for e in explanations}
     rows: list[dict[str, str]] = []
     for a in plan.assignments:
         school = schools[a.school_id]
@@ -43,9 +87,12 @@ def write_placements_csv(scenario: Scenario, plan: PlacementPlan, path: Path) ->
                 "preference_rank": "" if a.preference_rank is None else str(a.preference_rank),
                 "in_area": "true" if a.in_area else "false",
                 "residential": "true" if a.residential else "false",
+                "cross_border": "true" if a.cross_border else "false",
                 "reasons": ";".join(a.reasons),
                 "unplaced_reason": "",
                 "detail": "",
+                "alternatives": _alternatives_cell(explained.get(a.child_id)),
+                **_preference_cells(explained.get(a.child_id)),
             }
         )
     for u in plan.unplaced:
@@ -53,6 +100,7 @@ def write_placements_csv(scenario: Scenario, plan: PlacementPlan, path: Path) ->
         row.update(
             child_id=u.child_id, status="unplaced", unplaced_reason=str(u.reason), detail=u.detail
         )
+        row.update(_preference_cells(explained.get(u.child_id)))
         rows.append(row)
     rows.sort(key=lambda r: r["child_id"])
     with path.open("w", encoding="utf-8", newline="") as handle:

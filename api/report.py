@@ -39,6 +39,9 @@ def render_report(scenario: Scenario, plan: PlacementPlan, summary: Summary) -> 
             _school_table(scenario, plan),
             "<h2>Children without a place</h2>",
             _unplaced_table(summary),
+            "<h2>First preferences not met</h2>",
+            _preference_table(summary),
+            *_over_capacity_section(scenario, summary),
         ]
     )
     return _PAGE.format(title=escape(f"sendplan: {scenario.name}"), body=body)
@@ -64,6 +67,7 @@ def _kpi_table(summary: Summary) -> str:
         ("Placed out of area", f"{summary.placed_out_of_area:,}"),
         ("Placed in independent / non-maintained schools", f"{summary.placed_independent:,}"),
         ("Residential placements", f"{summary.placed_residential:,}"),
+        ("Cross-border placements (school in another LA)", f"{summary.placed_cross_border:,}"),
         (
             "First preference met",
             f"{summary.first_preference_met:,} of {summary.children_with_preferences:,}",
@@ -73,10 +77,66 @@ def _kpi_table(summary: Summary) -> str:
         ("95th percentile journey", _minutes(summary.p95_travel_min)),
         ("Longest journey", _minutes(summary.max_travel_min)),
         ("Solver", f"{summary.solver} ({'optimal' if summary.optimal else 'not proven optimal'})"),
+        ("Objective mode", _mode_text(summary)),
         ("Seed", "" if summary.seed is None else str(summary.seed)),
     ]
+    if summary.routes is not None:
+        rows += [
+            ("Children transported", f"{summary.transported:,}"),
+            ("Routes (vehicles)", f"{summary.routes:,} ({summary.vehicles:,})"),
+            ("Transport cost per day", f"£{summary.transport_cost_gbp_per_day or 0:,.0f}"),
+            ("Transport cost per year", f"£{summary.transport_cost_gbp_per_year or 0:,.0f}"),
+            ("Longest ride", _minutes(summary.max_ride_min)),
+            ("Rides over the limit (direct journey over it)", str(summary.rides_over_limit)),
+            ("Solo routes", str(summary.solo_routes)),
+        ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="kpi">{cells}</table>'
+
+
+def _mode_text(summary: Summary) -> str:
+    if summary.mode == "lexicographic":
+        return "lexicographic: most placed, then most in area, then least cost, then least travel"
+    return "weighted: policy weights for cost, travel, preferences and out-of-area"
+
+
+def _preference_table(summary: Summary) -> str:
+    """Children whose first preference was not chosen, by why, and the cost of the feasible."""
+    if not summary.first_preference_not_met_by_status:
+        return "<p>Every first preference stated was met (or none was stated).</p>"
+    rows = "".join(
+        f"<tr><td><code>{escape(status)}</code></td><td>{count}</td></tr>"
+        for status, count in summary.first_preference_not_met_by_status.items()
+    )
+    extra = summary.first_preference_feasible_extra_gbp_per_year
+    note = (
+        f'<p class="note">Honouring every <code>feasible</code> first preference (a place was '
+        f"free and every rule met) would cost £{extra:,.0f} a year more in fees and estimated "
+        "transport (placements.csv gives each child's figure; explanations.json the detail). "
+        "This is the figure a panel weighs under the Children and Families Act 2014 s39.</p>"
+        if extra is not None
+        else ""
+    )
+    return f"<table><tr><th>Status</th><th>Children</th></tr>{rows}</table>{note}"
+
+
+def _over_capacity_section(scenario: Scenario, summary: Summary) -> list[str]:
+    """The what-if mode: schools that must admit, and how far over capacity each one goes."""
+    if not summary.must_admit:
+        return []
+    capacity = {s.school_id: (s.name, s.capacity) for s in scenario.schools}
+    rows = "".join(
+        f"<tr><td>{escape(capacity[sid][0])}</td><td>{capacity[sid][1]}</td>"
+        f"<td>{summary.over_capacity_by_school.get(sid, 0)}</td></tr>"
+        for sid in summary.must_admit
+    )
+    return [
+        "<h2>What if: schools that must admit</h2>",
+        '<p class="note">Capacity is soft at these schools: each place over capacity is '
+        "penalised in the objective and counted here.</p>",
+        f"<table><tr><th>School</th><th>Capacity</th><th>Places over capacity</th></tr>"
+        f"{rows}</table>",
+    ]
 
 
 def _minutes(value: float | None) -> str:

@@ -23,6 +23,8 @@ SCHOOL_COLUMNS = (
     "designations", "capacity", "residential_places", "annual_cost_gbp", "bell_am", "finish_pm",
     "in_area",
 )  # fmt: skip
+# Written only when some school reserves places per need, so older files keep their bytes.
+OPTIONAL_SCHOOL_COLUMN = "capacity_by_designation"
 FLEET_COLUMNS = (
     "name", "seats", "wheelchair_spaces", "has_assistant", "fixed_cost_gbp", "cost_per_km_gbp",
     "available", "depot_lon", "depot_lat",
@@ -124,8 +126,19 @@ def write_children_csv(children: Iterable[Child], path: Path) -> None:
 
 
 def write_schools_csv(schools: Iterable[School], path: Path) -> None:
-    """schools.csv in the input format."""
-    _write_csv(path, SCHOOL_COLUMNS, (_school_row(s) for s in schools))
+    """schools.csv in the input format (``capacity_by_designation`` only when used)."""
+    listed = list(schools)
+    if not any(s.capacity_by_designation for s in listed):
+        _write_csv(path, SCHOOL_COLUMNS, (_school_row(s) for s in listed))
+        return
+    _write_csv(
+        path,
+        (*SCHOOL_COLUMNS, OPTIONAL_SCHOOL_COLUMN),
+        (
+            [*_school_row(s), ";".join(f"{n}:{k}" for n, k in s.capacity_by_designation)]
+            for s in listed
+        ),
+    )
 
 
 def write_fleet_csv(fleet: Iterable[VehicleType], path: Path) -> None:

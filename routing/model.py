@@ -100,10 +100,25 @@ class School:
     bell_am_min: int = 9 * 60
     finish_pm_min: int = 15 * 60 + 15
     in_area: bool = True
+    # Places reserved per need, e.g. (("ASD", 40), ("SLD", 20)): children with that primary
+    # need use at most that many places (within the total capacity); other needs share the rest.
+    capacity_by_designation: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.school_id:
             raise ModelError("school_id is empty")
+        seen: set[str] = set()
+        for need, places in self.capacity_by_designation:
+            if need not in self.designations or need in seen:
+                raise ModelError(
+                    f"school {self.school_id}: capacity_by_designation names {need!r} twice or "
+                    "outside its designations"
+                )
+            if not 0 <= places <= self.capacity:
+                raise ModelError(
+                    f"school {self.school_id}: capacity_by_designation {need} outside 0..capacity"
+                )
+            seen.add(need)
         if self.type not in SCHOOL_TYPES:
             raise ModelError(f"school {self.school_id}: unknown type {self.type!r}")
         unknown = self.designations - set(NEED_CODES)
@@ -119,6 +134,13 @@ class School:
             raise ModelError(f"school {self.school_id}: negative cost")
         if not in_uk(self.lon, self.lat):
             raise ModelError(f"school {self.school_id}: location outside the UK")
+
+    def designation_capacity(self, need: str) -> int | None:
+        """The places reserved for children with this primary need, or None if not limited."""
+        for code, places in self.capacity_by_designation:
+            if code == need:
+                return places
+        return None
 
     def admits(self, child: Child) -> bool:
         """Whether the school can meet the child's need, age and sex (capacity aside)."""
@@ -161,6 +183,12 @@ class Policy:
     not_preferred_gbp: float = 12000.0
     out_of_area_gbp: float = 10000.0
     unplaced_gbp: float = 1_000_000.0
+    # What-if mode: each place over capacity at a must-admit school (below unplaced_gbp).
+    over_capacity_gbp: float = 100_000.0
+    # Estimated transport cost per child-km of the direct journey, for preference costs.
+    transport_gbp_per_km: float = 1.5
+    # Candidate schools per child: the nearest N admissible (0 = all within max travel).
+    max_candidates: int = 0
     # Placement limits on the direct journey.
     max_travel_min_primary: float = 60.0
     max_travel_min_secondary: float = 90.0
@@ -173,6 +201,10 @@ class Policy:
     walking_distance_under8_miles: float = 2.0
     walking_distance_from8_miles: float = 3.0
     school_days_per_year: int = 190
+    pm_departure_after_finish_min: float = 10.0
+    # Personal transport budget offered instead of a seat: pence per mile plus a yearly sum.
+    ptb_pence_per_mile: float = 45.0
+    ptb_annual_gbp: float = 500.0
     # Straight-line travel model.
     circuity_factor: float = 1.3
 
@@ -182,6 +214,7 @@ class Policy:
             "not_preferred_gbp", "out_of_area_gbp", "unplaced_gbp", "max_travel_min_primary",
             "max_travel_min_secondary", "max_ride_min_primary", "max_ride_min_secondary",
             "boarding_walk_on_min", "boarding_wheelchair_min", "school_days_per_year",
+            "over_capacity_gbp", "transport_gbp_per_km", "max_candidates",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ModelError(f"policy {name} must not be negative")

@@ -4,52 +4,86 @@ The model
 ---------
 *Candidates.* A school is a candidate for a child when ``school.admits(child)`` (designation,
 age range, sex), it has residential places if the child has a residential need, and the direct
-travel time is at most ``policy.max_travel_min(child)``. Travel is computed sparsely: one
-vectorised ``travel.pairs`` call over the admissible pairs only (never a children x schools
-travel matrix).
+travel time is at most ``policy.max_travel_min(child)``. With ``policy.max_candidates = K > 0``
+only the K admissible schools nearest by great-circle distance are considered (ties broken
+arbitrarily; preferred schools are always considered too): the national-scale setting, where the
+optimum is exact over that sparse candidate set. Travel is computed sparsely: one vectorised
+``travel.pairs`` call over the considered pairs (never a children x schools travel matrix).
+
+*Classes.* Children with the same home point, admission group (need, age band, sex where any
+school is single-sex, residential need) and preferences have identical candidate arcs and
+costs, so they share one flow node whose supply is their number (exact: any split of the class's
+flow among its members is an optimal plan). Age bands are the ages between consecutive school
+age-range boundaries (and the primary/secondary boundary), so an age band decides admission
+and the travel limit exactly as the age does. Members are assigned in child-id order.
 
 *Locked children* (``locked`` with a ``current_school``) stay where they are, valid by
 definition even if that school would fail another rule. They consume a place there (and a
 residential place if they have a residential need); the rest is free for the others.
 
-*Objective* (GBP per year, integers): the sum of ``arc_cost_gbp`` over every placed child
-(locked ones included) plus ``round(policy.unplaced_gbp)`` per unplaced child. The default
-unplaced penalty (GBP 1m) is far above any realistic arc cost, so placing as many children as
-possible comes first and cost, travel and preferences decide between equally full plans.
+*Network.* Class -> school arcs (capacity = class size, cost ``arc_cost_gbp``); a residential
+class reaches the school through the school's residential node, whose arc into the school node
+carries the residential places left. School -> sink carries the places left; class -> sink
+(cost ``unplaced_gbp``) lets children stay unplaced, so every instance is feasible. In the
+"what if" mode the ``must_admit`` schools also get an unbounded school -> sink arc costing
+``over_capacity_gbp`` per place: their capacity becomes soft (residential places stay hard).
+The solver must report OPTIMAL.
 
-*Network.* Each free child is a node with supply 1 (equivalent to a source arc of capacity 1).
-A child has an arc (capacity 1, cost ``arc_cost_gbp``) to each candidate school node; a child
-with a residential need reaches the school through the school's residential node instead, whose
-arc into the school node carries the residential places left. School -> sink carries the
-places left, and child -> sink (capacity 1, cost unplaced) lets a child stay unplaced, so every
-instance is feasible. The solver must report OPTIMAL.
+*Weighted mode* (default). Objective (GBP per year, integers): the sum of ``arc_cost_gbp`` over
+every placed child (locked ones included), ``round(unplaced_gbp)`` per unplaced child and
+``round(over_capacity_gbp)`` per place over capacity. Placing as many as possible first is a
+property of the weights (the default unplaced penalty, GBP 1m, is above every realistic arc
+cost), deliberately not forced: a council may price leaving a place unfilled. The
+lexicographic mode is the strict one.
+
+*Lexicographic mode.* Exactly, in this order: most children placed; then most placed in area;
+then least cost (sum over placed children of the whole-GBP annual fee, plus the over-capacity
+penalties); then least travel (sum of whole-second direct journeys). Two solves: (1) unplaced
+costs ``N + 1`` and an out-of-area arc 1, where N is the number of free children; since at most
+N children are out of area, one more unplaced child always costs more than any out-of-area
+count, so the optimum is lexicographic in (placed, in area). (2) Those two counts are fixed by
+routing in-area schools, out-of-area schools and the unplaced arcs through three hub nodes with
+capacities equal to the optimum's counts (they sum to the total supply, so each is saturated:
+the feasible flows are exactly the optima of (1)); arc cost ``fee x M + travel``, so cost
+comes first and travel breaks ties. ``M = 2 x S x t_max + 1`` with S the school-side nodes
+(schools, residential nodes, pools, hubs, sink) and t_max the longest candidate journey: the
+flow is optimal when no residual cycle has negative cost; in a simple residual cycle no two
+class nodes are adjacent, so it has at most 2S travel-carrying arcs and its travel is
+within +-2S x t_max; hence a cycle that lowers cost by at least 1 GBP is always negative
+(the plan is cost-optimal) and among cost-neutral cycles travel decides (travel-optimal among
+those). Raises PlacementError if the costs would still overflow 64-bit integers.
+``objective`` still reports the weighted objective of the plan; ``levels`` the four levels.
 
 *Determinism.* Children and schools are sorted by id before the network is built, so the same
 scenario (in any row order) gives the same plan.
 
 *Unplaced reasons*, most fundamental first: no school admits the child
 (NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE); schools admit but none has residential places for a
-residential child (RESIDENTIAL_NEED_UNMET); all those are beyond the travel limit
-(OVER_MAX_TRAVEL); otherwise the candidates are full (CAPACITY_EXHAUSTED).
+residential child (RESIDENTIAL_NEED_UNMET); all considered ones are beyond the travel limit
+(OVER_MAX_TRAVEL); otherwise the candidates are full (CAPACITY_EXHAUSTED), or, in the weighted
+mode with a low ``unplaced_gbp``, a place is free but costs more than leaving the child out
+(COSTS_MORE_THAN_UNPLACED).
 
 *Placement reasons* (every one that holds): LOCKED; FIRST_PREFERENCE or OTHER_PREFERENCE;
 NEAREST_SUITABLE (no candidate is nearer in time); LOWEST_COST_SUITABLE (no candidate costs
 less per year); NEARER_SCHOOLS_FULL (nearer candidates exist and every one is full in the final
-plan; not given to locked children); RESIDENTIAL_PLACE; OUT_OF_AREA.
+plan; not given to locked children); RESIDENTIAL_PLACE; OUT_OF_AREA. ``cross_border`` flags a
+school whose LA differs from the child's home LA.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from sendplan.geo.travel import TravelModel
-from sendplan.routing.flow import solve_min_cost_flow
-from sendplan.routing.model import Child, Policy, Scenario, School
+from sendplan.routing.flow import FlowError, solve_min_cost_flow
+from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School
 from sendplan.routing.plan import (
     Assignment,
     PlacementPlan,
@@ -59,8 +93,15 @@ from sendplan.routing.plan import (
 )
 
 SOLVER_NAME = "ortools-min-cost-flow"
+MODES = ("weighted", "lexicographic")
+# Headroom under 2**63 for OR-Tools' internal cost scaling (it multiplies by the node count).
+_COST_LIMIT = 2**62
 
 _Num = TypeVar("_Num", float, NDArray[np.float64])
+
+
+class PlacementError(ValueError):
+    """The placement request is invalid (unknown mode or school) or cannot be solved exactly."""
 
 
 def _arc_cost_terms(
@@ -111,9 +152,14 @@ def unplaced_cost_gbp(policy: Policy) -> int:
     return int(np.rint(policy.unplaced_gbp))
 
 
+def over_capacity_cost_gbp(policy: Policy) -> int:
+    """The objective's penalty for one place over capacity at a must-admit school."""
+    return int(np.rint(policy.over_capacity_gbp))
+
+
 @dataclass(frozen=True)
 class _Pairs:
-    """Child-school pairs (indices into the sorted lists) with their travel."""
+    """(class or child)-school pairs (indices into the sorted lists) with their travel."""
 
     child: NDArray[np.int64]
     school: NDArray[np.int64]
@@ -121,179 +167,196 @@ class _Pairs:
     distance_m: NDArray[np.float64]
 
 
-def place(
-    scenario: Scenario,
-    travel: TravelModel,
-    *,
-    progress: Callable[[str], None] | None = None,
-) -> PlacementPlan:
-    """Place every child at a school or explain why not; optimal under the policy weights."""
-    say = progress or (lambda _msg: None)
-    policy = scenario.policy
-    children = sorted(scenario.children, key=lambda c: c.child_id)
-    schools = sorted(scenario.schools, key=lambda s: s.school_id)
-    school_index = {s.school_id: j for j, s in enumerate(schools)}
-    n, m = len(children), len(schools)
-    say(f"placement: {n:,} children, {m:,} schools")
+@dataclass(frozen=True)
+class CandidateSet:
+    """Children grouped into classes, and each class's considered and candidate schools.
 
-    admits_any, admits_res, admissible_c, admissible_s = _admissible_pairs(children, schools)
+    ``considered`` are the admissible pairs examined (all, or the K nearest plus preferences);
+    ``candidates`` those within the travel limit, with ``cost`` their ``arc_cost_gbp``. Both are
+    sorted by class then school; their ``child`` field holds the class index.
+    """
+
+    children: list[Child]
+    schools: list[School]
+    class_of: NDArray[np.int64]  # per child
+    rep: NDArray[np.int64]  # per class: its first child (lowest id)
+    admits_any: NDArray[np.int64]  # per class: schools admitting need, age and sex
+    admits_res: NDArray[np.int64]  # per class: of those, with residential places
+    considered: _Pairs
+    candidates: _Pairs
+    cost: NDArray[np.int64]
+    cand_starts: NDArray[np.int64]  # class c's candidates: cand_starts[c]:cand_starts[c + 1]
+    cons_starts: NDArray[np.int64]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.rep)
+
+
+def build_candidates(
+    children: list[Child], schools: list[School], travel: TravelModel, policy: Policy
+) -> tuple[CandidateSet, _Pairs]:
+    """Classes and their candidate arcs, plus the locked children's pairs (by child index).
+
+    ``children`` and ``schools`` must be sorted by id.
+    """
+    m = len(schools)
+    school_index = {s.school_id: j for j, s in enumerate(schools)}
+    # 11: the primary/secondary boundary of the travel limit.
+    bounds = np.array(
+        sorted({s.age_low for s in schools} | {s.age_high + 1 for s in schools} | {11}),
+        dtype=np.int64,
+    )
+    single_sex = any(s.sex != "mixed" for s in schools)
+    need_id = {code: k for k, code in enumerate(sorted({c.primary_need for c in children}))}
+    need = np.array([need_id[c.primary_need] for c in children], dtype=np.int64)
+    band = np.searchsorted(bounds, np.array([c.age for c in children], dtype=np.int64), "right")
+    male = np.array([single_sex and c.sex == "M" for c in children], dtype=np.int64)
+    res = np.array([c.residential_need for c in children], dtype=np.int64)
+    gkey = ((need * (len(bounds) + 1) + band) * 2 + male) * 2 + res
+    _, group_rep_a, group_of = np.unique(gkey, return_index=True, return_inverse=True)
+    group_rep = group_rep_a.tolist()
+    pref_id: dict[tuple[str, ...], int] = {}
+    prefs = np.array(
+        [
+            pref_id.setdefault(c.preferences, len(pref_id)) if c.preferences else -1
+            for c in children
+        ],
+        dtype=np.float64,
+    )
+    ckey = np.column_stack(
+        [
+            group_of.astype(np.float64),
+            np.array([c.lon for c in children], dtype=np.float64),
+            np.array([c.lat for c in children], dtype=np.float64),
+            prefs,
+        ]
+    ).reshape(-1, 4)
+    _, rep_idx, inverse = np.unique(ckey, axis=0, return_index=True, return_inverse=True)
+    class_of = inverse.reshape(-1).astype(np.int64)
+    rep_a = rep_idx.astype(np.int64)
+    rep = rep_a.tolist()
+    group_a = group_of.reshape(-1)[rep_a].astype(np.int64)
+    n_classes = len(rep)
+
+    has_res = np.array([s.residential_places > 0 for s in schools], dtype=bool)
+    group_found = [
+        np.array([j for j, s in enumerate(schools) if s.admits(children[r])], dtype=np.int64)
+        for r in group_rep
+    ]
+    group_ok = [
+        f[has_res[f]] if children[r].residential_need else f
+        for f, r in zip(group_found, group_rep, strict=True)
+    ]
+    n_found = np.array([len(f) for f in group_found], dtype=np.int64)
+    n_found_res = np.array([int(has_res[f].sum()) for f in group_found], dtype=np.int64)
+    admits_any = n_found[group_a] if n_classes else np.zeros(0, dtype=np.int64)
+    admits_res = n_found_res[group_a] if n_classes else np.zeros(0, dtype=np.int64)
+
+    homes = np.array([(children[r].lon, children[r].lat) for r in rep], dtype=np.float64)
+    homes = homes.reshape(-1, 2)
+    sites = np.array([(s.lon, s.lat) for s in schools], dtype=np.float64).reshape(-1, 2)
+    pair_c, pair_s = _considered_pairs(
+        group_a, group_ok, homes, sites, max(int(policy.max_candidates), 0)
+    )
+    # Preferred admissible schools are always considered, whatever the cap.
+    if policy.max_candidates > 0:
+        pc: list[int] = []
+        ps: list[int] = []
+        for c, r in enumerate(rep):
+            prefs = children[r].preferences
+            if prefs:
+                ok = group_ok[int(group_a[c])]
+                for sid in prefs:
+                    j = school_index[sid]
+                    k = int(np.searchsorted(ok, j))
+                    if k < len(ok) and ok[k] == j:
+                        pc.append(c)
+                        ps.append(j)
+        pair_c = np.concatenate([pair_c, np.array(pc, dtype=np.int64)])
+        pair_s = np.concatenate([pair_s, np.array(ps, dtype=np.int64)])
+    keys = np.sort(pair_c * max(m, 1) + pair_s)
+    keys = keys[np.concatenate([[True], np.diff(keys) != 0])] if len(keys) else keys
+    pair_c, pair_s = keys // max(m, 1), keys % max(m, 1)
+
     locked_c = np.array([i for i, c in enumerate(children) if c.locked], dtype=np.int64)
     locked_s = np.array(
         [school_index[str(children[i].current_school)] for i in locked_c], dtype=np.int64
     )
-    # One travel call for the admissible pairs and the locked children's current schools.
-    all_pairs = _with_travel(
-        children,
-        schools,
-        travel,
-        np.concatenate([admissible_c, locked_c]),
-        np.concatenate([admissible_s, locked_s]),
-    )
-    k = len(admissible_c)
-    admissible = _slice(all_pairs, slice(0, k))
-    locked = _slice(all_pairs, slice(k, None))
-
-    max_travel_s = np.array([policy.max_travel_min(c) * 60.0 for c in children], dtype=np.float64)
-    within = admissible.travel_s <= max_travel_s[admissible.child]
-    candidates = _slice(admissible, within)
-    cand_cost = _pair_costs(children, schools, candidates, policy)
-    say(f"placement: {len(candidates.child):,} candidate pairs")
-
-    capacity = np.array([s.capacity for s in schools], dtype=np.int64)
-    res_places = np.array([s.residential_places for s in schools], dtype=np.int64)
-    residential = np.array([c.residential_need for c in children], dtype=bool)
-    locked_use = np.bincount(locked.school, minlength=m).astype(np.int64)
-    locked_res_use = np.bincount(locked.school[residential[locked.child]], minlength=m).astype(
-        np.int64
-    )
-
-    is_locked = np.zeros(n, dtype=bool)
-    is_locked[locked.child] = True
-    chosen = _solve_flow(
-        n=n,
-        m=m,
-        free=~is_locked,
-        residential=residential,
-        candidates=candidates,
-        cand_cost=cand_cost,
-        spare=np.maximum(capacity - locked_use, 0),
-        spare_res=np.maximum(res_places - locked_res_use, 0),
-        unplaced_gbp=unplaced_cost_gbp(policy),
-    )
-    placed = _slice(candidates, chosen)
-    placed_cost = cand_cost[chosen]
-    locked_cost = np.array(
+    all_homes = np.concatenate(
         [
-            arc_cost_gbp(children[i], schools[j], float(t), policy)
-            for i, j, t in zip(locked.child, locked.school, locked.travel_s, strict=True)
-        ],
-        dtype=np.int64,
-    )
+            homes[pair_c],
+            np.array([(children[i].lon, children[i].lat) for i in locked_c]).reshape(-1, 2),
+        ]
+    ).reshape(-1, 2)
+    all_sites = np.concatenate([sites[pair_s], sites[locked_s]]).reshape(-1, 2)
+    if len(all_homes):
+        seconds, metres = travel.pairs(all_homes, all_sites)
+    else:
+        seconds, metres = np.zeros(0), np.zeros(0)
+    seconds = np.asarray(seconds, dtype=np.float64)
+    metres = np.asarray(metres, dtype=np.float64)
+    k = len(pair_c)
+    considered = _Pairs(pair_c, pair_s, seconds[:k], metres[:k])
+    locked = _Pairs(locked_c, locked_s, seconds[k:], metres[k:])
 
-    used = np.bincount(np.concatenate([placed.school, locked.school]), minlength=m)
-    all_res = np.concatenate(
-        [placed.school[residential[placed.child]], locked.school[residential[locked.child]]]
-    )
-    used_res = np.bincount(all_res, minlength=m)
-    full = used >= capacity
-    # For a residential child a school is also full when its residential places are.
-    full_res = full | (used_res >= res_places)
-    context = _Context(
-        children=children,
-        schools=schools,
-        candidates=candidates,
-        starts=np.searchsorted(candidates.child, np.arange(n + 1)),
-        full=full,
-        full_res=full_res,
-    )
-    assignments = sorted(
-        [*_assignments(context, placed, locked=False), *_assignments(context, locked, locked=True)],
-        key=lambda a: a.child_id,
-    )
-    placed_ids = {a.child_id for a in assignments}
-    admissible_starts = np.searchsorted(admissible.child, np.arange(n + 1))
-    unplaced = [
-        _unplaced(
-            context,
-            i,
-            admits=int(admits_any[i]),
-            admits_res=int(admits_res[i]),
-            admissible_travel_s=admissible.travel_s[
-                admissible_starts[i] : admissible_starts[i + 1]
-            ],
-            max_travel_min=policy.max_travel_min(child),
-        )
-        for i, child in enumerate(children)
-        if child.child_id not in placed_ids
-    ]
-
-    objective = (
-        int(placed_cost.sum()) + int(locked_cost.sum()) + unplaced_cost_gbp(policy) * len(unplaced)
-    )
-    say(f"placement: {len(assignments):,} placed, {len(unplaced):,} unplaced")
-    return PlacementPlan(
-        assignments=tuple(assignments),
-        unplaced=tuple(unplaced),
-        objective=float(objective),
-        optimal=True,
-        travel_model=travel.name,
-        solver=SOLVER_NAME,
-    )
-
-
-def _admissible_pairs(
-    children: list[Child], schools: list[School]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Per child: how many schools admit it, and how many of those meet a residential need;
-    plus the admissible pairs (admitted, with residential places where needed), by child then
-    school. ``School.admits`` depends only on need, age and sex, so it is asked once per group.
-    """
-    has_res = np.array([s.residential_places > 0 for s in schools], dtype=bool)
-    by_group: dict[tuple[str, int, str], NDArray[np.int64]] = {}
-    admits_any = np.zeros(len(children), dtype=np.int64)
-    admits_res = np.zeros(len(children), dtype=np.int64)
-    pair_c: list[NDArray[np.int64]] = []
-    pair_s: list[NDArray[np.int64]] = []
-    for i, child in enumerate(children):
-        key = (child.primary_need, child.age, child.sex)
-        found = by_group.get(key)
-        if found is None:
-            found = np.array([j for j, s in enumerate(schools) if s.admits(child)], dtype=np.int64)
-            by_group[key] = found
-        admits_any[i] = len(found)
-        with_res = found[has_res[found]]
-        admits_res[i] = len(with_res)
-        ok = with_res if child.residential_need else found
-        pair_c.append(np.full(len(ok), i, dtype=np.int64))
-        pair_s.append(ok)
-    empty = np.zeros(0, dtype=np.int64)
+    limit_s = np.array(
+        [policy.max_travel_min(children[r]) * 60.0 for r in rep], dtype=np.float64
+    ).reshape(-1)
+    within = considered.travel_s <= limit_s[considered.child] if k else np.zeros(0, dtype=bool)
+    candidates = _slice(considered, within)
+    reps = [children[r] for r in rep]
+    cost = _pair_costs(reps, schools, candidates, policy)
+    ticks = np.arange(n_classes + 1)
     return (
-        admits_any,
-        admits_res,
-        np.concatenate(pair_c) if pair_c else empty,
-        np.concatenate(pair_s) if pair_s else empty,
+        CandidateSet(
+            children=children,
+            schools=schools,
+            class_of=class_of,
+            rep=rep_a,
+            admits_any=admits_any,
+            admits_res=admits_res,
+            considered=considered,
+            candidates=candidates,
+            cost=cost,
+            cand_starts=np.searchsorted(candidates.child, ticks).astype(np.int64),
+            cons_starts=np.searchsorted(considered.child, ticks).astype(np.int64),
+        ),
+        locked,
     )
 
 
-def _with_travel(
-    children: list[Child],
-    schools: list[School],
-    travel: TravelModel,
-    child_idx: NDArray[np.int64],
-    school_idx: NDArray[np.int64],
-) -> _Pairs:
-    if len(child_idx) == 0:
-        zeros = np.zeros(0, dtype=np.float64)
-        return _Pairs(child_idx, school_idx, zeros, zeros.copy())
-    homes = np.array([(c.lon, c.lat) for c in children], dtype=np.float64)
-    sites = np.array([(s.lon, s.lat) for s in schools], dtype=np.float64)
-    travel_s, distance_m = travel.pairs(homes[child_idx], sites[school_idx])
-    return _Pairs(
-        child_idx,
-        school_idx,
-        np.asarray(travel_s, dtype=np.float64),
-        np.asarray(distance_m, dtype=np.float64),
-    )
+def _unit_vectors(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Lon/lat to 3-D unit vectors: chord length orders pairs exactly as great-circle distance."""
+    lon, lat = np.radians(points[:, 0]), np.radians(points[:, 1])
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+def _considered_pairs(
+    class_group: NDArray[np.int64],
+    group_ok: list[NDArray[np.int64]],
+    homes: NDArray[np.float64],
+    sites: NDArray[np.float64],
+    cap: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per admission group: every admissible school for each class, or the ``cap`` nearest."""
+    order = np.argsort(class_group, kind="stable")
+    starts = np.searchsorted(class_group[order], np.arange(len(group_ok) + 1))
+    out_c: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    out_s: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    for g, ok in enumerate(group_ok):
+        members = order[starts[g] : starts[g + 1]]
+        if len(members) == 0 or len(ok) == 0:
+            continue
+        if cap == 0 or len(ok) <= cap:
+            out_c.append(np.repeat(members, len(ok)))
+            out_s.append(np.tile(ok, len(members)))
+            continue
+        tree = cKDTree(_unit_vectors(sites[ok]))
+        _, idx = tree.query(_unit_vectors(homes[members]), k=cap)
+        out_c.append(np.repeat(members, cap))
+        out_s.append(ok[np.asarray(idx, dtype=np.int64).reshape(-1)])
+    return np.concatenate(out_c), np.concatenate(out_s)
 
 
 def _slice(pairs: _Pairs, which: slice | NDArray[np.bool_]) -> _Pairs:
@@ -305,7 +368,7 @@ def _slice(pairs: _Pairs, which: slice | NDArray[np.bool_]) -> _Pairs:
 def _pair_costs(
     children: list[Child], schools: list[School], pairs: _Pairs, policy: Policy
 ) -> NDArray[np.int64]:
-    """``arc_cost_gbp`` for every pair, vectorised (same expression, same rounding)."""
+    """``arc_cost_gbp`` for every pair (``pairs.child`` indexes ``children``), vectorised."""
     m = len(schools)
     annual = np.array([s.annual_cost_gbp for s in schools], dtype=np.float64)
     out_of_area = np.array(
@@ -331,7 +394,7 @@ def _pair_costs(
     pref = np.where(
         rank > 0,
         (rank - 1).astype(np.float64) * policy.preference_gbp_per_rank,
-        np.where(has_prefs[pairs.child], policy.not_preferred_gbp, 0.0),
+        np.where(has_prefs[pairs.child], policy.not_preferred_gbp, 0.0) if len(has_prefs) else 0.0,
     )
     value = _arc_cost_terms(
         annual[pairs.school], pairs.travel_s, pref, out_of_area[pairs.school], policy
@@ -339,47 +402,378 @@ def _pair_costs(
     return np.rint(value).astype(np.int64)
 
 
-def _solve_flow(
+@dataclass(frozen=True)
+class _PoolSet:
+    """Places reserved per (school, need): a node between the classes of that need and the
+    school, whose arc into the school carries the reserved places left."""
+
+    school: NDArray[np.int64]  # per pool
+    cap: NDArray[np.int64]
+    spare: NDArray[np.int64]  # cap minus the locked children of that need there
+    cand_pool: NDArray[np.int64]  # per candidate arc: its pool or -1
+    locked_pool: NDArray[np.int64]  # per locked pair: its pool or -1
+
+
+def _pools(cs: CandidateSet, locked: _Pairs) -> _PoolSet:
+    """The (school, need) pools of ``capacity_by_designation``.
+
+    A pool shared by day and residential children would need two commodities (the flow could
+    not keep residential children on the residential path), so a school may not combine places
+    per designation with residential places: PlacementError (a CP-SAT model would be needed).
+    """
+    codes = {code: k for k, code in enumerate(NEED_CODES)}
+    n_codes = len(NEED_CODES)
+    keys: list[int] = []
+    caps: list[int] = []
+    for j, school in enumerate(cs.schools):
+        if school.capacity_by_designation and school.residential_places > 0:
+            raise PlacementError(
+                f"school {school.school_id}: places per designation together with residential "
+                "places are not a flow model; give one or the other"
+            )
+        for need, places in school.capacity_by_designation:
+            keys.append(j * n_codes + codes[need])
+            caps.append(places)
+    key_a = np.array(keys, dtype=np.int64)
+    cap_a = np.array(caps, dtype=np.int64)
+    child_need = np.array([codes[c.primary_need] for c in cs.children], dtype=np.int64)
+
+    def lookup(school: NDArray[np.int64], need: NDArray[np.int64]) -> NDArray[np.int64]:
+        if len(key_a) == 0:
+            return np.full(len(school), -1, dtype=np.int64)
+        wanted = school * n_codes + need
+        pos = np.minimum(np.searchsorted(key_a, wanted), len(key_a) - 1)
+        return np.where(key_a[pos] == wanted, pos, -1).astype(np.int64)
+
+    cand = cs.candidates
+    cand_pool = lookup(cand.school, child_need[cs.rep][cand.child] if len(cs.rep) else cand.school)
+    locked_pool = lookup(locked.school, child_need[locked.child])
+    locked_use = np.bincount(locked_pool[locked_pool >= 0], minlength=len(cap_a))
+    return _PoolSet(
+        school=key_a // n_codes,
+        cap=cap_a,
+        spare=np.maximum(cap_a - locked_use, 0),
+        cand_pool=cand_pool,
+        locked_pool=locked_pool,
+    )
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """The flow's answer: units per candidate arc, per over-capacity arc, and model size."""
+
+    cand_flow: NDArray[np.int64]
+    over: NDArray[np.int64]  # per school
+    nodes: int
+    arcs: int
+
+
+def place(
+    scenario: Scenario,
+    travel: TravelModel,
     *,
-    n: int,
-    m: int,
-    free: NDArray[np.bool_],
-    residential: NDArray[np.bool_],
-    candidates: _Pairs,
-    cand_cost: NDArray[np.int64],
-    spare: NDArray[np.int64],
-    spare_res: NDArray[np.int64],
-    unplaced_gbp: int,
-) -> NDArray[np.bool_]:
-    """Which candidate pairs the optimal flow uses. Nodes: children (all n, locked ones idle),
-    schools, residential nodes, sink."""
-    school_node = n + np.arange(m, dtype=np.int64)
-    res_node = n + m + np.arange(m, dtype=np.int64)
-    sink = n + 2 * m
-    use = free[candidates.child]
-    c_child, c_school, c_cost = candidates.child[use], candidates.school[use], cand_cost[use]
-    c_head = np.where(residential[c_child], res_node[c_school], school_node[c_school])
-    free_idx = np.flatnonzero(free).astype(np.int64)
-    with_res = np.flatnonzero(spare_res > 0).astype(np.int64)
-    tails = np.concatenate([c_child, res_node[with_res], school_node, free_idx])
-    heads = np.concatenate(
-        [c_head, school_node[with_res], np.full(m, sink), np.full(len(free_idx), sink)]
+    mode: str = "weighted",
+    must_admit: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+) -> PlacementPlan:
+    """Place every child at a school or explain why not; optimal under ``mode``.
+
+    ``must_admit`` names schools whose capacity is soft (the "what if" mode): each place over
+    capacity costs ``policy.over_capacity_gbp`` and is reported in ``plan.over_capacity``.
+    """
+    say = progress or (lambda _msg: None)
+    if mode not in MODES:
+        raise PlacementError(f"unknown placement mode {mode!r}; use one of {', '.join(MODES)}")
+    policy = scenario.policy
+    children = sorted(scenario.children, key=lambda c: c.child_id)
+    schools = sorted(scenario.schools, key=lambda s: s.school_id)
+    school_index = {s.school_id: j for j, s in enumerate(schools)}
+    unknown = sorted(set(must_admit) - set(school_index))
+    if unknown:
+        raise PlacementError(f"must-admit school {unknown[0]!r} is not in the scenario")
+    soft_ids = tuple(sorted(set(must_admit)))
+    n, m = len(children), len(schools)
+    say(f"placement: {n:,} children, {m:,} schools")
+
+    cs, locked = build_candidates(children, schools, travel, policy)
+    say(f"placement: {cs.n_classes:,} classes, {len(cs.candidates.child):,} candidate arcs")
+
+    capacity = np.array([s.capacity for s in schools], dtype=np.int64)
+    res_places = np.array([s.residential_places for s in schools], dtype=np.int64)
+    residential = np.array([c.residential_need for c in children], dtype=bool)
+    locked_use = np.bincount(locked.school, minlength=m).astype(np.int64)
+    locked_res_use = np.bincount(locked.school[residential[locked.child]], minlength=m).astype(
+        np.int64
     )
-    capacities = np.concatenate(
-        [np.ones(len(c_child)), spare_res[with_res], spare, np.ones(len(free_idx))]
-    ).astype(np.int64)
-    costs = np.concatenate(
-        [c_cost, np.zeros(len(with_res) + m), np.full(len(free_idx), unplaced_gbp)]
-    ).astype(np.int64)
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[free_idx] = 1
-    supplies[sink] = -len(free_idx)
-    result = solve_min_cost_flow(
-        tails=tails, heads=heads, capacities=capacities, unit_costs=costs, supplies=supplies
+    is_locked = np.zeros(n, dtype=bool)
+    is_locked[locked.child] = True
+    supply = np.bincount(cs.class_of[~is_locked], minlength=cs.n_classes).astype(np.int64)
+    soft = np.zeros(m, dtype=bool)
+    soft[[school_index[s] for s in soft_ids]] = True
+    pools = _pools(cs, locked)
+    net = _Network(
+        cs=cs,
+        supply=supply,
+        class_res=residential[cs.rep],
+        spare=np.maximum(capacity - locked_use, 0),
+        spare_res=np.maximum(res_places - locked_res_use, 0),
+        soft=soft,
+        in_area=np.array([s.in_area for s in schools], dtype=bool),
+        over_gbp=over_capacity_cost_gbp(policy),
+        pools=pools,
     )
-    chosen = np.zeros(len(candidates.child), dtype=bool)
-    chosen[np.flatnonzero(use)] = result.flows[: len(c_child)] > 0
-    return chosen
+    flow = net.solve_lexicographic() if mode == "lexicographic" else net.solve_weighted(policy)
+
+    placed_child, placed_arc = _disaggregate(cs, is_locked, flow.cand_flow)
+    placed = _Pairs(
+        placed_child,
+        cs.candidates.school[placed_arc],
+        cs.candidates.travel_s[placed_arc],
+        cs.candidates.distance_m[placed_arc],
+    )
+    used = np.bincount(np.concatenate([placed.school, locked.school]), minlength=m)
+    all_res = np.concatenate(
+        [placed.school[residential[placed.child]], locked.school[residential[locked.child]]]
+    )
+    used_res = np.bincount(all_res, minlength=m)
+    full = used >= capacity
+    # For a residential child a school is also full when its residential places are.
+    full_res = full | (used_res >= res_places)
+    in_pool = np.concatenate([pools.cand_pool[placed_arc], pools.locked_pool])
+    pool_used = np.bincount(in_pool[in_pool >= 0], minlength=len(pools.cap))
+    pool_full = np.append(pool_used >= pools.cap, False)  # index -1: no pool
+    # Per candidate arc: is that school full for that class (places, residential, pool)?
+    class_res = residential[cs.rep] if cs.n_classes else np.zeros(0, dtype=bool)
+    arc_full = (
+        np.where(
+            class_res[cs.candidates.child],
+            full_res[cs.candidates.school],
+            full[cs.candidates.school],
+        )
+        | pool_full[pools.cand_pool]
+    )
+
+    # Children are sorted by id, so ordering by child index orders by child_id.
+    both = [
+        *_assignments(cs, placed, arc_full, locked=False),
+        *_assignments(cs, locked, arc_full, locked=True),
+    ]
+    order = np.argsort(np.concatenate([placed.child, locked.child]), kind="stable")
+    assignments = [both[x] for x in order.tolist()]
+    placed_mask = is_locked.copy()
+    placed_mask[placed.child] = True
+    unplaced = [
+        _unplaced(cs, i, arc_full, policy.max_travel_min(children[i]))
+        for i in np.flatnonzero(~placed_mask).tolist()
+    ]
+    locked_cost = np.array(
+        [
+            arc_cost_gbp(children[i], schools[j], float(t), policy)
+            for i, j, t in zip(locked.child, locked.school, locked.travel_s, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    # From the usage, not the soft arcs' flow: a zero penalty ties the two arcs.
+    excess = np.where(soft, np.maximum(used - np.maximum(capacity, locked_use), 0), 0)
+    over = {schools[j].school_id: int(excess[j]) for j in np.flatnonzero(excess > 0)}
+    objective = (
+        int((cs.cost[placed_arc]).sum())
+        + int(locked_cost.sum())
+        + unplaced_cost_gbp(policy) * len(unplaced)
+        + over_capacity_cost_gbp(policy) * sum(over.values())
+    )
+    levels: tuple[int, ...] = ()
+    if mode == "lexicographic":
+        levels = lexicographic_levels(assignments, over, policy)
+    say(f"placement: {len(assignments):,} placed, {len(unplaced):,} unplaced")
+    return PlacementPlan(
+        assignments=tuple(assignments),
+        unplaced=tuple(unplaced),
+        objective=float(objective),
+        optimal=True,
+        travel_model=travel.name,
+        solver=SOLVER_NAME,
+        mode=mode,
+        must_admit=soft_ids,
+        over_capacity=tuple(sorted(over.items())),
+        classes=int((supply > 0).sum()),
+        arcs=flow.arcs,
+        levels=levels,
+    )
+
+
+def lexicographic_levels(
+    assignments: Sequence[Assignment], over_capacity: dict[str, int], policy: Policy
+) -> tuple[int, int, int, int]:
+    """(placed, placed in area, cost, travel): whole-GBP fees plus over-capacity penalties,
+    whole-second journeys, summed over placed children."""
+    return (
+        len(assignments),
+        sum(1 for a in assignments if a.in_area),
+        int(sum(int(np.rint(a.annual_cost_gbp)) for a in assignments))
+        + over_capacity_cost_gbp(policy) * sum(over_capacity.values()),
+        int(sum(int(np.rint(a.travel_s)) for a in assignments)),
+    )
+
+
+@dataclass(frozen=True)
+class _Network:
+    """The flow network over classes; nodes: classes, schools, residential nodes, hubs, sink."""
+
+    cs: CandidateSet
+    supply: NDArray[np.int64]  # per class: its free children
+    class_res: NDArray[np.bool_]
+    spare: NDArray[np.int64]
+    spare_res: NDArray[np.int64]
+    soft: NDArray[np.bool_]
+    in_area: NDArray[np.bool_]
+    over_gbp: int
+    pools: _PoolSet
+
+    def reachable(self) -> int:
+        """Free children with at least one candidate (the others stay out of the network)."""
+        return int(self.supply[np.diff(self.cs.cand_starts) > 0].sum())
+
+    def solve_weighted(self, policy: Policy) -> _Flow:
+        return self._solve(
+            cand_cost=self.cs.cost,
+            unplaced_cost=unplaced_cost_gbp(policy),
+            over_cost=self.over_gbp,
+            hubs=None,
+        )
+
+    def solve_lexicographic(self) -> _Flow:
+        cand = self.cs.candidates
+        n_free = int(self.supply.sum())
+        out_arc = (~self.in_area[cand.school]).astype(np.int64)
+        first = self._solve(cand_cost=out_arc, unplaced_cost=n_free + 1, over_cost=0, hubs=None)
+        placed = int(first.cand_flow.sum())
+        out_of_area = int((first.cand_flow * out_arc).sum())
+        fee = np.rint(np.array([s.annual_cost_gbp for s in self.cs.schools])).astype(np.int64)
+        travel = np.rint(cand.travel_s).astype(np.int64)
+        # Every node but the class nodes is "school-side"; a simple residual cycle alternates
+        # class and school-side nodes, so it has at most 2 x side travel-carrying arcs.
+        side = 2 * len(fee) + 4 + len(self.pools.cap)
+        big_m = 2 * side * (int(travel.max()) if len(travel) else 0) + 1
+        over_gbp = self.over_gbp
+        top = max(int(fee.max()) if len(fee) else 0, over_gbp)
+        nodes = self.cs.n_classes + 2 * len(fee) + 4 + len(self.pools.cap)
+        if (top * big_m + big_m) * (nodes + 1) >= _COST_LIMIT or (
+            (top * big_m + big_m) * max(n_free, 1) >= _COST_LIMIT
+        ):
+            raise PlacementError(
+                "lexicographic mode: the cost x travel range of this scenario overflows exact "
+                "64-bit flow costs; use the weighted mode or a smaller scenario"
+            )
+        try:
+            return self._solve(
+                cand_cost=fee[cand.school] * big_m + travel,
+                unplaced_cost=0,
+                over_cost=over_gbp * big_m,
+                hubs=(placed - out_of_area, out_of_area, self.reachable() - placed),
+            )
+        except FlowError as err:  # OR-Tools' own cost-range check (BAD_COST_RANGE)
+            raise PlacementError(f"lexicographic mode: {err}") from err
+
+    def _solve(
+        self,
+        *,
+        cand_cost: NDArray[np.int64],
+        unplaced_cost: int,
+        over_cost: int,
+        hubs: tuple[int, int, int] | None,
+    ) -> _Flow:
+        cs, cand = self.cs, self.cs.candidates
+        k = cs.n_classes
+        m = len(cs.schools)
+        school_node = k + np.arange(m, dtype=np.int64)
+        res_node = k + m + np.arange(m, dtype=np.int64)
+        hub_in, hub_out, hub_un = k + 2 * m, k + 2 * m + 1, k + 2 * m + 2
+        sink = k + 2 * m + 3
+        # A class without candidates can only stay unplaced: it needs no node.
+        active = (self.supply > 0) & (np.diff(cs.cand_starts) > 0)
+        use = active[cand.child]
+        c_class, c_school = cand.child[use], cand.school[use]
+        pools = self.pools
+        pool_node = sink + 1 + np.arange(len(pools.cap), dtype=np.int64)
+        c_pool = pools.cand_pool[use]
+        c_head = np.where(self.class_res[c_class], res_node[c_school], school_node[c_school])
+        c_head = np.where(
+            c_pool >= 0, pool_node[np.maximum(c_pool, 0)] if len(pool_node) else 0, c_head
+        )
+        classes = np.flatnonzero(active).astype(np.int64)
+        with_res = np.flatnonzero(self.spare_res > 0).astype(np.int64)
+        softs = np.flatnonzero(self.soft).astype(np.int64)
+        if hubs is None:
+            school_exit = np.full(m, sink, dtype=np.int64)
+            unplaced_head = sink
+        else:
+            school_exit = np.where(self.in_area, hub_in, hub_out).astype(np.int64)
+            unplaced_head = hub_un
+        tails = [c_class, res_node[with_res], school_node, school_node[softs], classes]
+        heads = [
+            c_head,
+            school_node[with_res],
+            school_exit,
+            school_exit[softs],
+            np.full(len(classes), unplaced_head),
+        ]
+        caps = [
+            self.supply[c_class],
+            self.spare_res[with_res],
+            self.spare,
+            np.full(len(softs), int(self.supply[classes].sum())),
+            self.supply[classes],
+        ]
+        costs = [
+            cand_cost[use],
+            np.zeros(len(with_res) + m, dtype=np.int64),
+            np.full(len(softs), over_cost),
+            np.full(len(classes), unplaced_cost),
+        ]
+        # Pools go last so the arc offsets above stay fixed.
+        tails.append(pool_node)
+        heads.append(school_node[pools.school])
+        caps.append(pools.spare)
+        costs.append(np.zeros(len(pool_node), dtype=np.int64))
+        if hubs is not None:
+            tails.append(np.array([hub_in, hub_out, hub_un]))
+            heads.append(np.full(3, sink))
+            caps.append(np.array(hubs))
+            costs.append(np.zeros(3, dtype=np.int64))
+        supplies = np.zeros(sink + 1 + len(pool_node), dtype=np.int64)
+        supplies[classes] = self.supply[classes]
+        supplies[sink] = -int(self.supply[classes].sum())
+        tails_a = np.concatenate(tails).astype(np.int64)
+        result = solve_min_cost_flow(
+            tails=tails_a,
+            heads=np.concatenate(heads).astype(np.int64),
+            capacities=np.concatenate(caps).astype(np.int64),
+            unit_costs=np.concatenate(costs).astype(np.int64),
+            supplies=supplies,
+        )
+        cand_flow = np.zeros(len(cand.child), dtype=np.int64)
+        cand_flow[np.flatnonzero(use)] = result.flows[: len(c_class)]
+        start = len(c_class) + len(with_res) + m
+        over = np.zeros(m, dtype=np.int64)
+        over[softs] = result.flows[start : start + len(softs)]
+        return _Flow(cand_flow=cand_flow, over=over, nodes=len(supplies), arcs=len(tails_a))
+
+
+def _disaggregate(
+    cs: CandidateSet, is_locked: NDArray[np.bool_], cand_flow: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Give each class's flow to its free members in child-id order: (child, candidate arc)."""
+    free = np.flatnonzero(~is_locked).astype(np.int64)
+    members = free[np.argsort(cs.class_of[free], kind="stable")]  # by class, then child index
+    member_start = np.searchsorted(cs.class_of[members], np.arange(cs.n_classes + 1))
+    arcs = np.repeat(np.arange(len(cand_flow), dtype=np.int64), cand_flow)
+    if len(arcs) == 0:
+        return np.zeros(0, dtype=np.int64), arcs
+    arc_class = cs.candidates.child[arcs]
+    slot_start = np.searchsorted(arc_class, np.arange(cs.n_classes + 1))
+    rank = np.arange(len(arcs)) - slot_start[arc_class]
+    return members[member_start[arc_class] + rank], arcs
 
 
 def _rank(child: Child, school: School) -> int | None:
@@ -388,99 +782,104 @@ def _rank(child: Child, school: School) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Context:
-    """The solved state the reasons are read from: candidates by child, and full schools."""
-
-    children: list[Child]
-    schools: list[School]
-    candidates: _Pairs
-    starts: NDArray[np.int64]  # candidates of child i are starts[i]:starts[i + 1]
-    full: NDArray[np.bool_]
-    full_res: NDArray[np.bool_]
-
-    def candidate_slice(self, i: int) -> slice:
-        return slice(int(self.starts[i]), int(self.starts[i + 1]))
-
-    def full_for(self, child: Child) -> NDArray[np.bool_]:
-        return self.full_res if child.residential_need else self.full
+def _segment_min(
+    values: NDArray[np.float64], starts: NDArray[np.int64], n: int
+) -> NDArray[np.float64]:
+    """Minimum of each segment ``starts[c]:starts[c + 1]`` (inf when empty)."""
+    out = np.full(n, np.inf)
+    if len(values):
+        seg = np.repeat(np.arange(n), np.diff(starts))
+        np.minimum.at(out, seg, values)
+    return out
 
 
-def _assignments(context: _Context, pairs: _Pairs, *, locked: bool) -> list[Assignment]:
-    annual = np.array([s.annual_cost_gbp for s in context.schools], dtype=np.float64)
+def _assignments(
+    cs: CandidateSet,
+    pairs: _Pairs,
+    cand_full: NDArray[np.bool_],
+    *,
+    locked: bool,
+) -> list[Assignment]:
+    """Assignments with reasons; class-level minima make the reasons vectorised.
+    ``cand_full`` says, per candidate arc, whether that school is full for that class."""
+    k = cs.n_classes
+    cand = cs.candidates
+    annual = np.array([s.annual_cost_gbp for s in cs.schools], dtype=np.float64)
+    min_t = _segment_min(cand.travel_s, cs.cand_starts, k)
+    min_fee = _segment_min(annual[cand.school], cs.cand_starts, k)
+    min_open_t = _segment_min(np.where(cand_full, np.inf, cand.travel_s), cs.cand_starts, k)
+    cls = cs.class_of[pairs.child]
+    nearer = min_t[cls] < pairs.travel_s
+    nearest = ~nearer
+    cheapest = ~(min_fee[cls] < annual[pairs.school])
+    nearer_full = nearer & ~(min_open_t[cls] < pairs.travel_s) & (not locked)
+    cache: dict[tuple[bool, int, bool, bool, bool, bool, bool], tuple[str, ...]] = {}
     out = []
-    for i, j, t, d in zip(pairs.child, pairs.school, pairs.travel_s, pairs.distance_m, strict=True):
-        child, school = context.children[i], context.schools[j]
-        mine = context.candidate_slice(int(i))
-        cand_school = context.candidates.school[mine]
-        reasons = _placement_reasons(
-            child,
-            school,
-            float(t),
-            locked=locked,
-            cand_travel_s=context.candidates.travel_s[mine],
-            cand_annual_gbp=annual[cand_school],
-            cand_full=context.full_for(child)[cand_school],
-        )
+    for i, j, t, d, near, cheap, nfull in zip(
+        pairs.child.tolist(),
+        pairs.school.tolist(),
+        pairs.travel_s.tolist(),
+        pairs.distance_m.tolist(),
+        nearest.tolist(),
+        cheapest.tolist(),
+        nearer_full.tolist(),
+        strict=True,
+    ):
+        child, school = cs.children[i], cs.schools[j]
+        rank = _rank(child, school) if child.preferences else None
+        key = (locked, rank or 0, near, cheap, nfull, child.residential_need, school.in_area)
+        reasons = cache.get(key)
+        if reasons is None:
+            reasons = cache[key] = _reason_codes(key)
         out.append(
             Assignment(
                 child_id=child.child_id,
                 school_id=school.school_id,
-                travel_s=float(t),
-                distance_m=float(d),
+                travel_s=t,
+                distance_m=d,
                 annual_cost_gbp=float(school.annual_cost_gbp),
-                preference_rank=_rank(child, school),
+                preference_rank=rank,
                 in_area=school.in_area,
                 residential=child.residential_need,
                 reasons=reasons,
+                cross_border=child.home_la != school.la_code,
             )
         )
     return out
 
 
-def _placement_reasons(
-    child: Child,
-    school: School,
-    travel_s: float,
-    *,
-    locked: bool,
-    cand_travel_s: NDArray[np.float64],
-    cand_annual_gbp: NDArray[np.float64],
-    cand_full: NDArray[np.bool_],
-) -> tuple[str, ...]:
+def _reason_codes(key: tuple[bool, int, bool, bool, bool, bool, bool]) -> tuple[str, ...]:
+    locked, rank, nearest, cheapest, nearer_full, residential, in_area = key
     reasons: list[PlacementReason] = []
     if locked:
         reasons.append(PlacementReason.LOCKED)
-    rank = _rank(child, school)
     if rank == 1:
         reasons.append(PlacementReason.FIRST_PREFERENCE)
-    elif rank is not None:
+    elif rank > 1:
         reasons.append(PlacementReason.OTHER_PREFERENCE)
-    nearer = cand_travel_s < travel_s
-    if not nearer.any():
+    if nearest:
         reasons.append(PlacementReason.NEAREST_SUITABLE)
-    if not (cand_annual_gbp < school.annual_cost_gbp).any():
+    if cheapest:
         reasons.append(PlacementReason.LOWEST_COST_SUITABLE)
-    if not locked and nearer.any() and cand_full[nearer].all():
+    if nearer_full:
         reasons.append(PlacementReason.NEARER_SCHOOLS_FULL)
-    if child.residential_need:
+    if residential:
         reasons.append(PlacementReason.RESIDENTIAL_PLACE)
-    if not school.in_area:
+    if not in_area:
         reasons.append(PlacementReason.OUT_OF_AREA)
     return tuple(str(r) for r in reasons)
 
 
 def _unplaced(
-    context: _Context,
+    cs: CandidateSet,
     i: int,
-    *,
-    admits: int,
-    admits_res: int,
-    admissible_travel_s: NDArray[np.float64],
+    cand_full: NDArray[np.bool_],
     max_travel_min: float,
 ) -> Unplaced:
     """The most fundamental reason this child has no place; the detail holds numbers only."""
-    child = context.children[i]
+    child = cs.children[i]
+    c = int(cs.class_of[i])
+    admits, admits_res = int(cs.admits_any[c]), int(cs.admits_res[c])
     if admits == 0:
         return Unplaced(
             child.child_id,
@@ -493,21 +892,40 @@ def _unplaced(
             UnplacedReason.RESIDENTIAL_NEED_UNMET,
             f"{admits} suitable school(s), none with residential places",
         )
-    cand_school = context.candidates.school[context.candidate_slice(i)]
+    cand_school = cs.candidates.school[cs.cand_starts[c] : cs.cand_starts[c + 1]]
     if len(cand_school) == 0:
+        considered = cs.considered.travel_s[cs.cons_starts[c] : cs.cons_starts[c + 1]]
         return Unplaced(
             child.child_id,
             UnplacedReason.OVER_MAX_TRAVEL,
-            f"{len(admissible_travel_s)} suitable school(s), nearest "
-            f"{float(admissible_travel_s.min()) / 60.0:.0f} min, limit {max_travel_min:.0f} min",
+            f"{len(considered)} suitable school(s), nearest "
+            f"{float(considered.min()) / 60.0:.0f} min, limit {max_travel_min:.0f} min",
         )
     # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
-    if context.full_for(child)[cand_school].all():
-        state = "all full"
-    else:
-        state = "places left cost more than the unplaced penalty"
+    if cand_full[cs.cand_starts[c] : cs.cand_starts[c + 1]].all():
+        return Unplaced(
+            child.child_id,
+            UnplacedReason.CAPACITY_EXHAUSTED,
+            f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min, all full",
+        )
     return Unplaced(
         child.child_id,
-        UnplacedReason.CAPACITY_EXHAUSTED,
-        f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min, {state}",
+        UnplacedReason.COSTS_MORE_THAN_UNPLACED,
+        f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min; places left "
+        "cost more than the unplaced penalty",
     )
+
+
+__all__ = [
+    "MODES",
+    "SOLVER_NAME",
+    "CandidateSet",
+    "PlacementError",
+    "arc_cost_gbp",
+    "build_candidates",
+    "lexicographic_levels",
+    "over_capacity_cost_gbp",
+    "place",
+    "preference_gbp",
+    "unplaced_cost_gbp",
+]

@@ -13,6 +13,9 @@ class UnplacedReason(StrEnum):
     RESIDENTIAL_NEED_UNMET = "residential_need_unmet"
     OVER_MAX_TRAVEL = "over_max_travel"
     CAPACITY_EXHAUSTED = "capacity_exhausted"
+    # Weighted mode only: a candidate has room, but every placement costs more than the
+    # policy's unplaced penalty (a deliberately low ``unplaced_gbp``).
+    COSTS_MORE_THAN_UNPLACED = "placement_costs_more_than_unplaced_penalty"
 
 
 class PlacementReason(StrEnum):
@@ -41,6 +44,8 @@ class Assignment:
     in_area: bool
     residential: bool
     reasons: tuple[str, ...]
+    # The child's home LA differs from the school's LA (a cross-border placement).
+    cross_border: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,16 @@ class PlacementPlan:
     optimal: bool
     travel_model: str
     solver: str
+    # "weighted" (policy weights) or "lexicographic" (placed, in area, cost, travel).
+    mode: str = "weighted"
+    # What-if schools whose capacity is soft, and the places each one is over capacity.
+    must_admit: tuple[str, ...] = ()
+    over_capacity: tuple[tuple[str, int], ...] = ()
+    # Model size: flow nodes for the free children (identical children share one) and arcs.
+    classes: int = 0
+    arcs: int = 0
+    # Lexicographic mode: (placed, placed in area, cost GBP, travel s) of the plan, else ().
+    levels: tuple[int, ...] = ()
 
     def assignment(self, child_id: str) -> Assignment | None:
         """The assignment of this child, or None if unplaced."""

@@ -20,7 +20,10 @@ SUMMARY_KEYS = {
     "routes", "transport_cost_gbp_per_day", "transport_cost_gbp_per_year", "max_ride_min",
     "rides_over_limit", "solo_routes", "seed", "versions", "travel_model",
 }  # fmt: skip
-OUTPUTS = ("summary.json", "placements.csv", "report.html")
+OUTPUTS = (
+    "summary.json", "placements.csv", "report.html", "routes.json", "routes.geojson",
+    "route_sheets.xlsx",
+)  # fmt: skip
 
 runner = CliRunner()
 
@@ -49,6 +52,9 @@ def test_summary_keys_and_accounting(demo_dir: Path) -> None:
     assert set(summary["versions"]) >= {"sendplan", "ortools"}
     assert 1_200 <= summary["children"] <= 1_500
     assert summary["optimal"] is True
+    assert summary["routes"] > 0 and summary["transported"] > 0
+    assert summary["transport_cost_gbp_per_year"] > summary["transport_cost_gbp_per_day"]
+    assert any("route checker ok" in note for note in summary["notes"])
 
 
 def test_placements_csv_has_every_child_once(demo_dir: Path) -> None:

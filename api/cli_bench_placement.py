@@ -1,0 +1,32 @@
+"""`sendplan bench placement`: solve and check a synthetic national-shaped instance."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from sendplan.api.cli_common import SeedOption, fail_cleanly
+
+
+def bench_placement_cmd(
+    children: Annotated[int, typer.Option("--children", min=1, help="Children to place.")] = 11_600,
+    schools: Annotated[int, typer.Option("--schools", min=1, help="Special settings.")] = 200,
+    candidates: Annotated[
+        int,
+        typer.Option("--candidates", min=0, help="Nearest admissible schools per child (0 = all)."),
+    ] = 10,
+    seed: SeedOption = 1,
+) -> None:
+    """Generate, place and check a national-shaped instance; print one JSON object."""
+
+    def run() -> None:
+        from sendplan.bench.placement import bench_placement
+
+        result = bench_placement(
+            children=children, schools=schools, candidates=candidates, seed=seed
+        )
+        typer.echo(json.dumps(result, sort_keys=True))
+
+    fail_cleanly(run)

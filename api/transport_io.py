@@ -1,0 +1,361 @@
+"""Transport outputs (routes.json, routes.geojson, route_sheets.xlsx) and the existing-routes CSV.
+
+Every output is byte-deterministic for the same plan. Children appear by pseudonymous id only:
+no names or addresses (stop points are in routes.json and routes.geojson for the operator's
+map; route sheets carry no locations at all).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sendplan.api.errors import InputError
+from sendplan.routing.evaluate import ExistingStop
+from sendplan.routing.model import Scenario
+from sendplan.routing.transport_plan import SESSIONS, Route, Session, TransportPlan
+
+UNITS = {
+    "time": "minutes after midnight",
+    "ride": "minutes",
+    "distance": "metres",
+    "cost": "GBP",
+    "location": "[lon, lat] WGS84",
+}
+EXISTING_COLUMNS = (
+    "route_id", "vehicle_type", "school_id", "session", "stop_order", "child_id", "pickup_time",
+)  # fmt: skip
+_REQUIRED = EXISTING_COLUMNS[:-1]
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def hhmm(minutes: float) -> str:
+    m = round(minutes)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _r(value: float, digits: int = 2) -> float:
+    return round(float(value), digits)
+
+
+def _points(scenario: Scenario) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    homes = {c.child_id: [c.lon, c.lat] for c in scenario.children}
+    schools = {s.school_id: [s.lon, s.lat] for s in scenario.schools}
+    return homes, schools
+
+
+def _depot(scenario: Scenario, vehicle_type: str) -> list[float]:
+    v = next(v for v in scenario.fleet if v.name == vehicle_type)
+    return [v.depot_lon, v.depot_lat]
+
+
+def _steps(scenario: Scenario, route: Route) -> list[dict[str, Any]]:
+    homes, schools = _points(scenario)
+    depot = _depot(scenario, route.vehicle_type)
+    start = {"type": "start", "location": depot, "time": _r(route.start_min)}
+    end = {"type": "end", "location": depot, "time": _r(route.end_min)}
+    school = {
+        "type": "school",
+        "school_id": route.school_id,
+        "location": schools[route.school_id],
+        "time": _r(route.school_time_min),
+    }
+    kind = "pickup" if route.session == "am" else "dropoff"
+    jobs = [
+        {
+            "type": kind,
+            "child_id": s.child_id,
+            "location": homes[s.child_id],
+            "time": _r(s.time_min),
+            "boarding": _r(s.boarding_min),
+            "ride": _r(s.ride_min),
+        }
+        for s in route.stops
+    ]
+    return [start, *jobs, school, end] if route.session == "am" else [start, school, *jobs, end]
+
+
+def routes_document(
+    scenario: Scenario, plans: Sequence[TransportPlan], *, kpis: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The routes.json document (VROOM-like: a summary, routes with steps, unassigned)."""
+    doc: dict[str, Any] = {"units": UNITS, "sessions": {}}
+    if plans:
+        doc["travel_model"] = plans[0].travel_model
+        doc["seed"] = plans[0].seed
+        doc["engine"] = plans[0].engine
+    if kpis is not None:
+        doc["summary"] = kpis
+    for plan in plans:
+        doc["sessions"][plan.session] = {
+            "summary": {
+                "routes": len(plan.routes),
+                "transported": plan.transported,
+                "unrouted": len(plan.unrouted),
+                "cost": _r(plan.cost_gbp),
+                "distance": _r(sum(r.distance_m for r in plan.routes), 0),
+                "vehicles_by_type": plan.vehicles_by_type(),
+                "mixed_school_routes": False,
+            },
+            "routes": [
+                {
+                    "route_id": r.route_id,
+                    "vehicle_type": r.vehicle_type,
+                    "school_id": r.school_id,
+                    "assistant": r.assistant,
+                    "solo": r.solo,
+                    "flags": list(r.flags),
+                    "distance": _r(r.distance_m, 0),
+                    "cost": _r(r.cost_gbp),
+                    "max_ride": _r(r.max_ride_min),
+                    "steps": _steps(scenario, r),
+                }
+                for r in plan.routes
+            ],
+            "unrouted": [
+                {"child_id": u.child_id, "reason": u.reason.value, "detail": u.detail}
+                for u in plan.unrouted
+            ],
+        }
+    return doc
+
+
+def write_routes_json(
+    scenario: Scenario,
+    plans: Sequence[TransportPlan],
+    path: Path,
+    *,
+    kpis: dict[str, Any] | None = None,
+) -> None:
+    doc = routes_document(scenario, plans, kpis=kpis)
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict[str, Any]:
+    """RFC 7946: a LineString per route through its stops, and a Point per stop; ids only."""
+    features: list[dict[str, Any]] = []
+    for plan in plans:
+        for r in plan.routes:
+            steps = _steps(scenario, r)
+            props = {
+                "kind": "route",
+                "route_id": r.route_id,
+                "session": r.session,
+                "vehicle_type": r.vehicle_type,
+                "school_id": r.school_id,
+                "children": len(r.stops),
+                "assistant": r.assistant,
+                "solo": r.solo,
+                "cost_gbp": _r(r.cost_gbp),
+                "distance_m": _r(r.distance_m, 0),
+            }
+            coords = [s["location"] for s in steps]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": coords},
+                    "properties": props,
+                }
+            )
+            for order, s in enumerate(steps):
+                point_props: dict[str, Any] = {
+                    "kind": s["type"],
+                    "route_id": r.route_id,
+                    "session": r.session,
+                    "stop_order": order,
+                    "time": hhmm(s["time"]),
+                }
+                if "child_id" in s:
+                    point_props["child_id"] = s["child_id"]
+                    point_props["ride_min"] = s["ride"]
+                if "school_id" in s:
+                    point_props["school_id"] = s["school_id"]
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": s["location"]},
+                        "properties": point_props,
+                    }
+                )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan], path: Path) -> None:
+    doc = routes_geojson(scenario, plans)
+    path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+SHEET_COLUMNS = (
+    "stop_order", "child_id", "pickup_time", "arrival", "ride_min", "vehicle", "assistant",
+)  # fmt: skip
+
+
+def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path: Path) -> None:
+    """route_sheets.xlsx: an index sheet, then one sheet per route for the operator.
+
+    AM: ``pickup_time`` is when the child boards, ``arrival`` the arrival at school. PM:
+    ``pickup_time`` is when the vehicle leaves school, ``arrival`` when it reaches the child.
+    """
+    from openpyxl import Workbook
+
+    book = Workbook()
+    index = book.active
+    assert index is not None
+    index.title = "routes"
+    index.append(
+        ["route_id", "session", "school_id", "vehicle", "assistant", "children", "leaves_depot",
+         "school_time", "distance_km", "cost_gbp", "flags"]
+    )  # fmt: skip
+    for plan in plans:
+        for r in plan.routes:
+            index.append(
+                [r.route_id, r.session, r.school_id, r.vehicle_type, _yes(r.assistant),
+                 len(r.stops), hhmm(r.start_min), hhmm(r.school_time_min),
+                 _r(r.distance_m / 1000, 1), _r(r.cost_gbp), ";".join(r.flags)]
+            )  # fmt: skip
+            sheet = book.create_sheet(_sheet_name(r.route_id))
+            sheet.append([f"route {r.route_id}", f"school {r.school_id}", r.session.upper()])
+            sheet.append(list(SHEET_COLUMNS))
+            for order, s in enumerate(r.stops, start=1):
+                pickup, arrival = (
+                    (s.time_min, r.school_time_min)
+                    if r.session == "am"
+                    else (r.school_time_min, s.time_min)
+                )
+                sheet.append(
+                    [order, s.child_id, hhmm(pickup), hhmm(arrival), _r(s.ride_min, 1),
+                     r.vehicle_type, _yes(r.assistant)]
+                )  # fmt: skip
+    fixed = datetime(2000, 1, 1)
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(_fixed_zip(buffer.getvalue()))
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _sheet_name(route_id: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", "_", route_id)[:31]
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same zip with fixed entry timestamps, so the same plan gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the save time into `modified` whatever the properties say.
+                content = re.sub(
+                    rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>",
+                    rb"<dcterms:modified\1>2000-01-01T00:00:00Z</dcterms:modified>",
+                    content,
+                )
+            dst.writestr(fixed, content)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ existing routes (evaluate)
+
+
+def read_existing_routes(path: Path, scenario: Scenario) -> list[ExistingStop]:
+    """The council's current routes; every error names the file, row and field.
+
+    Columns: route_id, vehicle_type, school_id, session (am/pm), stop_order (1, 2, ... in
+    driving order), child_id, and optionally pickup_time (HH:MM: boarding in the morning,
+    drop-off in the afternoon). One row per child per route.
+    """
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        raise InputError(name, f"cannot read the file ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(name, "is not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    for column in header:
+        if column not in EXISTING_COLUMNS:
+            raise InputError(name, f"unknown column {column!r}", row=1, field=column)
+    for column in _REQUIRED:
+        if column not in header:
+            raise InputError(name, f"missing column {column}", row=1, field=column)
+    fleet = {v.name for v in scenario.fleet}
+    schools = {s.school_id for s in scenario.schools}
+    children = {c.child_id for c in scenario.children}
+    out: list[ExistingStop] = []
+    seen_child: dict[tuple[str, str], int] = {}
+    seen_order: set[tuple[str, int]] = set()
+    route_head: dict[str, tuple[str, str, str]] = {}
+    for row_number, row in enumerate(reader, start=2):
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        if len(cells) != len(header):
+            raise InputError(name, f"{len(cells)} cells for {len(header)} columns", row=row_number)
+        v = dict(zip(header, cells, strict=True))
+
+        def bad(field: str, message: str, row: int = row_number) -> InputError:
+            return InputError(name, message, row=row, field=field)
+
+        for column in _REQUIRED:
+            if not v[column]:
+                raise bad(column, f"{column} is blank")
+        if v["vehicle_type"] not in fleet:
+            raise bad("vehicle_type", f"unknown vehicle type {v['vehicle_type']!r}")
+        if v["school_id"] not in schools:
+            raise bad("school_id", f"unknown school {v['school_id']!r}")
+        if v["child_id"] not in children:
+            raise bad("child_id", f"unknown child {v['child_id']!r}")
+        session = v["session"].lower()
+        if session not in SESSIONS:
+            raise bad("session", f"{v['session']!r} is not am or pm")
+        try:
+            order = int(v["stop_order"])
+        except ValueError:
+            raise bad("stop_order", f"{v['stop_order']!r} is not a whole number") from None
+        head = (v["vehicle_type"], v["school_id"], session)
+        if route_head.setdefault(v["route_id"], head) != head:
+            raise bad("route_id", f"route {v['route_id']} changes vehicle, school or session")
+        if (v["route_id"], order) in seen_order:
+            raise bad("stop_order", f"stop_order {order} repeats on route {v['route_id']}")
+        seen_order.add((v["route_id"], order))
+        key = (session, v["child_id"])
+        if key in seen_child:
+            raise bad("child_id", f"child {v['child_id']} is on two {session} routes")
+        seen_child[key] = row_number
+        time = None
+        if v.get("pickup_time"):
+            match = _TIME.fullmatch(v["pickup_time"])
+            if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+                raise bad("pickup_time", f"{v['pickup_time']!r} is not a time HH:MM")
+            time = float(int(match[1]) * 60 + int(match[2]))
+        session_typed: Session = "am" if session == "am" else "pm"
+        out.append(
+            ExistingStop(
+                v["route_id"],
+                v["vehicle_type"],
+                v["school_id"],
+                session_typed,
+                order,
+                v["child_id"],
+                time,
+            )
+        )
+    if not out:
+        raise InputError(name, "has no routes", row=2)
+    return out

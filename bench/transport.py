@@ -1,0 +1,65 @@
+"""Transport benchmark: the default Leicester AM plan (or a scenario's), timed and checked.
+
+Prints children, routes, vehicles, cost_gbp_per_day (the planned session; the day's two runs are
+in ``transport_cost_gbp_per_day`` of ``sendplan routes``), rides_over_limit, solo_routes,
+checker_ok and seconds (wall time of the routing alone, placement excluded).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from sendplan.routing.stop import MaxIterations, MaxRuntime, StopCriterion
+from sendplan.routing.transport_plan import Session
+
+
+def run_transport_bench(
+    *,
+    scenario_path: Path | None = None,
+    time_limit_s: float = 60.0,
+    iterations: int | None = None,
+    seed: int = 1,
+    session: Session = "am",
+) -> dict[str, Any]:
+    from sendplan.api.defaults import leicester_scenario
+    from sendplan.api.loader import load_scenario
+    from sendplan.api.pipeline import default_travel_model
+    from sendplan.routing.placement import place
+    from sendplan.routing.transport import plan_transport, school_of_children
+    from sendplan.routing.transport_check import check_transport
+
+    scenario = leicester_scenario() if scenario_path is None else load_scenario(scenario_path)
+    travel = default_travel_model(scenario)
+    placement = (
+        None if all(c.current_school for c in scenario.children) else place(scenario, travel)
+    )
+    stop: StopCriterion = (
+        MaxIterations(iterations) if iterations is not None else MaxRuntime(time_limit_s)
+    )
+    t0 = time.monotonic()
+    plan = plan_transport(scenario, placement, travel, session=session, stop=stop, seed=seed)
+    seconds = time.monotonic() - t0
+    check = check_transport(scenario, school_of_children(scenario, placement), travel, plan)
+    return {
+        "scenario": scenario.name,
+        "session": session,
+        "travel_model": travel.name,
+        "children": len(school_of_children(scenario, placement)),
+        "transported": plan.transported,
+        "unrouted": len(plan.unrouted),
+        "routes": len(plan.routes),
+        "vehicles": len(plan.routes),
+        "vehicles_by_type": plan.vehicles_by_type(),
+        "cost_gbp_per_day": round(plan.cost_gbp, 2),
+        "max_ride_min": round(max(check.rides_min.values(), default=0.0), 2),
+        "rides_over_limit": len(check.rides_over_limit),
+        "solo_routes": sum(r.solo for r in plan.routes),
+        "checker_ok": check.ok,
+        "violations": list(check.violations[:20]),
+        "time_limit_s": time_limit_s if iterations is None else None,
+        "iterations": iterations,
+        "seed": seed,
+        "seconds": round(seconds, 2),
+    }

@@ -1,0 +1,192 @@
+"""Evaluate a council's existing routes: cost, ride times and every rule they break.
+
+The routes arrive as stops (``api.transport_io.read_existing_routes`` reads them from CSV:
+``route_id, vehicle_type, school_id, session, stop_order, child_id[, pickup_time]``). Each route
+is rebuilt in real time: a stop with a planned time keeps it, a stop without one follows the
+previous stop on a tight schedule (boarding, then the drive). A morning route with no planned
+times arrives at the latest time of the policy window; an afternoon one leaves school at the
+policy's departure time. The independent checker then reports every violation, and children
+eligible for transport but on no route are listed. :func:`saving` compares a new plan.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import Scenario
+from sendplan.routing.transport_check import (
+    TransportCheck,
+    boarding_min,
+    check_transport,
+    limit_min,
+)
+from sendplan.routing.transport_plan import (
+    Route,
+    RouteFlag,
+    RouteStop,
+    Session,
+    TransportPlan,
+    Unrouted,
+    UnroutedReason,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingStop:
+    """One row of an existing-routes file; ``time_min`` is the planned pick-up (AM) or
+    drop-off (PM) time when given."""
+
+    route_id: str
+    vehicle_type: str
+    school_id: str
+    session: Session
+    stop_order: int
+    child_id: str
+    time_min: float | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """An existing session's routes rebuilt as a plan, and what the checker found."""
+
+    plan: TransportPlan
+    check: TransportCheck
+
+    @property
+    def cost_gbp(self) -> float:
+        return self.check.cost_gbp
+
+    @property
+    def violations(self) -> tuple[str, ...]:
+        missing = tuple(
+            f"child {u.child_id}: transport-eligible but on no existing route"
+            for u in self.plan.unrouted
+            if u.reason == UnroutedReason.NOT_ROUTED
+        )
+        return self.check.violations + missing
+
+
+def _tt(travel: TravelModel, a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    if a == b:
+        return 0.0, 0.0
+    secs, metres = travel.pairs(np.array([a], dtype=np.float64), np.array([b], dtype=np.float64))
+    return float(secs[0]) / 60.0, float(metres[0])
+
+
+def evaluate_routes(
+    scenario: Scenario,
+    school_of: Mapping[str, str | None],
+    travel: TravelModel,
+    stops: Sequence[ExistingStop],
+    *,
+    session: Session,
+) -> Evaluation:
+    """Rebuild one session's existing routes and check them against every rule."""
+    policy = scenario.policy
+    children = {c.child_id: c for c in scenario.children}
+    schools = {s.school_id: s for s in scenario.schools}
+    fleet = {v.name: v for v in scenario.fleet}
+    grouped: dict[str, list[ExistingStop]] = {}
+    for s in stops:
+        if s.session == session:
+            grouped.setdefault(s.route_id, []).append(s)
+    routes = []
+    for route_id in sorted(grouped):
+        rows = sorted(grouped[route_id], key=lambda s: s.stop_order)
+        kids = [children[s.child_id] for s in rows]
+        vehicle, school = fleet[rows[0].vehicle_type], schools[rows[0].school_id]
+        homes = [(c.lon, c.lat) for c in kids]
+        here, depot = (school.lon, school.lat), (vehicle.depot_lon, vehicle.depot_lat)
+        board = [boarding_min(c, policy) for c in kids]
+        path = [depot, *homes, here, depot] if session == "am" else [depot, here, *homes, depot]
+        legs = [_tt(travel, a, b) for a, b in itertools.pairwise(path)]
+        tt = [t for t, _ in legs]
+        given = [s.time_min for s in rows]
+        if session == "am":
+            times: list[float] = []
+            for i, g in enumerate(given):
+                tight = 0.0 if i == 0 else times[-1] + board[i - 1] + tt[i]
+                times.append(g if g is not None else tight)
+            arrival = times[-1] + board[-1] + tt[len(kids)]
+            if all(g is None for g in given):
+                shift = school.bell_am_min - policy.arrival_window_min[0] - arrival
+                times, arrival = [t + shift for t in times], arrival + shift
+            school_t, start, end = arrival, times[0] - tt[0], arrival + tt[-1]
+            rides = [school_t - (t + b) for t, b in zip(times, board, strict=True)]
+        else:
+            first = given[0]
+            school_t = (
+                first - tt[1]
+                if first is not None
+                else school.finish_pm_min + policy.pm_departure_after_finish_min
+            )
+            times = []
+            for i, g in enumerate(given):
+                prev = school_t if i == 0 else times[-1] + board[i - 1]
+                times.append(g if g is not None else prev + tt[i + 1])
+            start, end = school_t - tt[0], times[-1] + board[-1] + tt[-1]
+            rides = [t - school_t for t in times]
+        distance = sum(m for _, m in legs)
+        flags = []
+        if len(kids) == 1:
+            direct = _tt(travel, homes[0], here) if session == "am" else _tt(travel, here, homes[0])
+            if kids[0].travel_alone:
+                flags.append(RouteFlag.TRAVEL_ALONE.value)
+            if direct[0] > limit_min(kids[0], policy):
+                flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
+        routes.append(
+            Route(
+                route_id=route_id,
+                vehicle_type=vehicle.name,
+                school_id=school.school_id,
+                session=session,
+                stops=tuple(
+                    RouteStop(c.child_id, t, r, b)
+                    for c, t, r, b in zip(kids, times, rides, board, strict=True)
+                ),
+                start_min=start,
+                school_time_min=school_t,
+                end_min=end,
+                distance_m=distance,
+                cost_gbp=vehicle.fixed_cost_gbp + vehicle.cost_per_km_gbp * distance / 1000.0,
+                assistant=vehicle.has_assistant,
+                solo=bool(flags),
+                flags=tuple(flags),
+            )
+        )
+    on_routes = {c for r in routes for c in r.child_ids}
+    unrouted = [
+        Unrouted(c, UnroutedReason.NOT_PLACED if s is None else UnroutedReason.NOT_ROUTED)
+        for c, s in sorted(school_of.items())
+        if c not in on_routes
+    ]
+    plan = TransportPlan(
+        session=session,
+        routes=tuple(routes),
+        unrouted=tuple(unrouted),
+        travel_model=travel.name,
+        seed=0,
+        engine="existing",
+    )
+    return Evaluation(plan, check_transport(scenario, school_of, travel, plan))
+
+
+def saving(existing: Evaluation, new: TransportPlan, *, days_per_year: int) -> dict[str, float]:
+    """What the new plan saves against the existing routes of the same session."""
+    old, now = existing.cost_gbp, new.cost_gbp
+    return {
+        "existing_cost_gbp_per_session": round(old, 2),
+        "new_cost_gbp_per_session": round(now, 2),
+        "saving_gbp_per_session": round(old - now, 2),
+        "saving_gbp_per_year": round((old - now) * days_per_year, 2),
+        "saving_pct": round(100.0 * (old - now) / old, 2) if old > 0 else 0.0,
+        "existing_routes": len(existing.plan.routes),
+        "new_routes": len(new.routes),
+        "existing_rides_over_limit": len(existing.check.rides_over_limit),
+        "existing_violations": len(existing.violations),
+    }

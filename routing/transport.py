@@ -1,0 +1,634 @@
+"""Plan SEND home-to-school routes for one session (AM or PM) on the generic routing engine.
+
+The formulation
+---------------
+Each school is solved on its own (single-school routes; mixed-school routes are not planned).
+
+*Morning, reversed in time.* A morning run ends at the school at a fixed time ``A`` (the latest
+arrival in the policy window, ``bell - arrival_window_min[0]``). Read backwards it is a VRPTW:
+start at the school at time 0, visit the children in reverse pick-up order on the transposed
+duration and distance matrices (one-way streets make them asymmetric), finish at the operator's
+depot (the dead-heading leg to the first pick-up). The engine's service start time ``tau`` at a
+child's stop is then exactly the child's ride (vehicle leaves their stop -> arrives at school),
+so the child's maximum ride becomes the time window ``[0, max_ride]``. Boarding times are the
+service durations. In real time the child boards at ``A - tau - boarding``.
+
+*Afternoon, forwards.* The run leaves school at ``D = finish_pm + pm_departure_after_finish_min``
+(time 0 in the engine), drops children off, and ends at the depot; a child's ride is again the
+engine's service start time, within ``[0, max_ride]``.
+
+The other dead-heading leg (depot -> school before a PM run, school -> depot after an AM run)
+is the same for every run of a vehicle type at a school, so it is folded into the fixed cost.
+
+*Vehicles.* One engine vehicle type per fleet type: loads (seats, wheelchair spaces) where a
+wheelchair user takes a space and no seat; the skill ``assistant`` on types with a passenger
+assistant, required by children who need one (the assistant's cost is in the type's fixed
+cost). Costs are integers in 1e-5 GBP (a thousandth of a penny), so that the per-metre cost of
+a per-km price in pence is whole; durations are seconds rounded up (so planned times stay
+feasible on the travel model's exact times) and distances metres rounded.
+
+*Solo routes.* ``travel_alone`` children and children whose direct journey already exceeds
+their limit ride alone, on the cheapest suitable vehicle, flagged. They are planned first.
+
+*Availability* is per fleet type across all schools of the session (one vehicle does one run
+per session): schools are solved one after another, largest first, each with what the earlier
+ones left, so the plan never uses more vehicles than exist; a child left without a suitable
+vehicle is ``fleet_exhausted``.
+
+*Work limits.* A runtime budget is shared among schools in proportion to their children (what
+a school leaves unused goes to the next); an iteration limit applies to each school's solve,
+which makes the plan deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import Child, Policy, Scenario, School, VehicleType
+from sendplan.routing.plan import PlacementPlan
+from sendplan.routing.stop import AnyOf, MaxIterations, MaxRuntime, StopCriterion, now
+from sendplan.routing.transport_plan import (
+    Route,
+    RouteFlag,
+    RouteStop,
+    Session,
+    TransportPlan,
+    Unrouted,
+    UnroutedReason,
+)
+from sendplan.routing.vrp import ProblemBuilder, Result, UnassignedReason
+from sendplan.routing.vrp_solve import solve
+
+COST_UNITS_PER_GBP = 100_000
+LOAD_NAMES = ("seats", "wheelchair_spaces")
+ASSISTANT = "assistant"
+MIN_SCHOOL_RUNTIME_S = 0.05
+EXACT_MAX_CHILDREN = 5
+
+Progress = Callable[[str], None]
+
+
+# ------------------------------------------------------------------------- shared rules
+
+
+def school_of_children(
+    scenario: Scenario, placement: PlacementPlan | None
+) -> dict[str, str | None]:
+    """Each transport-eligible child's school: from the placement, else ``current_school``."""
+    out: dict[str, str | None] = {}
+    for child in sorted(scenario.children, key=lambda c: c.child_id):
+        if not child.transport_eligible:
+            continue
+        if placement is None:
+            out[child.child_id] = child.current_school
+        else:
+            a = placement.assignment(child.child_id)
+            out[child.child_id] = None if a is None else a.school_id
+    return out
+
+
+def boarding_s(child: Child, policy: Policy) -> int:
+    minutes = policy.boarding_wheelchair_min if child.wheelchair else policy.boarding_walk_on_min
+    return round(minutes * 60)
+
+
+def max_ride_s(child: Child, policy: Policy) -> int:
+    return math.floor(policy.max_ride_min(child) * 60 + 1e-9)
+
+
+def load_of(child: Child) -> tuple[int, int]:
+    """(seats, wheelchair spaces): a wheelchair user takes a space, not a seat."""
+    return (0, 1) if child.wheelchair else (1, 0)
+
+
+def suits(vehicle: VehicleType, child: Child) -> bool:
+    seats, spaces = load_of(child)
+    return (
+        vehicle.seats >= seats
+        and vehicle.wheelchair_spaces >= spaces
+        and (vehicle.has_assistant or not child.needs_assistant)
+    )
+
+
+def school_time_min(school: School, policy: Policy, session: Session) -> float:
+    """AM: the planned arrival (latest in the window); PM: the planned departure."""
+    if session == "am":
+        return school.bell_am_min - policy.arrival_window_min[0]
+    return school.finish_pm_min + policy.pm_departure_after_finish_min
+
+
+def route_cost_gbp(vehicle: VehicleType, distance_m: float) -> float:
+    return vehicle.fixed_cost_gbp + vehicle.cost_per_km_gbp * distance_m / 1000.0
+
+
+def int_matrices(
+    travel: TravelModel, points: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Seconds rounded up and metres rounded, between every pair of points."""
+    seconds, metres = travel.matrix(points, points)
+    dur = np.ceil(np.asarray(seconds, dtype=np.float64) - 1e-9).astype(np.int64)
+    dist = np.rint(np.asarray(metres, dtype=np.float64)).astype(np.int64)
+    np.fill_diagonal(dur, 0)
+    np.fill_diagonal(dist, 0)
+    return np.maximum(dur, 0), np.maximum(dist, 0)
+
+
+# ---------------------------------------------------------------------------- one school
+
+
+@dataclass
+class _SchoolInstance:
+    """A school's children and the integer matrices over [school, depots..., children...]."""
+
+    school: School
+    children: list[Child]
+    depot_index: dict[str, int]  # vehicle type name -> location index of its depot
+    dur: NDArray[np.int64]
+    dist: NDArray[np.int64]
+
+    def loc(self, k: int) -> int:
+        """Location index of the k-th child."""
+        return 1 + len(set(self.depot_index.values())) + k
+
+
+def _instance(
+    school: School, children: list[Child], fleet: Sequence[VehicleType], travel: TravelModel
+) -> _SchoolInstance:
+    depots: list[tuple[float, float]] = []
+    depot_index: dict[str, int] = {}
+    for v in fleet:
+        point = (v.depot_lon, v.depot_lat)
+        if point not in depots:
+            depots.append(point)
+        depot_index[v.name] = 1 + depots.index(point)
+    points = np.array(
+        [(school.lon, school.lat), *depots, *((c.lon, c.lat) for c in children)], dtype=np.float64
+    )
+    dur, dist = int_matrices(travel, points)
+    return _SchoolInstance(school, children, depot_index, dur, dist)
+
+
+def _legs(inst: _SchoolInstance, session: Session, vehicle: str, order: Sequence[int]) -> list[int]:
+    """Location indices of a run in driving order, depot to depot."""
+    depot = inst.depot_index[vehicle]
+    stops = [inst.loc(k) for k in order]
+    if session == "am":
+        return [depot, *stops, 0, depot]
+    return [depot, 0, *stops, depot]
+
+
+def _build_route(
+    inst: _SchoolInstance,
+    *,
+    session: Session,
+    vehicle: VehicleType,
+    order: Sequence[int],
+    rides_s: Sequence[int],
+    policy: Policy,
+    flags: tuple[str, ...] = (),
+) -> Route:
+    """A Route in real time from the driving order and each child's ride (engine times)."""
+    school_s = round(school_time_min(inst.school, policy, session) * 60)
+    board = [boarding_s(inst.children[k], policy) for k in order]
+    path = _legs(inst, session, vehicle.name, order)
+    if session == "am":
+        times = [school_s - r - b for r, b in zip(rides_s, board, strict=True)]
+        start = times[0] - int(inst.dur[path[0], path[1]])
+        end = school_s + int(inst.dur[0, path[-1]])
+    else:
+        times = [school_s + r for r in rides_s]
+        start = school_s - int(inst.dur[path[0], 0])
+        end = times[-1] + board[-1] + int(inst.dur[path[-2], path[-1]])
+    distance = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+    stops = tuple(
+        RouteStop(
+            child_id=inst.children[k].child_id,
+            time_min=t / 60,
+            ride_min=r / 60,
+            boarding_min=b / 60,
+        )
+        for k, t, r, b in zip(order, times, rides_s, board, strict=True)
+    )
+    return Route(
+        route_id="",
+        vehicle_type=vehicle.name,
+        school_id=inst.school.school_id,
+        session=session,
+        stops=stops,
+        start_min=start / 60,
+        school_time_min=school_s / 60,
+        end_min=end / 60,
+        distance_m=float(distance),
+        cost_gbp=route_cost_gbp(vehicle, distance),
+        assistant=vehicle.has_assistant,
+        solo=bool(flags),
+        flags=flags,
+    )
+
+
+def _solo_ride_s(inst: _SchoolInstance, session: Session, k: int) -> int:
+    loc = inst.loc(k)
+    return int(inst.dur[loc, 0] if session == "am" else inst.dur[0, loc])
+
+
+def _cheapest_solo(
+    inst: _SchoolInstance,
+    session: Session,
+    k: int,
+    fleet: Sequence[VehicleType],
+    remaining: Mapping[str, int],
+) -> VehicleType | None:
+    child = inst.children[k]
+    best: tuple[float, str, VehicleType] | None = None
+    for v in fleet:
+        if remaining[v.name] < 1 or not suits(v, child):
+            continue
+        path = _legs(inst, session, v.name, [k])
+        distance = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+        key = (route_cost_gbp(v, distance), v.name, v)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return None if best is None else best[2]
+
+
+def _shared_problem(
+    inst: _SchoolInstance,
+    session: Session,
+    ks: Sequence[int],
+    types: Sequence[VehicleType],
+    remaining: Mapping[str, int],
+    policy: Policy,
+) -> ProblemBuilder:
+    """The engine problem: AM reversed on transposed matrices, PM forwards."""
+    dur = inst.dur.T if session == "am" else inst.dur
+    dist = inst.dist.T if session == "am" else inst.dist
+    b = ProblemBuilder(distance=dist, duration=dur, load_names=LOAD_NAMES)
+    b.add_depot(0, tw_early=0, tw_late=0, name=inst.school.school_id)
+    for loc in sorted(set(inst.depot_index.values())):
+        b.add_depot(loc, name=f"depot{loc}")
+    for k in ks:
+        child = inst.children[k]
+        b.add_client(
+            inst.loc(k),
+            pickup=load_of(child),
+            service_duration=boarding_s(child, policy),
+            tw_early=0,
+            tw_late=max_ride_s(child, policy),
+            skills=(ASSISTANT,) if child.needs_assistant else (),
+            name=child.child_id,
+        )
+    for v in types:
+        depot_loc = inst.depot_index[v.name]
+        # The dead-heading leg between school and depot that every run of this type makes.
+        fixed_leg_m = int(inst.dist[0, depot_loc] if session == "am" else inst.dist[depot_loc, 0])
+        per_m = round(v.cost_per_km_gbp * COST_UNITS_PER_GBP / 1000)
+        b.add_vehicle_type(
+            num_available=remaining[v.name],
+            capacity=(v.seats, v.wheelchair_spaces),
+            start_depot=0,
+            end_depot=sorted(set(inst.depot_index.values())).index(depot_loc) + 1,
+            fixed_cost=round(v.fixed_cost_gbp * COST_UNITS_PER_GBP) + per_m * fixed_leg_m,
+            unit_distance_cost=per_m,
+            skills=(ASSISTANT,) if v.has_assistant else (),
+            name=v.name,
+        )
+    return b
+
+
+def _school_stop(
+    stop: StopCriterion, t0: float, children_left: int, n_school: int
+) -> StopCriterion:
+    """This school's share of the work limit."""
+    parts: list[StopCriterion] = []
+    budget = stop.max_runtime_s()
+    if budget is not None:
+        left = max(budget - (now() - t0), 0.0)
+        parts.append(MaxRuntime(max(left * n_school / max(children_left, 1), MIN_SCHOOL_RUNTIME_S)))
+    iterations = stop.max_iterations()
+    if iterations is not None:
+        parts.append(MaxIterations(iterations))
+    if not parts:
+        return stop
+    return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+
+
+# ---------------------------------------------------------------------------- the planner
+
+
+def plan_transport(
+    scenario: Scenario,
+    placement: PlacementPlan | None,
+    travel: TravelModel,
+    *,
+    session: Session,
+    stop: StopCriterion,
+    seed: int,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> TransportPlan:
+    """Routes for every transport-eligible child for one session; the rest unrouted with reasons.
+
+    ``placement`` None means every child goes to their ``current_school``.
+    """
+    say = progress or (lambda _msg: None)
+    t0 = now()
+    policy, fleet = scenario.policy, tuple(sorted(scenario.fleet, key=lambda v: v.name))
+    children = {c.child_id: c for c in scenario.children}
+    schools = {s.school_id: s for s in scenario.schools}
+    remaining = {v.name: v.available for v in fleet}
+    unrouted: list[Unrouted] = []
+    by_school: dict[str, list[Child]] = {}
+    for child_id, school_id in school_of_children(scenario, placement).items():
+        if school_id is None:
+            unrouted.append(Unrouted(child_id, UnroutedReason.NOT_PLACED, "no school place"))
+        else:
+            by_school.setdefault(school_id, []).append(children[child_id])
+
+    def no_vehicle(child: Child) -> Unrouted:
+        if not any(suits(v, child) for v in fleet):
+            return Unrouted(child.child_id, UnroutedReason.NO_SUITABLE_VEHICLE, _needs(child))
+        return Unrouted(child.child_id, UnroutedReason.FLEET_EXHAUSTED, _needs(child))
+
+    order = sorted(by_school, key=lambda s: (-len(by_school[s]), s))
+    instances = {s: _instance(schools[s], by_school[s], fleet, travel) for s in order}
+    routes: dict[str, list[Route]] = {s: [] for s in order}
+    shared: dict[str, list[int]] = {s: [] for s in order}
+
+    # Solo routes first: they are forced, and they use vehicles too.
+    for s in order:
+        inst = instances[s]
+        for k, child in enumerate(inst.children):
+            ride = _solo_ride_s(inst, session, k)
+            flags = []
+            if child.travel_alone:
+                flags.append(RouteFlag.TRAVEL_ALONE.value)
+            if ride > max_ride_s(child, policy):
+                flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
+            if not flags:
+                shared[s].append(k)
+                continue
+            vehicle = _cheapest_solo(inst, session, k, fleet, remaining)
+            if vehicle is None:
+                unrouted.append(no_vehicle(child))
+                continue
+            remaining[vehicle.name] -= 1
+            routes[s].append(
+                _build_route(
+                    inst,
+                    session=session,
+                    vehicle=vehicle,
+                    order=[k],
+                    rides_s=[ride],
+                    policy=policy,
+                    flags=tuple(flags),
+                )
+            )
+
+    engines: set[str] = set()
+    children_left = sum(len(shared[s]) for s in order)
+    for number, s in enumerate(order, start=1):
+        inst, ks = instances[s], shared[s]
+        if not ks:
+            continue
+        types = [v for v in fleet if remaining[v.name] > 0]
+        routable = [k for k in ks if any(suits(v, inst.children[k]) for v in types)]
+        unrouted += [no_vehicle(inst.children[k]) for k in ks if k not in routable]
+        if not routable:
+            children_left -= len(ks)
+            continue
+        if len(routable) <= EXACT_MAX_CHILDREN and all(
+            remaining[v.name] >= len(routable) for v in types
+        ):
+            routes[s] += _exact_routes(inst, session, routable, types, remaining, policy)
+            engines.add("exact")
+            children_left -= len(ks)
+            continue
+        problem = _shared_problem(inst, session, routable, types, remaining, policy).build()
+        label = f"{session.upper()} routes: school {number}/{len(order)} ({len(routable)} children)"
+        say(label)
+
+        def report(cost: int, label: str = label) -> None:
+            say(f"{label}, best £{cost / COST_UNITS_PER_GBP:,.2f}")
+
+        result = solve(
+            problem,
+            _school_stop(stop, t0, children_left, len(ks)),
+            seed,
+            workers=workers,
+            progress=report,
+        )
+        children_left -= len(ks)
+        engines.add(result.engine)
+        routes[s] += _routes_from(inst, session, result, routable, types, remaining, policy)
+        unrouted += _unassigned(inst, result, routable, types, no_vehicle)
+
+    out: list[Route] = []
+    for s in sorted(order):
+        ranked = sorted(routes[s], key=lambda r: (r.solo, r.vehicle_type, r.child_ids))
+        for n, r in enumerate(ranked, start=1):
+            out.append(_with_id(r, f"{session.upper()}-{s}-{n:03d}"))
+    used = {v.name: v.available - remaining[v.name] for v in fleet}
+    return TransportPlan(
+        session=session,
+        routes=tuple(out),
+        unrouted=tuple(sorted(unrouted, key=lambda u: u.child_id)),
+        travel_model=travel.name,
+        seed=seed,
+        engine="+".join(sorted(engines)) or "none",
+        figures={
+            "schools": len(order),
+            "vehicles_used_by_type": used,
+            "vehicles_available_by_type": {v.name: v.available for v in fleet},
+            "mixed_school_routes": False,
+        },
+    )
+
+
+def _needs(child: Child) -> str:
+    parts = ["wheelchair space" if child.wheelchair else "seat"]
+    if child.needs_assistant:
+        parts.append("passenger assistant")
+    return "needs " + " and ".join(parts)
+
+
+def _with_id(route: Route, route_id: str) -> Route:
+    from dataclasses import replace
+
+    return replace(route, route_id=route_id)
+
+
+def _routes_from(
+    inst: _SchoolInstance,
+    session: Session,
+    result: Result,
+    routable: Sequence[int],
+    types: Sequence[VehicleType],
+    remaining: dict[str, int],
+    policy: Policy,
+) -> list[Route]:
+    """Real-time routes from the engine's; ``remaining`` is updated for the vehicles used.
+
+    Each run then gets the cheapest vehicle type that suits all its children and is still
+    available: the engine's search rarely changes a route's vehicle type (measured: on tiny
+    instances it kept a wheelchair taxi with assistant where a taxi with assistant was cheaper),
+    and with the order fixed the choice is exact and cannot break a ride limit.
+    """
+    runs = []
+    for r in result.routes:
+        ks = [routable[v.index] for v in r.visits]
+        rides = list(r.times)
+        if session == "am":  # the engine drove backwards from school
+            ks, rides = ks[::-1], rides[::-1]
+        remaining[types[r.vehicle_type].name] -= 1
+        runs.append((ks, rides, types[r.vehicle_type]))
+    out = []
+    for ks, rides, engine_type in runs:
+        remaining[engine_type.name] += 1
+        kids = [inst.children[k] for k in ks]
+        chairs = sum(c.wheelchair for c in kids)
+
+        def fits(v: VehicleType, chairs: int = chairs, kids: list[Child] = kids) -> bool:
+            return (
+                remaining[v.name] > 0
+                and v.wheelchair_spaces >= chairs
+                and v.seats >= len(kids) - chairs
+                and (v.has_assistant or not any(c.needs_assistant for c in kids))
+            )
+
+        def cost(v: VehicleType, ks: list[int] = ks) -> tuple[float, str]:
+            path = _legs(inst, session, v.name, ks)
+            metres = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+            return (route_cost_gbp(v, metres), v.name)
+
+        best = min((v for v in types if fits(v)), key=cost, default=engine_type)
+        remaining[best.name] -= 1
+        out.append(
+            _build_route(
+                inst, session=session, vehicle=best, order=ks, rides_s=rides, policy=policy
+            )
+        )
+    return out
+
+
+def _exact_routes(
+    inst: _SchoolInstance,
+    session: Session,
+    ks: Sequence[int],
+    types: Sequence[VehicleType],
+    remaining: dict[str, int],
+    policy: Policy,
+) -> list[Route]:
+    """The proven cheapest runs for a handful of children: every partition, order and type.
+
+    Used for schools with at most ``EXACT_MAX_CHILDREN`` children to share runs (the engines'
+    local search was measured to miss the optimum on about one tiny instance in five, where
+    the choice between vehicle types with fixed costs dominates).
+    """
+    kids = [inst.children[k] for k in ks]
+    board = [boarding_s(c, policy) for c in kids]
+    limit = [max_ride_s(c, policy) for c in kids]
+
+    def rides_of(order: tuple[int, ...]) -> list[int] | None:
+        locs = [inst.loc(ks[i]) for i in order]
+        rides = [0] * len(order)
+        if session == "am":
+            after = 0
+            for pos in range(len(order) - 1, -1, -1):
+                nxt = 0 if pos == len(order) - 1 else locs[pos + 1]
+                after += int(inst.dur[locs[pos], nxt])
+                rides[pos] = after
+                after += board[order[pos]]
+        else:
+            t, prev = 0, 0
+            for pos, loc in enumerate(locs):
+                t += int(inst.dur[prev, loc])
+                rides[pos] = t
+                t += board[order[pos]]
+                prev = loc
+        ok = all(r <= limit[i] for r, i in zip(rides, order, strict=True))
+        return rides if ok else None
+
+    best_block: dict[int, tuple[float, tuple[int, ...], list[int], VehicleType] | None] = {}
+    for mask in range(1, 1 << len(ks)):
+        members = tuple(i for i in range(len(ks)) if mask >> i & 1)
+        chairs = sum(kids[i].wheelchair for i in members)
+        assist = any(kids[i].needs_assistant for i in members)
+        fitting = [
+            v
+            for v in types
+            if v.wheelchair_spaces >= chairs
+            and v.seats >= len(members) - chairs
+            and (v.has_assistant or not assist)
+        ]
+        found = None
+        for order in itertools.permutations(members):
+            rides = rides_of(order)
+            if rides is None:
+                continue
+            for v in fitting:
+                path = _legs(inst, session, v.name, [ks[i] for i in order])
+                metres = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+                key = (route_cost_gbp(v, metres), order, rides, v)
+                if found is None or key[:2] < found[:2]:
+                    found = key
+        best_block[mask] = found
+    # best[mask]: cheapest cover of mask, the block holding its lowest child chosen first
+    best: dict[int, tuple[float, list[int]]] = {0: (0.0, [])}
+    for mask in range(1, 1 << len(ks)):
+        low = mask & -mask
+        rest, sub = mask & ~low, mask & ~low
+        choice: tuple[float, list[int]] | None = None
+        while True:
+            block = sub | low
+            found = best_block[block]
+            if found is not None and best.get(mask & ~block) is not None:
+                total = found[0] + best[mask & ~block][0]
+                if choice is None or total < choice[0] - 1e-9:
+                    choice = (total, [block, *best[mask & ~block][1]])
+            if sub == 0:
+                break
+            sub = (sub - 1) & rest
+        if choice is not None:
+            best[mask] = choice
+    out = []
+    for block in best[(1 << len(ks)) - 1][1]:
+        found = best_block[block]
+        assert found is not None
+        _cost, order, rides, v = found
+        remaining[v.name] -= 1
+        out.append(
+            _build_route(
+                inst,
+                session=session,
+                vehicle=v,
+                order=[ks[i] for i in order],
+                rides_s=rides,
+                policy=policy,
+            )
+        )
+    return out
+
+
+def _unassigned(
+    inst: _SchoolInstance,
+    result: Result,
+    routable: Sequence[int],
+    types: Sequence[VehicleType],
+    no_vehicle: Callable[[Child], Unrouted],
+) -> list[Unrouted]:
+    out = []
+    for u in result.unassigned:
+        child = inst.children[routable[u.index]]
+        if u.reason == UnassignedReason.NO_COMPATIBLE_VEHICLE:
+            out.append(no_vehicle(child))
+        else:
+            detail = f"engine: {u.reason.value}; {len(types)} vehicle types left"
+            out.append(Unrouted(child.child_id, UnroutedReason.NOT_ROUTED, detail))
+    return out

@@ -1,0 +1,337 @@
+"""An independent SEND route checker: recomputes a transport plan from the inputs alone.
+
+It trusts nothing the planner reports. From the scenario, each child's school, the travel
+model and the session it re-derives: coverage (each eligible child on exactly one route or
+unrouted with a valid reason), seats and wheelchair spaces per vehicle type, the passenger
+assistant, travel-alone children riding alone, the school arrival window (AM) or departure after
+finish (PM), boarding times, the planned times against real travel times, every child's ride
+against their limit (a child whose direct journey already exceeds it may ride alone, flagged),
+vehicles used per type against availability, and distances and costs. It shares no code with
+the planner (``transport.py``) beyond the domain types.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import Child, Policy, Scenario, School, VehicleType, is_primary
+from sendplan.routing.transport_plan import (
+    Route,
+    RouteFlag,
+    Session,
+    TransportPlan,
+    UnroutedReason,
+)
+
+TIME_TOL_MIN = 1e-6
+DIST_TOL_M_PER_LEG = 1.0
+COST_TOL_GBP = 0.01
+
+
+@dataclass(frozen=True)
+class TransportCheck:
+    """Every violation (one line each, naming the route and child) and recomputed figures."""
+
+    violations: tuple[str, ...]
+    cost_gbp: float
+    distance_m: float
+    rides_min: dict[str, float] = field(default_factory=dict)
+    rides_over_limit: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def limit_min(child: Child, policy: Policy) -> float:
+    """The child's ride limit (own override, else by phase)."""
+    if child.max_ride_min is not None:
+        return child.max_ride_min
+    return policy.max_ride_min_primary if is_primary(child.age) else policy.max_ride_min_secondary
+
+
+def boarding_min(child: Child, policy: Policy) -> float:
+    return policy.boarding_wheelchair_min if child.wheelchair else policy.boarding_walk_on_min
+
+
+def forward_rides(
+    session: Session, legs: Sequence[float], boarding: Sequence[float]
+) -> list[float]:
+    """Each child's ride on a tight schedule (no waiting), evaluated forwards in real time.
+
+    AM: ``legs`` are the times stop0->stop1, ..., last stop->school; PM: school->stop0,
+    stop0->stop1, ... (one per child). ``boarding`` per stop in driving order.
+    """
+    n = len(boarding)
+    if session == "am":
+        rides, after = [0.0] * n, 0.0
+        for i in range(n - 1, -1, -1):
+            after += legs[i]
+            rides[i] = after
+            after += boarding[i]
+        return rides
+    rides, t = [], 0.0
+    for i in range(n):
+        t += legs[i]
+        rides.append(t)
+        t += boarding[i]
+    return rides
+
+
+class _Travel:
+    """Leg times (minutes) and distances (metres) from the travel model, cached by point pair."""
+
+    def __init__(self, travel: TravelModel) -> None:
+        self.travel = travel
+        self.cache: dict[tuple[tuple[float, float], tuple[float, float]], tuple[float, float]] = {}
+
+    def legs(self, points: Sequence[tuple[float, float]]) -> tuple[list[float], list[float]]:
+        pairs = list(itertools.pairwise(points))
+        todo = sorted({p for p in pairs if p not in self.cache and p[0] != p[1]})
+        if todo:
+            o = np.array([a for a, _ in todo], dtype=np.float64)
+            d = np.array([b for _, b in todo], dtype=np.float64)
+            secs, metres = self.travel.pairs(o, d)
+            for p, s, m in zip(todo, secs, metres, strict=True):
+                self.cache[p] = (float(s) / 60.0, float(m))
+        out = [self.cache.get(p, (0.0, 0.0)) for p in pairs]
+        return [t for t, _ in out], [m for _, m in out]
+
+
+def check_transport(
+    scenario: Scenario,
+    school_of: Mapping[str, str | None],
+    travel: TravelModel,
+    plan: TransportPlan,
+    *,
+    check_fleet: bool = True,
+) -> TransportCheck:
+    """Every rule the plan breaks. ``school_of`` maps each transport-eligible child to their
+    school (None when unplaced)."""
+    policy = scenario.policy
+    children = {c.child_id: c for c in scenario.children}
+    schools = {s.school_id: s for s in scenario.schools}
+    fleet = {v.name: v for v in scenario.fleet}
+    out: list[str] = []
+    out += _coverage(plan, school_of, fleet, children)
+    if check_fleet:
+        used = Counter(r.vehicle_type for r in plan.routes)
+        for name, count in sorted(used.items()):
+            if name in fleet and count > fleet[name].available:
+                out.append(f"vehicle type {name}: {count} routes but {fleet[name].available} exist")
+    legs = _Travel(travel)
+    rides: dict[str, float] = {}
+    over: list[str] = []
+    total_cost = total_distance = 0.0
+    for route in plan.routes:
+        where = f"route {route.route_id}"
+        vehicle, school = fleet.get(route.vehicle_type), schools.get(route.school_id)
+        if vehicle is None or school is None:
+            what = "vehicle type" if vehicle is None else "school"
+            out.append(f"{where}: unknown {what}")
+            continue
+        if route.session != plan.session:
+            out.append(f"{where}: session {route.session} in a {plan.session} plan")
+        known = [children[s.child_id] for s in route.stops if s.child_id in children]
+        if len(known) != len(route.stops):
+            continue  # reported by coverage
+        if not known:
+            out.append(f"{where}: has no children")
+            continue
+        out += [f"{where}: {v}" for v in _vehicle_rules(route, vehicle, known, school_of)]
+        problems, route_rides, cost, distance = _times_and_costs(
+            route, vehicle, school, known, policy, legs
+        )
+        out += [f"{where}: {p}" for p in problems]
+        total_cost += cost
+        total_distance += distance
+        for child, ride in zip(known, route_rides, strict=True):
+            rides[child.child_id] = ride
+            if ride > limit_min(child, policy) + TIME_TOL_MIN:
+                over.append(child.child_id)
+    return TransportCheck(
+        violations=tuple(out),
+        cost_gbp=total_cost,
+        distance_m=total_distance,
+        rides_min=rides,
+        rides_over_limit=tuple(sorted(over)),
+    )
+
+
+def _coverage(
+    plan: TransportPlan,
+    school_of: Mapping[str, str | None],
+    fleet: Mapping[str, VehicleType],
+    children: Mapping[str, Child],
+) -> list[str]:
+    out: list[str] = []
+    seen: Counter[str] = Counter()
+    for r in plan.routes:
+        seen.update(r.child_ids)
+    left = Counter(u.child_id for u in plan.unrouted)
+    for child_id in sorted(set(seen) | set(left) | set(school_of)):
+        if child_id not in school_of:
+            out.append(f"child {child_id}: is not a transport-eligible child of this scenario")
+        elif seen[child_id] + left[child_id] != 1:
+            out.append(
+                f"child {child_id}: on {seen[child_id]} routes and unrouted {left[child_id]} times"
+            )
+    for r in plan.routes:
+        for child_id in r.child_ids:
+            if child_id in school_of and school_of[child_id] != r.school_id:
+                out.append(f"route {r.route_id}: child {child_id} does not attend {r.school_id}")
+    for u in plan.unrouted:
+        if not isinstance(u.reason, UnroutedReason):
+            out.append(f"child {u.child_id}: unrouted without a valid reason ({u.reason!r})")
+        elif u.reason == UnroutedReason.NOT_PLACED and school_of.get(u.child_id) is not None:
+            out.append(f"child {u.child_id}: unrouted as not_placed but has a school")
+        elif u.reason == UnroutedReason.NO_SUITABLE_VEHICLE and u.child_id in children:
+            child = children[u.child_id]
+            if any(_suits(v, child) for v in fleet.values()):
+                out.append(f"child {u.child_id}: unrouted as no_suitable_vehicle but a type suits")
+    return out
+
+
+def _suits(vehicle: VehicleType, child: Child) -> bool:
+    space_ok = vehicle.wheelchair_spaces >= 1 if child.wheelchair else vehicle.seats >= 1
+    return space_ok and (vehicle.has_assistant or not child.needs_assistant)
+
+
+def _vehicle_rules(
+    route: Route,
+    vehicle: VehicleType,
+    kids: Sequence[Child],
+    school_of: Mapping[str, str | None],
+) -> list[str]:
+    out: list[str] = []
+    chairs = sum(c.wheelchair for c in kids)
+    seats = len(kids) - chairs
+    if seats > vehicle.seats:
+        out.append(f"{seats} seated children but {vehicle.name} has {vehicle.seats} seats")
+    if chairs > vehicle.wheelchair_spaces:
+        out.append(
+            f"{chairs} wheelchair users but {vehicle.name} has "
+            f"{vehicle.wheelchair_spaces} wheelchair spaces"
+        )
+    needing = [c.child_id for c in kids if c.needs_assistant]
+    if needing and not vehicle.has_assistant:
+        out.append(f"child {needing[0]} needs a passenger assistant but {vehicle.name} has none")
+    if route.assistant != vehicle.has_assistant:
+        out.append(
+            f"assistant={route.assistant} but {vehicle.name} has_assistant={vehicle.has_assistant}"
+        )
+    alone = [c.child_id for c in kids if c.travel_alone]
+    if alone and len(kids) > 1:
+        out.append(f"child {alone[0]} must travel alone but shares with {len(kids) - 1} others")
+    if alone and RouteFlag.TRAVEL_ALONE.value not in route.flags:
+        out.append(f"child {alone[0]} travels alone but the route is not flagged travel_alone")
+    if len(set(c.child_id for c in kids)) != len(kids):
+        out.append("a child appears twice")
+    return out
+
+
+def _times_and_costs(
+    route: Route,
+    vehicle: VehicleType,
+    school: School,
+    kids: Sequence[Child],
+    policy: Policy,
+    legs: _Travel,
+) -> tuple[list[str], list[float], float, float]:
+    out: list[str] = []
+    homes = [(c.lon, c.lat) for c in kids]
+    here, depot = (school.lon, school.lat), (vehicle.depot_lon, vehicle.depot_lat)
+    times = [s.time_min for s in route.stops]
+    board = [boarding_min(c, policy) for c in kids]
+    for stop, b in zip(route.stops, board, strict=True):
+        if not math.isclose(stop.boarding_min, b, abs_tol=TIME_TOL_MIN):
+            out.append(f"child {stop.child_id}: boarding {stop.boarding_min} min, policy says {b}")
+    school_t = route.school_time_min
+    if route.session == "am":
+        path = [depot, *homes, here, depot]
+        lo, hi = policy.arrival_window_min
+        if (
+            not school.bell_am_min - hi - TIME_TOL_MIN
+            <= school_t
+            <= school.bell_am_min - lo + TIME_TOL_MIN
+        ):
+            out.append(
+                f"arrives at {_hhmm(school_t)}, outside {lo:g}-{hi:g} min before the "
+                f"{_hhmm(school.bell_am_min)} bell"
+            )
+    else:
+        path = [depot, here, *homes, depot]
+        if school_t < school.finish_pm_min - TIME_TOL_MIN:
+            out.append(f"leaves school at {_hhmm(school_t)}, before {_hhmm(school.finish_pm_min)}")
+    tt, metres = legs.legs(path)
+    # Each planned time must leave room for the previous boarding and the drive.
+    if route.session == "am":
+        marks = [*times, school_t]
+        for i in range(len(kids)):
+            need = times[i] + board[i] + tt[i + 1]
+            if marks[i + 1] < need - TIME_TOL_MIN:
+                nxt = "school" if i + 1 == len(kids) else f"child {kids[i + 1].child_id}"
+                out.append(
+                    f"{nxt} at {_hhmm(marks[i + 1])}: cannot be reached before {_hhmm(need)}"
+                )
+        if route.start_min > times[0] - tt[0] + TIME_TOL_MIN:
+            out.append("leaves the depot too late for the first pick-up")
+        if route.end_min < school_t + tt[-1] - TIME_TOL_MIN:
+            out.append("back at the depot before it can be")
+        rides = [school_t - (t + b) for t, b in zip(times, board, strict=True)]
+    else:
+        prev = school_t
+        prev_board = 0.0
+        for i in range(len(kids)):
+            need = prev + prev_board + tt[i + 1]
+            if times[i] < need - TIME_TOL_MIN:
+                out.append(
+                    f"child {kids[i].child_id} at {_hhmm(times[i])}: cannot be reached before "
+                    f"{_hhmm(need)}"
+                )
+            prev, prev_board = times[i], board[i]
+        if route.start_min > school_t - tt[0] + TIME_TOL_MIN:
+            out.append("leaves the depot too late to reach school")
+        if route.end_min < times[-1] + board[-1] + tt[-1] - TIME_TOL_MIN:
+            out.append("back at the depot before it can be")
+        rides = [t - school_t for t in times]
+    # Rides: reported = recomputed, and within each child's limit unless flagged solo.
+    for i, (stop, child, ride) in enumerate(zip(route.stops, kids, rides, strict=True)):
+        if not math.isclose(stop.ride_min, ride, abs_tol=1e-4):
+            out.append(f"child {child.child_id}: ride {stop.ride_min:.2f} min reported, {ride:.2f}")
+        limit = limit_min(child, policy)
+        if ride <= limit + TIME_TOL_MIN:
+            continue
+        if route.session == "am":
+            direct = legs.legs([homes[i], here])[0][0]
+        else:
+            direct = legs.legs([here, homes[i]])[0][0]
+        excused = (
+            len(kids) == 1
+            and direct > limit + TIME_TOL_MIN
+            and RouteFlag.DIRECT_RIDE_OVER_LIMIT.value in route.flags
+        )
+        if not excused:
+            out.append(f"child {child.child_id}: ride {ride:.1f} min exceeds limit {limit:g} min")
+    if route.solo != bool(route.flags):
+        out.append(f"solo={route.solo} but flags={list(route.flags)}")
+    distance = sum(metres)
+    if abs(distance - route.distance_m) > DIST_TOL_M_PER_LEG * len(metres):
+        out.append(f"distance {route.distance_m:.0f} m reported, {distance:.0f} m recomputed")
+    cost = vehicle.fixed_cost_gbp + vehicle.cost_per_km_gbp * distance / 1000.0
+    tol = COST_TOL_GBP + vehicle.cost_per_km_gbp * DIST_TOL_M_PER_LEG * len(metres) / 1000.0
+    if abs(cost - route.cost_gbp) > tol:
+        out.append(f"cost £{route.cost_gbp:.2f} reported, £{cost:.2f} recomputed")
+    return out, rides, cost, distance
+
+
+def _hhmm(minutes: float) -> str:
+    m = round(minutes)
+    return f"{m // 60:02d}:{m % 60:02d}"

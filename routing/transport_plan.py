@@ -1,0 +1,121 @@
+"""What the transport planner returns: routes with planned times, and every child not routed.
+
+Times are minutes after midnight; ``ride_min`` is the time a child spends on board: in the
+morning from the vehicle leaving their stop (boarding done) to arrival at school, in the
+afternoon from leaving school to arrival at their stop. A child's own boarding or alighting is
+not counted; other children's are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Session = Literal["am", "pm"]
+SESSIONS: tuple[Session, ...] = ("am", "pm")
+
+
+class UnroutedReason(StrEnum):
+    """Machine-readable reasons a transport-eligible child is on no route."""
+
+    NOT_PLACED = "not_placed"
+    """The child has no school place, so there is nowhere to take them."""
+    NO_SUITABLE_VEHICLE = "no_suitable_vehicle"
+    """No vehicle type has the seat, wheelchair space or assistant the child needs."""
+    FLEET_EXHAUSTED = "fleet_exhausted"
+    """Every suitable vehicle is already in use on other routes of this session."""
+    NOT_ROUTED = "not_routed"
+    """The solver found no room for the child within its limits."""
+
+
+class RouteFlag(StrEnum):
+    """Why a route is solo (a person reviews these)."""
+
+    TRAVEL_ALONE = "travel_alone"
+    DIRECT_RIDE_OVER_LIMIT = "direct_ride_over_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteStop:
+    """One child's stop. ``time_min`` is the planned pick-up (AM: boarding starts) or drop-off
+    (PM: vehicle arrives) time."""
+
+    child_id: str
+    time_min: float
+    ride_min: float
+    boarding_min: float
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One vehicle's run between its depot and one school.
+
+    ``stops`` are in driving order. ``school_time_min`` is the arrival at school (AM) or the
+    departure from it (PM). ``start_min``/``end_min`` are when the vehicle leaves and is back
+    at its depot (both dead-heading legs are in ``distance_m`` and ``cost_gbp``).
+    """
+
+    route_id: str
+    vehicle_type: str
+    school_id: str
+    session: Session
+    stops: tuple[RouteStop, ...]
+    start_min: float
+    school_time_min: float
+    end_min: float
+    distance_m: float
+    cost_gbp: float
+    assistant: bool
+    solo: bool = False
+    flags: tuple[str, ...] = ()
+
+    @property
+    def child_ids(self) -> tuple[str, ...]:
+        return tuple(s.child_id for s in self.stops)
+
+    @property
+    def max_ride_min(self) -> float:
+        return max((s.ride_min for s in self.stops), default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Unrouted:
+    """A transport-eligible child on no route of this session, with the binding reason."""
+
+    child_id: str
+    reason: UnroutedReason
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TransportPlan:
+    """One session's routes. ``figures`` holds solve facts (per-school runtimes, fleet use)."""
+
+    session: Session
+    routes: tuple[Route, ...]
+    unrouted: tuple[Unrouted, ...]
+    travel_model: str
+    seed: int
+    engine: str
+    figures: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def cost_gbp(self) -> float:
+        return sum(r.cost_gbp for r in self.routes)
+
+    @property
+    def transported(self) -> int:
+        return sum(len(r.stops) for r in self.routes)
+
+    def vehicles_by_type(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.routes:
+            out[r.vehicle_type] = out.get(r.vehicle_type, 0) + 1
+        return dict(sorted(out.items()))
+
+    def route_of(self, child_id: str) -> Route | None:
+        for r in self.routes:
+            if child_id in r.child_ids:
+                return r
+        return None

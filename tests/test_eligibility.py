@@ -1,0 +1,86 @@
+"""Walking-distance review flags and personal transport budgets beside a seat's cost."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+from transport_cases import TRAVEL, child, plan, scenario
+
+from sendplan.api.loader import load_scenario
+from sendplan.api.writer import write_scenario
+from sendplan.routing.eligibility import (
+    METRES_PER_MILE,
+    ptb_gbp_per_year,
+    ptb_options,
+    walking_distance_flags,
+)
+from sendplan.routing.model import Policy
+from sendplan.routing.transport import school_of_children
+
+
+def road_m(dx_km: float) -> float:
+    c = child("X", dx_km, 0)
+    s = scenario([c]).schools[0]
+    _s, m = TRAVEL.pairs(np.array([[c.lon, c.lat]]), np.array([[s.lon, s.lat]]))
+    return float(m[0])
+
+
+def test_statutory_walking_distances_by_age() -> None:
+    # straight-line km east of school, with circuity 1.3: 1.9 km ~ 1.5 miles, 3.1 km ~ 2.5 miles
+    kids = [
+        child("YOUNG_NEAR", 1.9, 0, age=7),
+        child("YOUNG_MID", 3.1, 0, age=7),
+        child("OLD_MID", 3.1, 0, age=9),
+        child("OLD_FAR", 4.5, 0, age=9),
+    ]
+    sc = scenario(kids)
+    flagged = {
+        f.child_id: f for f in walking_distance_flags(sc, school_of_children(sc, None), TRAVEL)
+    }
+    assert road_m(1.9) < 2 * METRES_PER_MILE < road_m(3.1) < 3 * METRES_PER_MILE < road_m(4.5)
+    assert set(flagged) == {"YOUNG_NEAR", "OLD_MID"}
+    assert math.isclose(flagged["YOUNG_NEAR"].limit_m, 2 * METRES_PER_MILE)
+    assert math.isclose(flagged["OLD_MID"].limit_m, 3 * METRES_PER_MILE)
+
+
+def test_ptb_cost_and_seat_cost() -> None:
+    assert math.isclose(
+        ptb_gbp_per_year(METRES_PER_MILE, pence_per_mile=50, annual_gbp=100, days=190),
+        100 + 0.5 * 4 * 190,
+    )
+    kids = [child("ALONE", 4, 0, travel_alone=True)] + [
+        child(f"C{i}", 1, 0.2 * i) for i in range(4)
+    ]
+    sc = scenario(kids)
+    p = plan(sc)
+    options = {o.child_id: o for o in ptb_options(sc, school_of_children(sc, None), TRAVEL, [p])}
+    alone = p.route_of("ALONE")
+    assert alone is not None
+    # a solo child's seat costs the whole run, twice a day (only AM planned), every school day
+    assert math.isclose(options["ALONE"].seat_gbp_per_year or 0, alone.cost_gbp * 2 * 190)
+    shared = options["C1"]
+    assert (
+        shared.seat_gbp_per_year is not None
+        and 0 <= shared.seat_gbp_per_year < alone.cost_gbp * 380
+    )
+    d = options["ALONE"].distance_m
+    assert math.isclose(
+        options["ALONE"].ptb_gbp_per_year,
+        sc.policy.ptb_annual_gbp
+        + sc.policy.ptb_pence_per_mile / 100 * 4 * d / METRES_PER_MILE * 190,
+    )
+    assert options["ALONE"].ptb_cheaper == (
+        options["ALONE"].ptb_gbp_per_year < alone.cost_gbp * 380
+    )
+
+
+def test_new_policy_fields_round_trip_through_the_writer_and_loader(tmp_path: Path) -> None:
+    policy = Policy(
+        pm_departure_after_finish_min=7.0, ptb_pence_per_mile=30.0, ptb_annual_gbp=250.0
+    )
+    sc = dataclasses.replace(scenario([child("C1", 1, 1)]), policy=policy)
+    write_scenario(sc, tmp_path / "s")
+    assert load_scenario(tmp_path / "s").policy == policy
