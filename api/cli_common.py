@@ -12,11 +12,40 @@ import typer
 from rich.console import Console
 
 from sendplan.api.errors import InputError
+from sendplan.routing.model import Scenario
 
 stderr = Console(stderr=True)
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the outputs.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
+NetworkOption = Annotated[
+    Path | None,
+    typer.Option("--network", help="Road network from `sendplan network build` (or a map file)."),
+]
+MatrixOption = Annotated[
+    Path | None,
+    typer.Option("--matrix", help="CSV from_id,to_id,seconds,metres from another router."),
+]
+PostcodesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--postcodes",
+        help="Code-Point Open or ONS Postcode Directory CSV to geocode children's postcodes "
+        "offline.",
+    ),
+]
+
+
+def load_with_postcodes(scenario_path: Path, postcodes: Path | None) -> Scenario:
+    """Load a scenario, geocoding `postcode`-only children from the user's postcode file."""
+    from sendplan.api.loader import load_scenario
+
+    if postcodes is None:
+        return load_scenario(scenario_path)
+    from sendplan.geo.postcodes import load_postcodes
+
+    table = load_postcodes(postcodes)
+    return load_scenario(scenario_path, postcodes=table.lookup)
 
 
 @contextmanager

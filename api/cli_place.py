@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from sendplan.api.cli_common import OutOption, SeedOption, fail_cleanly, progress
+from sendplan.api.cli_common import (
+    MatrixOption,
+    NetworkOption,
+    OutOption,
+    PostcodesOption,
+    SeedOption,
+    fail_cleanly,
+    load_with_postcodes,
+    progress,
+)
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
 from sendplan.routing.plan import PlacementPlan
@@ -82,12 +91,15 @@ def place(
     out: OutOption = Path("sendplan-out"),
     mode: ModeOption = "weighted",
     must_admit: MustAdmitOption = None,
+    network: NetworkOption = None,
+    matrix: MatrixOption = None,
+    postcodes: PostcodesOption = None,
 ) -> None:
     """Place the children of a scenario in school places."""
 
     def run() -> None:
+        from sendplan.api.cli_routes import travel_model_for
         from sendplan.api.errors import InputError
-        from sendplan.api.loader import load_scenario
         from sendplan.api.pipeline import run_placement
         from sendplan.routing.placement import MODES
 
@@ -95,14 +107,16 @@ def place(
             raise InputError("--mode", f"unknown mode {mode!r}; use {' or '.join(MODES)}")
         with progress() as say:
             say(f"reading {scenario_path.name}")
-            scenario = load_scenario(scenario_path)
+            scenario = load_with_postcodes(scenario_path, postcodes)
+            travel, _walk = travel_model_for(scenario, network=network, matrix=matrix)
             known = {s.school_id for s in scenario.schools}
             for school_id in must_admit or ():
                 if school_id not in known:
                     raise InputError("--must-admit", f"school {school_id!r} is not in the scenario")
             summary = run_placement(
-                scenario, out, progress=say, mode=mode, must_admit=tuple(must_admit or ())
-            )
+                scenario, out, travel=travel, progress=say, mode=mode,
+                must_admit=tuple(must_admit or ()),
+            )  # fmt: skip
         typer.echo(f"placed {summary.placed} of {summary.children} children; outputs in {out}")
 
     fail_cleanly(run)

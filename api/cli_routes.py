@@ -13,9 +13,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 
-from sendplan.api.cli_common import OutOption, SeedOption, fail_cleanly, progress
+from sendplan.api.cli_common import (
+    OutOption,
+    PostcodesOption,
+    SeedOption,
+    fail_cleanly,
+    load_with_postcodes,
+    progress,
+)
 from sendplan.api.errors import InputError
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
@@ -189,6 +197,18 @@ def travel_model_for(
         from sendplan.geo.network_model import NetworkTravelModel
 
         drive = NetworkTravelModel.from_file(network)
+        # Snap every point up front so a point too far from the roads is named by its id.
+        groups: list[tuple[str, list[str], list[tuple[float, float]]]] = [
+            ("child", [c.child_id for c in scenario.children],
+             [(c.lon, c.lat) for c in scenario.children]),
+            ("school", [s.school_id for s in scenario.schools],
+             [(s.lon, s.lat) for s in scenario.schools]),
+            ("depot of", [v.name for v in scenario.fleet],
+             [(v.depot_lon, v.depot_lat) for v in scenario.fleet]),
+        ]  # fmt: skip
+        for kind, ids, lonlat in groups:
+            if ids:
+                drive.snap(np.asarray(lonlat, dtype=float), ids=[f"{kind} {i}" for i in ids])
         try:
             walk: TravelModel | None = drive.walking()
         except Exception:  # a drive-only network: walking distance falls back to driving
@@ -220,6 +240,7 @@ def routes(
         typer.Option("--evaluate", help="CSV of the current routes to check and compare."),
     ] = None,
     seed: SeedOption = 1,
+    postcodes: PostcodesOption = None,
     iterations: Annotated[
         int | None,
         typer.Option(
@@ -231,12 +252,11 @@ def routes(
     """Plan home-to-school routes for every transport-eligible child of a scenario."""
 
     def run() -> None:
-        from sendplan.api.loader import load_scenario
         from sendplan.routing.placement import place
 
         with progress() as say:
             say(f"reading {scenario_path.name}")
-            scenario = load_scenario(scenario_path)
+            scenario = load_with_postcodes(scenario_path, postcodes)
             drive, walk = travel_model_for(scenario, network=network, matrix=matrix)
             placement = None
             if not all(c.current_school for c in scenario.children):

@@ -304,19 +304,31 @@ def _grid_point(easting_m: float, northing_m: float, field: str) -> tuple[float,
     return float(lon), float(lat)
 
 
-def _location(values: dict[str, Any], prefix: str = "") -> tuple[float, float]:
-    """The row's point from lon/lat or easting/northing (postcodes need a postcode file)."""
+PostcodeLookup = Callable[[str], tuple[float, float] | None]
+"""Postcode -> (lon, lat) or None when unknown; built from a user-supplied file, never online."""
+
+
+def _location(
+    values: dict[str, Any], prefix: str = "", postcodes: PostcodeLookup | None = None
+) -> tuple[float, float]:
+    """The row's point from lon/lat, easting/northing, or a postcode looked up offline."""
     lon, lat, easting, northing = (f"{prefix}{n}" for n in ("lon", "lat", "easting", "northing"))
     kinds = [pair for pair in ((lon, lat), (easting, northing)) if any(k in values for k in pair)]
     if len(kinds) > 1:
         raise _FieldError(lon, f"give {lon},{lat} or {easting},{northing}, not both")
     if not kinds:
         if "postcode" in values:
-            raise _FieldError(
-                "postcode",
-                "postcode lookup needs a postcode file, which sendplan does not read yet: "
-                f"give {lon},{lat} or {easting},{northing}",
-            )
+            if postcodes is None:
+                raise _FieldError(
+                    "postcode",
+                    "postcode lookup needs a postcode file (--postcodes FILE): "
+                    f"or give {lon},{lat} or {easting},{northing}",
+                )
+            point = postcodes(str(values["postcode"]))
+            if point is None:
+                # Never echo the postcode itself: it is personal data.
+                raise _FieldError("postcode", "malformed or not in the postcode file")
+            return point
         raise _FieldError(lon, f"no location: give {lon},{lat} or {easting},{northing}")
     first, second = kinds[0]
     for name in (first, second):
@@ -527,8 +539,12 @@ _CHILD_FIELDS = frozenset(f.name for f in dataclasses.fields(Child))
 _SCHOOL_FIELDS = frozenset(f.name for f in dataclasses.fields(School))
 
 
-def _child(values: dict[str, Any], school_ids: Collection[str]) -> Child:
-    lon, lat = _location(values)
+def _child(
+    values: dict[str, Any],
+    school_ids: Collection[str],
+    postcodes: PostcodeLookup | None = None,
+) -> Child:
+    lon, lat = _location(values, postcodes=postcodes)
     age: int | None = values.get("age")
     from_year: int | None = values.get("year_group")
     if age is None:
@@ -588,9 +604,13 @@ def _schools_from(table: _Table) -> tuple[School, ...]:
 
 
 def _children_from(
-    table: _Table, school_ids: Collection[str], *, allow_empty: bool = False
+    table: _Table,
+    school_ids: Collection[str],
+    *,
+    allow_empty: bool = False,
+    postcodes: PostcodeLookup | None = None,
 ) -> tuple[Child, ...]:
-    rows = _build_rows(table, CHILD_SPEC, lambda values: _child(values, school_ids))
+    rows = _build_rows(table, CHILD_SPEC, lambda values: _child(values, school_ids, postcodes))
     if not rows and not allow_empty:
         raise table.source.error("no children: the file has a header but no rows")
     _check_unique(table, rows, lambda c: c.child_id, "child_id")
@@ -853,8 +873,11 @@ def load_scenario(
     require_children: bool = True,
     children: Sequence[Child] | None = None,
     seed: int | None = None,
+    postcodes: PostcodeLookup | None = None,
 ) -> Scenario:
     """A scenario from a folder of CSV files or an .xlsx workbook.
+
+    ``postcodes`` geocodes children given by `postcode` alone (see ``geo.postcodes``).
 
     fleet and policy are optional (empty fleet, default Policy). children are required unless
     ``require_children`` is False or ``children`` are passed in (which then replace the file's).
@@ -874,7 +897,9 @@ def load_scenario(
     if children is not None:
         kids = tuple(children)
     elif parts.children is not None:
-        kids = _children_from(parts.children, school_ids, allow_empty=not require_children)
+        kids = _children_from(
+            parts.children, school_ids, allow_empty=not require_children, postcodes=postcodes
+        )
     elif require_children:
         if path.is_file():
             raise InputError(path.name, "missing sheet children", sheet="children")

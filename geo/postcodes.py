@@ -58,6 +58,10 @@ class PostcodeTable:
     def __contains__(self, postcode: object) -> bool:
         return isinstance(postcode, str) and _compact(postcode) in self.lonlat
 
+    def lookup(self, postcode: str) -> tuple[float, float] | None:
+        """(lon, lat) of a postcode, or None when it is malformed or not in the file."""
+        return self.lonlat.get(_compact(postcode))
+
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(spreadsheet row number, fields) for each line of a CSV file."""
