@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -176,6 +177,12 @@ def write_review(
     return len(flags), sum(o.ptb_cheaper for o in options)
 
 
+def matrix_cache_dir() -> Path:
+    """Where road-network matrices are cached: $SENDPLAN_CACHE_DIR, else ~/.cache/sendplan."""
+    root = os.environ.get("SENDPLAN_CACHE_DIR") or Path.home() / ".cache" / "sendplan"
+    return Path(root) / "matrices"
+
+
 def travel_model_for(
     scenario: Scenario, *, network: Path | None, matrix: Path | None
 ) -> tuple[TravelModel, TravelModel | None]:
@@ -196,7 +203,12 @@ def travel_model_for(
     if network is not None:
         from sendplan.geo.network_model import NetworkTravelModel
 
-        drive = NetworkTravelModel.from_file(network)
+        drive = NetworkTravelModel.from_file(
+            network,
+            max_snap_m=scenario.policy.max_snap_m,
+            congestion_factor=scenario.policy.am_peak_congestion_factor,
+            cache_dir=matrix_cache_dir(),
+        )
         # Snap every point up front so a point too far from the roads is named by its id.
         groups: list[tuple[str, list[str], list[tuple[float, float]]]] = [
             ("child", [c.child_id for c in scenario.children],

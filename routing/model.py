@@ -207,6 +207,10 @@ class Policy:
     ptb_annual_gbp: float = 500.0
     # Straight-line travel model.
     circuity_factor: float = 1.3
+    # Road-network travel model: furthest a home or school may lie from a road, and a factor on
+    # free-flow edge times for the morning peak (1.0 = free flow).
+    max_snap_m: float = 500.0
+    am_peak_congestion_factor: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -223,6 +227,10 @@ class Policy:
             raise ModelError("policy arrival_window_min must be (low, high) with 0 <= low <= high")
         if self.circuity_factor < 1.0:
             raise ModelError("policy circuity_factor must be at least 1")
+        if self.max_snap_m <= 0:
+            raise ModelError("policy max_snap_m must be positive")
+        if self.am_peak_congestion_factor < 1.0:
+            raise ModelError("policy am_peak_congestion_factor must be at least 1")
 
     def max_travel_min(self, child: Child) -> float:
         """The longest direct journey placement may give this child."""
