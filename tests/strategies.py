@@ -7,6 +7,8 @@ the path).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -15,6 +17,45 @@ from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School
 # Leicester Clock Tower; tiny instances scatter points around it.
 CENTRE_LON = -1.1335
 CENTRE_LAT = 52.6363
+
+
+# One km east or west at Leicester's latitude, in degrees of longitude.
+KM_LON = 1.0 / (111.195 * math.cos(math.radians(CENTRE_LAT)))
+
+
+def make_school(school_id: str, km_east: float = 0.0, **kw: object) -> School:
+    """A one-need (ASD) all-age school ``km_east`` of the centre; ``kw`` overrides any field."""
+    values: dict[str, object] = {
+        "school_id": school_id,
+        "name": f"School {school_id}",
+        "lon": CENTRE_LON + km_east * KM_LON,
+        "lat": CENTRE_LAT,
+        "la_code": "856",
+        "type": "la_maintained",
+        "age_low": 4,
+        "age_high": 19,
+        "designations": frozenset({"ASD"}),
+        "capacity": 10,
+        "annual_cost_gbp": 25_000.0,
+    }
+    values.update(kw)
+    return School(**values)  # type: ignore[arg-type]
+
+
+def make_child(child_id: str, km_east: float = 0.0, **kw: object) -> Child:
+    """A nine-year-old boy with ASD ``km_east`` of the centre; ``kw`` overrides any field."""
+    values: dict[str, object] = {
+        "child_id": child_id,
+        "lon": CENTRE_LON + km_east * KM_LON,
+        "lat": CENTRE_LAT,
+        "age": 9,
+        "primary_need": "ASD",
+        "sex": "M",
+    }
+    values.update(kw)
+    return Child(**values)  # type: ignore[arg-type]
+
+
 # A few needs only, so that random schools often admit random children.
 TINY_NEEDS = ("ASD", "SLD", "SEMH")
 TINY_COSTS_GBP = (0.0, 18_500.0, 24_000.0, 41_000.0, 67_500.0)

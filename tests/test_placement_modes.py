@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import CENTRE_LAT, CENTRE_LON, synthetic_scenario, tiny_scenarios
+from strategies import (
+    make_child,
+    make_school,
+    synthetic_scenario,
+    tiny_scenarios,
+)
 from typer.testing import CliRunner
 
 from sendplan.api.cli import app
@@ -29,38 +33,11 @@ from sendplan.routing.placement import PlacementError, place
 from sendplan.routing.plan import PlacementPlan, UnplacedReason
 
 TRAVEL = StraightLineModel()
-KM_LON = 1.0 / (111.195 * math.cos(math.radians(CENTRE_LAT)))
 
 
-def _school(school_id: str, km_east: float = 0.0, **kw: object) -> School:
-    values: dict[str, object] = {
-        "school_id": school_id,
-        "name": f"School {school_id}",
-        "lon": CENTRE_LON + km_east * KM_LON,
-        "lat": CENTRE_LAT,
-        "la_code": "856",
-        "type": "la_maintained",
-        "age_low": 4,
-        "age_high": 19,
-        "designations": frozenset({"ASD"}),
-        "capacity": 10,
-        "annual_cost_gbp": 25_000.0,
-    }
-    values.update(kw)
-    return School(**values)  # type: ignore[arg-type]
+_school = make_school
 
-
-def _child(child_id: str, km_east: float = 0.0, **kw: object) -> Child:
-    values: dict[str, object] = {
-        "child_id": child_id,
-        "lon": CENTRE_LON + km_east * KM_LON,
-        "lat": CENTRE_LAT,
-        "age": 9,
-        "primary_need": "ASD",
-        "sex": "M",
-    }
-    values.update(kw)
-    return Child(**values)  # type: ignore[arg-type]
+_child = make_child
 
 
 def _scenario(children: list[Child], schools: list[School], **policy: Any) -> Scenario:
