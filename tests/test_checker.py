@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from strategies import CENTRE_LAT, CENTRE_LON
+from strategies import CENTRE_LAT, CENTRE_LON, make_school
 
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing import checker
@@ -32,21 +32,7 @@ KM_LON = 1.0 / (111.195 * math.cos(math.radians(CENTRE_LAT)))
 
 
 def _school(school_id: str, km_east: float, **kw: object) -> School:
-    values: dict[str, object] = {
-        "school_id": school_id,
-        "name": f"School {school_id}",
-        "lon": CENTRE_LON + km_east * KM_LON,
-        "lat": CENTRE_LAT,
-        "la_code": "856",
-        "type": "la_maintained",
-        "age_low": 4,
-        "age_high": 19,
-        "designations": frozenset({"ASD"}),
-        "capacity": 5,
-        "annual_cost_gbp": 25_000.0,
-    }
-    values.update(kw)
-    return School(**values)  # type: ignore[arg-type]
+    return make_school(school_id, km_east, **{"capacity": 5, **kw})
 
 
 def _child(child_id: str, km_east: float, **kw: object) -> Child:
