@@ -402,6 +402,8 @@ CHILD_SPEC = _Spec(
         "current_school": _Column(parse_id),
         "preferences": _Column(parse_ids),
         "home_la": _Column(parse_la_code),
+        "sibling_group": _Column(parse_id),
+        "never_with": _Column(parse_ids),
     },
     one_of=((*_location_group(), ("postcode",)), (("age",), ("year_group",))),
     personal_data_hint=True,
@@ -614,6 +616,13 @@ def _children_from(
     if not rows and not allow_empty:
         raise table.source.error("no children: the file has a header but no rows")
     _check_unique(table, rows, lambda c: c.child_id, "child_id")
+    ids = {child.child_id for _, child in rows}
+    for row, child in rows:
+        for other in child.never_with:
+            if other not in ids:
+                raise table.source.error(
+                    f"never_with names unknown child {_show(other)}", row=row, field="never_with"
+                )
     return tuple(child for _, child in rows)
 
 

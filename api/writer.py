@@ -23,6 +23,8 @@ SCHOOL_COLUMNS = (
     "designations", "capacity", "residential_places", "annual_cost_gbp", "bell_am", "finish_pm",
     "in_area",
 )  # fmt: skip
+# Written only when some child uses them, so older files keep their bytes.
+OPTIONAL_CHILD_COLUMNS = ("sibling_group", "never_with")
 # Written only when some school reserves places per need, so older files keep their bytes.
 OPTIONAL_SCHOOL_COLUMN = "capacity_by_designation"
 FLEET_COLUMNS = (
@@ -121,8 +123,17 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[list[str]]) -> 
 
 
 def write_children_csv(children: Iterable[Child], path: Path) -> None:
-    """children.csv in the input format, one row per child in the given order."""
-    _write_csv(path, CHILD_COLUMNS, (_child_row(c) for c in children))
+    """children.csv in the input format, one row per child in the given order (the transport
+    grouping columns only when some child uses them)."""
+    listed = list(children)
+    if not any(c.sibling_group or c.never_with for c in listed):
+        _write_csv(path, CHILD_COLUMNS, (_child_row(c) for c in listed))
+        return
+    _write_csv(
+        path,
+        (*CHILD_COLUMNS, *OPTIONAL_CHILD_COLUMNS),
+        ([*_child_row(c), c.sibling_group or "", ";".join(c.never_with)] for c in listed),
+    )
 
 
 def write_schools_csv(schools: Iterable[School], path: Path) -> None:

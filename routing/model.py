@@ -59,6 +59,10 @@ class Child:
     preferences: tuple[str, ...] = ()
     transport_eligible: bool = True
     home_la: str = "856"
+    # Children sharing a non-empty group (same school and session) ride the same route.
+    sibling_group: str | None = None
+    # Children this child must never share a vehicle with (symmetric in effect).
+    never_with: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.child_id:
@@ -78,6 +82,8 @@ class Child:
             raise ModelError(f"child {self.child_id}: locked without a current_school")
         if len(set(self.preferences)) != len(self.preferences):
             raise ModelError(f"child {self.child_id}: a school is preferred twice")
+        if self.child_id in self.never_with:
+            raise ModelError(f"child {self.child_id}: never_with names the child itself")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +273,11 @@ class Scenario:
             for school_id in (*child.preferences, child.current_school):
                 if school_id is not None and school_id not in known:
                     raise ModelError(f"child {child.child_id}: unknown school {school_id!r}")
+        ids = {c.child_id for c in self.children}
+        for child in self.children:
+            for other in child.never_with:
+                if other not in ids:
+                    raise ModelError(f"child {child.child_id}: never_with unknown child {other!r}")
 
     def school(self, school_id: str) -> School:
         """The school with this id."""

@@ -30,6 +30,17 @@ feasible on the travel model's exact times) and distances metres rounded.
 *Solo routes.* ``travel_alone`` children and children whose direct journey already exceeds
 their limit ride alone, on the cheapest suitable vehicle, flagged. They are planned first.
 
+*Siblings and never-together pairs.* A flagged sibling group (same school) is one engine job:
+its members are picked up (dropped off) one after another in child-id order, so the job arrives
+at the first member's home and leaves from the last one's; its load and skills are the sums,
+its service time is every boarding plus the drives between the homes, and its time window the
+tightest member limit less that member's extra ride inside the job. The route expands it back
+into one stop per child. A group is planned apart when one member travels alone, two members
+must never ride together, no vehicle type carries them all, or their joint pick-up already
+breaks a limit. Never-together pairs are kept apart by the exact search; after an engine solve
+a run carrying a pair drops the later child's job, which rides on its own (unflagged), the
+rest of the run keeping its vehicle (``_part_never_together``).
+
 *Availability* is per fleet type across all schools of the session (one vehicle does one run
 per session): schools are solved one after another, largest first, each with what the earlier
 ones left, so the plan never uses more vehicles than exist; a child left without a suitable
@@ -143,24 +154,128 @@ def int_matrices(
 # ---------------------------------------------------------------------------- one school
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One engine stop: a child, or a sibling group picked up (dropped off) one after another.
+
+    ``offsets_s[i]`` is member i's ride minus the engine time at the job (its first member's
+    arrival in the PM, its last member's departure in the AM); ``service_s`` covers every
+    boarding and the drives between the members' homes.
+    """
+
+    members: tuple[int, ...]  # indices into the school's children, in visiting order
+    kids: tuple[Child, ...]
+    seats: int
+    chairs: int
+    assistant: bool
+    travel_alone: bool
+    service_s: int
+    offsets_s: tuple[int, ...]
+    limit_s: int  # the engine time window: the tightest member limit less its offset
+    inner_m: int  # metres driven between the members' homes
+
+    def suits(self, vehicle: VehicleType) -> bool:
+        return (
+            vehicle.seats >= self.seats
+            and vehicle.wheelchair_spaces >= self.chairs
+            and (vehicle.has_assistant or not self.assistant)
+        )
+
+
 @dataclass
 class _SchoolInstance:
-    """A school's children and the integer matrices over [school, depots..., children...]."""
+    """A school's children, its jobs and the integer matrices over [school, depots..., jobs...].
+
+    A job's row is its last member's home (where the vehicle leaves) and its column its first
+    member's (where the vehicle arrives), so a job is one engine client.
+    """
 
     school: School
     children: list[Child]
+    jobs: list[_Job]
     depot_index: dict[str, int]  # vehicle type name -> location index of its depot
     dur: NDArray[np.int64]
     dist: NDArray[np.int64]
 
     def loc(self, k: int) -> int:
-        """Location index of the k-th child."""
+        """Location index of the k-th job."""
         return 1 + len(set(self.depot_index.values())) + k
+
+    def metres(self, path: Sequence[int], ks: Sequence[int]) -> int:
+        """A run's distance: its legs plus the drives inside its sibling jobs."""
+        legs = sum(int(self.dist[a, b]) for a, b in itertools.pairwise(path))
+        return legs + sum(self.jobs[k].inner_m for k in ks)
+
+
+def sibling_groups(children: Sequence[Child]) -> list[tuple[int, ...]]:
+    """Index groups of one school's children to plan as one job, in child order.
+
+    A flagged sibling group becomes one job unless one of them travels alone or two of them
+    must never ride together (those rules win; the siblings are then planned separately).
+    """
+    by_group: dict[str, list[int]] = {}
+    for i, c in enumerate(children):
+        if c.sibling_group:
+            by_group.setdefault(c.sibling_group, []).append(i)
+    grouped: dict[int, tuple[int, ...]] = {}
+    for members in by_group.values():
+        kids = [children[i] for i in members]
+        ids = {c.child_id for c in kids}
+        apart = any(c.travel_alone or ids & set(c.never_with) for c in kids)
+        if len(members) > 1 and not apart:
+            for i in members:
+                grouped[i] = tuple(members)
+    out: list[tuple[int, ...]] = []
+    for i in range(len(children)):
+        group = grouped.get(i, (i,))
+        if group[0] == i:
+            out.append(group)
+    return out
+
+
+def _job(
+    members: tuple[int, ...],
+    kids: tuple[Child, ...],
+    pdur: NDArray[np.int64],
+    pdist: NDArray[np.int64],
+    first_point: int,
+    session: Session,
+    policy: Policy,
+) -> _Job:
+    points = [first_point + i for i in members]
+    board = [boarding_s(c, policy) for c in kids]
+    drive = [int(pdur[a, b]) for a, b in itertools.pairwise(points)]
+    n = len(kids)
+    if session == "am":  # ride measured back from the last member's departure
+        offsets = [sum(drive[j - 1] + board[j] for j in range(i + 1, n)) for i in range(n)]
+    else:  # ride measured on from the first member's arrival
+        offsets = [sum(board[j] + drive[j] for j in range(i)) for i in range(n)]
+    chairs = sum(c.wheelchair for c in kids)
+    return _Job(
+        members=members,
+        kids=kids,
+        seats=n - chairs,
+        chairs=chairs,
+        assistant=any(c.needs_assistant for c in kids),
+        travel_alone=any(c.travel_alone for c in kids),
+        service_s=sum(board) + sum(drive),
+        offsets_s=tuple(offsets),
+        limit_s=min(max_ride_s(c, policy) - o for c, o in zip(kids, offsets, strict=True)),
+        inner_m=sum(int(pdist[a, b]) for a, b in itertools.pairwise(points)),
+    )
 
 
 def _instance(
-    school: School, children: list[Child], fleet: Sequence[VehicleType], travel: TravelModel
+    school: School,
+    children: list[Child],
+    fleet: Sequence[VehicleType],
+    travel: TravelModel,
+    *,
+    session: Session,
+    policy: Policy,
+    split: Sequence[int] = (),
 ) -> _SchoolInstance:
+    """The school's instance; sibling groups holding a child in ``split`` are not merged."""
     depots: list[tuple[float, float]] = []
     depot_index: dict[str, int] = {}
     for v in fleet:
@@ -171,8 +286,21 @@ def _instance(
     points = np.array(
         [(school.lon, school.lat), *depots, *((c.lon, c.lat) for c in children)], dtype=np.float64
     )
-    dur, dist = int_matrices(travel, points)
-    return _SchoolInstance(school, children, depot_index, dur, dist)
+    pdur, pdist = int_matrices(travel, points)
+    head = 1 + len(depots)
+    groups: list[tuple[int, ...]] = []
+    for g in sibling_groups(children):
+        groups += [(i,) for i in g] if set(g) & set(split) else [g]
+    jobs = [
+        _job(g, tuple(children[i] for i in g), pdur, pdist, head, session, policy) for g in groups
+    ]
+    fixed = list(range(head))
+    leave = np.array(fixed + [head + j.members[-1] for j in jobs])
+    arrive = np.array(fixed + [head + j.members[0] for j in jobs])
+    dur, dist = pdur[np.ix_(leave, arrive)].copy(), pdist[np.ix_(leave, arrive)].copy()
+    np.fill_diagonal(dur, 0)
+    np.fill_diagonal(dist, 0)
+    return _SchoolInstance(school, children, jobs, depot_index, dur, dist)
 
 
 def _legs(inst: _SchoolInstance, session: Session, vehicle: str, order: Sequence[int]) -> list[int]:
@@ -194,27 +322,28 @@ def _build_route(
     policy: Policy,
     flags: tuple[str, ...] = (),
 ) -> Route:
-    """A Route in real time from the driving order and each child's ride (engine times)."""
+    """A Route in real time from the jobs' driving order and engine times, one stop a child."""
     school_s = round(school_time_min(inst.school, policy, session) * 60)
-    board = [boarding_s(inst.children[k], policy) for k in order]
+    kids: list[Child] = []
+    rides: list[int] = []
+    for k, tau in zip(order, rides_s, strict=True):
+        job = inst.jobs[k]
+        kids += job.kids
+        rides += [tau + o for o in job.offsets_s]
+    board = [boarding_s(c, policy) for c in kids]
     path = _legs(inst, session, vehicle.name, order)
     if session == "am":
-        times = [school_s - r - b for r, b in zip(rides_s, board, strict=True)]
+        times = [school_s - r - b for r, b in zip(rides, board, strict=True)]
         start = times[0] - int(inst.dur[path[0], path[1]])
         end = school_s + int(inst.dur[0, path[-1]])
     else:
-        times = [school_s + r for r in rides_s]
+        times = [school_s + r for r in rides]
         start = school_s - int(inst.dur[path[0], 0])
         end = times[-1] + board[-1] + int(inst.dur[path[-2], path[-1]])
-    distance = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+    distance = inst.metres(path, order)
     stops = tuple(
-        RouteStop(
-            child_id=inst.children[k].child_id,
-            time_min=t / 60,
-            ride_min=r / 60,
-            boarding_min=b / 60,
-        )
-        for k, t, r, b in zip(order, times, rides_s, board, strict=True)
+        RouteStop(child_id=c.child_id, time_min=t / 60, ride_min=r / 60, boarding_min=b / 60)
+        for c, t, r, b in zip(kids, times, rides, board, strict=True)
     )
     return Route(
         route_id="",
@@ -245,13 +374,12 @@ def _cheapest_solo(
     fleet: Sequence[VehicleType],
     remaining: Mapping[str, int],
 ) -> VehicleType | None:
-    child = inst.children[k]
+    job = inst.jobs[k]
     best: tuple[float, str, VehicleType] | None = None
     for v in fleet:
-        if remaining[v.name] < 1 or not suits(v, child):
+        if remaining[v.name] < 1 or not job.suits(v):
             continue
-        path = _legs(inst, session, v.name, [k])
-        distance = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+        distance = inst.metres(_legs(inst, session, v.name, [k]), [k])
         key = (route_cost_gbp(v, distance), v.name, v)
         if best is None or key[:2] < best[:2]:
             best = key
@@ -274,15 +402,15 @@ def _shared_problem(
     for loc in sorted(set(inst.depot_index.values())):
         b.add_depot(loc, name=f"depot{loc}")
     for k in ks:
-        child = inst.children[k]
+        job = inst.jobs[k]
         b.add_client(
             inst.loc(k),
-            pickup=load_of(child),
-            service_duration=boarding_s(child, policy),
+            pickup=(job.seats, job.chairs),
+            service_duration=job.service_s,
             tw_early=0,
-            tw_late=max_ride_s(child, policy),
-            skills=(ASSISTANT,) if child.needs_assistant else (),
-            name=child.child_id,
+            tw_late=job.limit_s,
+            skills=(ASSISTANT,) if job.assistant else (),
+            name="+".join(c.child_id for c in job.kids),
         )
     for v in types:
         depot_loc = inst.depot_index[v.name]
@@ -357,26 +485,29 @@ def plan_transport(
         return Unrouted(child.child_id, UnroutedReason.FLEET_EXHAUSTED, _needs(child))
 
     order = sorted(by_school, key=lambda s: (-len(by_school[s]), s))
-    instances = {s: _instance(schools[s], by_school[s], fleet, travel) for s in order}
+    instances = {
+        s: _instance_for(schools[s], by_school[s], fleet, travel, session=session, policy=policy)
+        for s in order
+    }
     routes: dict[str, list[Route]] = {s: [] for s in order}
     shared: dict[str, list[int]] = {s: [] for s in order}
 
     # Solo routes first: they are forced, and they use vehicles too.
     for s in order:
         inst = instances[s]
-        for k, child in enumerate(inst.children):
+        for k, job in enumerate(inst.jobs):
             ride = _solo_ride_s(inst, session, k)
             flags = []
-            if child.travel_alone:
+            if job.travel_alone:
                 flags.append(RouteFlag.TRAVEL_ALONE.value)
-            if ride > max_ride_s(child, policy):
+            if ride > job.limit_s:
                 flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
             if not flags:
                 shared[s].append(k)
                 continue
             vehicle = _cheapest_solo(inst, session, k, fleet, remaining)
             if vehicle is None:
-                unrouted.append(no_vehicle(child))
+                unrouted += [no_vehicle(c) for c in job.kids]
                 continue
             remaining[vehicle.name] -= 1
             routes[s].append(
@@ -398,8 +529,8 @@ def plan_transport(
         if not ks:
             continue
         types = [v for v in fleet if remaining[v.name] > 0]
-        routable = [k for k in ks if any(suits(v, inst.children[k]) for v in types)]
-        unrouted += [no_vehicle(inst.children[k]) for k in ks if k not in routable]
+        routable = [k for k in ks if any(inst.jobs[k].suits(v) for v in types)]
+        unrouted += [no_vehicle(c) for k in ks if k not in routable for c in inst.jobs[k].kids]
         if not routable:
             children_left -= len(ks)
             continue
@@ -429,6 +560,11 @@ def plan_transport(
         routes[s] += _routes_from(inst, session, result, routable, types, remaining, policy)
         unrouted += _unassigned(inst, result, routable, types, no_vehicle)
 
+    for s in order:
+        routes[s], lost = _part_never_together(
+            instances[s], session, routes[s], fleet, remaining, policy
+        )
+        unrouted += [no_vehicle(c) for c in lost]
     out: list[Route] = []
     for s in sorted(order):
         ranked = sorted(routes[s], key=lambda r: (r.solo, r.vehicle_type, r.child_ids))
@@ -491,20 +627,13 @@ def _routes_from(
     out = []
     for ks, rides, engine_type in runs:
         remaining[engine_type.name] += 1
-        kids = [inst.children[k] for k in ks]
-        chairs = sum(c.wheelchair for c in kids)
+        run = _merged(inst, ks)
 
-        def fits(v: VehicleType, chairs: int = chairs, kids: list[Child] = kids) -> bool:
-            return (
-                remaining[v.name] > 0
-                and v.wheelchair_spaces >= chairs
-                and v.seats >= len(kids) - chairs
-                and (v.has_assistant or not any(c.needs_assistant for c in kids))
-            )
+        def fits(v: VehicleType, run: _Job = run) -> bool:
+            return remaining[v.name] > 0 and run.suits(v)
 
         def cost(v: VehicleType, ks: list[int] = ks) -> tuple[float, str]:
-            path = _legs(inst, session, v.name, ks)
-            metres = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+            metres = inst.metres(_legs(inst, session, v.name, ks), ks)
             return (route_cost_gbp(v, metres), v.name)
 
         best = min((v for v in types if fits(v)), key=cost, default=engine_type)
@@ -531,50 +660,25 @@ def _exact_routes(
     local search was measured to miss the optimum on about one tiny instance in five, where
     the choice between vehicle types with fixed costs dominates).
     """
-    kids = [inst.children[k] for k in ks]
-    board = [boarding_s(c, policy) for c in kids]
-    limit = [max_ride_s(c, policy) for c in kids]
 
     def rides_of(order: tuple[int, ...]) -> list[int] | None:
-        locs = [inst.loc(ks[i]) for i in order]
-        rides = [0] * len(order)
-        if session == "am":
-            after = 0
-            for pos in range(len(order) - 1, -1, -1):
-                nxt = 0 if pos == len(order) - 1 else locs[pos + 1]
-                after += int(inst.dur[locs[pos], nxt])
-                rides[pos] = after
-                after += board[order[pos]]
-        else:
-            t, prev = 0, 0
-            for pos, loc in enumerate(locs):
-                t += int(inst.dur[prev, loc])
-                rides[pos] = t
-                t += board[order[pos]]
-                prev = loc
-        ok = all(r <= limit[i] for r, i in zip(rides, order, strict=True))
-        return rides if ok else None
+        return _feasible_taus(inst, session, [ks[i] for i in order])
 
     best_block: dict[int, tuple[float, tuple[int, ...], list[int], VehicleType] | None] = {}
     for mask in range(1, 1 << len(ks)):
         members = tuple(i for i in range(len(ks)) if mask >> i & 1)
-        chairs = sum(kids[i].wheelchair for i in members)
-        assist = any(kids[i].needs_assistant for i in members)
-        fitting = [
-            v
-            for v in types
-            if v.wheelchair_spaces >= chairs
-            and v.seats >= len(members) - chairs
-            and (v.has_assistant or not assist)
-        ]
+        merged = _merged(inst, [ks[i] for i in members])
+        fitting = [v for v in types if merged.suits(v)]
         found = None
+        if _clashes(merged.kids):
+            fitting = []  # never-together children may not share this run
         for order in itertools.permutations(members):
             rides = rides_of(order)
             if rides is None:
                 continue
             for v in fitting:
-                path = _legs(inst, session, v.name, [ks[i] for i in order])
-                metres = sum(int(inst.dist[a, b]) for a, b in itertools.pairwise(path))
+                run = [ks[i] for i in order]
+                metres = inst.metres(_legs(inst, session, v.name, run), run)
                 key = (route_cost_gbp(v, metres), order, rides, v)
                 if found is None or key[:2] < found[:2]:
                     found = key
@@ -625,10 +729,151 @@ def _unassigned(
 ) -> list[Unrouted]:
     out = []
     for u in result.unassigned:
-        child = inst.children[routable[u.index]]
-        if u.reason == UnassignedReason.NO_COMPATIBLE_VEHICLE:
-            out.append(no_vehicle(child))
-        else:
-            detail = f"engine: {u.reason.value}; {len(types)} vehicle types left"
-            out.append(Unrouted(child.child_id, UnroutedReason.NOT_ROUTED, detail))
+        for child in inst.jobs[routable[u.index]].kids:
+            if u.reason == UnassignedReason.NO_COMPATIBLE_VEHICLE:
+                out.append(no_vehicle(child))
+            else:
+                detail = f"engine: {u.reason.value}; {len(types)} vehicle types left"
+                out.append(Unrouted(child.child_id, UnroutedReason.NOT_ROUTED, detail))
     return out
+
+
+# ------------------------------------------------------------------ siblings, never together
+
+
+def _instance_for(
+    school: School,
+    children: list[Child],
+    fleet: Sequence[VehicleType],
+    travel: TravelModel,
+    *,
+    session: Session,
+    policy: Policy,
+) -> _SchoolInstance:
+    """The school's instance, sibling groups split when no vehicle type carries them all or
+    their joint pick-up already breaks a member's ride limit (each sibling is then planned
+    on their own, as the route checker accepts)."""
+    inst = _instance(school, children, fleet, travel, session=session, policy=policy)
+    split = [
+        i
+        for k, job in enumerate(inst.jobs)
+        if len(job.members) > 1
+        and (not any(job.suits(v) for v in fleet) or _solo_ride_s(inst, session, k) > job.limit_s)
+        for i in job.members
+    ]
+    if not split:
+        return inst
+    return _instance(school, children, fleet, travel, session=session, policy=policy, split=split)
+
+
+def _merged(inst: _SchoolInstance, ks: Sequence[int]) -> _Job:
+    """The loads and needs of several jobs together (times not meaningful)."""
+    jobs = [inst.jobs[k] for k in ks]
+    return _Job(
+        members=tuple(i for j in jobs for i in j.members),
+        kids=tuple(c for j in jobs for c in j.kids),
+        seats=sum(j.seats for j in jobs),
+        chairs=sum(j.chairs for j in jobs),
+        assistant=any(j.assistant for j in jobs),
+        travel_alone=any(j.travel_alone for j in jobs),
+        service_s=0,
+        offsets_s=(),
+        limit_s=0,
+        inner_m=0,
+    )
+
+
+def _clashes(kids: Sequence[Child]) -> list[tuple[str, str]]:
+    """Never-together pairs among these children (either naming the other)."""
+    ids = {c.child_id for c in kids}
+    pairs = {tuple(sorted((c.child_id, o))) for c in kids for o in c.never_with if o in ids}
+    return sorted((a, b) for a, b in pairs)
+
+
+def _feasible_taus(
+    inst: _SchoolInstance, session: Session, order: Sequence[int]
+) -> list[int] | None:
+    """Each job's engine time on a tight run in this driving order, or None if a ride limit
+    breaks."""
+    locs = [inst.loc(k) for k in order]
+    taus = [0] * len(order)
+    if session == "am":
+        after = 0
+        for pos in range(len(order) - 1, -1, -1):
+            nxt = 0 if pos == len(order) - 1 else locs[pos + 1]
+            after += int(inst.dur[locs[pos], nxt])
+            taus[pos] = after
+            after += inst.jobs[order[pos]].service_s
+    else:
+        t, prev = 0, 0
+        for pos, loc in enumerate(locs):
+            t += int(inst.dur[prev, loc])
+            taus[pos] = t
+            t += inst.jobs[order[pos]].service_s
+            prev = loc
+    ok = all(tau <= inst.jobs[k].limit_s for tau, k in zip(taus, order, strict=True))
+    return taus if ok else None
+
+
+def _part_never_together(
+    inst: _SchoolInstance,
+    session: Session,
+    routes: list[Route],
+    fleet: Sequence[VehicleType],
+    remaining: dict[str, int],
+    policy: Policy,
+) -> tuple[list[Route], list[Child]]:
+    """Repair runs that carry a never-together pair; also returns children left without a
+    vehicle.
+
+    The engines know nothing of these pairs (the exact search already avoids them). A run with
+    a clash drops the job holding the later child of each clashing pair; the rest keep their
+    vehicle and order (re-timed; if a ride limit would then break, every job of the run goes
+    on its own). Each dropped job rides on its own run, unflagged, in the cheapest vehicle
+    left: rare in practice, and always valid, at the price of optimality.
+    """
+    job_of = {c.child_id: k for k, j in enumerate(inst.jobs) for c in j.kids}
+    vehicles = {v.name: v for v in fleet}
+    out: list[Route] = []
+    alone: list[int] = []
+    for route in routes:
+        ks = list(dict.fromkeys(job_of[i] for i in route.child_ids))
+        if not _clashes(_merged(inst, ks).kids):
+            out.append(route)
+            continue
+        keep: list[int] = []
+        for k in ks:
+            trial = _merged(inst, [*keep, k])
+            if _clashes(trial.kids):
+                alone.append(k)
+            else:
+                keep.append(k)
+        taus = _feasible_taus(inst, session, keep)
+        if taus is None:
+            alone += keep
+            remaining[route.vehicle_type] += 1
+            continue
+        out.append(
+            _build_route(
+                inst,
+                session=session,
+                vehicle=vehicles[route.vehicle_type],
+                order=keep,
+                rides_s=taus,
+                policy=policy,
+            )
+        )
+    lost: list[Child] = []
+    for k in alone:
+        vehicle = _cheapest_solo(inst, session, k, fleet, remaining)
+        if vehicle is None:
+            lost += inst.jobs[k].kids
+            continue
+        remaining[vehicle.name] -= 1
+        tau = _solo_ride_s(inst, session, k)
+        out.append(
+            _build_route(
+                inst, session=session, vehicle=vehicle, order=[k], rides_s=[tau], policy=policy
+            )
+        )
+    return out, lost

@@ -6,8 +6,9 @@ unrouted with a valid reason), seats and wheelchair spaces per vehicle type, the
 assistant, travel-alone children riding alone, the school arrival window (AM) or departure after
 finish (PM), boarding times, the planned times against real travel times, every child's ride
 against their limit (a child whose direct journey already exceeds it may ride alone, flagged),
-vehicles used per type against availability, and distances and costs. It shares no code with
-the planner (``transport.py``) beyond the domain types.
+vehicles used per type against availability, distances and costs, never-together pairs sharing
+a vehicle, and flagged siblings (same group and school) split over routes without a reason.
+It shares no code with the planner (``transport.py``) beyond the domain types.
 """
 
 from __future__ import annotations
@@ -156,6 +157,8 @@ def check_transport(
             rides[child.child_id] = ride
             if ride > limit_min(child, policy) + TIME_TOL_MIN:
                 over.append(child.child_id)
+    out += _never_together(plan, children)
+    out += _siblings(plan, school_of, children, fleet, schools, policy, legs)
     return TransportCheck(
         violations=tuple(out),
         cost_gbp=total_cost,
@@ -197,6 +200,80 @@ def _coverage(
             if any(_suits(v, child) for v in fleet.values()):
                 out.append(f"child {u.child_id}: unrouted as no_suitable_vehicle but a type suits")
     return out
+
+
+def _never_together(plan: TransportPlan, children: Mapping[str, Child]) -> list[str]:
+    out: list[str] = []
+    for r in plan.routes:
+        on = set(r.child_ids)
+        pairs = {
+            tuple(sorted((i, o)))
+            for i in r.child_ids
+            if i in children
+            for o in children[i].never_with
+            if o in on
+        }
+        for a, b in sorted(pairs):
+            out.append(f"route {r.route_id}: children {a} and {b} must never ride together")
+    return out
+
+
+def _siblings(
+    plan: TransportPlan,
+    school_of: Mapping[str, str | None],
+    children: Mapping[str, Child],
+    fleet: Mapping[str, VehicleType],
+    schools: Mapping[str, School],
+    policy: Policy,
+    legs: _Travel,
+) -> list[str]:
+    """Siblings of one group at one school share a route unless a rule keeps them apart: one
+    travels alone, two must never ride together, one is unrouted or on a flagged solo route, no
+    vehicle type carries them all, or picking them all up (in child id order) already breaks a
+    ride limit."""
+    route_of = {i: r for r in plan.routes for i in r.child_ids}
+    groups: dict[tuple[str, str], list[Child]] = {}
+    for child_id, school_id in sorted(school_of.items()):
+        child = children.get(child_id)
+        if child is not None and child.sibling_group and school_id is not None:
+            groups.setdefault((child.sibling_group, school_id), []).append(child)
+    out: list[str] = []
+    for (group, school_id), kids in sorted(groups.items()):
+        on = {route_of[c.child_id].route_id if c.child_id in route_of else None for c in kids}
+        if len(kids) < 2 or (len(on) == 1 and None not in on):
+            continue
+        ids = {c.child_id for c in kids}
+        chairs = sum(c.wheelchair for c in kids)
+        assist = any(c.needs_assistant for c in kids)
+        school = schools.get(school_id)
+        excused = (
+            None in on
+            or any(c.travel_alone or ids & set(c.never_with) for c in kids)
+            or any(route_of[c.child_id].flags for c in kids)
+            or not any(
+                v.seats >= len(kids) - chairs
+                and v.wheelchair_spaces >= chairs
+                and (v.has_assistant or not assist)
+                for v in fleet.values()
+            )
+            or school is None
+            or _joint_ride_over(kids, school, plan.session, policy, legs)
+        )
+        if not excused:
+            out.append(
+                f"sibling group {group} at {school_id}: split over routes {sorted(on, key=str)}"
+            )
+    return out
+
+
+def _joint_ride_over(
+    kids: Sequence[Child], school: School, session: Session, policy: Policy, legs: _Travel
+) -> bool:
+    homes = [(c.lon, c.lat) for c in kids]
+    here = (school.lon, school.lat)
+    tt, _ = legs.legs([*homes, here] if session == "am" else [here, *homes])
+    rides = forward_rides(session, tt, [boarding_min(c, policy) for c in kids])
+    return any(r > limit_min(c, policy) + TIME_TOL_MIN for c, r in zip(kids, rides, strict=True))
 
 
 def _suits(vehicle: VehicleType, child: Child) -> bool:
