@@ -29,7 +29,7 @@ from sendplan.api.errors import InputError
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
 from sendplan.routing.plan import PlacementPlan
-from sendplan.routing.stop import MaxIterations, MaxRuntime, StopCriterion
+from sendplan.routing.stop import StopCriterion, work_limit
 from sendplan.routing.transport_plan import Session, TransportPlan
 
 
@@ -274,9 +274,7 @@ def routes(
             if not all(c.current_school for c in scenario.children):
                 say(f"placing {len(scenario.children):,} children")
                 placement = place(scenario, drive)
-            stop: StopCriterion = (
-                MaxIterations(iterations) if iterations is not None else MaxRuntime(time_limit)
-            )
+            stop = work_limit(time_limit_s=time_limit, iterations=iterations)
             sessions = sessions_of(session.value)
             kpis, plans = plan_and_write(
                 scenario, placement, out, travel=drive, sessions=sessions, stop=stop,

@@ -6,6 +6,11 @@ postcode or free text copied from a child's row.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
 
 class InputError(Exception):
     """A scenario file is unreadable or invalid.
@@ -44,3 +49,15 @@ class InputError(Exception):
             where += f", field {self.field}"
         one_line = " ".join(self.message.split())
         return f"{where}: {one_line}"
+
+
+def read_csv(path: Path) -> tuple[list[str], Iterator[list[str]]]:
+    """A UTF-8 CSV file's stripped header and its data rows, or an InputError naming the file."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        raise InputError(path.name, f"cannot read the file ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(path.name, "is not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text))
+    return [h.strip() for h in next(reader, [])], reader

@@ -7,7 +7,6 @@ map; route sheets carry no locations at all).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -17,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sendplan.api.errors import InputError
+from sendplan.api.errors import InputError, read_csv
 from sendplan.routing.evaluate import ExistingStop
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport_plan import SESSIONS, Route, Session, TransportPlan
@@ -280,14 +279,7 @@ def read_existing_routes(path: Path, scenario: Scenario) -> list[ExistingStop]:
     drop-off in the afternoon). One row per child per route.
     """
     name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as err:
-        raise InputError(name, f"cannot read the file ({err.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(name, "is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
+    header, reader = read_csv(path)
     for column in header:
         if column not in EXISTING_COLUMNS:
             raise InputError(name, f"unknown column {column!r}", row=1, field=column)

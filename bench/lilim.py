@@ -25,7 +25,7 @@ from sendplan.bench.instances import (
     read_lilim_reference,
 )
 from sendplan.bench.solomon import SCALE, euclidean, result_entry, summarise
-from sendplan.routing.stop import MaxIterations, MaxRuntime, StopCriterion
+from sendplan.routing.stop import work_limit
 from sendplan.routing.vrp import Problem, ProblemBuilder, Stop
 from sendplan.routing.vrp_solve import Engine, solve
 
@@ -68,9 +68,7 @@ def bench_lilim(
     folder = (root or benchmarks_dir()) / "li_lim" / "instances"
     names = pick_names(instances, lilim_100_names(root), folder)
     refs = read_lilim_reference(root)
-    stop: StopCriterion = (
-        MaxRuntime(time_limit_s) if iterations is None else MaxIterations(iterations)
-    )
+    stop = work_limit(time_limit_s=time_limit_s, iterations=iterations)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for i, name in enumerate(names, start=1):

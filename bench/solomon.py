@@ -26,7 +26,7 @@ from sendplan.bench.instances import (
     solomon_names,
     solomon_path,
 )
-from sendplan.routing.stop import MaxIterations, MaxRuntime, StopCriterion
+from sendplan.routing.stop import work_limit
 from sendplan.routing.vrp import Problem, ProblemBuilder, Result, visit_location
 from sendplan.routing.vrp_check import check_result
 from sendplan.routing.vrp_solve import solve
@@ -111,9 +111,7 @@ def bench_solomon(
     folder = (root or benchmarks_dir()) / "solomon" / "instances"
     names = pick_names(instances, solomon_names(root), folder)
     bks = read_solomon_bks(root)
-    stop: StopCriterion = (
-        MaxRuntime(time_limit_s) if iterations is None else MaxIterations(iterations)
-    )
+    stop = work_limit(time_limit_s=time_limit_s, iterations=iterations)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for i, name in enumerate(names, start=1):

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sendplan.routing.stop import MaxIterations, MaxRuntime, StopCriterion
+from sendplan.routing.stop import work_limit
 from sendplan.routing.transport_plan import Session
 
 
@@ -35,9 +35,7 @@ def run_transport_bench(
     placement = (
         None if all(c.current_school for c in scenario.children) else place(scenario, travel)
     )
-    stop: StopCriterion = (
-        MaxIterations(iterations) if iterations is not None else MaxRuntime(time_limit_s)
-    )
+    stop = work_limit(time_limit_s=time_limit_s, iterations=iterations)
     t0 = time.monotonic()
     plan = plan_transport(scenario, placement, travel, session=session, stop=stop, seed=seed)
     seconds = time.monotonic() - t0

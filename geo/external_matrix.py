@@ -9,8 +9,6 @@ scenario does not know are ignored, so one matrix can serve several scenarios.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.api.errors import InputError
+from sendplan.api.errors import InputError, read_csv
 
 COLUMNS = ("from_id", "to_id", "seconds", "metres")
 _DIGITS = 7  # ~1 cm: points compare after rounding
@@ -95,14 +93,7 @@ def read_matrix_csv(
 ) -> dict[tuple[str, str], tuple[float, float]]:
     """(from_id, to_id) -> (seconds, metres); errors name the file, row and field."""
     name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as err:
-        raise InputError(name, f"cannot read the file ({err.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(name, "is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
+    header, reader = read_csv(path)
     if not header:
         raise InputError(name, "is empty: expected the header from_id,to_id,seconds,metres", row=1)
     for column in header:

@@ -166,3 +166,8 @@ class AllOf(StopCriterion):
         if any(b is None for b in bounds):
             return None
         return max(b for b in bounds if b is not None)
+
+
+def work_limit(*, time_limit_s: float, iterations: int | None) -> StopCriterion:
+    """An iteration limit when given (reproducible), else a wall-clock limit (not reproducible)."""
+    return MaxRuntime(time_limit_s) if iterations is None else MaxIterations(iterations)
