@@ -636,7 +636,16 @@ def _fleet_from(table: _Table) -> tuple[VehicleType, ...]:
 
 
 def _policy_value(key: str, value: object, hint: object) -> object:
-    """A policy value coerced to its field's type (float, int or tuple of floats)."""
+    """A policy value coerced to its field's type (bool, float, int or tuple of floats)."""
+    if hint is bool:
+        if isinstance(value, str):
+            try:
+                return parse_bool(value)
+            except _CellError as err:
+                raise _FieldError(key, f"{key}: {err}") from None
+        if not isinstance(value, bool):
+            raise _FieldError(key, f"{key} must be true or false, not {_show(str(value))}")
+        return value
     if isinstance(value, str):
         value = _policy_text(value, hint)
     if typing.get_origin(hint) is tuple:

@@ -217,6 +217,10 @@ class Policy:
     # free-flow edge times for the morning peak (1.0 = free flow).
     max_snap_m: float = 500.0
     am_peak_congestion_factor: float = 1.0
+    # Mixed-school routes: one vehicle may serve nearby schools whose bell windows fit, when
+    # that is cheaper than their single-school runs and breaks no ride limit.
+    mixed_school_routes: bool = False
+    mixed_max_school_gap_min: float = 15.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -225,6 +229,7 @@ class Policy:
             "max_travel_min_secondary", "max_ride_min_primary", "max_ride_min_secondary",
             "boarding_walk_on_min", "boarding_wheelchair_min", "school_days_per_year",
             "over_capacity_gbp", "transport_gbp_per_km", "max_candidates",
+            "mixed_max_school_gap_min",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ModelError(f"policy {name} must not be negative")

@@ -38,8 +38,8 @@ tightest member limit less that member's extra ride inside the job. The route ex
 into one stop per child. A group is planned apart when one member travels alone, two members
 must never ride together, no vehicle type carries them all, or their joint pick-up already
 breaks a limit. Never-together pairs are kept apart by the exact search; after an engine solve
-a run carrying a pair drops the later child's job, which rides on its own (unflagged), the
-rest of the run keeping its vehicle (``_part_never_together``).
+a run carrying a pair drops the later child's job, which rides on its own (flagged
+``never_together``), the rest of the run keeping its vehicle (``_part_never_together``).
 
 *Availability* is per fleet type across all schools of the session (one vehicle does one run
 per session): schools are solved one after another, largest first, each with what the earlier
@@ -873,7 +873,13 @@ def _part_never_together(
         tau = _solo_ride_s(inst, session, k)
         out.append(
             _build_route(
-                inst, session=session, vehicle=vehicle, order=[k], rides_s=[tau], policy=policy
+                inst,
+                session=session,
+                vehicle=vehicle,
+                order=[k],
+                rides_s=[tau],
+                policy=policy,
+                flags=(RouteFlag.NEVER_TOGETHER.value,),
             )
         )
     return out, lost

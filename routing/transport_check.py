@@ -133,9 +133,10 @@ def check_transport(
     total_cost = total_distance = 0.0
     for route in plan.routes:
         where = f"route {route.route_id}"
-        vehicle, school = fleet.get(route.vehicle_type), schools.get(route.school_id)
-        if vehicle is None or school is None:
-            what = "vehicle type" if vehicle is None else "school"
+        vehicle = fleet.get(route.vehicle_type)
+        unknown = [c.school_id for c in route.school_calls if c.school_id not in schools]
+        if vehicle is None or unknown:
+            what = "vehicle type" if vehicle is None else f"school {unknown[0]}"
             out.append(f"{where}: unknown {what}")
             continue
         if route.session != plan.session:
@@ -148,7 +149,7 @@ def check_transport(
             continue
         out += [f"{where}: {v}" for v in _vehicle_rules(route, vehicle, known, school_of)]
         problems, route_rides, cost, distance = _times_and_costs(
-            route, vehicle, school, known, policy, legs
+            route, vehicle, schools, known, policy, legs
         )
         out += [f"{where}: {p}" for p in problems]
         total_cost += cost
@@ -187,9 +188,19 @@ def _coverage(
                 f"child {child_id}: on {seen[child_id]} routes and unrouted {left[child_id]} times"
             )
     for r in plan.routes:
+        taken: Counter[str] = Counter()
+        for call in r.school_calls:
+            taken.update(call.child_ids)
+            for child_id in call.child_ids:
+                if child_id in school_of and school_of[child_id] != call.school_id:
+                    out.append(
+                        f"route {r.route_id}: child {child_id} does not attend {call.school_id}"
+                    )
         for child_id in r.child_ids:
-            if child_id in school_of and school_of[child_id] != r.school_id:
-                out.append(f"route {r.route_id}: child {child_id} does not attend {r.school_id}")
+            if taken[child_id] != 1:
+                out.append(
+                    f"route {r.route_id}: child {child_id} is in {taken[child_id]} school calls"
+                )
     for u in plan.unrouted:
         if not isinstance(u.reason, UnroutedReason):
             out.append(f"child {u.child_id}: unrouted without a valid reason ({u.reason!r})")
@@ -204,7 +215,10 @@ def _coverage(
 
 def _never_together(plan: TransportPlan, children: Mapping[str, Child]) -> list[str]:
     out: list[str] = []
+    paired = {i for c in children.values() for i in (c.child_id, *c.never_with) if c.never_with}
     for r in plan.routes:
+        if RouteFlag.NEVER_TOGETHER.value in r.flags and not paired & set(r.child_ids):
+            out.append(f"route {r.route_id}: flagged never_together but nobody on it has a pair")
         on = set(r.child_ids)
         pairs = {
             tuple(sorted((i, o)))
@@ -317,79 +331,104 @@ def _vehicle_rules(
 def _times_and_costs(
     route: Route,
     vehicle: VehicleType,
-    school: School,
+    schools: Mapping[str, School],
     kids: Sequence[Child],
     policy: Policy,
     legs: _Travel,
 ) -> tuple[list[str], list[float], float, float]:
+    """Times, rides, distance and cost of one run, on the events in driving order: each child's
+    stop (its boarding is its service time) and each school call (no service time)."""
     out: list[str] = []
-    homes = [(c.lon, c.lat) for c in kids]
-    here, depot = (school.lon, school.lat), (vehicle.depot_lon, vehicle.depot_lat)
-    times = [s.time_min for s in route.stops]
+    calls = route.school_calls
+    am = route.session == "am"
     board = [boarding_min(c, policy) for c in kids]
     for stop, b in zip(route.stops, board, strict=True):
         if not math.isclose(stop.boarding_min, b, abs_tol=TIME_TOL_MIN):
             out.append(f"child {stop.child_id}: boarding {stop.boarding_min} min, policy says {b}")
-    school_t = route.school_time_min
-    if route.session == "am":
-        path = [depot, *homes, here, depot]
-        lo, hi = policy.arrival_window_min
-        if (
-            not school.bell_am_min - hi - TIME_TOL_MIN
-            <= school_t
-            <= school.bell_am_min - lo + TIME_TOL_MIN
-        ):
-            out.append(
-                f"arrives at {_hhmm(school_t)}, outside {lo:g}-{hi:g} min before the "
-                f"{_hhmm(school.bell_am_min)} bell"
+    call_of: dict[str, int] = {}
+    for k, call in enumerate(calls):
+        for child_id in call.child_ids:
+            call_of[child_id] = k
+    # (label, point, time, service, call index or None), in driving order.
+    events: list[tuple[str, tuple[float, float], float, float, int | None]] = []
+    for i in range(len(kids) + 1):
+        for k, call in enumerate(calls):
+            if call.after_stops == i:
+                sch = schools[call.school_id]
+                events.append((f"school {call.school_id}", (sch.lon, sch.lat), call.time_min, 0, k))
+        if i < len(kids):
+            c = kids[i]
+            events.append(
+                (f"child {c.child_id}", (c.lon, c.lat), route.stops[i].time_min, board[i], None)
             )
-    else:
-        path = [depot, here, *homes, depot]
-        if school_t < school.finish_pm_min - TIME_TOL_MIN:
-            out.append(f"leaves school at {_hhmm(school_t)}, before {_hhmm(school.finish_pm_min)}")
-    tt, metres = legs.legs(path)
-    # Each planned time must leave room for the previous boarding and the drive.
-    if route.session == "am":
-        marks = [*times, school_t]
-        for i in range(len(kids)):
-            need = times[i] + board[i] + tt[i + 1]
-            if marks[i + 1] < need - TIME_TOL_MIN:
-                nxt = "school" if i + 1 == len(kids) else f"child {kids[i + 1].child_id}"
+    if len(events) != len(kids) + len(calls):
+        out.append("a school call's position is outside the run")
+    for call in calls:
+        sch = schools[call.school_id]
+        if am:
+            lo, hi = policy.arrival_window_min
+            if (
+                not sch.bell_am_min - hi - TIME_TOL_MIN
+                <= call.time_min
+                <= sch.bell_am_min - lo + TIME_TOL_MIN
+            ):
                 out.append(
-                    f"{nxt} at {_hhmm(marks[i + 1])}: cannot be reached before {_hhmm(need)}"
+                    f"arrives at {call.school_id} at {_hhmm(call.time_min)}, outside {lo:g}-{hi:g} "
+                    f"min before the {_hhmm(sch.bell_am_min)} bell"
                 )
-        if route.start_min > times[0] - tt[0] + TIME_TOL_MIN:
-            out.append("leaves the depot too late for the first pick-up")
-        if route.end_min < school_t + tt[-1] - TIME_TOL_MIN:
+        elif call.time_min < sch.finish_pm_min - TIME_TOL_MIN:
+            out.append(
+                f"leaves {call.school_id} at {_hhmm(call.time_min)}, "
+                f"before {_hhmm(sch.finish_pm_min)}"
+            )
+    depot = (vehicle.depot_lon, vehicle.depot_lat)
+    tt, metres = legs.legs([depot, *(e[1] for e in events), depot])
+    # Each planned time must leave room for the previous service and the drive.
+    for (_, _, t_prev, s_prev, _), (label, _, t_next, _, _), leg in zip(
+        events, events[1:], tt[1:], strict=False
+    ):
+        need = t_prev + s_prev + leg
+        if t_next < need - TIME_TOL_MIN:
+            out.append(f"{label} at {_hhmm(t_next)}: cannot be reached before {_hhmm(need)}")
+    if events:
+        if route.start_min > events[0][2] - tt[0] + TIME_TOL_MIN:
+            what = "for the first pick-up" if events[0][4] is None else "to reach school"
+            out.append(f"leaves the depot too late {what}")
+        if route.end_min < events[-1][2] + events[-1][3] + tt[-1] - TIME_TOL_MIN:
             out.append("back at the depot before it can be")
-        rides = [school_t - (t + b) for t, b in zip(times, board, strict=True)]
-    else:
-        prev = school_t
-        prev_board = 0.0
-        for i in range(len(kids)):
-            need = prev + prev_board + tt[i + 1]
-            if times[i] < need - TIME_TOL_MIN:
-                out.append(
-                    f"child {kids[i].child_id} at {_hhmm(times[i])}: cannot be reached before "
-                    f"{_hhmm(need)}"
-                )
-            prev, prev_board = times[i], board[i]
-        if route.start_min > school_t - tt[0] + TIME_TOL_MIN:
-            out.append("leaves the depot too late to reach school")
-        if route.end_min < times[-1] + board[-1] + tt[-1] - TIME_TOL_MIN:
-            out.append("back at the depot before it can be")
-        rides = [t - school_t for t in times]
+    rides: list[float] = []
+    position = {id(e): n for n, e in enumerate(events)}
+    child_event = [e for e in events if e[4] is None]
+    call_event = {e[4]: e for e in events if e[4] is not None}
+    for i, child in enumerate(kids):
+        which = call_of.get(child.child_id)
+        if which is None or which not in call_event:
+            out.append(f"child {child.child_id}: no school call takes them")
+            rides.append(0.0)
+            continue
+        mine, theirs = child_event[i], call_event[which]
+        if am != (position[id(mine)] < position[id(theirs)]):
+            out.append(
+                f"child {child.child_id}: school call {calls[which].school_id} is on the wrong side"
+            )
+        ride = theirs[2] - (mine[2] + board[i]) if am else mine[2] - theirs[2]
+        rides.append(ride)
+    for call in calls:
+        stray = [i for i in call.child_ids if i not in {c.child_id for c in kids}]
+        if stray:
+            out.append(
+                f"school call {call.school_id} lists child {stray[0]}, who is not on the run"
+            )
     # Rides: reported = recomputed, and within each child's limit unless flagged solo.
-    for i, (stop, child, ride) in enumerate(zip(route.stops, kids, rides, strict=True)):
+    for stop, child, ride in zip(route.stops, kids, rides, strict=True):
         if not math.isclose(stop.ride_min, ride, abs_tol=1e-4):
             out.append(f"child {child.child_id}: ride {stop.ride_min:.2f} min reported, {ride:.2f}")
         limit = limit_min(child, policy)
-        if ride <= limit + TIME_TOL_MIN:
+        if ride <= limit + TIME_TOL_MIN or child.child_id not in call_of:
             continue
-        if route.session == "am":
-            direct = legs.legs([homes[i], here])[0][0]
-        else:
-            direct = legs.legs([here, homes[i]])[0][0]
+        sch = schools[calls[call_of[child.child_id]].school_id]
+        home, here = (child.lon, child.lat), (sch.lon, sch.lat)
+        direct = legs.legs([home, here] if am else [here, home])[0][0]
         excused = (
             len(kids) == 1
             and direct > limit + TIME_TOL_MIN

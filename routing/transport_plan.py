@@ -34,6 +34,8 @@ class RouteFlag(StrEnum):
 
     TRAVEL_ALONE = "travel_alone"
     DIRECT_RIDE_OVER_LIMIT = "direct_ride_over_limit"
+    NEVER_TOGETHER = "never_together"
+    """Taken off a shared run so that two children who must never ride together do not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +50,26 @@ class RouteStop:
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
-    """One vehicle's run between its depot and one school.
+class SchoolCall:
+    """A stop at a school: the AM arrival (children alight) or the PM departure (they have
+    boarded). ``after_stops`` is how many child stops the vehicle makes before it."""
 
-    ``stops`` are in driving order. ``school_time_min`` is the arrival at school (AM) or the
-    departure from it (PM). ``start_min``/``end_min`` are when the vehicle leaves and is back
-    at its depot (both dead-heading legs are in ``distance_m`` and ``cost_gbp``).
+    school_id: str
+    time_min: float
+    after_stops: int
+    child_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One vehicle's run from its depot, through its children's stops and its school(s), back.
+
+    ``stops`` are in driving order. A single-school run has no ``calls``: it arrives at
+    ``school_id`` at ``school_time_min`` after its last pick-up (AM) or leaves it then before
+    its first drop-off (PM). A mixed-school run lists its ``calls`` in driving order;
+    ``school_id``/``school_time_min`` are then those of its first call. ``start_min``/``end_min``
+    are when the vehicle leaves and is back at its depot (both dead-heading legs are in
+    ``distance_m`` and ``cost_gbp``).
     """
 
     route_id: str
@@ -69,10 +85,23 @@ class Route:
     assistant: bool
     solo: bool = False
     flags: tuple[str, ...] = ()
+    calls: tuple[SchoolCall, ...] = ()
 
     @property
     def child_ids(self) -> tuple[str, ...]:
         return tuple(s.child_id for s in self.stops)
+
+    @property
+    def school_calls(self) -> tuple[SchoolCall, ...]:
+        """Every school stop in driving order (a single-school run's one call included)."""
+        if self.calls:
+            return self.calls
+        after = len(self.stops) if self.session == "am" else 0
+        return (SchoolCall(self.school_id, self.school_time_min, after, self.child_ids),)
+
+    @property
+    def mixed(self) -> bool:
+        return len({c.school_id for c in self.school_calls}) > 1
 
     @property
     def max_ride_min(self) -> float:

@@ -69,7 +69,7 @@ def test_planted_violations_are_all_reported(tmp_path: Path) -> None:
     assert "seated children" in text
     assert "must travel alone" in text
     assert "wheelchair" in text
-    assert "route R3: arrives at 06:" in text
+    assert "route R3: arrives at S1 at 06:" in text
     assert "child FAR1: ride" in text and ev.check.rides_over_limit == ("FAR1",)
     assert "child C5: transport-eligible but on no existing route" in text
     p = plan(SC, "am")

@@ -493,12 +493,22 @@ def test_utf16_file_is_named(tmp_path: Path) -> None:
         pytest.param("circuity_factor = 1.2\nunplaced_gbp = -1", "unplaced_gbp", "negative",
                      id="negative"),
         pytest.param("max_ride_min_primary = ", None, "not valid TOML", id="syntax"),
+        pytest.param("mixed_school_routes = 1", "mixed_school_routes", "true or false",
+                     id="bool-as-number"),
+        pytest.param('mixed_school_routes = "maybe"', "mixed_school_routes", "not a boolean",
+                     id="bool-text"),
     ],
 )  # fmt: skip
 def test_policy_errors(tmp_path: Path, toml: str, field: str | None, words: str) -> None:
     err = load_error(make_folder(tmp_path, policy_toml=toml + "\n"))
     assert (err.file, err.row, err.field) == ("policy.toml", None, field)
     assert words in err.message
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ('"yes"', True), ("false", False)])
+def test_policy_booleans(tmp_path: Path, value: str, expected: bool) -> None:
+    folder = make_folder(tmp_path, policy_toml=f"mixed_school_routes = {value}\n")
+    assert load_scenario(folder).policy.mixed_school_routes is expected
 
 
 def test_missing_scenario_path(tmp_path: Path) -> None:

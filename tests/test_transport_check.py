@@ -102,7 +102,7 @@ def test_arrival_outside_the_window_is_caught() -> None:
 def test_pm_departure_before_finish_is_caught() -> None:
     r = PM.routes[0]
     early = replace(r, school_time_min=SC.schools[0].finish_pm_min - 5)
-    caught(with_route(PM, 0, early), "leaves school at")
+    caught(with_route(PM, 0, early), f"leaves {r.school_id} at")
 
 
 def test_impossible_times_are_caught() -> None:

@@ -88,6 +88,32 @@ def test_never_together_splits_a_pair_that_would_share() -> None:
     assert route_of(p, "A") != route_of(p, "B")
 
 
+def test_a_run_repaired_for_a_pair_is_flagged_for_review() -> None:
+    """Eight children on one street share a minibus through the engine; the pair among them is
+    parted afterwards, and the run made for the one taken off says why it exists."""
+    kids = [child(f"K{i}", 1 + 0.05 * i, 1) for i in range(8)]
+    bus = (vehicle("minibus_8", 8, 0, False, 40.0, 2.4),)
+    together = planned_and_checked(scenario(kids, vehicles=bus))
+    assert len(together.routes) == 1 and not together.routes[0].flags
+    kids[0] = dataclasses.replace(kids[0], never_with=("K3",))
+    p = planned_and_checked(scenario(kids, vehicles=bus))
+    assert route_of(p, "K0") != route_of(p, "K3")
+    flagged = [r for r in p.routes if "never_together" in r.flags]
+    assert len(flagged) == 1 and flagged[0].solo
+    assert set(flagged[0].child_ids) & {"K0", "K3"}
+
+
+def test_checker_rejects_an_unjustified_never_together_flag() -> None:
+    kids = [child(f"K{i}", 1 + 0.05 * i, 1) for i in range(8)]
+    kids[0] = dataclasses.replace(kids[0], never_with=("K3",))
+    bus = (vehicle("minibus_8", 8, 0, False, 40.0, 2.4),)
+    sc = scenario(kids, vehicles=bus)
+    p = planned_and_checked(sc)
+    planted = with_children(sc, {"K0": {"never_with": ()}})
+    report = check(planted, p)
+    assert any("flagged never_together but nobody" in v for v in report.violations)
+
+
 def test_siblings_with_a_travel_alone_member_are_planned_apart() -> None:
     kids = [
         child("A", 1, 1, sibling_group="S", travel_alone=True),
