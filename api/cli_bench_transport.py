@@ -24,6 +24,12 @@ def bench_transport_cmd(
         int | None, typer.Option("--iterations", help="Iterations per school instead.")
     ] = None,
     session: Annotated[str, typer.Option("--session", help="am or pm.")] = "am",
+    mixed_schools: Annotated[
+        bool,
+        typer.Option(
+            "--mixed-schools", help="Allow mixed-school runs; also plan single-school as baseline."
+        ),
+    ] = False,
 ) -> None:
     """Plan one session of routes and print children, routes, cost, rule checks and seconds."""
 
@@ -39,6 +45,7 @@ def bench_transport_cmd(
             iterations=iterations,
             seed=seed,
             session="am" if session == "am" else "pm",
+            mixed_schools=mixed_schools,
         )
         typer.echo(json.dumps(result, sort_keys=True))
 

@@ -10,6 +10,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,6 +70,7 @@ def transport_kpis(
         "max_ride_min": round(max(rides), 2) if rides else None,
         "rides_over_limit": over,
         "solo_routes": sum(r.solo for r in routes),
+        "mixed_school_routes": sum(r.mixed for r in routes),
         "unrouted": len({u.child_id for p in plans for u in p.unrouted}),
         "checker_ok": checks_ok,
         "sessions": [p.session for p in plans],
@@ -260,6 +262,14 @@ def routes(
             help="Search iterations per school instead of a time limit (reproducible).",
         ),
     ] = None,
+    mixed_schools: Annotated[
+        bool | None,
+        typer.Option(
+            "--mixed-schools/--single-school",
+            help="Allow runs serving several nearby schools when cheaper (default: the "
+            "scenario's policy mixed_school_routes).",
+        ),
+    ] = None,
 ) -> None:
     """Plan home-to-school routes for every transport-eligible child of a scenario."""
 
@@ -269,6 +279,9 @@ def routes(
         with progress() as say:
             say(f"reading {scenario_path.name}")
             scenario = load_with_postcodes(scenario_path, postcodes)
+            if mixed_schools is not None:
+                policy = replace(scenario.policy, mixed_school_routes=mixed_schools)
+                scenario = replace(scenario, policy=policy)
             drive, walk = travel_model_for(scenario, network=network, matrix=matrix)
             placement = None
             if not all(c.current_school for c in scenario.children):

@@ -57,29 +57,45 @@ def _depot(scenario: Scenario, vehicle_type: str) -> list[float]:
 
 
 def _steps(scenario: Scenario, route: Route) -> list[dict[str, Any]]:
+    """Depot, child stops and school calls in driving order, depot."""
     homes, schools = _points(scenario)
     depot = _depot(scenario, route.vehicle_type)
-    start = {"type": "start", "location": depot, "time": _r(route.start_min)}
-    end = {"type": "end", "location": depot, "time": _r(route.end_min)}
-    school = {
-        "type": "school",
-        "school_id": route.school_id,
-        "location": schools[route.school_id],
-        "time": _r(route.school_time_min),
-    }
     kind = "pickup" if route.session == "am" else "dropoff"
-    jobs = [
-        {
-            "type": kind,
-            "child_id": s.child_id,
-            "location": homes[s.child_id],
-            "time": _r(s.time_min),
-            "boarding": _r(s.boarding_min),
-            "ride": _r(s.ride_min),
-        }
-        for s in route.stops
+    steps: list[dict[str, Any]] = [
+        {"type": "start", "location": depot, "time": _r(route.start_min)}
     ]
-    return [start, *jobs, school, end] if route.session == "am" else [start, school, *jobs, end]
+    calls = route.school_calls
+    for i in range(len(route.stops) + 1):
+        steps += [
+            {
+                "type": "school",
+                "school_id": c.school_id,
+                "location": schools[c.school_id],
+                "time": _r(c.time_min),
+                "children": list(c.child_ids),
+            }
+            for c in calls
+            if c.after_stops == i
+        ]
+        if i < len(route.stops):
+            s = route.stops[i]
+            steps.append(
+                {
+                    "type": kind,
+                    "child_id": s.child_id,
+                    "location": homes[s.child_id],
+                    "time": _r(s.time_min),
+                    "boarding": _r(s.boarding_min),
+                    "ride": _r(s.ride_min),
+                }
+            )
+    steps.append({"type": "end", "location": depot, "time": _r(route.end_min)})
+    return steps
+
+
+def _school_ids(route: Route) -> str:
+    """The route's school, or its schools joined by '+' for a mixed-school run."""
+    return "+".join(dict.fromkeys(c.school_id for c in route.school_calls))
 
 
 def routes_document(
@@ -102,13 +118,15 @@ def routes_document(
                 "cost": _r(plan.cost_gbp),
                 "distance": _r(sum(r.distance_m for r in plan.routes), 0),
                 "vehicles_by_type": plan.vehicles_by_type(),
-                "mixed_school_routes": False,
+                "mixed_school_routes": bool(plan.figures.get("mixed_school_routes", False)),
+                "mixed_routes": sum(r.mixed for r in plan.routes),
             },
             "routes": [
                 {
                     "route_id": r.route_id,
                     "vehicle_type": r.vehicle_type,
                     "school_id": r.school_id,
+                    "school_ids": list(dict.fromkeys(c.school_id for c in r.school_calls)),
                     "assistant": r.assistant,
                     "solo": r.solo,
                     "flags": list(r.flags),
@@ -149,7 +167,7 @@ def routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict[s
                 "route_id": r.route_id,
                 "session": r.session,
                 "vehicle_type": r.vehicle_type,
-                "school_id": r.school_id,
+                "school_id": _school_ids(r),
                 "children": len(r.stops),
                 "assistant": r.assistant,
                 "solo": r.solo,
@@ -193,15 +211,17 @@ def write_routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan], pat
 
 
 SHEET_COLUMNS = (
-    "stop_order", "child_id", "pickup_time", "arrival", "ride_min", "vehicle", "assistant",
+    "stop_order", "child_id", "school_id", "pickup_time", "arrival", "ride_min", "vehicle",
+    "assistant",
 )  # fmt: skip
 
 
 def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path: Path) -> None:
     """route_sheets.xlsx: an index sheet, then one sheet per route for the operator.
 
-    AM: ``pickup_time`` is when the child boards, ``arrival`` the arrival at school. PM:
-    ``pickup_time`` is when the vehicle leaves school, ``arrival`` when it reaches the child.
+    AM: ``pickup_time`` is when the child boards, ``arrival`` the arrival at their school. PM:
+    ``pickup_time`` is when the vehicle leaves their school, ``arrival`` when it reaches the
+    child. A mixed-school run names each child's school.
     """
     from openpyxl import Workbook
 
@@ -216,22 +236,24 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
     for plan in plans:
         for r in plan.routes:
             index.append(
-                [r.route_id, r.session, r.school_id, r.vehicle_type, _yes(r.assistant),
+                [r.route_id, r.session, _school_ids(r), r.vehicle_type, _yes(r.assistant),
                  len(r.stops), hhmm(r.start_min), hhmm(r.school_time_min),
                  _r(r.distance_m / 1000, 1), _r(r.cost_gbp), ";".join(r.flags)]
             )  # fmt: skip
             sheet = book.create_sheet(_sheet_name(r.route_id))
-            sheet.append([f"route {r.route_id}", f"school {r.school_id}", r.session.upper()])
+            sheet.append([f"route {r.route_id}", f"school {_school_ids(r)}", r.session.upper()])
             sheet.append(list(SHEET_COLUMNS))
+            call_of = {i: c for c in r.school_calls for i in c.child_ids}
             for order, s in enumerate(r.stops, start=1):
+                call = call_of[s.child_id]
                 pickup, arrival = (
-                    (s.time_min, r.school_time_min)
+                    (s.time_min, call.time_min)
                     if r.session == "am"
-                    else (r.school_time_min, s.time_min)
+                    else (call.time_min, s.time_min)
                 )
                 sheet.append(
-                    [order, s.child_id, hhmm(pickup), hhmm(arrival), _r(s.ride_min, 1),
-                     r.vehicle_type, _yes(r.assistant)]
+                    [order, s.child_id, call.school_id, hhmm(pickup), hhmm(arrival),
+                     _r(s.ride_min, 1), r.vehicle_type, _yes(r.assistant)]
                 )  # fmt: skip
     fixed = datetime(2000, 1, 1)
     book.properties.created = fixed

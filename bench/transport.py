@@ -3,11 +3,16 @@
 Prints children, routes, vehicles, cost_gbp_per_day (the planned session; the day's two runs are
 in ``transport_cost_gbp_per_day`` of ``sendplan routes``), rides_over_limit, solo_routes,
 checker_ok and seconds (wall time of the routing alone, placement excluded).
+
+With ``mixed_schools`` the plan may merge nearby schools' runs; the same run then also plans
+single-school routes only, with the same work limit, as the baseline
+(``baseline_single_school``), and reports the saving against it.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,7 @@ def run_transport_bench(
     iterations: int | None = None,
     seed: int = 1,
     session: Session = "am",
+    mixed_schools: bool = False,
 ) -> dict[str, Any]:
     from sendplan.api.defaults import leicester_scenario
     from sendplan.api.loader import load_scenario
@@ -36,6 +42,17 @@ def run_transport_bench(
         None if all(c.current_school for c in scenario.children) else place(scenario, travel)
     )
     stop = work_limit(time_limit_s=time_limit_s, iterations=iterations)
+    baseline: dict[str, Any] | None = None
+    if mixed_schools:
+        t0 = time.monotonic()
+        single = replace(scenario, policy=replace(scenario.policy, mixed_school_routes=False))
+        alone = plan_transport(single, placement, travel, session=session, stop=stop, seed=seed)
+        baseline = {
+            "routes": len(alone.routes),
+            "cost_gbp_per_day": round(alone.cost_gbp, 2),
+            "seconds": round(time.monotonic() - t0, 2),
+        }
+        scenario = replace(scenario, policy=replace(scenario.policy, mixed_school_routes=True))
     t0 = time.monotonic()
     plan = plan_transport(scenario, placement, travel, session=session, stop=stop, seed=seed)
     seconds = time.monotonic() - t0
@@ -60,4 +77,17 @@ def run_transport_bench(
         "iterations": iterations,
         "seed": seed,
         "seconds": round(seconds, 2),
+        "mixed_school_routes": sum(r.mixed for r in plan.routes),
+        **(
+            {}
+            if baseline is None
+            else {
+                "baseline_single_school": baseline,
+                "saving_vs_single_school_pct": round(
+                    100 * (1 - plan.cost_gbp / baseline["cost_gbp_per_day"]), 2
+                )
+                if baseline["cost_gbp_per_day"]
+                else 0.0,
+            }
+        ),
     }

@@ -171,3 +171,17 @@ class AllOf(StopCriterion):
 def work_limit(*, time_limit_s: float, iterations: int | None) -> StopCriterion:
     """An iteration limit when given (reproducible), else a wall-clock limit (not reproducible)."""
     return MaxRuntime(time_limit_s) if iterations is None else MaxIterations(iterations)
+
+
+def with_runtime(stop: StopCriterion, runtime_s: float | None) -> StopCriterion:
+    """``stop``'s iteration limit with a new runtime limit (a share of its budget), or ``stop``
+    itself when it has neither."""
+    parts: list[StopCriterion] = []
+    if runtime_s is not None:
+        parts.append(MaxRuntime(runtime_s))
+    iterations = stop.max_iterations()
+    if iterations is not None:
+        parts.append(MaxIterations(iterations))
+    if not parts:
+        return stop
+    return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))

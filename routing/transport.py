@@ -54,7 +54,6 @@ which makes the plan deterministic for a given seed.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -64,7 +63,21 @@ from numpy.typing import NDArray
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, Scenario, School, VehicleType
 from sendplan.routing.plan import PlacementPlan
-from sendplan.routing.stop import AnyOf, MaxIterations, MaxRuntime, StopCriterion, now
+from sendplan.routing.stop import StopCriterion, now, with_runtime
+from sendplan.routing.transport_jobs import (
+    ASSISTANT,
+    COST_UNITS_PER_GBP,
+    LOAD_NAMES,
+    Job,
+    boarding_s,
+    build_job,
+    int_matrices,
+    route_cost_gbp,
+    school_time_min,
+    sibling_groups,
+    suits,
+)
+from sendplan.routing.transport_mixed import improve_with_mixed_runs
 from sendplan.routing.transport_plan import (
     Route,
     RouteFlag,
@@ -77,16 +90,14 @@ from sendplan.routing.transport_plan import (
 from sendplan.routing.vrp import ProblemBuilder, Result, UnassignedReason
 from sendplan.routing.vrp_solve import solve
 
-COST_UNITS_PER_GBP = 100_000
-LOAD_NAMES = ("seats", "wheelchair_spaces")
-ASSISTANT = "assistant"
 MIN_SCHOOL_RUNTIME_S = 0.05
+MIXED_SHARE = 0.2
 EXACT_MAX_CHILDREN = 5
 
 Progress = Callable[[str], None]
 
 
-# ------------------------------------------------------------------------- shared rules
+__all__ = ["int_matrices", "plan_transport", "school_of_children"]
 
 
 def school_of_children(
@@ -105,81 +116,7 @@ def school_of_children(
     return out
 
 
-def boarding_s(child: Child, policy: Policy) -> int:
-    minutes = policy.boarding_wheelchair_min if child.wheelchair else policy.boarding_walk_on_min
-    return round(minutes * 60)
-
-
-def max_ride_s(child: Child, policy: Policy) -> int:
-    return math.floor(policy.max_ride_min(child) * 60 + 1e-9)
-
-
-def load_of(child: Child) -> tuple[int, int]:
-    """(seats, wheelchair spaces): a wheelchair user takes a space, not a seat."""
-    return (0, 1) if child.wheelchair else (1, 0)
-
-
-def suits(vehicle: VehicleType, child: Child) -> bool:
-    seats, spaces = load_of(child)
-    return (
-        vehicle.seats >= seats
-        and vehicle.wheelchair_spaces >= spaces
-        and (vehicle.has_assistant or not child.needs_assistant)
-    )
-
-
-def school_time_min(school: School, policy: Policy, session: Session) -> float:
-    """AM: the planned arrival (latest in the window); PM: the planned departure."""
-    if session == "am":
-        return school.bell_am_min - policy.arrival_window_min[0]
-    return school.finish_pm_min + policy.pm_departure_after_finish_min
-
-
-def route_cost_gbp(vehicle: VehicleType, distance_m: float) -> float:
-    return vehicle.fixed_cost_gbp + vehicle.cost_per_km_gbp * distance_m / 1000.0
-
-
-def int_matrices(
-    travel: TravelModel, points: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Seconds rounded up and metres rounded, between every pair of points."""
-    seconds, metres = travel.matrix(points, points)
-    dur = np.ceil(np.asarray(seconds, dtype=np.float64) - 1e-9).astype(np.int64)
-    dist = np.rint(np.asarray(metres, dtype=np.float64)).astype(np.int64)
-    np.fill_diagonal(dur, 0)
-    np.fill_diagonal(dist, 0)
-    return np.maximum(dur, 0), np.maximum(dist, 0)
-
-
 # ---------------------------------------------------------------------------- one school
-
-
-@dataclass(frozen=True)
-class _Job:
-    """One engine stop: a child, or a sibling group picked up (dropped off) one after another.
-
-    ``offsets_s[i]`` is member i's ride minus the engine time at the job (its first member's
-    arrival in the PM, its last member's departure in the AM); ``service_s`` covers every
-    boarding and the drives between the members' homes.
-    """
-
-    members: tuple[int, ...]  # indices into the school's children, in visiting order
-    kids: tuple[Child, ...]
-    seats: int
-    chairs: int
-    assistant: bool
-    travel_alone: bool
-    service_s: int
-    offsets_s: tuple[int, ...]
-    limit_s: int  # the engine time window: the tightest member limit less its offset
-    inner_m: int  # metres driven between the members' homes
-
-    def suits(self, vehicle: VehicleType) -> bool:
-        return (
-            vehicle.seats >= self.seats
-            and vehicle.wheelchair_spaces >= self.chairs
-            and (vehicle.has_assistant or not self.assistant)
-        )
 
 
 @dataclass
@@ -192,7 +129,7 @@ class _SchoolInstance:
 
     school: School
     children: list[Child]
-    jobs: list[_Job]
+    jobs: list[Job]
     depot_index: dict[str, int]  # vehicle type name -> location index of its depot
     dur: NDArray[np.int64]
     dist: NDArray[np.int64]
@@ -205,64 +142,6 @@ class _SchoolInstance:
         """A run's distance: its legs plus the drives inside its sibling jobs."""
         legs = sum(int(self.dist[a, b]) for a, b in itertools.pairwise(path))
         return legs + sum(self.jobs[k].inner_m for k in ks)
-
-
-def sibling_groups(children: Sequence[Child]) -> list[tuple[int, ...]]:
-    """Index groups of one school's children to plan as one job, in child order.
-
-    A flagged sibling group becomes one job unless one of them travels alone or two of them
-    must never ride together (those rules win; the siblings are then planned separately).
-    """
-    by_group: dict[str, list[int]] = {}
-    for i, c in enumerate(children):
-        if c.sibling_group:
-            by_group.setdefault(c.sibling_group, []).append(i)
-    grouped: dict[int, tuple[int, ...]] = {}
-    for members in by_group.values():
-        kids = [children[i] for i in members]
-        ids = {c.child_id for c in kids}
-        apart = any(c.travel_alone or ids & set(c.never_with) for c in kids)
-        if len(members) > 1 and not apart:
-            for i in members:
-                grouped[i] = tuple(members)
-    out: list[tuple[int, ...]] = []
-    for i in range(len(children)):
-        group = grouped.get(i, (i,))
-        if group[0] == i:
-            out.append(group)
-    return out
-
-
-def _job(
-    members: tuple[int, ...],
-    kids: tuple[Child, ...],
-    pdur: NDArray[np.int64],
-    pdist: NDArray[np.int64],
-    first_point: int,
-    session: Session,
-    policy: Policy,
-) -> _Job:
-    points = [first_point + i for i in members]
-    board = [boarding_s(c, policy) for c in kids]
-    drive = [int(pdur[a, b]) for a, b in itertools.pairwise(points)]
-    n = len(kids)
-    if session == "am":  # ride measured back from the last member's departure
-        offsets = [sum(drive[j - 1] + board[j] for j in range(i + 1, n)) for i in range(n)]
-    else:  # ride measured on from the first member's arrival
-        offsets = [sum(board[j] + drive[j] for j in range(i)) for i in range(n)]
-    chairs = sum(c.wheelchair for c in kids)
-    return _Job(
-        members=members,
-        kids=kids,
-        seats=n - chairs,
-        chairs=chairs,
-        assistant=any(c.needs_assistant for c in kids),
-        travel_alone=any(c.travel_alone for c in kids),
-        service_s=sum(board) + sum(drive),
-        offsets_s=tuple(offsets),
-        limit_s=min(max_ride_s(c, policy) - o for c, o in zip(kids, offsets, strict=True)),
-        inner_m=sum(int(pdist[a, b]) for a, b in itertools.pairwise(points)),
-    )
 
 
 def _instance(
@@ -292,7 +171,8 @@ def _instance(
     for g in sibling_groups(children):
         groups += [(i,) for i in g] if set(g) & set(split) else [g]
     jobs = [
-        _job(g, tuple(children[i] for i in g), pdur, pdist, head, session, policy) for g in groups
+        build_job(g, tuple(children[i] for i in g), pdur, pdist, head, session, policy)
+        for g in groups
     ]
     fixed = list(range(head))
     leave = np.array(fixed + [head + j.members[-1] for j in jobs])
@@ -434,17 +314,11 @@ def _school_stop(
     stop: StopCriterion, t0: float, children_left: int, n_school: int
 ) -> StopCriterion:
     """This school's share of the work limit."""
-    parts: list[StopCriterion] = []
     budget = stop.max_runtime_s()
-    if budget is not None:
-        left = max(budget - (now() - t0), 0.0)
-        parts.append(MaxRuntime(max(left * n_school / max(children_left, 1), MIN_SCHOOL_RUNTIME_S)))
-    iterations = stop.max_iterations()
-    if iterations is not None:
-        parts.append(MaxIterations(iterations))
-    if not parts:
-        return stop
-    return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+    if budget is None:
+        return with_runtime(stop, None)
+    left = max(budget - (now() - t0), 0.0)
+    return with_runtime(stop, max(left * n_school / max(children_left, 1), MIN_SCHOOL_RUNTIME_S))
 
 
 # ---------------------------------------------------------------------------- the planner
@@ -468,6 +342,12 @@ def plan_transport(
     say = progress or (lambda _msg: None)
     t0 = now()
     policy, fleet = scenario.policy, tuple(sorted(scenario.fleet, key=lambda v: v.name))
+    budget = stop.max_runtime_s()
+    mixed_stop = None
+    if policy.mixed_school_routes:
+        # Single-school runs first, then the merge, each with its share of the runtime.
+        mixed_stop = with_runtime(stop, None if budget is None else budget * MIXED_SHARE)
+        stop = with_runtime(stop, None if budget is None else budget * (1 - MIXED_SHARE))
     children = {c.child_id: c for c in scenario.children}
     schools = {s.school_id: s for s in scenario.schools}
     remaining = {v.name: v.available for v in fleet}
@@ -565,6 +445,28 @@ def plan_transport(
             instances[s], session, routes[s], fleet, remaining, policy
         )
         unrouted += [no_vehicle(c) for c in lost]
+    mixed: dict[str, float] = {}
+    if mixed_stop is not None:
+        say(f"{session.upper()} routes: merging nearby schools' runs")
+        flat, mixed = improve_with_mixed_runs(
+            [r for s in order for r in routes[s]],
+            {c.child_id: job for s in order for job in instances[s].jobs for c in job.kids},
+            [schools[s] for s in order],
+            fleet,
+            travel,
+            remaining,
+            paired={
+                i for c in scenario.children if c.never_with for i in (c.child_id, *c.never_with)
+            },
+            policy=policy,
+            session=session,
+            stop=mixed_stop,
+            seed=seed,
+            workers=workers,
+        )
+        routes = {s: [r for r in flat if r.school_id == s] for s in order}
+        if mixed.get("groups_improved"):
+            engines.add("ortools")
     out: list[Route] = []
     for s in sorted(order):
         ranked = sorted(routes[s], key=lambda r: (r.solo, r.vehicle_type, r.child_ids))
@@ -582,7 +484,8 @@ def plan_transport(
             "schools": len(order),
             "vehicles_used_by_type": used,
             "vehicles_available_by_type": {v.name: v.available for v in fleet},
-            "mixed_school_routes": False,
+            "mixed_school_routes": policy.mixed_school_routes,
+            **{f"mixed_{k}": v for k, v in mixed.items()},
         },
     )
 
@@ -629,7 +532,7 @@ def _routes_from(
         remaining[engine_type.name] += 1
         run = _merged(inst, ks)
 
-        def fits(v: VehicleType, run: _Job = run) -> bool:
+        def fits(v: VehicleType, run: Job = run) -> bool:
             return remaining[v.name] > 0 and run.suits(v)
 
         def cost(v: VehicleType, ks: list[int] = ks) -> tuple[float, str]:
@@ -766,10 +669,10 @@ def _instance_for(
     return _instance(school, children, fleet, travel, session=session, policy=policy, split=split)
 
 
-def _merged(inst: _SchoolInstance, ks: Sequence[int]) -> _Job:
+def _merged(inst: _SchoolInstance, ks: Sequence[int]) -> Job:
     """The loads and needs of several jobs together (times not meaningful)."""
     jobs = [inst.jobs[k] for k in ks]
-    return _Job(
+    return Job(
         members=tuple(i for j in jobs for i in j.members),
         kids=tuple(c for j in jobs for c in j.kids),
         seats=sum(j.seats for j in jobs),

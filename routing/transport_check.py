@@ -295,6 +295,27 @@ def _suits(vehicle: VehicleType, child: Child) -> bool:
     return space_ok and (vehicle.has_assistant or not child.needs_assistant)
 
 
+def _peak_load(route: Route, kids: Sequence[Child]) -> tuple[int, int]:
+    """Most seated children and wheelchair users on board at once. A single-school run carries
+    all of them to (from) school; a mixed run empties at each AM call and fills at each PM one.
+    """
+    aboard = [0, 0]
+    peak = [0, 0]
+    pick = route.session == "am"
+    by_id = {c.child_id: c for c in kids}
+    for i in range(len(kids) + 1):
+        for call in route.school_calls:
+            if call.after_stops == i:
+                for child_id in call.child_ids:
+                    if child_id in by_id:
+                        aboard[by_id[child_id].wheelchair] += -1 if pick else 1
+        peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
+        if i < len(kids):
+            aboard[kids[i].wheelchair] += 1 if pick else -1
+            peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
+    return peak[0], peak[1]
+
+
 def _vehicle_rules(
     route: Route,
     vehicle: VehicleType,
@@ -302,8 +323,7 @@ def _vehicle_rules(
     school_of: Mapping[str, str | None],
 ) -> list[str]:
     out: list[str] = []
-    chairs = sum(c.wheelchair for c in kids)
-    seats = len(kids) - chairs
+    seats, chairs = _peak_load(route, kids)
     if seats > vehicle.seats:
         out.append(f"{seats} seated children but {vehicle.name} has {vehicle.seats} seats")
     if chairs > vehicle.wheelchair_spaces:

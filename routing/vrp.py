@@ -411,6 +411,10 @@ class Visit:
     index: int
 
 
+InitialRoute = tuple[int, tuple[Visit, ...]]
+"""A route to start the search from: (vehicle type index, visits in driving order)."""
+
+
 def job_kind(visit: Visit) -> JobKind:
     """The kind of job a visit belongs to."""
     return "client" if visit.kind == "client" else "shipment"

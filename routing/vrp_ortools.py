@@ -9,7 +9,7 @@ search. Iteration limits count solutions found, which makes a run reproducible.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -17,6 +17,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from sendplan.routing.stop import StopCriterion
 from sendplan.routing.vrp import (
     UNBOUNDED,
+    InitialRoute,
     Problem,
     Result,
     Route,
@@ -87,8 +88,12 @@ def solve_ortools(
     t0: float | None = None,
     prize: int | None = None,
     on_best: Callable[[int], None] | None = None,
+    initial: Sequence[InitialRoute] = (),
 ) -> Result:
-    """Solve with OR-Tools routing until ``stop`` says stop (checked at each new solution)."""
+    """Solve with OR-Tools routing until ``stop`` says stop (checked at each new solution).
+
+    With ``initial`` routes the search starts from them when they are feasible (else from its
+    own construction, as without them)."""
     from sendplan.routing.stop import now
 
     t_start = now()
@@ -230,7 +235,11 @@ def solve_ortools(
             solver.FinishCurrentSearch()
 
     routing.AddAtSolutionCallback(at_solution)
-    solution = routing.SolveWithParameters(params)
+    start = _read_routes(routing, manager, params, problem, vehicle_type_of, initial)
+    if start is not None:
+        solution = routing.SolveFromAssignmentWithParameters(start, params)
+    else:
+        solution = routing.SolveWithParameters(params)
     runtime = now() - t_start
     if solution is None:
         return _empty(problem, seed, found[0], runtime)
@@ -246,6 +255,31 @@ def solve_ortools(
         iterations=found[0],
         runtime_s=runtime,
     )
+
+
+def _read_routes(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    params: object,
+    problem: Problem,
+    vehicle_type_of: list[int],
+    initial: Sequence[InitialRoute],
+) -> pywrapcp.Assignment | None:
+    """The initial routes as an assignment, or None when there are none or they break a rule."""
+    if not initial:
+        return None
+    n_dep, n_cli, n_ship = len(problem.depots), len(problem.clients), len(problem.shipments)
+    offset = {"client": n_dep, "pickup": n_dep + n_cli, "delivery": n_dep + n_cli + n_ship}
+    free = {k: [v for v, t in enumerate(vehicle_type_of) if t == k] for k in set(vehicle_type_of)}
+    routes: list[list[int]] = [[] for _ in vehicle_type_of]
+    for vehicle_type, visits in initial:
+        if not free.get(vehicle_type):
+            return None
+        v = free[vehicle_type].pop(0)
+        routes[v] = [manager.NodeToIndex(offset[x.kind] + x.index) for x in visits]
+    routing.CloseModelWithParameters(params)
+    assignment: pywrapcp.Assignment | None = routing.ReadAssignmentFromRoutes(routes, True)
+    return assignment
 
 
 def _big_penalty(problem: Problem) -> int:

@@ -10,6 +10,9 @@ the best (ties go to the lowest worker, so the result is reproducible under an i
 If the search cannot route every job, it runs again with jobs optional, each left out at a large
 penalty, so that as many as possible are routed and the rest are reported as ``not_routed``; that
 second pass gets the same stopping criterion, so an over-full problem can take twice as long.
+``initial`` routes (OR-Tools only) seed the first worker's search, which then only accepts better
+solutions (the other workers start from their own constructions): used to improve a known plan
+(e.g. merging single-school runs into mixed-school ones).
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import os
 import queue
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sendplan.routing.stop import StopCriterion, now
 from sendplan.routing.vrp import (
+    InitialRoute,
     JobKind,
     Problem,
     Result,
@@ -32,6 +36,7 @@ from sendplan.routing.vrp import (
     UnassignedReason,
     Visit,
     VrpError,
+    job_kind,
 )
 
 Engine = Literal["auto", "pyvrp", "ortools"]
@@ -46,6 +51,7 @@ def solve(
     engine: Engine = "auto",
     workers: int | None = None,
     progress: Progress | None = None,
+    initial: Sequence[InitialRoute] = (),
 ) -> Result:
     """Solve ``problem`` until ``stop`` says stop; every job ends up routed or unassigned.
 
@@ -65,11 +71,14 @@ def solve(
     chosen = pick_engine(sub) if engine == "auto" else engine
     if chosen == "pyvrp" and problem.has_ride_limits():
         raise VrpError("the pyvrp engine cannot enforce shipments' max_ride; use ortools")
+    if initial and chosen != "ortools":
+        raise VrpError("initial routes are only supported by the ortools engine")
+    start = _initial_in(initial, keep_clients, keep_ships)
 
     if sub.num_jobs == 0:
         result = Result((), (), 0, 0, True, chosen, seed)
     else:
-        result = _best_of(sub, stop, seed, chosen, workers, t0, progress, prize=None)
+        result = _best_of(sub, stop, seed, chosen, workers, t0, progress, prize=None, initial=start)
         # OR-Tools already treats every job as optional (at the same penalty).
         if chosen == "pyvrp" and (not result.feasible or result.unassigned):
             prize = drop_penalty(sub)
@@ -86,6 +95,24 @@ def solve(
         iterations=merged.iterations,
         runtime_s=now() - t0,
     )
+
+
+def _initial_in(
+    initial: Sequence[InitialRoute], keep_clients: list[int], keep_ships: list[int]
+) -> tuple[InitialRoute, ...]:
+    """Initial routes in the screened problem's job indices (screened-out jobs dropped)."""
+    new = {
+        "client": {old: i for i, old in enumerate(keep_clients)},
+        "shipment": {old: j for j, old in enumerate(keep_ships)},
+    }
+    out = []
+    for vehicle_type, visits in initial:
+        kept = tuple(
+            Visit(v.kind, new[job_kind(v)][v.index]) for v in visits if v.index in new[job_kind(v)]
+        )
+        if kept:
+            out.append((vehicle_type, kept))
+    return tuple(out)
 
 
 def default_workers() -> int:
@@ -205,6 +232,7 @@ def _run_engine(
     t0: float,
     prize: int | None,
     on_best: Callable[[int], None] | None,
+    initial: tuple[InitialRoute, ...] = (),
 ) -> Result:
     if engine == "pyvrp":
         from sendplan.routing import vrp_pyvrp
@@ -214,7 +242,7 @@ def _run_engine(
         from sendplan.routing import vrp_ortools
 
         return vrp_ortools.solve_ortools(
-            problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best
+            problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best, initial=initial
         )
     raise VrpError(f"unknown engine {engine!r}; expected auto, pyvrp or ortools")
 
@@ -233,10 +261,11 @@ def _best_of(
     progress: Progress | None,
     *,
     prize: int | None,
+    initial: tuple[InitialRoute, ...] = (),
 ) -> Result:
     if workers == 1:
-        return _run_engine(problem, stop, seed, engine, t0, prize, progress)
-    results = _run_parallel(problem, stop, seed, engine, workers, t0, progress, prize)
+        return _run_engine(problem, stop, seed, engine, t0, prize, progress, initial)
+    results = _run_parallel(problem, stop, seed, engine, workers, t0, progress, prize, initial)
     best = min(range(workers), key=lambda w: (_quality(results[w]), w))
     return results[best]
 
@@ -251,10 +280,11 @@ def _worker(
     t0: float,
     prize: int | None,
     report: bool,
+    initial: tuple[InitialRoute, ...],
 ) -> None:
     try:
         on_best = (lambda cost: q.put(("best", w, cost))) if report else None
-        result = _run_engine(problem, stop, seed, engine, t0, prize, on_best)
+        result = _run_engine(problem, stop, seed, engine, t0, prize, on_best, initial)
         q.put(("done", w, result))
     except BaseException:
         q.put(("error", w, traceback.format_exc()))
@@ -269,6 +299,7 @@ def _run_parallel(
     t0: float,
     progress: Progress | None,
     prize: int | None,
+    initial: tuple[InitialRoute, ...] = (),
 ) -> list[Result]:
     # fork starts fast and shares the matrices copy-on-write; elsewhere fall back to spawn.
     ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
@@ -276,7 +307,19 @@ def _run_parallel(
     procs = [
         ctx.Process(
             target=_worker,
-            args=(q, w, problem, stop, seed + w, engine, t0, prize, progress is not None),
+            # Worker 0 improves the initial routes; the others search from their own starts.
+            args=(
+                q,
+                w,
+                problem,
+                stop,
+                seed + w,
+                engine,
+                t0,
+                prize,
+                progress is not None,
+                initial if w == 0 else (),
+            ),
             daemon=True,
         )
         for w in range(workers)

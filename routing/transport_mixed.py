@@ -1,0 +1,390 @@
+"""Mixed-school runs: merge nearby schools' single-school runs where that is cheaper.
+
+Runs after the single-school plan when the policy sets ``mixed_school_routes``. Two schools can
+share a vehicle when the drive between them is at most ``mixed_max_school_gap_min`` and their
+windows let one vehicle reach both: AM, arriving at the first inside its arrival window leaves
+time to reach the second inside its own; PM, the same with each school's departure window (from
+``finish + pm_departure_after_finish_min``, as wide as the arrival window). Such schools are
+grouped, nearest pairs first, up to ``MAX_SCHOOLS`` schools and ``MAX_JOBS`` jobs a group.
+
+Each group is one pickup-and-delivery problem with ride limits, which OR-Tools expresses: every
+job (a child, or a sibling group as in the single-school planner) is carried between home and
+school within its ride limit, and vehicles start and end at their depots, so every leg is costed
+as it will be driven. The search starts from the group's single-school runs and only accepts
+better solutions; the group's runs are replaced only when the new ones cost less and route
+every job. Solo runs (travel alone, direct ride over the limit, never-together repairs) and runs
+carrying a child of a never-together pair are left as they are.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import Policy, School, VehicleType
+from sendplan.routing.stop import StopCriterion, now, with_runtime
+from sendplan.routing.transport_jobs import (
+    ASSISTANT,
+    COST_UNITS_PER_GBP,
+    LOAD_NAMES,
+    Job,
+    boarding_s,
+    int_matrices,
+    route_cost_gbp,
+)
+from sendplan.routing.transport_plan import Route, RouteStop, SchoolCall, Session
+from sendplan.routing.vrp import InitialRoute, ProblemBuilder, Result, Stop, Visit
+from sendplan.routing.vrp_solve import solve
+
+MAX_SCHOOLS = 4
+MAX_JOBS = 150
+MIN_GROUP_RUNTIME_S = 0.2
+
+
+@dataclass(frozen=True)
+class Window:
+    """A school's AM arrival or PM departure window, in seconds after midnight."""
+
+    early_s: int
+    late_s: int
+
+
+def school_window(school: School, policy: Policy, session: Session) -> Window:
+    lo, hi = policy.arrival_window_min
+    if session == "am":
+        return Window(round((school.bell_am_min - hi) * 60), round((school.bell_am_min - lo) * 60))
+    depart = school.finish_pm_min + policy.pm_departure_after_finish_min
+    return Window(round(depart * 60), round((depart + hi - lo) * 60))
+
+
+def group_schools(
+    schools: Sequence[School],
+    jobs_at: Mapping[str, int],
+    travel: TravelModel,
+    *,
+    policy: Policy,
+    session: Session,
+) -> list[list[str]]:
+    """Groups (of two or more schools) whose runs may be merged, nearest pairs first."""
+    ids = sorted(s.school_id for s in schools if jobs_at.get(s.school_id, 0) > 0)
+    by_id = {s.school_id: s for s in schools}
+    if len(ids) < 2:
+        return []
+    points = np.array([(by_id[i].lon, by_id[i].lat) for i in ids], dtype=np.float64)
+    seconds, _ = travel.matrix(points, points)
+    drive = np.asarray(seconds, dtype=np.float64)
+    win = [school_window(by_id[i], policy, session) for i in ids]
+    gap_s = policy.mixed_max_school_gap_min * 60
+    edges = []
+    for a, b in itertools.combinations(range(len(ids)), 2):
+        # Leaving one school inside its window reaches the other inside its window.
+        reach = (
+            win[a].early_s + drive[a, b] <= win[b].late_s
+            and win[a].late_s + drive[a, b] >= win[b].early_s
+        )
+        back = (
+            win[b].early_s + drive[b, a] <= win[a].late_s
+            and win[b].late_s + drive[b, a] >= win[a].early_s
+        )
+        near = min(drive[a, b], drive[b, a])
+        if near <= gap_s and (reach or back):
+            edges.append((near, a, b))
+    parent = list(range(len(ids)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    members = {a: [a] for a in range(len(ids))}
+    for _near, a, b in sorted(edges):
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            continue
+        merged = members[ra] + members[rb]
+        if len(merged) > MAX_SCHOOLS or sum(jobs_at[ids[k]] for k in merged) > MAX_JOBS:
+            continue
+        parent[rb] = ra
+        members[ra] = merged
+        del members[rb]
+    return sorted(sorted(ids[k] for k in m) for m in members.values() if len(m) > 1)
+
+
+@dataclass
+class _Group:
+    """A group's jobs and the integer matrices over [schools..., depots..., jobs...]."""
+
+    schools: list[School]
+    jobs: list[Job]
+    school_of_job: list[int]
+    depots: list[tuple[float, float]]
+    dur: NDArray[np.int64]
+    dist: NDArray[np.int64]
+
+    def job_loc(self, j: int) -> int:
+        return len(self.schools) + len(self.depots) + j
+
+    def depot_loc(self, vehicle: VehicleType) -> int:
+        return len(self.schools) + self.depots.index((vehicle.depot_lon, vehicle.depot_lat))
+
+
+def _group(
+    schools: list[School],
+    jobs: list[tuple[int, Job]],
+    fleet: Sequence[VehicleType],
+    travel: TravelModel,
+) -> _Group:
+    depots: list[tuple[float, float]] = []
+    for v in fleet:
+        if (v.depot_lon, v.depot_lat) not in depots:
+            depots.append((v.depot_lon, v.depot_lat))
+    fixed = [(s.lon, s.lat) for s in schools] + depots
+    homes: list[tuple[float, float]] = []
+    for _s, job in jobs:
+        homes += [(job.kids[0].lon, job.kids[0].lat), (job.kids[-1].lon, job.kids[-1].lat)]
+    pdur, pdist = int_matrices(travel, np.array(fixed + homes, dtype=np.float64))
+    head = len(fixed)
+    # A job is entered at its first member's home and left from its last member's.
+    arrive = np.array(list(range(head)) + [head + 2 * j for j in range(len(jobs))])
+    leave = np.array(list(range(head)) + [head + 2 * j + 1 for j in range(len(jobs))])
+    dur, dist = pdur[np.ix_(leave, arrive)].copy(), pdist[np.ix_(leave, arrive)].copy()
+    np.fill_diagonal(dur, 0)
+    np.fill_diagonal(dist, 0)
+    return _Group(schools, [j for _s, j in jobs], [s for s, _j in jobs], depots, dur, dist)
+
+
+def _problem(
+    g: _Group, types: Sequence[tuple[VehicleType, int]], *, policy: Policy, session: Session
+) -> ProblemBuilder:
+    b = ProblemBuilder(distance=g.dist, duration=g.dur, load_names=LOAD_NAMES)
+    for d in range(len(g.depots)):
+        b.add_depot(len(g.schools) + d, name=f"depot{d}")
+    windows = [school_window(s, policy, session) for s in g.schools]
+    for j, job in enumerate(g.jobs):
+        w = windows[g.school_of_job[j]]
+        at_school = Stop(g.school_of_job[j], tw_early=w.early_s, tw_late=w.late_s)
+        at_home = Stop(g.job_loc(j), service_duration=job.service_s)
+        b.add_shipment(
+            at_home if session == "am" else at_school,
+            at_school if session == "am" else at_home,
+            amount=(job.seats, job.chairs),
+            max_ride=job.limit_s,
+            skills=(ASSISTANT,) if job.assistant else (),
+            name="+".join(c.child_id for c in job.kids),
+        )
+    for v, count in types:
+        depot = g.depots.index((v.depot_lon, v.depot_lat))
+        b.add_vehicle_type(
+            num_available=count,
+            capacity=(v.seats, v.wheelchair_spaces),
+            start_depot=depot,
+            end_depot=depot,
+            fixed_cost=round(v.fixed_cost_gbp * COST_UNITS_PER_GBP),
+            unit_distance_cost=round(v.cost_per_km_gbp * COST_UNITS_PER_GBP / 1000),
+            skills=(ASSISTANT,) if v.has_assistant else (),
+            name=v.name,
+        )
+    return b
+
+
+def _initial(
+    runs: Sequence[tuple[str, list[int]]], type_index: Mapping[str, int]
+) -> list[InitialRoute]:
+    """Single-school runs as pickup-and-delivery routes: collect everyone, then drop off."""
+    return [
+        (
+            type_index[vehicle],
+            tuple(Visit("pickup", j) for j in jobs) + tuple(Visit("delivery", j) for j in jobs),
+        )
+        for vehicle, jobs in runs
+    ]
+
+
+def _route(
+    g: _Group,
+    r: Result,
+    k: int,
+    vehicle: VehicleType,
+    *,
+    policy: Policy,
+    session: Session,
+) -> Route:
+    """A real-time Route from an engine route: consecutive visits to one school are one call
+    (AM: at the first arrival; PM: at the last departure, so no ride is understated)."""
+    route = r.routes[k]
+    stops: list[RouteStop] = []
+    calls: list[SchoolCall] = []
+    call_time: dict[str, float] = {}  # child -> the time of their school call (minutes)
+    home_time: dict[str, float] = {}
+    pending: list[tuple[int, int]] = []  # (school, time) of the school visits being merged
+    kids_at_call: list[str] = []
+
+    def close() -> None:
+        if not pending:
+            return
+        school = pending[0][0]
+        t = pending[0][1] if session == "am" else pending[-1][1]
+        calls.append(
+            SchoolCall(g.schools[school].school_id, t / 60, len(stops), tuple(kids_at_call))
+        )
+        for child_id in kids_at_call:
+            call_time[child_id] = t / 60
+        pending.clear()
+        kids_at_call.clear()
+
+    path = [g.depot_loc(vehicle)]
+    for visit, t in zip(route.visits, route.times, strict=True):
+        job = g.jobs[visit.index]
+        school = g.school_of_job[visit.index]
+        at_school = (visit.kind == "delivery") == (session == "am")
+        if at_school:
+            if pending and pending[-1][0] != school:
+                close()
+            pending.append((school, t))
+            kids_at_call += [c.child_id for c in job.kids]
+            path.append(school)
+            continue
+        close()
+        path.append(g.job_loc(visit.index))
+        clock = t
+        for n, child in enumerate(job.kids):
+            board = boarding_s(child, policy)
+            home_time[child.child_id] = clock / 60
+            stops.append(RouteStop(child.child_id, clock / 60, 0.0, board / 60))
+            if n + 1 < len(job.kids):
+                clock += board + job.drives_s[n]
+    close()
+    path.append(g.depot_loc(vehicle))
+    rides = []
+    for s in stops:
+        if session == "am":
+            rides.append(call_time[s.child_id] - (s.time_min + s.boarding_min))
+        else:
+            rides.append(s.time_min - call_time[s.child_id])
+    stops = [
+        RouteStop(s.child_id, s.time_min, ride, s.boarding_min)
+        for s, ride in zip(stops, rides, strict=True)
+    ]
+    legs = sum(int(g.dist[a, b]) for a, b in itertools.pairwise(path))
+    distance = legs + sum(g.jobs[v.index].inner_m for v in route.visits if v.kind == "pickup")
+    single = len(calls) == 1 and calls[0].after_stops == (len(stops) if session == "am" else 0)
+    return Route(
+        route_id="",
+        vehicle_type=vehicle.name,
+        school_id=calls[0].school_id,
+        session=session,
+        stops=tuple(stops),
+        start_min=route.start_time / 60,
+        school_time_min=calls[0].time_min,
+        end_min=route.end_time / 60,
+        distance_m=float(distance),
+        cost_gbp=route_cost_gbp(vehicle, distance),
+        assistant=vehicle.has_assistant,
+        calls=() if single else tuple(calls),
+    )
+
+
+def improve_with_mixed_runs(
+    routes: Sequence[Route],
+    jobs_by_child: Mapping[str, Job],
+    schools: Sequence[School],
+    fleet: Sequence[VehicleType],
+    travel: TravelModel,
+    remaining: dict[str, int],
+    *,
+    paired: set[str],
+    policy: Policy,
+    session: Session,
+    stop: StopCriterion,
+    seed: int,
+    workers: int | None = None,
+) -> tuple[list[Route], dict[str, float]]:
+    """Routes with groups of single-school runs replaced by cheaper mixed-school runs, and
+    per-group facts. ``paired`` holds every child of a never-together pair; ``remaining``
+    (vehicles left per type) is updated."""
+    t0 = now()
+    movable = [
+        r
+        for r in routes
+        if not r.flags and not r.calls and not any(i in paired for i in r.child_ids)
+    ]
+    jobs_at: dict[str, int] = {}
+    for r in movable:
+        jobs_at[r.school_id] = jobs_at.get(r.school_id, 0) + len(
+            {id(jobs_by_child[i]) for i in r.child_ids}
+        )
+    groups = group_schools(schools, jobs_at, travel, policy=policy, session=session)
+    by_id = {s.school_id: s for s in schools}
+    kept = list(routes)
+    facts: dict[str, float] = {"groups": len(groups), "groups_improved": 0, "mixed_runs": 0}
+    saving = 0.0
+    total_jobs = sum(jobs_at[s] for grp in groups for s in grp)
+    for grp in groups:
+        runs = [r for r in movable if r.school_id in grp]
+        group_jobs: list[tuple[int, Job]] = []
+        index: dict[int, int] = {}
+        run_jobs: list[tuple[str, list[int]]] = []
+        for r in runs:
+            order: list[int] = []
+            for child_id in r.child_ids:
+                job = jobs_by_child[child_id]
+                if id(job) not in index:
+                    index[id(job)] = len(group_jobs)
+                    group_jobs.append((grp.index(r.school_id), job))
+                    order.append(index[id(job)])
+            run_jobs.append((r.vehicle_type, order))
+        g = _group([by_id[s] for s in grp], group_jobs, fleet, travel)
+        used: dict[str, int] = {}
+        for r in runs:
+            used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
+        types = [
+            (v, remaining[v.name] + used.get(v.name, 0))
+            for v in fleet
+            if remaining[v.name] + used.get(v.name, 0) > 0
+        ]
+        type_index = {v.name: k for k, (v, _n) in enumerate(types)}
+        problem = _problem(g, types, policy=policy, session=session).build()
+        share = _group_stop(stop, t0, len(group_jobs), total_jobs)
+        total_jobs -= len(group_jobs)
+        result = solve(
+            problem,
+            share,
+            seed,
+            engine="ortools",
+            workers=workers,
+            initial=_initial(run_jobs, type_index),
+        )
+        if result.unassigned or not result.routes:
+            continue
+        new = [
+            _route(g, result, k, types[r.vehicle_type][0], policy=policy, session=session)
+            for k, r in enumerate(result.routes)
+        ]
+        gain = sum(r.cost_gbp for r in runs) - sum(r.cost_gbp for r in new)
+        if gain <= 0.005:
+            continue
+        saving += gain
+        facts["groups_improved"] += 1
+        facts["mixed_runs"] += sum(r.mixed for r in new)
+        gone = {id(r) for r in runs}
+        kept = [r for r in kept if id(r) not in gone] + new
+        for r in runs:
+            remaining[r.vehicle_type] += 1
+        for r in new:
+            remaining[r.vehicle_type] -= 1
+    facts["saving_gbp"] = round(saving, 2)
+    return kept, facts
+
+
+def _group_stop(stop: StopCriterion, t0: float, n_jobs: int, jobs_left: int) -> StopCriterion:
+    """This group's share of the mixed phase's work limit."""
+    budget = stop.max_runtime_s()
+    if budget is None:
+        return with_runtime(stop, None)
+    left = max(budget - (now() - t0), 0.0)
+    return with_runtime(stop, max(left * n_jobs / max(jobs_left, 1), MIN_GROUP_RUNTIME_S))
