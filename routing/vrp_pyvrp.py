@@ -202,7 +202,14 @@ def solve_pyvrp(
 ) -> Result:
     """Run PyVRP's default iterated local search until ``stop`` says stop."""
     data = to_pyvrp(problem, prize=prize)
-    res = _run(data, _Criterion(stop.start(t0), on_best), seed, penalty_params(problem))
+    res = _run(
+        data,
+        _Criterion(stop.start(t0), on_best),
+        seed,
+        penalty_params(problem),
+        fixed_costs_dominate=max(vt.fixed_cost for vt in problem.vehicle_types)
+        > pyvrp.PenaltyParams().max_penalty,
+    )
     return from_pyvrp(
         problem,
         res.best,
@@ -234,9 +241,17 @@ def _run(
     criterion: _Criterion,
     seed: int,
     penalty: pyvrp.PenaltyParams,
+    *,
+    fixed_costs_dominate: bool = False,
 ) -> pyvrp.Result:
-    """``pyvrp.solve`` with the default parameters except ``penalty``, whose initial values
-    stay at the default midpoint (a raised ceiling alone would start the search at it)."""
+    """``pyvrp.solve`` with the default parameters except ``penalty``.
+
+    The initial penalties stay at the default midpoint (a raised ceiling alone would start the
+    search at it), unless a vehicle's fixed cost exceeds the default ceiling: then a second of
+    time warp at the default midpoint is far cheaper than opening a vehicle, the search spends
+    its first thousands of iterations infeasible and the best plan stays the first one
+    (measured on the Leicester school with 309 children: 69 routes at 100 and 1,000 iterations,
+    34 at 10,000), so it starts at the raised midpoint (51 routes at 1,000, 24 at 3,000)."""
     if penalty == pyvrp.PenaltyParams():
         return pyvrp.solve(data, criterion, seed=seed, collect_stats=False, display=False)
     params = pyvrp.SolveParams(penalty=penalty)
@@ -247,7 +262,8 @@ def _run(
     for op in params.operators:
         if op.supports(data):
             ls.add_operator(op(data))
-    pm = pyvrp.PenaltyManager(pyvrp.PenaltyParams().midpoint_penalties(data), penalty)
+    start = penalty if fixed_costs_dominate else pyvrp.PenaltyParams()
+    pm = pyvrp.PenaltyManager(start.midpoint_penalties(data), penalty)
     init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
     algo = pyvrp.IteratedLocalSearch(data, pm, ls, init, params.ils)
     return algo.run(criterion, collect_stats=False)
