@@ -6,17 +6,28 @@ stop plus 2.6 s per student; buses of 66 seats; 154.4 s to drop off at a school,
 bell (the AMEARLY time); a student rides from leaving their stop to arriving at school for at most
 the maximum riding time (2700 s or 5400 s); each route serves one school. A bus may run several
 routes in a morning: after school A's bell it drives to the first stop of a route for school B
-and must finish that route's drop-off by B's bell.
+and must finish that route's drop-off by B's bell. These match the BiRD code
+(mitschoolbus/SchoolBusRouting): ``src/load.jl`` (bell = AMEARLY, dwell 154.4 s, the speeds and
+stop times), ``src/scenarios.jl`` (``serviceTime``; the ride limit excludes the first stop's own
+stop time) and ``isFeasibleInTime`` in ``src/selection.jl`` (A's bell + drive to the first stop +
+service time + B's dwell <= B's bell; nothing earlier than the bell). Their "combined" row adds
+Chen et al.'s published routes as one more scenario; we use no published routes.
 
 Method: per school, the engine solves a VRPTW in which the maximum ride becomes a time window
 (routes end at the school at a fixed time, so a stop's departure must be at most the ride limit
-earlier); routes are costed by a fixed cost per route plus travel time. Several fixed costs trade
-fewer routes against shorter ones; routes are then chained into buses by a minimum path cover
-(maximum bipartite matching), and each school keeps the route set that needs the fewest buses.
+earlier); routes are costed by a fixed cost per route plus travel time. Several fixed costs and
+route caps trade fewer routes against shorter ones. Every distinct route, and every split of one
+into a head and a tail, goes into a pool; a set-cover MIP (``routing.mip.choose_cover``) then
+picks routes covering every stop for the fewest buses, buses being routes minus the "a bus free
+at school a's bell runs route j next" links (a maximum bipartite matching for fixed routes). A
+stop covered twice stays on one route and leaves the others, which never lengthens a route or a
+ride; the final plan is checked to serve every stop exactly once within the limits, and its
+buses are recounted exactly.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing as mp
 import random
@@ -40,6 +51,7 @@ from sendplan.bench.instances import (
     sbrp_names,
     sbrp_path,
 )
+from sendplan.routing.mip import CoverError, choose_cover
 from sendplan.routing.stop import MaxIterations, MaxRuntime, NoImprovement, StopCriterion
 from sendplan.routing.vrp import UNBOUNDED, Problem, ProblemBuilder
 from sendplan.routing.vrp_check import check_result
@@ -51,6 +63,8 @@ STOP_S = 19.0
 PER_STUDENT_S = 2.6
 DWELL_S = 154.4
 TICKS_PER_S = 10  # the solver works in tenths of a second, rounded up (never optimistic)
+ROUTING_SHARE = 0.3  # of the time limit, for the routing engine; the rest chooses routes
+KEEP_PREDECESSORS = 10  # schools that may hand a route a bus, the latest bells first
 
 
 def bell_s(hhmm: int) -> float:
@@ -281,7 +295,7 @@ def _solve_task(task: _Task) -> tuple[list[SchoolRoute], bool]:
     )
 
 
-def solve_instance(
+def route_pool(
     inst: SbrpInstance,
     *,
     max_ride_s: float,
@@ -290,17 +304,11 @@ def solve_instance(
     workers: int | None = None,
     iterations: int | None = None,
     scenarios: Sequence[Scenario] = SCENARIOS,
-    select_rounds: int = 20,
-) -> dict[str, Any]:
-    """Buses for one instance: route sets per school for each scenario, best combination.
-
-    The (school, scenario) solves are independent and run on ``workers`` processes; together
-    they get half of ``time_limit_s``, shared in proportion to the schools' stops. Choosing the
-    route sets takes the rest. With ``iterations``, both phases use work limits instead
-    (``iterations`` per solve, ``select_rounds`` selection rounds) and the result is
-    reproducible.
-    """
-    started = time.perf_counter()
+) -> tuple[dict[int, list[list[SchoolRoute]]], bool]:
+    """Complete route sets per school (one per scenario that routed every stop), and whether
+    the checker accepted every engine result. The (school, scenario) solves are independent and
+    run on ``workers`` processes within ``time_limit_s`` wall time, shared in proportion to the
+    schools' stops (``iterations`` per solve instead, if given)."""
     school_of = {sc.school_id: k for k, sc in enumerate(inst.schools)}
     by_school: dict[int, list[int]] = {}
     for i, s in enumerate(inst.stops):
@@ -311,7 +319,7 @@ def solve_instance(
         cost = int(cost_factor * max_ride_s * TICKS_PER_S) + 1
         cap = None if cap_factor is None else cap_factor * max_ride_s
         for k, stops in sorted(by_school.items()):
-            share = time_limit_s / 2 * workers * len(stops) / len(inst.stops) / len(scenarios)
+            share = time_limit_s * workers * len(stops) / len(inst.stops) / len(scenarios)
             stop: StopCriterion = (
                 MaxRuntime(share) | NoImprovement(20_000)
                 if iterations is None
@@ -333,7 +341,117 @@ def solve_instance(
     missing = sorted(inst.schools[k].school_id for k, sets in options.items() if not sets)
     if missing:
         raise RuntimeError(f"{inst.name}: no complete routing for schools {missing}")
-    # Every candidate route of every school once, so that a selection is a submatrix.
+    return options, checker_ok
+
+
+def solve_instance(
+    inst: SbrpInstance,
+    *,
+    max_ride_s: float,
+    time_limit_s: float,
+    seed: int = 1,
+    workers: int | None = None,
+    iterations: int | None = None,
+    scenarios: Sequence[Scenario] = SCENARIOS,
+    select_rounds: int = 20,
+) -> dict[str, Any]:
+    """Buses for one instance: a pool of routes per school, then the best cover of the stops.
+
+    The (school, scenario) solves are independent and run on ``workers`` processes; together
+    they get ``ROUTING_SHARE`` of ``time_limit_s``, shared in proportion to the schools' stops.
+    The pool (those routes and every head/tail split of them) then goes to a set-cover MIP
+    that minimises buses (``choose_cover``) in the time left, which bounds the whole call's
+    wall time. While another routing round (next seed, routes added to the pool) and a new MIP
+    fit in the time left, they run; the best plan is kept. With ``iterations``, one round with
+    work limits and a MIP run to optimality make the result reproducible (``select_rounds``
+    bounds the fallback selection).
+    """
+    started = time.perf_counter()
+    deadline = None if iterations is not None else started + time_limit_s
+    routes: list[SchoolRoute] = []
+    checker_ok = True
+    best: tuple[tuple[int, int], list[SchoolRoute], str, bool] | None = None
+    for extra in itertools.count():
+        t0 = time.perf_counter()
+        options, ok = route_pool(
+            inst,
+            max_ride_s=max_ride_s,
+            time_limit_s=time_limit_s * ROUTING_SHARE,
+            seed=seed + extra,
+            workers=workers,
+            iterations=iterations,
+            scenarios=scenarios,
+        )
+        checker_ok = checker_ok and ok
+        routes += [r for sets in options.values() for rs in sets for r in rs]
+        t1 = time.perf_counter()
+        plan, selection, proved = _cover_plan(
+            inst, routes, options, seed=seed, select_rounds=select_rounds, deadline=deadline
+        )
+        check_plan(inst, plan, max_ride_s=max_ride_s)
+        key = (min_buses(inst, plan), len(plan))
+        if best is None or key < best[0]:
+            best = (key, plan, selection, proved)
+        # Another round of routing only if it and a larger MIP fit in the time left.
+        ahead = (t1 - t0) + 2 * (time.perf_counter() - t1) + 1.0
+        if deadline is None or time.perf_counter() + ahead > deadline:
+            break
+    assert best is not None  # the loop runs at least once
+    (buses, n_routes), plan, selection, proved = best
+    return {
+        "buses": buses,
+        "routes": n_routes,
+        "max_ride_s": round(max(r.max_ride_s for r in plan), 1),
+        "checker_ok": checker_ok,
+        "selection": selection,
+        "selection_optimal": proved,
+        "routing_rounds": extra + 1,
+    }
+
+
+def _cover_plan(
+    inst: SbrpInstance,
+    routes: Sequence[SchoolRoute],
+    options: dict[int, list[list[SchoolRoute]]],
+    *,
+    seed: int,
+    select_rounds: int,
+    deadline: float | None,
+) -> tuple[list[SchoolRoute], str, bool]:
+    """The plan from the best cover of the stops by ``routes`` and their splits found by the
+    deadline; whether it came from the cover MIP ("cover") or, failing that, from whole route
+    sets of ``options`` ("scenarios"); and whether the MIP proved its choice optimal."""
+    pool = split_routes(inst, routes)
+    follow = can_follow(inst, pool)
+    links = np.argwhere(latest_predecessors(inst, follow, keep=KEEP_PREDECESSORS))
+    try:
+        limit = None
+        if deadline is not None:  # CBC overruns short limits by its root node: leave room
+            limit = max(1.0, 0.6 * (deadline - time.perf_counter()) - 0.5)
+        choice = choose_cover(
+            covers=[r.stops for r in pool],
+            n_items=len(inst.stops),
+            group=[r.school for r in pool],
+            links=links,
+            time_limit_s=limit,
+        )
+    except CoverError:  # fall back on whole scenario sets, one per school
+        chosen = _select_scenarios(
+            inst, options, seed=seed, rounds=select_rounds, deadline=deadline
+        )
+        return drop_repeats(inst, chosen), "scenarios", False
+    return drop_repeats(inst, [pool[i] for i in choice.chosen]), "cover", choice.optimal
+
+
+def _select_scenarios(
+    inst: SbrpInstance,
+    options: dict[int, list[list[SchoolRoute]]],
+    *,
+    seed: int,
+    rounds: int,
+    deadline: float | None,
+) -> list[SchoolRoute]:
+    """One whole route set per school, by ``select_route_sets``."""
     candidates: list[SchoolRoute] = []
     members: dict[tuple[int, int], list[int]] = {}
     for k, sets in options.items():
@@ -349,18 +467,86 @@ def solve_instance(
             routes_at[k] = len(members[(k, ch[k])])
         return count_buses(follow[:, idx], routes_at)
 
-    # Routing and selection get half the time limit each (a round limit under iterations).
-    deadline = None if iterations is not None else started + time_limit_s
-    rounds = select_rounds if iterations is not None else None
-    choice = select_route_sets(options, buses_for, seed=seed, rounds=rounds, deadline=deadline)
-    buses = buses_for(choice)
-    chosen = [candidates[i] for k in sorted(choice) for i in members[(k, choice[k])]]
-    return {
-        "buses": buses,
-        "routes": len(chosen),
-        "max_ride_s": round(max(r.max_ride_s for r in chosen), 1),
-        "checker_ok": checker_ok,
-    }
+    choice = select_route_sets(
+        options, buses_for, seed=seed, rounds=None if deadline else rounds, deadline=deadline
+    )
+    return [candidates[i] for k in sorted(choice) for i in members[(k, choice[k])]]
+
+
+def split_routes(inst: SbrpInstance, routes: Sequence[SchoolRoute]) -> list[SchoolRoute]:
+    """Each distinct route once, then every split of one into a head and a tail (both are
+    routes: dropping stops never lengthens a Manhattan route or a ride)."""
+    pool: dict[tuple[int, tuple[int, ...]], SchoolRoute] = {}
+    for r in routes:
+        pool.setdefault((r.school, r.stops), r)
+    for school, stops in list(pool):
+        for cut in range(1, len(stops)):
+            for part in (stops[:cut], stops[cut:]):
+                if (school, part) not in pool:
+                    pool[(school, part)] = SchoolRoute(
+                        school, part, *route_times(inst, school, part)
+                    )
+    return list(pool.values())
+
+
+def latest_predecessors(inst: SbrpInstance, follow: np.ndarray, *, keep: int) -> np.ndarray:
+    """``follow`` keeping, for each route, the ``keep`` schools with the latest bells that can
+    precede it: a bus rarely idles through several bells, and it shrinks the model."""
+    bells = np.array([bell_s(s.am_early_hhmm) for s in inst.schools])
+    order = np.argsort(-bells, kind="stable")
+    rank = np.cumsum(follow[order], axis=0)  # per route, how many predecessors so far
+    kept = np.zeros_like(follow)
+    kept[order] = follow[order] & (rank <= keep)
+    return kept
+
+
+def drop_repeats(inst: SbrpInstance, routes: Sequence[SchoolRoute]) -> list[SchoolRoute]:
+    """Each stop on exactly one route: a stop on several stays on the one it lengthens least
+    (the others lose it, which never makes a route or a ride longer); empty routes go."""
+    stops = [list(r.stops) for r in routes]
+    on: dict[int, list[int]] = {}
+    for k, r in enumerate(routes):
+        for i in r.stops:
+            on.setdefault(i, []).append(k)
+    for i in sorted(on):
+        if len(on[i]) < 2:
+            continue
+
+        def saving(k: int, stop: int = i) -> float:
+            rest = [s for s in stops[k] if s != stop]
+            before = route_times(inst, routes[k].school, stops[k])[0]
+            return before - (route_times(inst, routes[k].school, rest)[0] if rest else 0.0)
+
+        keeper = min(on[i], key=lambda k: (saving(k), k))
+        for k in on[i]:
+            if k != keeper:
+                stops[k].remove(i)
+    out = []
+    for r, seq in zip(routes, stops, strict=True):
+        if seq:
+            t = tuple(seq)
+            out.append(
+                r if t == r.stops else SchoolRoute(r.school, t, *route_times(inst, r.school, t))
+            )
+    return out
+
+
+def check_plan(inst: SbrpInstance, routes: Sequence[SchoolRoute], *, max_ride_s: float) -> None:
+    """Raise unless every stop is on exactly one route, of its own school, within the seats and
+    the ride limit."""
+    school_of = {sc.school_id: k for k, sc in enumerate(inst.schools)}
+    seen = np.zeros(len(inst.stops), dtype=int)
+    for r in routes:
+        seen[list(r.stops)] += 1
+        if any(school_of[inst.stops[i].school_id] != r.school for i in r.stops):
+            raise RuntimeError(f"{inst.name}: a route carries a stop of another school")
+        if sum(inst.stops[i].students for i in r.stops) > BUS_SEATS:
+            raise RuntimeError(f"{inst.name}: a route has more than {BUS_SEATS} students")
+        if route_times(inst, r.school, r.stops)[1] > max_ride_s + 1e-6:
+            raise RuntimeError(f"{inst.name}: a ride exceeds {max_ride_s:g} s")
+    if (seen != 1).any():
+        bad = int(np.flatnonzero(seen != 1)[0])
+        raise RuntimeError(f"{inst.name}: stop {inst.stops[bad].stop_id} is on {seen[bad]} routes")
 
 
 def select_route_sets(

@@ -1,0 +1,100 @@
+"""A thin adapter over OR-Tools' linear solver (CBC) for choosing routes: cover every item with
+the fewest vehicles.
+
+This is the only module that imports ``ortools.linear_solver``. The one model it solves: from
+candidate routes (each covers some items and belongs to a group, such as the school it serves),
+choose routes so that every item is covered at least once with the fewest vehicles, where a
+vehicle released by a chosen route of group ``a`` may run a chosen route ``j`` next if the pair
+``(a, j)`` is a link. Vehicles = chosen routes - links used; a chosen route has at most one
+predecessor, and group ``a`` releases as many vehicles as it has chosen routes. For fixed routes
+the links form a bipartite flow, so only the route choices need to be integer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from ortools.linear_solver import pywraplp
+
+
+class CoverError(RuntimeError):
+    """The solver returned no cover (none exists, or none found within the time limit)."""
+
+
+@dataclass(frozen=True)
+class CoverChoice:
+    """The chosen routes (indices, ascending), their vehicle count by the model, the solver's
+    lower bound on it, and whether the choice was proved optimal."""
+
+    chosen: tuple[int, ...]
+    vehicles: int
+    bound: float
+    optimal: bool
+
+
+def choose_cover(
+    *,
+    covers: Sequence[Sequence[int]],
+    n_items: int,
+    group: Sequence[int],
+    links: NDArray[np.integer],
+    time_limit_s: float | None = None,
+) -> CoverChoice:
+    """Choose routes covering ``0 .. n_items - 1`` for the fewest vehicles.
+
+    ``covers[r]`` lists the items route r covers and ``group[r]`` is its group; ``links`` is a
+    (k, 2) array of (group a, route j) pairs. Without ``time_limit_s`` the answer is optimal and
+    reproducible; with it, the best cover found in about that time from the call, building the
+    model included (CBC may overrun it by the time its root node takes; at least 1 s).
+    Raises CoverError when no cover comes back.
+    """
+    started = time.perf_counter()
+    n_routes = len(covers)
+    if len(group) != n_routes:
+        raise ValueError("covers and group must have the same length")
+    pairs = np.asarray(links, dtype=np.int64).reshape(-1, 2)
+    solver = pywraplp.Solver.CreateSolver("CBC")
+    if solver is None:
+        raise CoverError("CBC is not available in this OR-Tools build")
+    x = [solver.BoolVar(f"x{r}") for r in range(n_routes)]
+    y = [solver.NumVar(0.0, 1.0, f"y{k}") for k in range(len(pairs))]
+    at_item: list[list[int]] = [[] for _ in range(n_items)]
+    for r, items in enumerate(covers):
+        for i in items:
+            at_item[i].append(r)
+    for i, routes in enumerate(at_item):
+        if not routes:
+            raise CoverError(f"no route covers item {i}")
+        solver.Add(solver.Sum([x[r] for r in routes]) >= 1)
+    n_groups = max(max(group, default=-1), int(pairs[:, 0].max(initial=-1))) + 1
+    routes_of: list[list[int]] = [[] for _ in range(n_groups)]
+    for r, g in enumerate(group):
+        routes_of[g].append(r)
+    out_of: list[list[int]] = [[] for _ in range(n_groups)]
+    into: list[list[int]] = [[] for _ in range(n_routes)]
+    for k, (a, j) in enumerate(pairs.tolist()):
+        out_of[a].append(k)
+        into[j].append(k)
+    for a in range(n_groups):
+        if out_of[a]:
+            solver.Add(
+                solver.Sum([y[k] for k in out_of[a]]) <= solver.Sum(x[r] for r in routes_of[a])
+            )
+    for j in range(n_routes):
+        if into[j]:
+            solver.Add(solver.Sum([y[k] for k in into[j]]) <= x[j])
+    solver.Minimize(solver.Sum(x) - solver.Sum(y))
+    if time_limit_s is not None:
+        left_s = time_limit_s - (time.perf_counter() - started)
+        solver.SetTimeLimit(max(1000, int(left_s * 1000)))
+    status = solver.Solve()
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        raise CoverError(f"CBC returned status {status}")
+    chosen = tuple(r for r in range(n_routes) if x[r].solution_value() > 0.5)
+    vehicles = round(solver.Objective().Value())
+    bound = solver.Objective().BestBound()
+    return CoverChoice(chosen, vehicles, bound, status == pywraplp.Solver.OPTIMAL)

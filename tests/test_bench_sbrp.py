@@ -1,0 +1,178 @@
+"""The SBRP benchmark's route choice: a set-cover MIP over a route pool, then one route per stop."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sendplan.bench.instances import (
+    SbrpInstance,
+    SbrpSchool,
+    SbrpStop,
+    benchmarks_dir,
+    read_sbrp,
+    sbrp_path,
+)
+from sendplan.bench.sbrp import (
+    SchoolRoute,
+    can_follow,
+    check_plan,
+    count_buses,
+    drop_repeats,
+    latest_predecessors,
+    min_buses,
+    route_times,
+    solve_instance,
+    split_routes,
+)
+from sendplan.routing.mip import CoverError, choose_cover
+
+needs_data = pytest.mark.skipif(
+    not (benchmarks_dir() / "sbrp_park_tae_kim" / "bks.csv").exists(),
+    reason="no Park-Tae-Kim files",
+)
+
+
+def three_schools() -> SbrpInstance:
+    """Bells 07:00, 07:40 and 08:30; stops a few miles from their schools (feet)."""
+    schools = (
+        SbrpSchool("A", 0, 0, 700, 710),
+        SbrpSchool("B", 15_000, 0, 740, 750),
+        SbrpSchool("C", 5_000, 10_000, 830, 840),
+    )
+    rows = [
+        (8000, 0, "A", 20),
+        (0, 9000, "A", 25),
+        (22_000, 0, "B", 30),
+        (15_000, 9000, "B", 20),
+        (10_000, 3000, "B", 10),
+        (5_000, 20_000, "C", 30),
+        (14_000, 10_000, "C", 20),
+        (0, 14_000, "C", 15),
+    ]
+    stops = tuple(SbrpStop(f"s{i}", x, y, sc, n) for i, (x, y, sc, n) in enumerate(rows))
+    return SbrpInstance("THREE", schools, stops)
+
+
+def pool_of(inst: SbrpInstance) -> list[SchoolRoute]:
+    """One route through all stops of each school, and all its heads and tails."""
+    whole = []
+    for k, sc in enumerate(inst.schools):
+        stops = tuple(i for i, s in enumerate(inst.stops) if s.school_id == sc.school_id)
+        whole.append(SchoolRoute(k, stops, *route_times(inst, k, stops)))
+    return split_routes(inst, whole)
+
+
+def test_split_routes_adds_every_head_and_tail_once() -> None:
+    inst = three_schools()
+    pool = pool_of(inst)
+    assert len(pool) == 3 + 5 + 5  # n stops: 1 whole route, n - 1 heads and n - 1 tails
+    assert len({(r.school, r.stops) for r in pool}) == len(pool)
+    whole = {r.school: r for r in pool[:3]}  # the given routes come first
+    assert [len(r.stops) for r in whole.values()] == [2, 3, 3]
+    for r in pool:
+        assert r.service_s <= whole[r.school].service_s + 1e-9
+        assert r.max_ride_s <= whole[r.school].max_ride_s + 1e-9
+
+
+def test_cover_mip_matches_brute_force_and_the_plan_serves_each_stop_once() -> None:
+    inst = three_schools()
+    pool = pool_of(inst)
+    follow = can_follow(inst, pool)
+    assert follow.any()  # the bells are far enough apart for buses to chain
+    choice = choose_cover(
+        covers=[r.stops for r in pool],
+        n_items=len(inst.stops),
+        group=[r.school for r in pool],
+        links=np.argwhere(follow),
+    )
+    assert choice.optimal
+
+    # every choice of routes that covers each school's stops, school by school
+    per_school = []
+    for k, sc in enumerate(inst.schools):
+        mine = [j for j, r in enumerate(pool) if r.school == k]
+        need = {i for i, s in enumerate(inst.stops) if s.school_id == sc.school_id}
+        per_school.append(
+            [
+                sub
+                for n in range(1, len(mine) + 1)
+                for sub in itertools.combinations(mine, n)
+                if {i for j in sub for i in pool[j].stops} == need
+            ]
+        )
+    brute = min(
+        count_buses(follow[:, list(idx)], np.array([len(p) for p in parts]))
+        for parts in itertools.product(*per_school)
+        for idx in [tuple(j for p in parts for j in p)]
+    )
+    assert choice.vehicles == brute
+    assert min_buses(inst, [pool[k] for k in choice.chosen]) == brute
+    plan = drop_repeats(inst, [pool[k] for k in choice.chosen])
+    check_plan(inst, plan, max_ride_s=2700)
+    assert sorted(i for r in plan for i in r.stops) == list(range(len(inst.stops)))
+    assert min_buses(inst, plan) <= brute
+
+
+def test_cover_without_a_route_for_some_item_is_an_error() -> None:
+    with pytest.raises(CoverError, match="item 1"):
+        choose_cover(covers=[[0]], n_items=2, group=[0], links=np.zeros((0, 2), int))
+
+
+def test_drop_repeats_keeps_each_stop_once_and_never_lengthens() -> None:
+    inst = three_schools()
+    a = SchoolRoute(1, (2, 3, 4), *route_times(inst, 1, (2, 3, 4)))
+    b = SchoolRoute(1, (4, 3), *route_times(inst, 1, (4, 3)))
+    c = SchoolRoute(1, (3,), *route_times(inst, 1, (3,)))
+    plan = drop_repeats(inst, [a, b, c])
+    assert sorted(i for r in plan for i in r.stops) == [2, 3, 4]
+    before = {r.stops: r for r in (a, b, c)}
+    for r in plan:
+        original = next(o for o in (a, b, c) if set(r.stops) <= set(o.stops))
+        assert r.service_s <= original.service_s + 1e-9
+        assert r.stops in before or len(r.stops) < len(original.stops)
+
+
+def test_check_plan_rejects_a_stop_twice_or_missing() -> None:
+    inst = three_schools()
+    routes = [
+        SchoolRoute(k, st, *route_times(inst, k, st))
+        for k, st in [(0, (0, 1)), (1, (2, 3, 4)), (2, (5, 6, 7))]
+    ]
+    check_plan(inst, routes, max_ride_s=5400)
+    twice = [*routes, SchoolRoute(1, (3,), *route_times(inst, 1, (3,)))]
+    with pytest.raises(RuntimeError, match="on 2 routes"):
+        check_plan(inst, twice, max_ride_s=5400)
+    with pytest.raises(RuntimeError, match="on 0 routes"):
+        check_plan(inst, routes[1:], max_ride_s=5400)
+    with pytest.raises(RuntimeError, match="ride exceeds"):
+        check_plan(inst, routes, max_ride_s=60)
+
+
+def test_latest_predecessors_keeps_the_latest_bells() -> None:
+    inst = three_schools()
+    pool = pool_of(inst)
+    follow = can_follow(inst, pool)
+    kept = latest_predecessors(inst, follow, keep=1)
+    assert not (kept & ~follow).any()
+    assert (kept.sum(axis=0) == np.minimum(follow.sum(axis=0), 1)).all()
+    for j in np.flatnonzero(follow.sum(axis=0) > 1):  # C's routes: B (07:40) beats A (07:00)
+        assert kept[1, j] and not kept[0, j]
+
+
+def test_solve_instance_covers_every_stop_once_within_the_ride_limit() -> None:
+    inst = three_schools()
+    out = solve_instance(inst, max_ride_s=1800, time_limit_s=0, workers=1, iterations=100)
+    assert out["selection"] == "cover" and out["selection_optimal"]
+    assert out["checker_ok"] and out["max_ride_s"] <= 1800
+    assert 1 <= out["buses"] <= out["routes"]
+
+
+@needs_data
+def test_rsrb01_at_the_published_best_with_little_work() -> None:
+    inst = read_sbrp(sbrp_path("RSRB01"))
+    out = solve_instance(inst, max_ride_s=5400, time_limit_s=0, workers=1, iterations=100)
+    assert out["checker_ok"] and out["max_ride_s"] <= 5400
+    assert out["buses"] <= 31  # the best published count (BiRD)
