@@ -207,8 +207,7 @@ def solve_pyvrp(
         _Criterion(stop.start(t0), on_best),
         seed,
         penalty_params(problem),
-        fixed_costs_dominate=max(vt.fixed_cost for vt in problem.vehicle_types)
-        > pyvrp.PenaltyParams().max_penalty,
+        cost_per_time=cost_per_time_unit(problem),
     )
     return from_pyvrp(
         problem,
@@ -236,23 +235,40 @@ def penalty_params(problem: Problem) -> pyvrp.PenaltyParams:
     return pyvrp.PenaltyParams(max_penalty=float(10 * scale))
 
 
+def cost_per_time_unit(problem: Problem) -> float:
+    """What a vehicle's driving costs per time unit, at its average speed (the most of any type).
+
+    PyVRP's default penalties assume costs on the scale of durations (Solomon: distance = time,
+    one cost unit per unit); sendplan's transport costs are in 1e-5 GBP against seconds, about
+    2,000 cost units per second of driving.
+    """
+    jobs = problem.duration > 0
+    speed = (
+        float(problem.distance[jobs].mean() / problem.duration[jobs].mean()) if jobs.any() else 1.0
+    )
+    return max(
+        vt.unit_distance_cost * speed + vt.unit_duration_cost for vt in problem.vehicle_types
+    )
+
+
 def _run(
     data: pyvrp.ProblemData,
     criterion: _Criterion,
     seed: int,
     penalty: pyvrp.PenaltyParams,
     *,
-    fixed_costs_dominate: bool = False,
+    cost_per_time: float = 1.0,
 ) -> pyvrp.Result:
     """``pyvrp.solve`` with the default parameters except ``penalty``.
 
-    The initial penalties stay at the default midpoint (a raised ceiling alone would start the
-    search at it), unless a vehicle's fixed cost exceeds the default ceiling: then a second of
-    time warp at the default midpoint is far cheaper than opening a vehicle, the search spends
-    its first thousands of iterations infeasible and the best plan stays the first one
-    (measured on the Leicester school with 309 children: 69 routes at 100 and 1,000 iterations,
-    34 at 10,000), so it starts at the raised midpoint (51 routes at 1,000, 24 at 3,000)."""
-    if penalty == pyvrp.PenaltyParams():
+    The initial penalties are the default midpoint scaled by ``cost_per_time`` when costs run
+    faster than time (a raised ceiling alone would start the search at the ceiling). Unscaled, a
+    second of time warp on the Leicester default costs less than a few metres of driving: the
+    search spends thousands of iterations infeasible and keeps its first plan (the school with
+    309 children: 69 routes at 100 and 1,000 iterations, 34 at 10,000); scaled, 51 routes at
+    1,000 and 24 at 3,000. Problems costed in their time units (Solomon, the school-bus
+    benchmark) keep the default start."""
+    if penalty == pyvrp.PenaltyParams() and cost_per_time <= 1.0:
         return pyvrp.solve(data, criterion, seed=seed, collect_stats=False, display=False)
     params = pyvrp.SolveParams(penalty=penalty)
     rng = pyvrp.RandomNumberGenerator(seed=seed)
@@ -262,8 +278,14 @@ def _run(
     for op in params.operators:
         if op.supports(data):
             ls.add_operator(op(data))
-    start = penalty if fixed_costs_dominate else pyvrp.PenaltyParams()
-    pm = pyvrp.PenaltyManager(start.midpoint_penalties(data), penalty)
+    loads, warp, dist = pyvrp.PenaltyParams().midpoint_penalties(data)
+    scale = max(1.0, cost_per_time)
+    top = penalty.max_penalty
+
+    def scaled(x: float) -> float:
+        return min(x * scale, top)
+
+    pm = pyvrp.PenaltyManager(([scaled(x) for x in loads], scaled(warp), scaled(dist)), penalty)
     init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
     algo = pyvrp.IteratedLocalSearch(data, pm, ls, init, params.ils)
     return algo.run(criterion, collect_stats=False)
