@@ -38,7 +38,8 @@ from sendplan.routing.transport_jobs import (
     route_cost_gbp,
 )
 from sendplan.routing.transport_plan import Route, RouteStop, SchoolCall, Session
-from sendplan.routing.vrp import InitialRoute, ProblemBuilder, Result, Stop, Visit
+from sendplan.routing.vrp import InitialRoute, ProblemBuilder, Stop, Visit
+from sendplan.routing.vrp import Route as EngineRoute
 from sendplan.routing.vrp_solve import solve
 
 MAX_SCHOOLS = 4
@@ -207,8 +208,7 @@ def _initial(
 
 def _route(
     g: _Group,
-    r: Result,
-    k: int,
+    route: EngineRoute,
     vehicle: VehicleType,
     *,
     policy: Policy,
@@ -216,11 +216,9 @@ def _route(
 ) -> Route:
     """A real-time Route from an engine route: consecutive visits to one school are one call
     (AM: at the first arrival; PM: at the last departure, so no ride is understated)."""
-    route = r.routes[k]
     stops: list[RouteStop] = []
     calls: list[SchoolCall] = []
     call_time: dict[str, float] = {}  # child -> the time of their school call (minutes)
-    home_time: dict[str, float] = {}
     pending: list[tuple[int, int]] = []  # (school, time) of the school visits being merged
     kids_at_call: list[str] = []
 
@@ -254,7 +252,6 @@ def _route(
         clock = t
         for n, child in enumerate(job.kids):
             board = boarding_s(child, policy)
-            home_time[child.child_id] = clock / 60
             stops.append(RouteStop(child.child_id, clock / 60, 0.0, board / 60))
             if n + 1 < len(job.kids):
                 clock += board + job.drives_s[n]
@@ -362,8 +359,8 @@ def improve_with_mixed_runs(
         if result.unassigned or not result.routes:
             continue
         new = [
-            _route(g, result, k, types[r.vehicle_type][0], policy=policy, session=session)
-            for k, r in enumerate(result.routes)
+            _route(g, r, types[r.vehicle_type][0], policy=policy, session=session)
+            for r in result.routes
         ]
         gain = sum(r.cost_gbp for r in runs) - sum(r.cost_gbp for r in new)
         if gain <= 0.005:
