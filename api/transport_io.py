@@ -314,7 +314,7 @@ def read_existing_routes(path: Path, scenario: Scenario) -> list[ExistingStop]:
     out: list[ExistingStop] = []
     seen_child: dict[tuple[str, str], int] = {}
     seen_order: set[tuple[str, int]] = set()
-    route_head: dict[str, tuple[str, str, str]] = {}
+    route_head: dict[str, tuple[str, str]] = {}
     for row_number, row in enumerate(reader, start=2):
         cells = [c.strip() for c in row]
         if not any(cells):
@@ -342,9 +342,10 @@ def read_existing_routes(path: Path, scenario: Scenario) -> list[ExistingStop]:
             order = int(v["stop_order"])
         except ValueError:
             raise bad("stop_order", f"{v['stop_order']!r} is not a whole number") from None
-        head = (v["vehicle_type"], v["school_id"], session)
+        # A route may name several schools (a mixed-school run), never two vehicles or sessions.
+        head = (v["vehicle_type"], session)
         if route_head.setdefault(v["route_id"], head) != head:
-            raise bad("route_id", f"route {v['route_id']} changes vehicle, school or session")
+            raise bad("route_id", f"route {v['route_id']} changes vehicle or session")
         if (v["route_id"], order) in seen_order:
             raise bad("stop_order", f"stop_order {order} repeats on route {v['route_id']}")
         seen_order.add((v["route_id"], order))

@@ -5,8 +5,10 @@ The routes arrive as stops (``api.transport_io.read_existing_routes`` reads them
 is rebuilt in real time: a stop with a planned time keeps it, a stop without one follows the
 previous stop on a tight schedule (boarding, then the drive). A morning route with no planned
 times arrives at the latest time of the policy window; an afternoon one leaves school at the
-policy's departure time. The independent checker then reports every violation, and children
-eligible for transport but on no route are listed. :func:`saving` compares a new plan.
+policy's departure time. A route naming several schools is a mixed-school run (schools called
+after every pick-up in bell order, or before every drop-off in finish order). The independent
+checker then reports every violation, and children eligible for transport but on no route are
+listed. :func:`saving` compares a new plan.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sendplan.routing.transport_plan import (
     Route,
     RouteFlag,
     RouteStop,
+    SchoolCall,
     Session,
     TransportPlan,
     Unrouted,
@@ -87,10 +90,6 @@ def evaluate_routes(
     session: Session,
 ) -> Evaluation:
     """Rebuild one session's existing routes and check them against every rule."""
-    policy = scenario.policy
-    children = {c.child_id: c for c in scenario.children}
-    schools = {s.school_id: s for s in scenario.schools}
-    fleet = {v.name: v for v in scenario.fleet}
     grouped: dict[str, list[ExistingStop]] = {}
     for s in stops:
         if s.session == session:
@@ -98,67 +97,7 @@ def evaluate_routes(
     routes = []
     for route_id in sorted(grouped):
         rows = sorted(grouped[route_id], key=lambda s: s.stop_order)
-        kids = [children[s.child_id] for s in rows]
-        vehicle, school = fleet[rows[0].vehicle_type], schools[rows[0].school_id]
-        homes = [(c.lon, c.lat) for c in kids]
-        here, depot = (school.lon, school.lat), (vehicle.depot_lon, vehicle.depot_lat)
-        board = [boarding_min(c, policy) for c in kids]
-        path = [depot, *homes, here, depot] if session == "am" else [depot, here, *homes, depot]
-        legs = [_tt(travel, a, b) for a, b in itertools.pairwise(path)]
-        tt = [t for t, _ in legs]
-        given = [s.time_min for s in rows]
-        if session == "am":
-            times: list[float] = []
-            for i, g in enumerate(given):
-                tight = 0.0 if i == 0 else times[-1] + board[i - 1] + tt[i]
-                times.append(g if g is not None else tight)
-            arrival = times[-1] + board[-1] + tt[len(kids)]
-            if all(g is None for g in given):
-                shift = school.bell_am_min - policy.arrival_window_min[0] - arrival
-                times, arrival = [t + shift for t in times], arrival + shift
-            school_t, start, end = arrival, times[0] - tt[0], arrival + tt[-1]
-            rides = [school_t - (t + b) for t, b in zip(times, board, strict=True)]
-        else:
-            first = given[0]
-            school_t = (
-                first - tt[1]
-                if first is not None
-                else school.finish_pm_min + policy.pm_departure_after_finish_min
-            )
-            times = []
-            for i, g in enumerate(given):
-                prev = school_t if i == 0 else times[-1] + board[i - 1]
-                times.append(g if g is not None else prev + tt[i + 1])
-            start, end = school_t - tt[0], times[-1] + board[-1] + tt[-1]
-            rides = [t - school_t for t in times]
-        distance = sum(m for _, m in legs)
-        flags = []
-        if len(kids) == 1:
-            direct = _tt(travel, homes[0], here) if session == "am" else _tt(travel, here, homes[0])
-            if kids[0].travel_alone:
-                flags.append(RouteFlag.TRAVEL_ALONE.value)
-            if direct[0] > limit_min(kids[0], policy):
-                flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
-        routes.append(
-            Route(
-                route_id=route_id,
-                vehicle_type=vehicle.name,
-                school_id=school.school_id,
-                session=session,
-                stops=tuple(
-                    RouteStop(c.child_id, t, r, b)
-                    for c, t, r, b in zip(kids, times, rides, board, strict=True)
-                ),
-                start_min=start,
-                school_time_min=school_t,
-                end_min=end,
-                distance_m=distance,
-                cost_gbp=vehicle.fixed_cost_gbp + vehicle.cost_per_km_gbp * distance / 1000.0,
-                assistant=vehicle.has_assistant,
-                solo=bool(flags),
-                flags=tuple(flags),
-            )
-        )
+        routes.append(_rebuild(route_id, rows, scenario, travel, session=session))
     on_routes = {c for r in routes for c in r.child_ids}
     unrouted = [
         Unrouted(c, UnroutedReason.NOT_PLACED if s is None else UnroutedReason.NOT_ROUTED)
@@ -174,6 +113,108 @@ def evaluate_routes(
         engine="existing",
     )
     return Evaluation(plan, check_transport(scenario, school_of, travel, plan))
+
+
+def _rebuild(
+    route_id: str,
+    rows: Sequence[ExistingStop],
+    scenario: Scenario,
+    travel: TravelModel,
+    *,
+    session: Session,
+) -> Route:
+    """One existing route in real time. A route naming several schools is a mixed-school run:
+    it is assumed to call at them after every pick-up (AM, in bell order) or before every
+    drop-off (PM, in finish order), each as early as it can."""
+    policy = scenario.policy
+    children = {c.child_id: c for c in scenario.children}
+    schools = {s.school_id: s for s in scenario.schools}
+    vehicle = {v.name: v for v in scenario.fleet}[rows[0].vehicle_type]
+    kids = [children[s.child_id] for s in rows]
+    am = session == "am"
+    order = sorted(
+        dict.fromkeys(s.school_id for s in rows),
+        key=lambda i: schools[i].bell_am_min if am else schools[i].finish_pm_min,
+    )
+    calls_at = [schools[i] for i in order]
+    homes = [(c.lon, c.lat) for c in kids]
+    here = [(s.lon, s.lat) for s in calls_at]
+    depot = (vehicle.depot_lon, vehicle.depot_lat)
+    board = [boarding_min(c, policy) for c in kids]
+    path = [depot, *homes, *here, depot] if am else [depot, *here, *homes, depot]
+    legs = [_tt(travel, a, b) for a, b in itertools.pairwise(path)]
+    tt = [t for t, _ in legs]
+    given = [s.time_min for s in rows]
+    n, k = len(kids), len(calls_at)
+    lo = policy.arrival_window_min[0]
+    after = policy.pm_departure_after_finish_min
+    if am:
+        times: list[float] = []
+        for i, g in enumerate(given):
+            tight = 0.0 if i == 0 else times[-1] + board[i - 1] + tt[i]
+            times.append(g if g is not None else tight)
+        arrive = [times[-1] + board[-1] + tt[n]]
+        for j in range(1, k):
+            arrive.append(arrive[-1] + tt[n + j])
+        if all(g is None for g in given):  # as late as every school's window allows
+            shift = min(s.bell_am_min - lo - t for s, t in zip(calls_at, arrive, strict=True))
+            times, arrive = [t + shift for t in times], [t + shift for t in arrive]
+        call_t = arrive
+        start, end = times[0] - tt[0], arrive[-1] + tt[-1]
+    else:
+        call_t = [calls_at[0].finish_pm_min + after]
+        for j in range(1, k):
+            call_t.append(max(call_t[-1] + tt[j], calls_at[j].finish_pm_min + after))
+        if given[0] is not None:  # the first drop-off time fixes the last departure
+            shift = given[0] - tt[k] - call_t[-1]
+            call_t = [t + shift for t in call_t]
+        times = []
+        for i, g in enumerate(given):
+            prev = call_t[-1] if i == 0 else times[-1] + board[i - 1]
+            times.append(g if g is not None else prev + tt[k + i])
+        start, end = call_t[0] - tt[0], times[-1] + board[-1] + tt[-1]
+    when = {sch.school_id: t for sch, t in zip(calls_at, call_t, strict=True)}
+    mine = [when[s.school_id] for s in rows]
+    if am:
+        rides = [c - (t + b) for c, t, b in zip(mine, times, board, strict=True)]
+    else:
+        rides = [t - c for c, t in zip(mine, times, strict=True)]
+    distance = sum(m for _, m in legs)
+    flags = []
+    if n == 1:
+        direct = _tt(travel, homes[0], here[0]) if am else _tt(travel, here[0], homes[0])
+        if kids[0].travel_alone:
+            flags.append(RouteFlag.TRAVEL_ALONE.value)
+        if direct[0] > limit_min(kids[0], policy):
+            flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
+    calls = tuple(
+        SchoolCall(
+            sch.school_id,
+            t,
+            n if am else 0,
+            tuple(s.child_id for s in rows if s.school_id == sch.school_id),
+        )
+        for sch, t in zip(calls_at, call_t, strict=True)
+    )
+    return Route(
+        route_id=route_id,
+        vehicle_type=vehicle.name,
+        school_id=calls[0].school_id,
+        session=session,
+        stops=tuple(
+            RouteStop(c.child_id, t, r, b)
+            for c, t, r, b in zip(kids, times, rides, board, strict=True)
+        ),
+        start_min=start,
+        school_time_min=calls[0].time_min,
+        end_min=end,
+        distance_m=distance,
+        cost_gbp=vehicle.fixed_cost_gbp + vehicle.cost_per_km_gbp * distance / 1000.0,
+        assistant=vehicle.has_assistant,
+        solo=bool(flags),
+        flags=tuple(flags),
+        calls=calls if k > 1 else (),
+    )
 
 
 def saving(existing: Evaluation, new: TransportPlan, *, days_per_year: int) -> dict[str, float]:

@@ -105,3 +105,21 @@ def test_unknown_column_and_duplicate_child_are_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_existing_routes(write_csv(tmp_path / "r.csv", rows), SC)
     assert info.value.row == 3 and "two am routes" in info.value.message
+
+
+@pytest.mark.parametrize("session", ["am", "pm"])
+def test_an_existing_mixed_school_route_is_read_as_one(tmp_path: Path, session: str) -> None:
+    """A route naming two schools calls at both (AM after every pick-up, in bell order; PM
+    before every drop-off), so nobody 'does not attend' and both schools' times are checked."""
+    from transport_cases import school
+
+    schools = [school("S1", 0, 0), school("S2", 1, 0, bell_am_min=9 * 60 + 5)]
+    kids = [child("A", 3, 3), child("B", 3.2, 3, school_id="S2")]
+    sc = scenario(kids, schools)
+    rows = [("M1", "taxi", "S1", session, 1, "A", ""), ("M1", "taxi", "S2", session, 2, "B", "")]
+    stops = read_existing_routes(write_csv(tmp_path / "r.csv", rows), sc)
+    ev = evaluate_routes(sc, school_of_children(sc, None), TRAVEL, stops, session=session)  # type: ignore[arg-type]
+    assert ev.violations == ()
+    (route,) = ev.plan.routes
+    assert [c.school_id for c in route.school_calls] == ["S1", "S2"]
+    assert route.mixed and ev.check.rides_min["A"] > 0 and ev.check.rides_min["B"] > 0
