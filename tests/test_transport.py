@@ -25,7 +25,7 @@ from transport_cases import (
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport import int_matrices
 from sendplan.routing.transport_check import forward_rides
-from sendplan.routing.transport_plan import RouteFlag, UnroutedReason
+from sendplan.routing.transport_plan import RouteFlag, TransportPlan, UnroutedReason
 
 # ------------------------------------------------------------------- brute-force oracle (AM)
 
@@ -288,16 +288,20 @@ def test_leicester_default_subset_respects_every_rule() -> None:
 def test_engine_path_never_beats_the_oracle(n: int, seed: int) -> None:
     """With the exact small-school path off, the engine's plans are valid and never below the
     proven optimum (a plan below it would mean a broken rule or a miscounted cost)."""
+    sc = scenario(random_children(n, seed, radius_km=5.0))
+    assert engine_only_plan(sc).cost_gbp >= oracle_cost_gbp(sc) - 1e-6
+
+
+def engine_only_plan(sc: Scenario) -> TransportPlan:
+    """The checked plan with the exact small-school path switched off."""
     import sendplan.routing.transport as transport
 
-    sc = scenario(random_children(n, seed, radius_km=5.0))
     saved = transport.EXACT_MAX_CHILDREN
     transport.EXACT_MAX_CHILDREN = 0
     try:
-        p = planned_and_checked(sc, iterations=300)
+        return planned_and_checked(sc, iterations=300)
     finally:
         transport.EXACT_MAX_CHILDREN = saved
-    assert p.cost_gbp >= oracle_cost_gbp(sc) - 1e-6
 
 
 # Five-child instances on which the engine, starting from PyVRP's unscaled default penalties,
@@ -309,13 +313,5 @@ ENGINE_MISSED_UNSCALED = (6, 7, 8, 11, 19, 21, 23, 29, 32, 33, 39)
 def test_engine_path_reaches_the_oracle_on_mixed_fleets(seed: int) -> None:
     """Penalties scaled to the cost per second let the engine alone find the proven optimum
     where the exact small-school path used to be needed."""
-    import sendplan.routing.transport as transport
-
     sc = scenario(random_children(5, seed, radius_km=5.0))
-    saved = transport.EXACT_MAX_CHILDREN
-    transport.EXACT_MAX_CHILDREN = 0
-    try:
-        p = planned_and_checked(sc, iterations=300)
-    finally:
-        transport.EXACT_MAX_CHILDREN = saved
-    assert math.isclose(p.cost_gbp, oracle_cost_gbp(sc), abs_tol=1e-6)
+    assert math.isclose(engine_only_plan(sc).cost_gbp, oracle_cost_gbp(sc), abs_tol=1e-6)
