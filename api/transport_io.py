@@ -237,7 +237,7 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
         for r in plan.routes:
             index.append(
                 [r.route_id, r.session, _school_ids(r), r.vehicle_type, _yes(r.assistant),
-                 len(r.stops), hhmm(r.start_min), hhmm(r.school_time_min),
+                 len(r.stops), hhmm(r.start_min), _call_times(r),
                  _r(r.distance_m / 1000, 1), _r(r.cost_gbp), ";".join(r.flags)]
             )  # fmt: skip
             sheet = book.create_sheet(_sheet_name(r.route_id))
@@ -261,6 +261,11 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
     buffer = io.BytesIO()
     book.save(buffer)
     path.write_bytes(_fixed_zip(buffer.getvalue()))
+
+
+def _call_times(route: Route) -> str:
+    """The school time, or each call's time joined by '+' for a mixed-school run."""
+    return "+".join(hhmm(c.time_min) for c in route.school_calls)
 
 
 def _yes(flag: bool) -> str:

@@ -125,7 +125,9 @@ def _rebuild(
 ) -> Route:
     """One existing route in real time. A route naming several schools is a mixed-school run:
     it is assumed to call at them after every pick-up (AM, in bell order) or before every
-    drop-off (PM, in finish order), each as early as it can."""
+    drop-off (PM, in finish order), waiting where a window asks it to: AM reaching each later
+    school as soon as its window opens, PM leaving each school as late as the next departure
+    allows, so that no child waits longer than the windows require."""
     policy = scenario.policy
     children = {c.child_id: c for c in scenario.children}
     schools = {s.school_id: s for s in scenario.schools}
@@ -148,23 +150,39 @@ def _rebuild(
     n, k = len(kids), len(calls_at)
     lo = policy.arrival_window_min[0]
     after = policy.pm_departure_after_finish_min
+    hi = policy.arrival_window_min[1]
     if am:
+
+        def calls_from(first: float) -> list[float]:
+            """Each later school as soon as its window opens (children wait least)."""
+            out = [first]
+            for j in range(1, k):
+                out.append(max(out[-1] + tt[n + j], calls_at[j].bell_am_min - hi))
+            return out
+
         times: list[float] = []
-        for i, g in enumerate(given):
-            tight = 0.0 if i == 0 else times[-1] + board[i - 1] + tt[i]
-            times.append(g if g is not None else tight)
-        arrive = [times[-1] + board[-1] + tt[n]]
-        for j in range(1, k):
-            arrive.append(arrive[-1] + tt[n + j])
-        if all(g is None for g in given):  # as late as every school's window allows
-            shift = min(s.bell_am_min - lo - t for s, t in zip(calls_at, arrive, strict=True))
-            times, arrive = [t + shift for t in times], [t + shift for t in arrive]
-        call_t = arrive
-        start, end = times[0] - tt[0], arrive[-1] + tt[-1]
+        if all(g is None for g in given):
+            # The first school as late as every window allows, pick-ups tight before it.
+            call_t = calls_from(calls_at[0].bell_am_min - lo)
+            late = max(t - (s.bell_am_min - lo) for s, t in zip(calls_at, call_t, strict=True))
+            call_t = calls_from(call_t[0] - max(late, 0.0))
+            t = call_t[0] - tt[n]
+            for i in range(n - 1, -1, -1):
+                t -= board[i]
+                times.insert(0, t)
+                t -= tt[i]
+        else:
+            for i, g in enumerate(given):
+                tight = 0.0 if i == 0 else times[-1] + board[i - 1] + tt[i]
+                times.append(g if g is not None else tight)
+            call_t = calls_from(times[-1] + board[-1] + tt[n])
+        start, end = times[0] - tt[0], call_t[-1] + tt[-1]
     else:
         call_t = [calls_at[0].finish_pm_min + after]
         for j in range(1, k):
             call_t.append(max(call_t[-1] + tt[j], calls_at[j].finish_pm_min + after))
+        for j in range(k - 2, -1, -1):  # leave each school as late as the next one allows
+            call_t[j] = max(call_t[j], call_t[j + 1] - tt[j + 1])
         if given[0] is not None:  # the first drop-off time fixes the last departure
             shift = given[0] - tt[k] - call_t[-1]
             call_t = [t + shift for t in call_t]

@@ -784,6 +784,7 @@ def _part_never_together(
             )
         )
     lost: list[Child] = []
+    paired = {i for c in inst.children for i in (c.child_id, *c.never_with) if c.never_with}
     for k in alone:
         vehicle = _cheapest_solo(inst, session, k, fleet, remaining)
         if vehicle is None:
@@ -799,7 +800,10 @@ def _part_never_together(
                 order=[k],
                 rides_s=[tau],
                 policy=policy,
-                flags=(RouteFlag.NEVER_TOGETHER.value,),
+                # Only a job holding one of a pair says why; others were split off with it.
+                flags=(RouteFlag.NEVER_TOGETHER.value,)
+                if any(c.child_id in paired for c in inst.jobs[k].kids)
+                else (),
             )
         )
     return out, lost

@@ -383,6 +383,8 @@ def _times_and_costs(
             )
     if len(events) != len(kids) + len(calls):
         out.append("a school call's position is outside the run")
+    if (route.school_id, route.school_time_min) != (calls[0].school_id, calls[0].time_min):
+        out.append("school_id and school_time_min are not those of the first school call")
     for call in calls:
         sch = schools[call.school_id]
         if am:

@@ -113,6 +113,9 @@ def solve_ortools(
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
     index_of = manager.NodeToIndex
+    # A depot no vehicle starts or ends at would be an ordinary, mandatory node to OR-Tools.
+    for d in sorted(set(range(n_dep)) - set(starts) - set(ends)):
+        routing.ActiveVar(index_of(d)).SetValue(0)
 
     # arc costs, one matrix per distinct unit distance cost
     dist_nodes = problem.distance[np.ix_(loc, loc)]

@@ -206,3 +206,10 @@ def test_checker_counts_the_load_on_board_at_once() -> None:
     r = p.routes[i]
     assert len(r.stops) > 4
     caught(sc, with_route(p, i, dataclasses.replace(r, vehicle_type="taxi")), "seated children")
+
+
+def test_checker_catches_a_route_head_that_is_not_its_first_call() -> None:
+    sc, p, i = mixed_plan()
+    r = p.routes[i]
+    drifted = dataclasses.replace(r, school_id=r.calls[-1].school_id)
+    caught(sc, with_route(p, i, drifted), "not those of the first school call")
