@@ -19,8 +19,9 @@ carrying a child of a never-together pair are left as they are.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -369,13 +370,66 @@ def improve_with_mixed_runs(
         facts["groups_improved"] += 1
         facts["mixed_runs"] += sum(r.mixed for r in new)
         gone = {id(r) for r in runs}
-        kept = [r for r in kept if id(r) not in gone] + new
         for r in runs:
             remaining[r.vehicle_type] += 1
+        # Vehicles the later new runs hold stay theirs while each run looks for a cheaper type.
+        held = Counter(r.vehicle_type for r in new)
+        cheaper = []
         for r in new:
-            remaining[r.vehicle_type] -= 1
+            held[r.vehicle_type] -= 1
+            free = {v.name: remaining[v.name] - held[v.name] for v in fleet}
+            cheaper.append(_cheapest_type(r, jobs_by_child, fleet, free))
+            remaining[cheaper[-1].vehicle_type] -= 1
+        new = cheaper
+        kept = [r for r in kept if id(r) not in gone] + new
     facts["saving_gbp"] = round(saving, 2)
     return kept, facts
+
+
+def _cheapest_type(
+    route: Route,
+    jobs_by_child: Mapping[str, Job],
+    fleet: Sequence[VehicleType],
+    free: Mapping[str, int],
+) -> Route:
+    """The run on the cheapest type with a ``free`` vehicle at the same depot that takes its
+    peak load and skills (same path, so same times and distance).
+
+    The engine seldom changes a run's vehicle type once chosen, as in the single-school plan.
+    """
+    kids = {c.child_id: c for i in route.child_ids for c in jobs_by_child[i].kids}
+    am = route.session == "am"
+    aboard, peak = [0, 0], [0, 0]
+    for n in range(len(route.stops) + 1):
+        for call in route.school_calls:
+            if call.after_stops == n:
+                for i in call.child_ids:
+                    aboard[kids[i].wheelchair] += -1 if am else 1
+        peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
+        if n < len(route.stops):
+            aboard[kids[route.stops[n].child_id].wheelchair] += 1 if am else -1
+            peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
+    assist = any(c.needs_assistant for c in kids.values())
+    now_type = next(v for v in fleet if v.name == route.vehicle_type)
+    depot = (now_type.depot_lon, now_type.depot_lat)
+    fits = [
+        v
+        for v in fleet
+        if (v.depot_lon, v.depot_lat) == depot
+        and free[v.name] > 0
+        and v.seats >= peak[0]
+        and v.wheelchair_spaces >= peak[1]
+        and (v.has_assistant or not assist)
+    ]
+    best = min(fits, key=lambda v: (route_cost_gbp(v, route.distance_m), v.name), default=now_type)
+    if best is now_type:
+        return route
+    return replace(
+        route,
+        vehicle_type=best.name,
+        cost_gbp=route_cost_gbp(best, route.distance_m),
+        assistant=best.has_assistant,
+    )
 
 
 def _group_stop(stop: StopCriterion, t0: float, n_jobs: int, jobs_left: int) -> StopCriterion:

@@ -213,3 +213,27 @@ def test_checker_catches_a_route_head_that_is_not_its_first_call() -> None:
     r = p.routes[i]
     drifted = dataclasses.replace(r, school_id=r.calls[-1].school_id)
     caught(sc, with_route(p, i, drifted), "not those of the first school call")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_merged_runs_ride_the_cheapest_type_that_fits(seed: int) -> None:
+    """For every mixed run, each cheaper type from the same depot with a vehicle to spare would
+    break a rule (the checker says so): the merge leaves no money on the table by vehicle."""
+    kids = random_children(24, seed, schools=("S1", "S2", "S3"), radius_km=5.0)
+    sc = scenario(kids, [*SCHOOLS, school("S3", 0, 1.5)], mixed_school_routes=True)
+    p = planned_and_checked(sc, iterations=60)
+    used = {v.name: 0 for v in sc.fleet}
+    for r in p.routes:
+        used[r.vehicle_type] += 1
+    for i, r in enumerate(p.routes):
+        if not r.mixed:
+            continue
+        for v in sc.fleet:
+            if used[v.name] >= v.available or v.name == r.vehicle_type:
+                continue
+            swapped = dataclasses.replace(
+                r, vehicle_type=v.name, assistant=v.has_assistant,
+                cost_gbp=v.fixed_cost_gbp + v.cost_per_km_gbp * r.distance_m / 1000,
+            )  # fmt: skip
+            if swapped.cost_gbp < r.cost_gbp - 1e-6:
+                assert not check(sc, with_route(p, i, swapped)).ok, (r.route_id, v.name)
