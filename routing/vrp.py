@@ -475,6 +475,39 @@ class Result:
         return len(self.routes)
 
 
+def engine_route(
+    problem: Problem,
+    vehicle_type: int,
+    visits: Sequence[Visit],
+    times: Sequence[int],
+    *,
+    start: int,
+    end: int,
+    distance: int,
+) -> Route:
+    """A Route as an engine reports it, costed by the problem's vehicle type."""
+    return Route(
+        vehicle_type=vehicle_type,
+        visits=tuple(visits),
+        times=tuple(times),
+        start_time=start,
+        end_time=end,
+        distance=distance,
+        cost=route_cost(problem, vehicle_type, distance, end - start),
+    )
+
+
+def not_routed(problem: Problem, routes: Sequence[Route]) -> list[Unassigned]:
+    """Every job on none of ``routes``, as not routed."""
+    routed = {(v.kind, v.index) for r in routes for v in r.visits}
+    first: dict[JobKind, VisitKind] = {"client": "client", "shipment": "pickup"}
+    return [
+        Unassigned(kind, i, UnassignedReason.NOT_ROUTED)
+        for kind, i in problem.jobs()
+        if (first[kind], i) not in routed
+    ]
+
+
 def route_cost(problem: Problem, vehicle_type: int, distance: int, duration: int) -> int:
     vt = problem.vehicle_types[vehicle_type]
     return vt.fixed_cost + vt.unit_distance_cost * distance + vt.unit_duration_cost * duration

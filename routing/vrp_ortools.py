@@ -20,13 +20,13 @@ from sendplan.routing.vrp import (
     InitialRoute,
     Problem,
     Result,
-    Route,
     Unassigned,
     UnassignedReason,
     Visit,
     VisitKind,
+    engine_route,
     job_kind,
-    route_cost,
+    not_routed,
     route_distance,
 )
 
@@ -325,27 +325,18 @@ def _extract(
             idx = solution.Value(routing.NextVar(idx))
         start = int(solution.Min(time_dim.CumulVar(routing.Start(v))))
         end = int(solution.Min(time_dim.CumulVar(routing.End(v))))
-        distance = route_distance(problem, k, route_visits)
         routes.append(
-            Route(
-                vehicle_type=k,
-                visits=tuple(route_visits),
-                times=tuple(times),
-                start_time=start,
-                end_time=end,
-                distance=distance,
-                cost=route_cost(problem, k, distance, end - start),
+            engine_route(
+                problem,
+                k,
+                route_visits,
+                times,
+                start=start,
+                end=end,
+                distance=route_distance(problem, k, route_visits),
             )
         )
-    routed = {(x.kind, x.index) for r in routes for x in r.visits}
-    unassigned = [
-        Unassigned(kind, i, UnassignedReason.NOT_ROUTED)
-        for kind, i in problem.jobs()
-        if (
-            (kind == "client" and ("client", i) not in routed)
-            or (kind == "shipment" and ("pickup", i) not in routed)
-        )
-    ]
+    unassigned = not_routed(problem, routes)
     return Result(
         routes=tuple(routes),
         unassigned=tuple(unassigned),

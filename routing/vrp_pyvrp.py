@@ -22,11 +22,9 @@ from sendplan.routing.stop import StopCriterion
 from sendplan.routing.vrp import (
     Problem,
     Result,
-    Route,
-    Unassigned,
-    UnassignedReason,
     Visit,
-    route_cost,
+    engine_route,
+    not_routed,
 )
 
 ENGINE = "pyvrp"
@@ -137,30 +135,18 @@ def from_pyvrp(
             if kind is not None:
                 visits.append(Visit(kind, act.idx))  # type: ignore[arg-type]
                 times.append(int(act.start_time))
-        start, end, distance = int(r.start_time()), int(r.end_time()), int(r.distance())
-        k = int(r.vehicle_type())
         routes.append(
-            Route(
-                vehicle_type=k,
-                visits=tuple(visits),
-                times=tuple(times),
-                start_time=start,
-                end_time=end,
-                distance=distance,
-                cost=route_cost(problem, k, distance, end - start),
+            engine_route(
+                problem,
+                int(r.vehicle_type()),
+                visits,
+                times,
+                start=int(r.start_time()),
+                end=int(r.end_time()),
+                distance=int(r.distance()),
             )
         )
-    routed = {(v.kind, v.index) for route in routes for v in route.visits}
-    unassigned = [
-        Unassigned("client", i, UnassignedReason.NOT_ROUTED)
-        for i in range(len(problem.clients))
-        if ("client", i) not in routed
-    ]
-    unassigned += [
-        Unassigned("shipment", j, UnassignedReason.NOT_ROUTED)
-        for j in range(len(problem.shipments))
-        if ("pickup", j) not in routed
-    ]
+    unassigned = not_routed(problem, routes)
     return Result(
         routes=tuple(routes),
         unassigned=tuple(unassigned),
