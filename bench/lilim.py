@@ -24,7 +24,7 @@ from sendplan.bench.instances import (
     read_lilim,
     read_lilim_reference,
 )
-from sendplan.bench.solomon import SCALE, euclidean, result_entry, summarise
+from sendplan.bench.solomon import SCALE, add_pyvrp_baseline, euclidean, result_entry, summarise
 from sendplan.routing.stop import work_limit
 from sendplan.routing.vrp import Problem, ProblemBuilder, Stop
 from sendplan.routing.vrp_solve import Engine, solve
@@ -82,11 +82,6 @@ def bench_lilim(
         row["engine"] = result.engine
         row.update(result_entry("", problem, result, inst.xy, ref))
         if baseline == "pyvrp":
-            from sendplan.routing.vrp_pyvrp import solve_plain
-
-            base = solve_plain(problem, max_runtime_s=time_limit_s, seed=1)
-            row.update(result_entry("baseline_", problem, base, inst.xy, ref))
-            if row["feasible"] and row["baseline_feasible"]:
-                row["ratio_vs_baseline"] = round(row["cost"] / row["baseline_cost"], 6)
+            add_pyvrp_baseline(row, problem, inst.xy, ref, time_limit_s=time_limit_s)
         rows.append(row)
     return summarise("lilim", rows, time_limit_s, seed, workers, iterations, started)

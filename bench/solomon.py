@@ -124,14 +124,22 @@ def bench_solomon(
         result = solve(problem, stop, seed, workers=workers)
         row.update(result_entry("", problem, result, inst.xy, ref))
         if baseline == "pyvrp":
-            from sendplan.routing.vrp_pyvrp import solve_plain
-
-            base = solve_plain(problem, max_runtime_s=time_limit_s, seed=1)
-            row.update(result_entry("baseline_", problem, base, inst.xy, ref))
-            if row["feasible"] and row["baseline_feasible"]:
-                row["ratio_vs_baseline"] = round(row["cost"] / row["baseline_cost"], 6)
+            add_pyvrp_baseline(row, problem, inst.xy, ref, time_limit_s=time_limit_s)
         rows.append(row)
     return summarise("solomon", rows, time_limit_s, seed, workers, iterations, started)
+
+
+def add_pyvrp_baseline(
+    row: dict[str, Any], problem: Problem, xy: Any, ref: float, *, time_limit_s: float
+) -> None:
+    """Plain PyVRP on the same problem (one process, seed 1, same time limit) into ``row``,
+    with our cost over its cost when both are feasible."""
+    from sendplan.routing.vrp_pyvrp import solve_plain
+
+    base = solve_plain(problem, max_runtime_s=time_limit_s, seed=1)
+    row.update(result_entry("baseline_", problem, base, xy, ref))
+    if row["feasible"] and row["baseline_feasible"]:
+        row["ratio_vs_baseline"] = round(row["cost"] / row["baseline_cost"], 6)
 
 
 def summarise(
