@@ -26,6 +26,16 @@ InstancesOption = Annotated[
         help="'all' (default) or instance names; repeat the option or separate with commas.",
     ),
 ]
+# Click options take one value each, so `--instances R101 C101` leaves C101 as an argument:
+# gather those too, as the issue's `--instances NAME...` reads.
+MoreNamesArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[NAME]...",
+        help="More instance names, e.g. --instances R101 C101.",
+        show_default=False,
+    ),
+]
 BaselineOption = Annotated[
     str | None,
     typer.Option("--baseline", help="Also run plain PyVRP (1 process, seed 1): 'pyvrp'."),
@@ -48,10 +58,9 @@ DataOption = Annotated[
 ]
 
 
-def _names(instances: list[str] | None) -> list[str] | None:
-    if not instances:
-        return None
-    names = [n.strip() for item in instances for n in item.split(",") if n.strip()]
+def _names(instances: list[str] | None, more: list[str] | None = None) -> list[str] | None:
+    items = [*(instances or []), *(more or [])]
+    names = [n.strip() for item in items for n in item.split(",") if n.strip()]
     return None if names in ([], ["all"]) else names
 
 
@@ -72,6 +81,7 @@ def _run(bench: Callable[..., dict[str, Any]], **kwargs: Any) -> None:
 def bench_solomon_cmd(
     time_limit: TimeLimitOption = 10.0,
     instances: InstancesOption = None,
+    more_names: MoreNamesArgument = None,
     baseline: BaselineOption = None,
     seed: SeedOption = 1,
     workers: WorkersOption = None,
@@ -86,7 +96,7 @@ def bench_solomon_cmd(
         _run(
             bench_solomon,
             time_limit_s=time_limit,
-            instances=_names(instances),
+            instances=_names(instances, more_names),
             baseline=baseline,
             seed=seed,
             workers=workers,
@@ -100,6 +110,7 @@ def bench_solomon_cmd(
 def bench_lilim_cmd(
     time_limit: TimeLimitOption = 10.0,
     instances: InstancesOption = None,
+    more_names: MoreNamesArgument = None,
     baseline: BaselineOption = None,
     engine: Annotated[
         str, typer.Option("--engine", help="auto (PyVRP here), pyvrp or ortools.")
@@ -121,7 +132,7 @@ def bench_lilim_cmd(
         _run(
             bench_lilim,
             time_limit_s=time_limit,
-            instances=_names(instances),
+            instances=_names(instances, more_names),
             baseline=baseline,
             engine=engine,
             seed=seed,
@@ -139,6 +150,7 @@ def bench_sbrp_cmd(
         typer.Option("--time-limit", min=0.0, help="Seconds per instance and ride limit."),
     ] = 20.0,
     instances: InstancesOption = None,
+    more_names: MoreNamesArgument = None,
     max_ride: Annotated[
         list[float] | None,
         typer.Option("--max-ride", help="Maximum riding times in seconds (default 2700 and 5400)."),
@@ -156,7 +168,7 @@ def bench_sbrp_cmd(
         _run(
             bench_sbrp,
             time_limit_s=time_limit,
-            instances=_names(instances),
+            instances=_names(instances, more_names),
             max_ride_s=tuple(max_ride) if max_ride else (2700.0, 5400.0),
             seed=seed,
             workers=workers,

@@ -312,3 +312,13 @@ def test_sbrp_routes_can_start_at_an_earlier_school() -> None:
     assert problem.distance[0, 2] > 0  # leaving school A for the first stop takes time
     free = school_problem(inst, 1, [3, 4, 5], max_ride_s=2700, route_cost=10)
     assert free.distance[0, 2] == 0
+
+
+def test_instance_names_read_commas_repeats_and_trailing_names() -> None:
+    from sendplan.api.cli_bench_vrp import _names
+
+    assert _names(None) is None
+    assert _names(["all"]) is None
+    assert _names(["R101, C101"]) == ["R101", "C101"]
+    assert _names(["R101"], ["C101", "RC201"]) == ["R101", "C101", "RC201"]
+    assert _names(["R101", "C101"]) == ["R101", "C101"]
