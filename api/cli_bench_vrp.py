@@ -31,7 +31,7 @@ InstancesOption = Annotated[
 MoreNamesArgument = Annotated[
     list[str] | None,
     typer.Argument(
-        metavar="[NAME]...",
+        metavar="NAME",
         help="More instance names, e.g. --instances R101 C101.",
         show_default=False,
     ),
