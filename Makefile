@@ -18,14 +18,14 @@ demo: $(STAMP)
 	$(BIN)/sendplan demo --out sendplan-demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check routing geo api data tests bench
-	$(BIN)/ruff format --check routing geo api data tests bench
+	$(BIN)/ruff check __init__.py errors.py routing geo api data tests bench
+	$(BIN)/ruff format --check __init__.py errors.py routing geo api data tests bench
 
 # mypy cannot follow setuptools' editable finder, so it reads the same files through a
-# symlinked `sendplan/` view of the four package folders.
+# symlinked `sendplan/` view of the package (the repository root is the package).
 typecheck: $(STAMP)
 	@mkdir -p .typecheck/sendplan
-	@for p in routing geo api data bench; do ln -sfn ../../$$p .typecheck/sendplan/$$p; done
+	@for p in routing geo api data bench __init__.py errors.py; do ln -sfn ../../$$p .typecheck/sendplan/$$p; done
 	MYPYPATH=.typecheck $(BIN)/mypy -p sendplan
 
 test: lint typecheck

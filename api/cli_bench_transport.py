@@ -9,6 +9,10 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import SeedOption, fail_cleanly
+from sendplan.api.defaults import leicester_scenario
+from sendplan.api.loader import load_scenario
+from sendplan.bench.transport import run_transport_bench
+from sendplan.errors import InputError
 
 
 def bench_transport_cmd(
@@ -34,13 +38,11 @@ def bench_transport_cmd(
     """Plan one session of routes and print children, routes, cost, rule checks and seconds."""
 
     def run() -> None:
-        from sendplan.api.errors import InputError
-        from sendplan.bench.transport import run_transport_bench
-
         if session not in ("am", "pm"):
             raise InputError("command line", f"--session {session!r} is not am or pm")
+        loaded = leicester_scenario() if scenario is None else load_scenario(scenario)
         result = run_transport_bench(
-            scenario_path=scenario,
+            loaded,
             time_limit_s=time_limit,
             iterations=iterations,
             seed=seed,

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from sendplan.api.cli_common import SeedOption, fail_cleanly, progress
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 
 TimeLimitOption = Annotated[
     float, typer.Option("--time-limit", min=0.0, help="Seconds of wall-clock time per instance.")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 from sendplan.routing.model import Scenario
 
 stderr = Console(stderr=True)

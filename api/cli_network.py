@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import fail_cleanly, progress
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 
 network_app = typer.Typer(
     add_completion=False,

@@ -1,9 +1,9 @@
-"""`sendplan demo` and `sendplan place`."""
+"""`sendplan demo` and `sendplan place`: parse the options, call the library, write the outputs."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -17,9 +17,14 @@ from sendplan.api.cli_common import (
     load_with_postcodes,
     progress,
 )
-from sendplan.geo.travel import TravelModel
-from sendplan.routing.model import Scenario
-from sendplan.routing.plan import PlacementPlan
+from sendplan.api.defaults import leicester_scenario
+from sendplan.api.outputs import write_result
+from sendplan.api.writer import write_scenario
+from sendplan.errors import InputError
+from sendplan.routing.placement.place import MODES
+from sendplan.routing.solve import solve
+from sendplan.routing.travel import travel_models
+from sendplan.routing.vrp.stop import MaxIterations
 
 # An iteration limit rather than a time limit keeps the demo's routes identical run to run.
 DEMO_ITERATIONS_PER_SCHOOL = 300
@@ -39,29 +44,17 @@ def demo(
     """Run the embedded Leicester default end to end on a synthetic cohort."""
 
     def run() -> None:
-        from sendplan.api.cli_routes import run_transport
-        from sendplan.api.defaults import leicester_scenario
-        from sendplan.api.pipeline import run_placement
-        from sendplan.api.writer import write_scenario
-        from sendplan.routing.stop import MaxIterations
-
         with progress() as say:
             say("generating the synthetic Leicester cohort")
             scenario = leicester_scenario(seed=seed)
+            result = solve(
+                scenario, sessions=("am",) if routes else (), seed=seed,
+                stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), progress=say,
+            )  # fmt: skip
+            say("writing outputs")
+            write_result(result, out)
             write_scenario(scenario, out / "scenario")
-
-            def plan_am_routes(
-                scenario: Scenario, plan: PlacementPlan, travel: TravelModel
-            ) -> dict[str, Any]:
-                say("planning the morning routes")
-                return run_transport(
-                    scenario, plan, out, travel=travel, sessions=("am",),
-                    stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), seed=seed, progress=say,
-                )  # fmt: skip
-
-            summary = run_placement(
-                scenario, out, progress=say, transport=plan_am_routes if routes else None
-            )
+        summary = result.summary
         typer.echo(f"placed {summary.placed} of {summary.children} children; outputs in {out}")
 
     fail_cleanly(run)
@@ -98,25 +91,23 @@ def place(
     """Place the children of a scenario in school places."""
 
     def run() -> None:
-        from sendplan.api.cli_routes import travel_model_for
-        from sendplan.api.errors import InputError
-        from sendplan.api.pipeline import run_placement
-        from sendplan.routing.placement import MODES
-
         if mode not in MODES:
             raise InputError("--mode", f"unknown mode {mode!r}; use {' or '.join(MODES)}")
         with progress() as say:
             say(f"reading {scenario_path.name}")
             scenario = load_with_postcodes(scenario_path, postcodes)
-            travel, _walk = travel_model_for(scenario, network=network, matrix=matrix)
             known = {s.school_id for s in scenario.schools}
             for school_id in must_admit or ():
                 if school_id not in known:
                     raise InputError("--must-admit", f"school {school_id!r} is not in the scenario")
-            summary = run_placement(
-                scenario, out, travel=travel, progress=say, mode=mode,
-                must_admit=tuple(must_admit or ()),
+            travel = travel_models(scenario, network=network, matrix=matrix)
+            result = solve(
+                scenario, sessions=(), travel=travel, mode=mode,
+                must_admit=tuple(must_admit or ()), inputs=dict(scenario.sources), progress=say,
             )  # fmt: skip
+            say("writing outputs")
+            write_result(result, out)
+        summary = result.summary
         typer.echo(f"placed {summary.placed} of {summary.children} children; outputs in {out}")
 
     fail_cleanly(run)

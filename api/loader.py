@@ -16,6 +16,7 @@ import csv
 import dataclasses
 import datetime
 import difflib
+import hashlib
 import io
 import math
 import re
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 
 from pyproj import Transformer
 
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 from sendplan.routing.model import (
     NEED_CODES,
     SCHOOL_TYPES,
@@ -48,6 +49,7 @@ SCHOOLS_FILE = "schools.csv"
 FLEET_FILE = "fleet.csv"
 POLICY_FILE = "policy.toml"
 SHEETS = ("children", "schools", "fleet", "policy")
+SCENARIO_FILES = (CHILDREN_FILE, SCHOOLS_FILE, FLEET_FILE, POLICY_FILE)
 
 AGE_RANGE = (2, 25)
 YEAR_GROUP_RANGE = (0, 14)  # Reception = 0; age on 31 August = year group + 4
@@ -563,6 +565,9 @@ def _child(
         raise _FieldError("current_school", f"unknown school {_show(current)}")
     if values.get("locked") and current is None:
         raise _FieldError("locked", "locked is true but current_school is blank")
+    # The CSV column keeps DESIGN.md's name; the field says it is a limit, not an observed ride.
+    if "max_ride_min" in values:
+        values = {**values, "ride_limit_min": values["max_ride_min"]}
     fields = {k: v for k, v in values.items() if k in _CHILD_FIELDS}
     fields.update(lon=lon, lat=lat, age=age)  # lon/lat may have come from easting/northing
     return Child(**fields)
@@ -884,6 +889,12 @@ def _policy_items(
         yield number, name, value
 
 
+def _sources(path: Path) -> tuple[tuple[str, str], ...]:
+    """(name, sha256) of the workbook, or of each scenario file present in the folder."""
+    files = [path] if path.is_file() else [path / n for n in SCENARIO_FILES]
+    return tuple((f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files if f.is_file())
+
+
 def load_scenario(
     path: Path,
     *,
@@ -937,6 +948,7 @@ def load_scenario(
             fleet=fleet,
             policy=policy,
             seed=seed,
+            sources=_sources(path),
         )
     except ModelError as err:
         raise InputError(path.name, str(err)) from None

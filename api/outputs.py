@@ -1,4 +1,5 @@
-"""Write a solved scenario's summary.json and placements.csv, byte-deterministic."""
+"""Write a solved scenario's files (summary, placements, explanations, report, routes, review),
+byte-deterministic: the same Result gives the same bytes."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sendplan.routing.explain import Explanation
-from sendplan.routing.kpis import Summary
+from sendplan.api.report import write_report
+from sendplan.api.transport_io import write_route_sheets, write_routes_geojson, write_routes_json
 from sendplan.routing.model import Scenario
-from sendplan.routing.plan import PlacementPlan
+from sendplan.routing.placement.explain import Explanation
+from sendplan.routing.placement.plan import PlacementPlan
+from sendplan.routing.result import Result
+from sendplan.routing.summary import Summary
+from sendplan.routing.transport.eligibility import TransportReview
 
 PLACEMENT_COLUMNS = (
     "child_id", "status", "school_id", "school_name", "school_la_code", "travel_min", "distance_km",
@@ -67,7 +73,7 @@ def write_placements_csv(
 
     ``alternatives`` lists up to three feasible alternatives as ``school:fee delta GBP:journey
     delta min``; ``first_preference_extra_gbp`` is the yearly placement + estimated transport
-    cost of honouring the first preference (see ``sendplan.routing.explain``).
+    cost of honouring the first preference (see ``sendplan.routing.placement.explain``).
     """
     schools = {s.school_id: s for s in scenario.schools}
     explained = {e.child_id: e for e in explanations}
@@ -107,3 +113,59 @@ def write_placements_csv(
         writer = csv.DictWriter(handle, fieldnames=PLACEMENT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+
+TRANSPORT_KEYS = (
+    "transported", "vehicles", "routes", "transport_cost_gbp_per_day",
+    "transport_cost_gbp_per_year", "transport_cost_basis", "max_ride_min", "rides_over_limit",
+    "solo_routes", "mixed_school_routes", "unrouted", "transport_checker_ok", "sessions",
+    "walking_distance_flags", "ptb_cheaper_than_seat",
+)  # fmt: skip
+
+
+def write_result(result: Result, out_dir: Path) -> Path:
+    """Every output file of a solved scenario into ``out_dir`` (created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scenario, summary = result.scenario, result.summary
+    write_summary(summary, out_dir / "summary.json")
+    if result.placement is not None:
+        write_placements_csv(scenario, result.placement, out_dir / "placements.csv",
+                             result.explanations)  # fmt: skip
+        write_explanations_json(result.explanations, out_dir / "explanations.json")
+        write_report(scenario, result.placement, summary, out_dir / "report.html")
+    if result.transport:
+        data = summary.to_dict()
+        kpis = {key: data[key] for key in TRANSPORT_KEYS}
+        write_routes_json(scenario, result.transport, out_dir / "routes.json", kpis=kpis)
+        write_routes_geojson(scenario, result.transport, out_dir / "routes.geojson")
+        write_route_sheets(scenario, result.transport, out_dir / "route_sheets.xlsx")
+    if result.review is not None:
+        write_review_csv(result.review, out_dir / "transport_review.csv")
+    if result.evaluation is not None:
+        write_json(result.evaluation, out_dir / "evaluation.json")
+    return out_dir
+
+
+def write_json(document: Any, path: Path) -> None:
+    """Indented JSON with sorted keys and a final newline."""
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_review_csv(review: TransportReview, path: Path) -> None:
+    """transport_review.csv: per child, the walking-distance flag and the PTB beside the seat."""
+    flags = {f.child_id: f for f in review.flags}
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(
+            ["child_id", "school_id", "distance_km", "within_walking_distance",
+             "walking_limit_km", "ptb_gbp_per_year", "seat_gbp_per_year", "ptb_cheaper"]
+        )  # fmt: skip
+        for o in review.options:
+            f = flags.get(o.child_id)
+            w.writerow(
+                [o.child_id, o.school_id, f"{o.distance_m / 1000:.2f}", "yes" if f else "no",
+                 f"{f.limit_m / 1000:.2f}" if f else "",
+                 f"{o.ptb_gbp_per_year:.2f}",
+                 "" if o.seat_gbp_per_year is None else f"{o.seat_gbp_per_year:.2f}",
+                 "yes" if o.ptb_cheaper else "no"]
+            )  # fmt: skip

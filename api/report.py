@@ -11,9 +11,9 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from sendplan.routing.kpis import Summary
 from sendplan.routing.model import Scenario
-from sendplan.routing.plan import PlacementPlan
+from sendplan.routing.placement.plan import PlacementPlan
+from sendplan.routing.summary import Summary
 
 MAP_WIDTH_PX = 760
 MAP_HEIGHT_PX = 560

@@ -16,10 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sendplan.api.errors import InputError, read_csv
-from sendplan.routing.evaluate import ExistingStop
+from sendplan.errors import InputError, read_csv
 from sendplan.routing.model import Scenario
-from sendplan.routing.transport_plan import SESSIONS, Route, Session, TransportPlan
+from sendplan.routing.transport.evaluate import ExistingStop
+from sendplan.routing.transport.plan import SESSIONS, Route, Session, TransportPlan
+from sendplan.routing.transport.steps import route_steps
 
 UNITS = {
     "time": "minutes after midnight",
@@ -43,54 +44,6 @@ def hhmm(minutes: float) -> str:
 
 def _r(value: float, digits: int = 2) -> float:
     return round(float(value), digits)
-
-
-def _points(scenario: Scenario) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    homes = {c.child_id: [c.lon, c.lat] for c in scenario.children}
-    schools = {s.school_id: [s.lon, s.lat] for s in scenario.schools}
-    return homes, schools
-
-
-def _depot(scenario: Scenario, vehicle_type: str) -> list[float]:
-    v = next(v for v in scenario.fleet if v.name == vehicle_type)
-    return [v.depot_lon, v.depot_lat]
-
-
-def _steps(scenario: Scenario, route: Route) -> list[dict[str, Any]]:
-    """Depot, child stops and school calls in driving order, depot."""
-    homes, schools = _points(scenario)
-    depot = _depot(scenario, route.vehicle_type)
-    kind = "pickup" if route.session == "am" else "dropoff"
-    steps: list[dict[str, Any]] = [
-        {"type": "start", "location": depot, "time": _r(route.start_min)}
-    ]
-    calls = route.school_calls
-    for i in range(len(route.stops) + 1):
-        steps += [
-            {
-                "type": "school",
-                "school_id": c.school_id,
-                "location": schools[c.school_id],
-                "time": _r(c.time_min),
-                "children": list(c.child_ids),
-            }
-            for c in calls
-            if c.after_stops == i
-        ]
-        if i < len(route.stops):
-            s = route.stops[i]
-            steps.append(
-                {
-                    "type": kind,
-                    "child_id": s.child_id,
-                    "location": homes[s.child_id],
-                    "time": _r(s.time_min),
-                    "boarding": _r(s.boarding_min),
-                    "ride": _r(s.ride_min),
-                }
-            )
-    steps.append({"type": "end", "location": depot, "time": _r(route.end_min)})
-    return steps
 
 
 def _school_ids(route: Route) -> str:
@@ -132,8 +85,8 @@ def routes_document(
                     "flags": list(r.flags),
                     "distance": _r(r.distance_m, 0),
                     "cost": _r(r.cost_gbp),
-                    "max_ride": _r(r.max_ride_min),
-                    "steps": _steps(scenario, r),
+                    "max_ride": _r(r.longest_ride_min),
+                    "steps": route_steps(scenario, r),
                 }
                 for r in plan.routes
             ],
@@ -161,7 +114,7 @@ def routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict[s
     features: list[dict[str, Any]] = []
     for plan in plans:
         for r in plan.routes:
-            steps = _steps(scenario, r)
+            steps = route_steps(scenario, r)
             props = {
                 "kind": "route",
                 "route_id": r.route_id,

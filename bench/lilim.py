@@ -25,9 +25,9 @@ from sendplan.bench.instances import (
     read_lilim_reference,
 )
 from sendplan.bench.solomon import SCALE, add_pyvrp_baseline, euclidean, result_entry, summarise
-from sendplan.routing.stop import work_limit
-from sendplan.routing.vrp import Problem, ProblemBuilder, Stop
-from sendplan.routing.vrp_solve import Engine, solve
+from sendplan.routing.vrp.problem import Problem, ProblemBuilder, Stop
+from sendplan.routing.vrp.solve import Engine, solve
+from sendplan.routing.vrp.stop import work_limit
 
 
 def lilim_problem(inst: LiLimInstance, *, scale: int = SCALE) -> Problem:

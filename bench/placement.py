@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from sendplan.geo.straight_line import StraightLineModel
-from sendplan.routing.checker import check_placement
 from sendplan.routing.model import Child, Policy, Scenario, School
-from sendplan.routing.placement import place
+from sendplan.routing.placement.check import check_placement
+from sendplan.routing.placement.place import place
 
 # Children in special schools by primary need, England, January 2025 (the 870 with the need not
 # yet known are left out). Source: DfE, "Education, health and care plans" 2025 (SEN2),

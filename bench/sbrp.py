@@ -51,11 +51,11 @@ from sendplan.bench.instances import (
     sbrp_names,
     sbrp_path,
 )
-from sendplan.routing.mip import CoverError, choose_cover
-from sendplan.routing.stop import MaxIterations, MaxRuntime, NoImprovement, StopCriterion
-from sendplan.routing.vrp import UNBOUNDED, Problem, ProblemBuilder
-from sendplan.routing.vrp_check import check_result
-from sendplan.routing.vrp_solve import default_workers, solve
+from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.mip import CoverError, choose_cover
+from sendplan.routing.vrp.problem import UNBOUNDED, Problem, ProblemBuilder
+from sendplan.routing.vrp.solve import default_workers, solve
+from sendplan.routing.vrp.stop import MaxIterations, MaxRuntime, NoImprovement, StopCriterion
 
 BUS_SEATS = 66
 SPEED_FT_PER_S = 29.3333333

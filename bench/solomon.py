@@ -26,10 +26,10 @@ from sendplan.bench.instances import (
     solomon_names,
     solomon_path,
 )
-from sendplan.routing.stop import work_limit
-from sendplan.routing.vrp import Problem, ProblemBuilder, Result, visit_location
-from sendplan.routing.vrp_check import check_result
-from sendplan.routing.vrp_solve import solve
+from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.problem import Problem, ProblemBuilder, Result, visit_location
+from sendplan.routing.vrp.solve import solve
+from sendplan.routing.vrp.stop import work_limit
 
 SCALE = 1000
 
@@ -134,7 +134,7 @@ def add_pyvrp_baseline(
 ) -> None:
     """Plain PyVRP on the same problem (one process, seed 1, same time limit) into ``row``,
     with our cost over its cost when both are feasible."""
-    from sendplan.routing.vrp_pyvrp import solve_plain
+    from sendplan.routing.vrp.pyvrp_engine import solve_plain
 
     base = solve_plain(problem, max_runtime_s=time_limit_s, seed=1)
     row.update(result_entry("baseline_", problem, base, xy, ref))
@@ -151,7 +151,7 @@ def summarise(
     iterations: int | None,
     started: float,
 ) -> dict[str, Any]:
-    from sendplan.routing.vrp_solve import default_workers
+    from sendplan.routing.vrp.solve import default_workers
 
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
     out: dict[str, Any] = {

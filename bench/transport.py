@@ -1,8 +1,8 @@
-"""Transport benchmark: the default Leicester AM plan (or a scenario's), timed and checked.
+"""Transport benchmark: one session of a scenario's routes through the front door, checked.
 
 Prints children, routes, vehicles, cost_gbp_per_day (the planned session; the day's two runs are
 in ``transport_cost_gbp_per_day`` of ``sendplan routes``), rides_over_limit, solo_routes,
-checker_ok and seconds (wall time of the routing alone, placement excluded).
+checker_ok and seconds (wall time of the whole solve: placement is a few hundredths of it).
 
 With ``mixed_schools`` the plan may merge nearby schools' runs; the same run then also plans
 single-school routes only, with the same work limit, as the baseline
@@ -13,55 +13,51 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from sendplan.routing.stop import work_limit
-from sendplan.routing.transport_plan import Session
+from sendplan.routing.model import Scenario
+from sendplan.routing.result import Result
+from sendplan.routing.solve import solve
+from sendplan.routing.transport.plan import Session
+from sendplan.routing.vrp.stop import work_limit
+
+
+def _solve(scenario: Scenario, **options: Any) -> tuple[Result, float]:
+    keep = all(c.current_school for c in scenario.children)
+    t0 = time.monotonic()
+    result = solve(scenario, placement="current" if keep else "solve", **options)
+    return result, time.monotonic() - t0
 
 
 def run_transport_bench(
+    scenario: Scenario,
     *,
-    scenario_path: Path | None = None,
     time_limit_s: float = 60.0,
     iterations: int | None = None,
     seed: int = 1,
     session: Session = "am",
     mixed_schools: bool = False,
 ) -> dict[str, Any]:
-    from sendplan.api.defaults import leicester_scenario
-    from sendplan.api.loader import load_scenario
-    from sendplan.api.pipeline import default_travel_model
-    from sendplan.routing.placement import place
-    from sendplan.routing.transport import plan_transport, school_of_children
-    from sendplan.routing.transport_check import check_transport
-
-    scenario = leicester_scenario() if scenario_path is None else load_scenario(scenario_path)
-    travel = default_travel_model(scenario)
-    placement = (
-        None if all(c.current_school for c in scenario.children) else place(scenario, travel)
-    )
+    """Plan ``session`` of ``scenario`` and report its figures as one JSON-ready dict."""
     stop = work_limit(time_limit_s=time_limit_s, iterations=iterations)
+    options: dict[str, Any] = {"sessions": (session,), "stop": stop, "seed": seed}
     baseline: dict[str, Any] | None = None
     if mixed_schools:
-        t0 = time.monotonic()
         single = replace(scenario, policy=replace(scenario.policy, mixed_school_routes=False))
-        alone = plan_transport(single, placement, travel, session=session, stop=stop, seed=seed)
+        alone, seconds = _solve(single, **options)
         baseline = {
-            "routes": len(alone.routes),
-            "cost_gbp_per_day": round(alone.cost_gbp, 2),
-            "seconds": round(time.monotonic() - t0, 2),
+            "routes": len(alone.transport[0].routes),
+            "cost_gbp_per_day": round(alone.transport[0].cost_gbp, 2),
+            "seconds": round(seconds, 2),
         }
         scenario = replace(scenario, policy=replace(scenario.policy, mixed_school_routes=True))
-    t0 = time.monotonic()
-    plan = plan_transport(scenario, placement, travel, session=session, stop=stop, seed=seed)
-    seconds = time.monotonic() - t0
-    check = check_transport(scenario, school_of_children(scenario, placement), travel, plan)
-    return {
+    result, seconds = _solve(scenario, **options)
+    plan, check = result.transport[0], result.checks[0]
+    figures: dict[str, Any] = {
         "scenario": scenario.name,
         "session": session,
-        "travel_model": travel.name,
-        "children": len(school_of_children(scenario, placement)),
+        "travel_model": result.summary.travel_model,
+        "children": _eligible(result),
         "transported": plan.transported,
         "unrouted": len(plan.unrouted),
         "routes": len(plan.routes),
@@ -78,16 +74,15 @@ def run_transport_bench(
         "seed": seed,
         "seconds": round(seconds, 2),
         "mixed_school_routes": sum(r.mixed for r in plan.routes),
-        **(
-            {}
-            if baseline is None
-            else {
-                "baseline_single_school": baseline,
-                "saving_vs_single_school_pct": round(
-                    100 * (1 - plan.cost_gbp / baseline["cost_gbp_per_day"]), 2
-                )
-                if baseline["cost_gbp_per_day"]
-                else 0.0,
-            }
-        ),
     }
+    if baseline is not None:
+        cost = baseline["cost_gbp_per_day"]
+        figures["baseline_single_school"] = baseline
+        figures["saving_vs_single_school_pct"] = (
+            round(100 * (1 - plan.cost_gbp / cost), 2) if cost else 0.0
+        )
+    return figures
+
+
+def _eligible(result: Result) -> int:
+    return sum(c.transport_eligible for c in result.scenario.children)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.api.errors import InputError, read_csv
+from sendplan.errors import InputError, read_csv
 
 COLUMNS = ("from_id", "to_id", "seconds", "metres")
 _DIGITS = 7  # ~1 cm: points compare after rounding

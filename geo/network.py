@@ -61,7 +61,7 @@ from pyproj import Geod, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 
 Profile = Literal["drive", "walk"]
 PROFILES: tuple[Profile, ...] = ("drive", "walk")

@@ -19,7 +19,7 @@ from typing import IO, Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 from sendplan.geo.network import RoadSegments
 
 # The tags the profile rules read; everything else is dropped on reading.

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 from sendplan.geo.network import ProfileGraph, to_bng
 
 DEFAULT_MAX_SNAP_M = 500.0

@@ -53,7 +53,7 @@ class Child:
     wheelchair: bool = False
     needs_assistant: bool = False
     travel_alone: bool = False
-    max_ride_min: float | None = None
+    ride_limit_min: float | None = None
     current_school: str | None = None
     locked: bool = False
     preferences: tuple[str, ...] = ()
@@ -249,10 +249,10 @@ class Policy:
             self.max_travel_min_primary if is_primary(child.age) else self.max_travel_min_secondary
         )
 
-    def max_ride_min(self, child: Child) -> float:
+    def ride_limit_min(self, child: Child) -> float:
         """The longest ride a route may give this child (per-child override first)."""
-        if child.max_ride_min is not None:
-            return child.max_ride_min
+        if child.ride_limit_min is not None:
+            return child.ride_limit_min
         if is_primary(child.age):
             return self.max_ride_min_primary
         return self.max_ride_min_secondary
@@ -268,6 +268,9 @@ class Scenario:
     fleet: tuple[VehicleType, ...] = ()
     policy: Policy = field(default_factory=Policy)
     seed: int | None = None
+    # The files it was read from, as (file name, sha256 of the bytes): a record of where the
+    # scenario came from, not part of what it is (two equal scenarios may come from two files).
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         _unique("child_id", [c.child_id for c in self.children])

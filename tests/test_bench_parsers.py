@@ -37,8 +37,8 @@ from sendplan.bench.sbrp import (
     solve_instance,
 )
 from sendplan.bench.solomon import exact_distance, solomon_problem
-from sendplan.routing.vrp import Problem, Result, Route, Visit, route_cost, route_distance
-from sendplan.routing.vrp_check import check_result
+from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.problem import Problem, Result, Route, Visit, route_cost, route_distance
 
 ROOT = benchmarks_dir()
 needs_data = pytest.mark.skipif(
@@ -93,7 +93,7 @@ def test_solomon_problem_scales_distances_and_times() -> None:
 
 def forward_route(problem: Problem, visits: list[Visit]) -> Route:
     """The earliest schedule of a visit order (no waiting beyond windows)."""
-    from sendplan.routing.vrp import visit_location
+    from sendplan.routing.vrp.problem import visit_location
 
     t, loc, times = problem.depots[0].tw_early, problem.depots[0].location, []
     for v in visits:

@@ -27,7 +27,7 @@ from sendplan.bench.sbrp import (
     solve_instance,
     split_routes,
 )
-from sendplan.routing.mip import CoverError, choose_cover
+from sendplan.routing.vrp.mip import CoverError, choose_cover
 
 needs_data = pytest.mark.skipif(
     not (benchmarks_dir() / "sbrp_park_tae_kim" / "bks.csv").exists(),

@@ -15,11 +15,11 @@ import pytest
 from strategies import CENTRE_LAT, CENTRE_LON, make_school
 
 from sendplan.geo.straight_line import StraightLineModel
-from sendplan.routing import checker
-from sendplan.routing.checker import CheckReport, check_placement
 from sendplan.routing.model import Child, Policy, Scenario, School
-from sendplan.routing.placement import place
-from sendplan.routing.plan import (
+from sendplan.routing.placement import check as checker
+from sendplan.routing.placement.check import CheckReport, check_placement
+from sendplan.routing.placement.place import place
+from sendplan.routing.placement.plan import (
     Assignment,
     PlacementPlan,
     PlacementReason,

@@ -11,14 +11,14 @@ from transport_cases import TRAVEL, child, plan, scenario
 
 from sendplan.api.loader import load_scenario
 from sendplan.api.writer import write_scenario
-from sendplan.routing.eligibility import (
+from sendplan.routing.model import Policy
+from sendplan.routing.transport.eligibility import (
     METRES_PER_MILE,
     ptb_gbp_per_year,
     ptb_options,
     walking_distance_flags,
 )
-from sendplan.routing.model import Policy
-from sendplan.routing.transport import school_of_children
+from sendplan.routing.transport.planner import school_of_children
 
 
 def road_m(dx_km: float) -> float:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from transport_cases import TRAVEL, child, plan, scenario
 
-from sendplan.api.errors import InputError
 from sendplan.api.transport_io import EXISTING_COLUMNS, hhmm, read_existing_routes
-from sendplan.routing.evaluate import evaluate_routes, saving
-from sendplan.routing.transport import school_of_children
-from sendplan.routing.transport_plan import TransportPlan
+from sendplan.errors import InputError
+from sendplan.routing.transport.evaluate import evaluate_routes, saving
+from sendplan.routing.transport.plan import TransportPlan
+from sendplan.routing.transport.planner import school_of_children
 
 KIDS = [child(f"C{i}", 1 + 0.4 * i, 1 + 0.3 * (i % 2)) for i in range(6)]
 KIDS += [child("WC", 2, 2, wheelchair=True), child("ALONE", 0.5, 2, travel_alone=True)]

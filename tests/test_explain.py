@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 from strategies import CENTRE_LAT, CENTRE_LON, synthetic_scenario
 
-from sendplan.api.pipeline import run_placement
+from sendplan.api.outputs import write_result
 from sendplan.geo.straight_line import StraightLineModel
-from sendplan.routing.checker import objective_term_gbp
-from sendplan.routing.explain import ALTERNATIVES, explain_plan
 from sendplan.routing.model import Child, Policy, Scenario, School
-from sendplan.routing.placement import place
-from sendplan.routing.plan import PlacementPlan
+from sendplan.routing.placement.check import objective_term_gbp
+from sendplan.routing.placement.explain import ALTERNATIVES, explain_plan
+from sendplan.routing.placement.place import place
+from sendplan.routing.placement.plan import PlacementPlan
+from sendplan.routing.solve import solve
 
 TRAVEL = StraightLineModel()
 KM_LON = 1.0 / (111.195 * math.cos(math.radians(CENTRE_LAT)))
@@ -191,7 +192,9 @@ def test_pinned_preference_cost() -> None:
 
 def test_outputs_carry_the_explanations(tmp_path: Path) -> None:
     scenario = synthetic_scenario(seed=8, n_children=150, n_schools=10)
-    summary = run_placement(scenario, tmp_path)
+    result = solve(scenario, sessions=())
+    write_result(result, tmp_path)
+    summary = result.summary
     with (tmp_path / "placements.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     data = json.loads((tmp_path / "explanations.json").read_text(encoding="utf-8"))

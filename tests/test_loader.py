@@ -14,8 +14,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from sendplan.api.errors import InputError
 from sendplan.api.loader import load_scenario, read_children, read_policy, read_schools
+from sendplan.errors import InputError
 from sendplan.routing.model import Child, Policy
 
 SCHOOL_HEADER = (
@@ -96,9 +96,9 @@ def test_folder_loads_every_field(tmp_path: Path) -> None:
     assert (c1.lon, c1.lat, c1.age, c1.sex) == (-1.1335, 52.6363, 7, "M")
     assert c1.wheelchair and not c1.residential_need and c1.transport_eligible
     assert c1.secondary_needs == ("PD",) and c1.preferences == ("120001",)
-    assert c1.home_la == "856" and c1.max_ride_min is None and c1.current_school is None
+    assert c1.home_la == "856" and c1.ride_limit_min is None and c1.current_school is None
     assert c2.locked and c2.current_school == "120002" and not c2.wheelchair
-    assert c2.preferences == ("120002", "120001") and c2.max_ride_min == 40.0
+    assert c2.preferences == ("120002", "120001") and c2.ride_limit_min == 40.0
     assert not c2.transport_eligible
     assert c3.secondary_needs == ("SLCN", "MLD") and c3.residential_need and c3.home_la == "855"
 

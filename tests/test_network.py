@@ -19,8 +19,8 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from sendplan.api.cli_network import bench_matrix_cmd, network_app
-from sendplan.api.errors import InputError
 from sendplan.bench.matrix import random_points
+from sendplan.errors import InputError
 from sendplan.geo.calibrate import calibrate_straight_line
 from sendplan.geo.network import (
     KMH_PER_MPH,

@@ -23,11 +23,11 @@ from strategies import (
 )
 
 from sendplan.geo.straight_line import StraightLineModel
-from sendplan.routing.checker import check_placement
-from sendplan.routing.flow import FlowError, solve_min_cost_flow
 from sendplan.routing.model import Child, Policy, Scenario, School
-from sendplan.routing.placement import arc_cost_gbp, place
-from sendplan.routing.plan import PlacementPlan, PlacementReason, UnplacedReason
+from sendplan.routing.placement.check import check_placement
+from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
+from sendplan.routing.placement.place import arc_cost_gbp, place
+from sendplan.routing.placement.plan import PlacementPlan, PlacementReason, UnplacedReason
 
 TRAVEL = StraightLineModel()
 

@@ -27,10 +27,10 @@ from typer.testing import CliRunner
 from sendplan.api.cli import app
 from sendplan.api.writer import write_scenario
 from sendplan.geo.straight_line import StraightLineModel
-from sendplan.routing.checker import check_placement
 from sendplan.routing.model import Child, Policy, Scenario, School
-from sendplan.routing.placement import PlacementError, place
-from sendplan.routing.plan import PlacementPlan, UnplacedReason
+from sendplan.routing.placement.check import check_placement
+from sendplan.routing.placement.place import PlacementError, place
+from sendplan.routing.placement.plan import PlacementPlan, UnplacedReason
 
 TRAVEL = StraightLineModel()
 
@@ -424,8 +424,8 @@ def test_cli_place_modes_and_must_admit(tmp_path: Path) -> None:
 
 
 def test_places_per_designation_bad_cell_names_file_row_and_field(tmp_path: Path) -> None:
-    from sendplan.api.errors import InputError
     from sendplan.api.loader import load_scenario
+    from sendplan.errors import InputError
 
     school = _school("A", capacity=5, capacity_by_designation=(("ASD", 2),))
     write_scenario(_scenario([_child("C1")], [school]), tmp_path)

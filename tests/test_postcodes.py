@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sendplan.api.errors import InputError
+from sendplan.errors import InputError
 from sendplan.geo.postcodes import geocode_postcodes, load_postcodes, normalise_postcode
 
 CODEPOINT = (

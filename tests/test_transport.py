@@ -23,9 +23,9 @@ from transport_cases import (
 )
 
 from sendplan.routing.model import Scenario
-from sendplan.routing.transport import int_matrices
-from sendplan.routing.transport_check import forward_rides
-from sendplan.routing.transport_plan import RouteFlag, TransportPlan, UnroutedReason
+from sendplan.routing.transport.check import forward_rides
+from sendplan.routing.transport.plan import RouteFlag, TransportPlan, UnroutedReason
+from sendplan.routing.transport.planner import int_matrices
 
 # ------------------------------------------------------------------- brute-force oracle (AM)
 
@@ -48,7 +48,7 @@ def oracle_cost_gbp(sc: Scenario) -> float:
         )
         for c in kids
     ]
-    limit = [math.floor(policy.max_ride_min(c) * 60 + 1e-9) for c in kids]
+    limit = [math.floor(policy.ride_limit_min(c) * 60 + 1e-9) for c in kids]
     solo = [c.travel_alone or dur[2 + i, 0] > limit[i] for i, c in enumerate(kids)]
 
     def block_cost(block: tuple[int, ...]) -> float:
@@ -149,9 +149,9 @@ def test_asymmetric_travel_uses_the_transposed_matrix_in_the_morning() -> None:
             s, m = TRAVEL.pairs(o, d)
             return np.where(d[:, 1] > o[:, 1], 2 * s, s), m
 
-    from sendplan.routing.stop import MaxIterations
-    from sendplan.routing.transport import plan_transport, school_of_children
-    from sendplan.routing.transport_check import check_transport
+    from sendplan.routing.transport.check import check_transport
+    from sendplan.routing.transport.planner import plan_transport, school_of_children
+    from sendplan.routing.vrp.stop import MaxIterations
 
     sc = scenario(random_children(12, 3, radius_km=6.0, flags=False))
     travel = OneWay()
@@ -227,7 +227,7 @@ def test_ride_limits_and_school_times_hold_morning_and_afternoon() -> None:
 
 def test_per_child_ride_override_is_respected() -> None:
     kids = [child(f"C{i}", 3 + i * 0.5, 2, age=14) for i in range(6)]
-    kids.append(child("STRICT", 3.2, 2.1, age=14, max_ride_min=12.0))
+    kids.append(child("STRICT", 3.2, 2.1, age=14, ride_limit_min=12.0))
     p = planned_and_checked(scenario(kids))
     strict = p.route_of("STRICT")
     assert strict is not None
@@ -267,14 +267,14 @@ def test_same_seed_and_iterations_give_the_same_plan() -> None:
 
 def test_leicester_default_subset_respects_every_rule() -> None:
     from sendplan.api.defaults import leicester_scenario
-    from sendplan.api.pipeline import default_travel_model
-    from sendplan.routing.placement import place
-    from sendplan.routing.stop import MaxIterations
-    from sendplan.routing.transport import plan_transport, school_of_children
-    from sendplan.routing.transport_check import check_transport
+    from sendplan.routing.placement.place import place
+    from sendplan.routing.transport.check import check_transport
+    from sendplan.routing.transport.planner import plan_transport, school_of_children
+    from sendplan.routing.travel import straight_line_model
+    from sendplan.routing.vrp.stop import MaxIterations
 
     sc = leicester_scenario(n_children=150)
-    travel = default_travel_model(sc)
+    travel = straight_line_model(sc)
     placement = place(sc, travel)
     p = plan_transport(sc, placement, travel, session="am", stop=MaxIterations(100), seed=1,
                        workers=1)  # fmt: skip
@@ -294,7 +294,7 @@ def test_engine_path_never_beats_the_oracle(n: int, seed: int) -> None:
 
 def engine_only_plan(sc: Scenario) -> TransportPlan:
     """The checked plan with the exact small-school path switched off."""
-    import sendplan.routing.transport as transport
+    import sendplan.routing.transport.planner as transport
 
     saved = transport.EXACT_MAX_CHILDREN
     transport.EXACT_MAX_CHILDREN = 0

@@ -8,7 +8,7 @@ import pytest
 from transport_cases import check, child, fleet, plan, scenario, vehicle
 
 from sendplan.routing.model import Scenario
-from sendplan.routing.transport_plan import Route, TransportPlan, Unrouted, UnroutedReason
+from sendplan.routing.transport.plan import Route, TransportPlan, Unrouted, UnroutedReason
 
 
 def base() -> tuple[Scenario, TransportPlan, TransportPlan]:
@@ -124,7 +124,7 @@ def test_ride_over_the_limit_is_caught() -> None:
     r = AM.routes[i]
     victim = r.stops[0]
     strict = tuple(
-        replace(c, max_ride_min=victim.ride_min / 2) if c.child_id == victim.child_id else c
+        replace(c, ride_limit_min=victim.ride_min / 2) if c.child_id == victim.child_id else c
         for c in SC.children
     )
     caught(AM, f"child {victim.child_id}: ride", replace(SC, children=strict))

@@ -18,7 +18,7 @@ from transport_cases import check, child, planned_and_checked, random_children, 
 from sendplan.api.loader import load_scenario
 from sendplan.api.writer import CHILD_COLUMNS, write_scenario
 from sendplan.routing.model import ModelError, Scenario
-from sendplan.routing.transport_plan import Session, TransportPlan
+from sendplan.routing.transport.plan import Session, TransportPlan
 
 
 def route_of(p: TransportPlan, child_id: str) -> str:

@@ -11,9 +11,11 @@ from transport_cases import TRAVEL, child, random_children, scenario, school
 from typer.testing import CliRunner
 
 from sendplan.api.cli_bench_transport import bench_transport_cmd
-from sendplan.api.cli_routes import routes, run_transport
+from sendplan.api.cli_routes import routes
+from sendplan.api.outputs import write_result
 from sendplan.api.writer import write_scenario
-from sendplan.routing.stop import MaxIterations
+from sendplan.routing.solve import solve
+from sendplan.routing.vrp.stop import MaxIterations
 
 KIDS = random_children(14, 8, schools=("S1", "S2"))
 KIDS.append(child("NOSCHOOL", 1, 1, school_id=None))  # type: ignore[arg-type]
@@ -21,10 +23,12 @@ SC = scenario(KIDS, schools=[school("S1"), school("S2", 2, -1)])
 
 
 def run(out: Path, sessions: tuple[str, ...] = ("am", "pm")) -> dict[str, object]:
-    return run_transport(
-        SC, None, out, travel=TRAVEL, sessions=sessions, stop=MaxIterations(100), seed=1,  # type: ignore[arg-type]
-        workers=1,
+    result = solve(
+        SC, sessions=sessions, placement="current", travel=TRAVEL, stop=MaxIterations(100),  # type: ignore[arg-type]
+        seed=1, workers=1,
     )  # fmt: skip
+    write_result(result, out)
+    return result.summary.to_dict()
 
 
 def test_outputs_cover_every_child_and_hold_no_personal_fields(tmp_path: Path) -> None:
@@ -38,7 +42,7 @@ def test_outputs_cover_every_child_and_hold_no_personal_fields(tmp_path: Path) -
         unrouted = [u["child_id"] for u in part["unrouted"]]
         assert sorted(routed + unrouted) == sorted(eligible)
         assert {u["reason"] for u in part["unrouted"]} == {"not_placed"}
-    assert kpis["checker_ok"] is True and kpis["transported"] == len(eligible) - 1
+    assert kpis["transport_checker_ok"] is True and kpis["transported"] == len(eligible) - 1
     assert kpis["transport_cost_basis"] == "am+pm"
     for key in ("vehicles", "routes", "transport_cost_gbp_per_day", "transport_cost_gbp_per_year",
                 "max_ride_min", "rides_over_limit", "solo_routes", "unrouted"):  # fmt: skip
@@ -101,7 +105,7 @@ def test_routes_command_plans_and_evaluates(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert summary["checker_ok"] is True and summary["sessions"] == ["am", "pm"]
+    assert summary["transport_checker_ok"] is True and summary["sessions"] == ["am", "pm"]
     evaluation = json.loads((tmp_path / "o" / "evaluation.json").read_text())
     assert evaluation["am"]["saving"]["saving_gbp_per_session"] > 0  # one minibus per child
     assert any("no existing route" in v for v in evaluation["am"]["violations"])

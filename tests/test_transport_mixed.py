@@ -23,12 +23,12 @@ from transport_cases import (
 )
 
 from sendplan.routing.model import Policy
-from sendplan.routing.stop import MaxIterations
-from sendplan.routing.transport_mixed import group_schools
-from sendplan.routing.transport_plan import Route, SchoolCall, Session, TransportPlan
-from sendplan.routing.vrp import ProblemBuilder, Stop, Visit
-from sendplan.routing.vrp_check import check_result
-from sendplan.routing.vrp_solve import solve
+from sendplan.routing.transport.mixed import group_schools
+from sendplan.routing.transport.plan import Route, SchoolCall, Session, TransportPlan
+from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.problem import ProblemBuilder, Stop, Visit
+from sendplan.routing.vrp.solve import solve
+from sendplan.routing.vrp.stop import MaxIterations
 
 SCHOOLS = [school("S1", 0, 0), school("S2", 1, 0)]
 
@@ -57,7 +57,7 @@ def test_mixed_runs_are_taken_when_cheaper(session: Session) -> None:
 def test_mixed_runs_stay_within_tight_ride_limits() -> None:
     """With 25-minute limits (direct rides are up to ~21 min) the ten-child run of the loose
     case would break rides; whatever is formed keeps every ride within the limit."""
-    kids = [dataclasses.replace(k, max_ride_min=25.0) for k in two_schools_one_street()]
+    kids = [dataclasses.replace(k, ride_limit_min=25.0) for k in two_schools_one_street()]
     sc = scenario(kids, SCHOOLS, mixed_school_routes=True)
     p = planned_and_checked(sc)
     assert max(check(sc, p).rides_min.values()) <= 25.0 + 1e-6

@@ -25,10 +25,10 @@ from transport_cases import (
     vehicle,
 )
 
-from sendplan.routing.evaluate import Evaluation, ExistingStop, evaluate_routes
 from sendplan.routing.model import Child, School
-from sendplan.routing.transport import school_of_children
-from sendplan.routing.transport_plan import Session
+from sendplan.routing.transport.evaluate import Evaluation, ExistingStop, evaluate_routes
+from sendplan.routing.transport.plan import Session
+from sendplan.routing.transport.planner import school_of_children
 
 SCHOOLS = [school("S1", 0, 0), school("S2", 1, 0)]
 
@@ -75,8 +75,8 @@ def test_existing_am_mixed_run_may_wait_for_the_later_bell() -> None:
     violation the run need not have (PM waits for a later school's departure; AM does not)."""
     schools = [school("S1", 0, 0), school("S2", 1, 0, bell_am_min=9 * 60 + 25)]
     kids = [
-        child("a", 3, 0, school_id="S1", max_ride_min=30.0),
-        child("b", 3.2, 0, school_id="S2", max_ride_min=30.0),
+        child("a", 3, 0, school_id="S1", ride_limit_min=30.0),
+        child("b", 3.2, 0, school_id="S2", ride_limit_min=30.0),
     ]
     rows = [
         ExistingStop("R1", "taxi", "S1", "am", 1, "a"),
@@ -94,8 +94,8 @@ def test_existing_pm_mixed_run_does_not_count_the_wait_at_the_later_school() -> 
     hour waiting at S2 in a's ride (40 min), a false breach of a's 30-minute limit."""
     schools = [school("S1", 0, 0), school("S2", 1, 0, finish_pm_min=15 * 60 + 45)]
     kids = [
-        child("a", 3, 0, school_id="S1", max_ride_min=30.0),
-        child("b", 3.2, 0, school_id="S2", max_ride_min=30.0),
+        child("a", 3, 0, school_id="S1", ride_limit_min=30.0),
+        child("b", 3.2, 0, school_id="S2", ride_limit_min=30.0),
     ]
     rows = [
         ExistingStop("R1", "taxi", "S2", "pm", 1, "b"),
@@ -129,7 +129,7 @@ def family_children(seed: int, schools: tuple[str, ...]) -> list[Child]:
             if size > 1:
                 extra["sibling_group"] = f"G{group}"
             if rng.random() < 0.2:
-                extra["max_ride_min"] = float(rng.choice([25, 35]))
+                extra["ride_limit_min"] = float(rng.choice([25, 35]))
             at = home_school if rng.random() < 0.8 else rng.choice(schools)
             out.append(
                 child(

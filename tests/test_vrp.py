@@ -10,14 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendplan.routing.stop import (
-    AllOf,
-    AnyOf,
-    MaxIterations,
-    MaxRuntime,
-    NoImprovement,
-)
-from sendplan.routing.vrp import (
+from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.problem import (
     UNBOUNDED,
     Problem,
     ProblemBuilder,
@@ -26,8 +20,14 @@ from sendplan.routing.vrp import (
     UnassignedReason,
     VrpError,
 )
-from sendplan.routing.vrp_check import check_result
-from sendplan.routing.vrp_solve import drop_penalty, screen_jobs, solve
+from sendplan.routing.vrp.solve import drop_penalty, screen_jobs, solve
+from sendplan.routing.vrp.stop import (
+    AllOf,
+    AnyOf,
+    MaxIterations,
+    MaxRuntime,
+    NoImprovement,
+)
 
 WORK = MaxIterations(300)
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sendplan.routing.stop import MaxIterations
-from sendplan.routing.vrp import (
+from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.problem import (
     Problem,
     ProblemBuilder,
     Result,
@@ -21,8 +21,8 @@ from sendplan.routing.vrp import (
     route_cost,
     route_distance,
 )
-from sendplan.routing.vrp_check import check_result
-from sendplan.routing.vrp_solve import solve
+from sendplan.routing.vrp.solve import solve
+from sendplan.routing.vrp.stop import MaxIterations
 
 
 def base_problem() -> Problem:

@@ -84,7 +84,7 @@ def children(draw: st.DrawFn, child_id: str, school_ids: list[str]) -> Child:
         wheelchair=draw(st.booleans()),
         needs_assistant=draw(st.booleans()),
         travel_alone=draw(st.booleans()),
-        max_ride_min=draw(st.none() | st.floats(min_value=0.5, max_value=300)),
+        ride_limit_min=draw(st.none() | st.floats(min_value=0.5, max_value=300)),
         current_school=current,
         locked=current is not None and draw(st.booleans()),
         preferences=tuple(draw(st.lists(st.sampled_from(school_ids), unique=True, max_size=3))),
@@ -165,7 +165,7 @@ SCHOOL = School(
 )  # fmt: skip
 CHILD = Child(
     "C1", -1.1335, 52.6363, 7, "PMLD", "M", secondary_needs=("SLD", "PD"), wheelchair=True,
-    max_ride_min=37.5, preferences=("120001",),
+    ride_limit_min=37.5, preferences=("120001",),
 )  # fmt: skip
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School, VehicleType
-from sendplan.routing.stop import MaxIterations
-from sendplan.routing.transport import plan_transport, school_of_children
-from sendplan.routing.transport_check import TransportCheck, check_transport
-from sendplan.routing.transport_plan import Session, TransportPlan
+from sendplan.routing.transport.check import TransportCheck, check_transport
+from sendplan.routing.transport.plan import Session, TransportPlan
+from sendplan.routing.transport.planner import plan_transport, school_of_children
+from sendplan.routing.vrp.stop import MaxIterations
 
 LON0, LAT0 = -1.13, 52.63
 KM_LON, KM_LAT = 1 / 68.0, 1 / 111.0

@@ -82,9 +82,9 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from sendplan.geo.travel import TravelModel
-from sendplan.routing.flow import FlowError, solve_min_cost_flow
 from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School
-from sendplan.routing.plan import (
+from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
+from sendplan.routing.placement.plan import (
     Assignment,
     PlacementPlan,
     PlacementReason,

@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Policy, School, VehicleType
-from sendplan.routing.stop import StopCriterion, now, with_runtime
-from sendplan.routing.transport_jobs import (
+from sendplan.routing.transport.plan import Route, RouteStop, SchoolCall, Session
+from sendplan.routing.transport.rules import (
     ASSISTANT,
     COST_UNITS_PER_GBP,
     LOAD_NAMES,
@@ -38,10 +38,10 @@ from sendplan.routing.transport_jobs import (
     int_matrices,
     route_cost_gbp,
 )
-from sendplan.routing.transport_plan import Route, RouteStop, SchoolCall, Session
-from sendplan.routing.vrp import InitialRoute, ProblemBuilder, Stop, Visit
-from sendplan.routing.vrp import Route as EngineRoute
-from sendplan.routing.vrp_solve import solve
+from sendplan.routing.vrp.problem import InitialRoute, ProblemBuilder, Stop, Visit
+from sendplan.routing.vrp.problem import Route as EngineRoute
+from sendplan.routing.vrp.solve import solve
+from sendplan.routing.vrp.stop import StopCriterion, now, with_runtime
 
 MAX_SCHOOLS = 4
 MAX_JOBS = 150

@@ -25,8 +25,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from sendplan.routing.stop import StopCriterion, now
-from sendplan.routing.vrp import (
+from sendplan.routing.vrp.problem import (
     InitialRoute,
     JobKind,
     Problem,
@@ -38,6 +37,7 @@ from sendplan.routing.vrp import (
     VrpError,
     job_kind,
 )
+from sendplan.routing.vrp.stop import StopCriterion, now
 
 Engine = Literal["auto", "pyvrp", "ortools"]
 Progress = Callable[[int], None]
@@ -120,7 +120,7 @@ def default_workers() -> int:
 
 
 def pick_engine(problem: Problem) -> Literal["pyvrp", "ortools"]:
-    from sendplan.routing import vrp_pyvrp
+    from sendplan.routing.vrp import pyvrp_engine as vrp_pyvrp
 
     return "pyvrp" if vrp_pyvrp.supports(problem) else "ortools"
 
@@ -235,11 +235,11 @@ def _run_engine(
     initial: tuple[InitialRoute, ...] = (),
 ) -> Result:
     if engine == "pyvrp":
-        from sendplan.routing import vrp_pyvrp
+        from sendplan.routing.vrp import pyvrp_engine as vrp_pyvrp
 
         return vrp_pyvrp.solve_pyvrp(problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best)
     if engine == "ortools":
-        from sendplan.routing import vrp_ortools
+        from sendplan.routing.vrp import ortools_engine as vrp_ortools
 
         return vrp_ortools.solve_ortools(
             problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best, initial=initial

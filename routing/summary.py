@@ -10,35 +10,41 @@ from typing import Any
 
 import numpy as np
 
-from sendplan.routing.explain import Explanation
 from sendplan.routing.model import Scenario
-from sendplan.routing.plan import PlacementPlan
+from sendplan.routing.placement.explain import Explanation
+from sendplan.routing.placement.plan import PlacementPlan
+from sendplan.routing.transport.plan import TransportPlan
 
 
 @dataclass(frozen=True)
 class Summary:
-    """The KPIs of DESIGN.md. Transport figures are None until a transport plan exists."""
+    """The KPIs of DESIGN.md, one shape from every entry point.
+
+    A figure that was not computed is None (null in JSON): the placement figures when the
+    children kept their current schools, the transport figures when no session was planned.
+    ``max_ride_min`` is the longest ride observed in the plan, never a limit.
+    """
 
     children: int
-    placed: int
-    unplaced: int
-    placed_in_area: int
-    placed_out_of_area: int
-    placed_independent: int
-    placed_residential: int
-    first_preference_met: int
-    children_with_preferences: int
-    unplaced_by_reason: dict[str, int]
-    placement_cost_gbp_per_year: float
-    mean_travel_min: float | None
-    p95_travel_min: float | None
-    max_travel_min: float | None
-    objective: float
-    optimal: bool
-    solver: str
-    travel_model: str
-    seed: int | None
-    versions: dict[str, str]
+    placed: int | None = None
+    unplaced: int | None = None
+    placed_in_area: int | None = None
+    placed_out_of_area: int | None = None
+    placed_independent: int | None = None
+    placed_residential: int | None = None
+    first_preference_met: int | None = None
+    children_with_preferences: int | None = None
+    unplaced_by_reason: dict[str, int] | None = None
+    placement_cost_gbp_per_year: float | None = None
+    mean_travel_min: float | None = None
+    p95_travel_min: float | None = None
+    max_travel_min: float | None = None
+    objective: float | None = None
+    optimal: bool | None = None
+    solver: str | None = None
+    travel_model: str = ""
+    seed: int | None = None
+    versions: dict[str, str] = field(default_factory=dict)
     transported: int | None = None
     vehicles: int | None = None
     routes: int | None = None
@@ -48,6 +54,20 @@ class Summary:
     rides_over_limit: int | None = None
     solo_routes: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # How the run was made: the work limit of the routing search and the input files' sha256.
+    work_limit: str | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    # Transport detail: which sessions, how a day's cost was formed, the independent route
+    # checker's verdict, children not routed, and the review counts (transport_review.csv).
+    sessions: tuple[str, ...] = ()
+    transport_cost_basis: str | None = None
+    mixed_school_routes: int | None = None
+    unrouted: int | None = None
+    transport_checker_ok: bool | None = None
+    walking_distance_flags: int | None = None
+    ptb_cheaper_than_seat: int | None = None
+    # --evaluate: per session, the existing routes' cost, rule breaches and the saving.
+    evaluation: dict[str, Any] | None = None
     # Issue 4: cross-border placements, the what-if mode and the cost of first preferences.
     placed_cross_border: int = 0
     mode: str = "weighted"
@@ -69,6 +89,7 @@ class Summary:
         data["notes"] = list(self.notes)
         data["must_admit"] = list(self.must_admit)
         data["levels"] = list(self.levels)
+        data["sessions"] = list(self.sessions)
         return data
 
 
@@ -139,7 +160,6 @@ def summarise_placement(
         travel_model=plan.travel_model,
         seed=scenario.seed,
         versions=versions(),
-        notes=("transport not yet planned: transport figures are null",),
         placed_cross_border=sum(1 for a in plan.assignments if a.cross_border),
         mode=plan.mode,
         must_admit=plan.must_admit,
@@ -157,3 +177,36 @@ def summarise_placement(
 
 def _round(value: float) -> float:
     return round(value, 2)
+
+
+def summarise_transport(
+    scenario: Scenario, plans: Sequence[TransportPlan], *, checker_ok: bool
+) -> dict[str, Any]:
+    """The transport fields of the Summary for the planned sessions.
+
+    Cost per day sums the planned sessions; with one session planned it is doubled (the other
+    run of the day is assumed to cost the same) and ``transport_cost_basis`` says so.
+    """
+    routes = [r for p in plans for r in p.routes]
+    day = sum(p.cost_gbp for p in plans)
+    basis = "+".join(p.session for p in plans)
+    if len(plans) == 1:
+        day, basis = 2 * day, f"{plans[0].session} x 2"
+    rides = [s.ride_min for r in routes for s in r.stops]
+    limits = {c.child_id: scenario.policy.ride_limit_min(c) for c in scenario.children}
+    over = sum(1 for r in routes for s in r.stops if s.ride_min > limits[s.child_id] + 1e-6)
+    return {
+        "transported": len({c for r in routes for c in r.child_ids}),
+        "vehicles": max((len(p.routes) for p in plans), default=0),
+        "routes": len(routes),
+        "transport_cost_gbp_per_day": round(day, 2),
+        "transport_cost_gbp_per_year": round(day * scenario.policy.school_days_per_year, 2),
+        "transport_cost_basis": basis,
+        "max_ride_min": round(max(rides), 2) if rides else None,
+        "rides_over_limit": over,
+        "solo_routes": sum(r.solo for r in routes),
+        "mixed_school_routes": sum(r.mixed for r in routes),
+        "unrouted": len({u.child_id for p in plans for u in p.unrouted}),
+        "transport_checker_ok": checker_ok,
+        "sessions": tuple(p.session for p in plans),
+    }

@@ -62,16 +62,18 @@ from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, Scenario, School, VehicleType
-from sendplan.routing.plan import PlacementPlan
-from sendplan.routing.stop import (
-    AnyOf,
-    MaxIterations,
-    MaxRuntime,
-    StopCriterion,
-    now,
-    with_runtime,
+from sendplan.routing.placement.plan import PlacementPlan
+from sendplan.routing.transport.mixed import improve_with_mixed_runs
+from sendplan.routing.transport.plan import (
+    Route,
+    RouteFlag,
+    RouteStop,
+    Session,
+    TransportPlan,
+    Unrouted,
+    UnroutedReason,
 )
-from sendplan.routing.transport_jobs import (
+from sendplan.routing.transport.rules import (
     ASSISTANT,
     COST_UNITS_PER_GBP,
     LOAD_NAMES,
@@ -84,18 +86,16 @@ from sendplan.routing.transport_jobs import (
     sibling_groups,
     suits,
 )
-from sendplan.routing.transport_mixed import improve_with_mixed_runs
-from sendplan.routing.transport_plan import (
-    Route,
-    RouteFlag,
-    RouteStop,
-    Session,
-    TransportPlan,
-    Unrouted,
-    UnroutedReason,
+from sendplan.routing.vrp.problem import ProblemBuilder, Result, UnassignedReason
+from sendplan.routing.vrp.solve import solve
+from sendplan.routing.vrp.stop import (
+    AnyOf,
+    MaxIterations,
+    MaxRuntime,
+    StopCriterion,
+    now,
+    with_runtime,
 )
-from sendplan.routing.vrp import ProblemBuilder, Result, UnassignedReason
-from sendplan.routing.vrp_solve import solve
 
 MIN_SCHOOL_RUNTIME_S = 0.05
 MIXED_SHARE = 0.2

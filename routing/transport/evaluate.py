@@ -21,13 +21,13 @@ import numpy as np
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
-from sendplan.routing.transport_check import (
+from sendplan.routing.transport.check import (
     TransportCheck,
     boarding_min,
     check_transport,
     limit_min,
 )
-from sendplan.routing.transport_plan import (
+from sendplan.routing.transport.plan import (
     Route,
     RouteFlag,
     RouteStop,
@@ -249,3 +249,33 @@ def saving(existing: Evaluation, new: TransportPlan, *, days_per_year: int) -> d
         "existing_rides_over_limit": len(existing.check.rides_over_limit),
         "existing_violations": len(existing.violations),
     }
+
+
+def evaluate_sessions(
+    scenario: Scenario,
+    school_of: Mapping[str, str | None],
+    travel: TravelModel,
+    stops: Sequence[ExistingStop],
+    *,
+    plans: Sequence[TransportPlan] = (),
+) -> dict[str, dict[str, object]]:
+    """Per session of the existing routes: cost, longest ride, breaches, and the new plan's saving.
+
+    Existing routes take each child to the school of ``school_of`` (the placement, or the
+    child's current school), so a child routed elsewhere is a violation.
+    """
+    report: dict[str, dict[str, object]] = {}
+    for session in sorted({s.session for s in stops}):
+        ev = evaluate_routes(scenario, school_of, travel, stops, session=session)
+        entry: dict[str, object] = {
+            "cost_gbp": round(ev.cost_gbp, 2),
+            "routes": len(ev.plan.routes),
+            "max_ride_min": round(max(ev.check.rides_min.values(), default=0.0), 2),
+            "rides_over_limit": list(ev.check.rides_over_limit),
+            "violations": list(ev.violations),
+        }
+        new = next((p for p in plans if p.session == session), None)
+        if new is not None:
+            entry["saving"] = saving(ev, new, days_per_year=scenario.policy.school_days_per_year)
+        report[session] = entry
+    return report

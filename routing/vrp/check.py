@@ -12,7 +12,7 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from sendplan.routing.vrp import Problem, Result, Route, UnassignedReason, Visit
+from sendplan.routing.vrp.problem import Problem, Result, Route, UnassignedReason, Visit
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
-from sendplan.routing.transport_plan import TransportPlan
+from sendplan.routing.transport.plan import TransportPlan
 
 METRES_PER_MILE = 1609.344
 TRIPS_PER_DAY = 4  # two return journeys: to school and home, morning and afternoon
@@ -157,3 +157,30 @@ def ptb_options(
             )
         )
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class TransportReview:
+    """What ``transport_review.csv`` shows a person: walking-distance flags and PTB options."""
+
+    flags: tuple[WalkingFlag, ...]
+    options: tuple[PtbOption, ...]
+
+    @property
+    def ptb_cheaper(self) -> int:
+        return sum(o.ptb_cheaper for o in self.options)
+
+
+def review_transport(
+    scenario: Scenario,
+    school_of: Mapping[str, str | None],
+    travel: TravelModel,
+    plans: Sequence[TransportPlan],
+    *,
+    walk_travel: TravelModel | None = None,
+) -> TransportReview:
+    """Flags and budgets for every placed, transport-eligible child (walking on ``walk_travel``)."""
+    return TransportReview(
+        flags=walking_distance_flags(scenario, school_of, walk_travel or travel),
+        options=ptb_options(scenario, school_of, travel, plans),
+    )

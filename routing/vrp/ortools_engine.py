@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from sendplan.routing.stop import StopCriterion
-from sendplan.routing.vrp import (
+from sendplan.routing.vrp.problem import (
     UNBOUNDED,
     InitialRoute,
     Problem,
@@ -29,6 +28,7 @@ from sendplan.routing.vrp import (
     not_routed,
     route_distance,
 )
+from sendplan.routing.vrp.stop import StopCriterion
 
 ENGINE = "ortools"
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
@@ -94,7 +94,7 @@ def solve_ortools(
 
     With ``initial`` routes the search starts from them when they are feasible (else from its
     own construction, as without them)."""
-    from sendplan.routing.stop import now
+    from sendplan.routing.vrp.stop import now
 
     t_start = now()
     locs, service, visits = _node_table(problem)
@@ -286,7 +286,7 @@ def _read_routes(
 
 
 def _big_penalty(problem: Problem) -> int:
-    from sendplan.routing.vrp_solve import drop_penalty
+    from sendplan.routing.vrp.solve import drop_penalty
 
     return drop_penalty(problem)
 

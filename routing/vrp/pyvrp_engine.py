@@ -1,6 +1,6 @@
 """PyVRP adapter: the only module that imports ``pyvrp``.
 
-Converts a :class:`~sendplan.routing.vrp.Problem` to ``pyvrp.ProblemData``, runs PyVRP's
+Converts a :class:`~sendplan.routing.vrp.problem.Problem` to ``pyvrp.ProblemData``, runs PyVRP's
 iterated local search and converts the best solution back to a :class:`Result`.
 
 PyVRP has no vehicle skills, so each skill a job needs becomes an extra load dimension: a job
@@ -18,14 +18,14 @@ import pyvrp
 import pyvrp.search
 import pyvrp.stop
 
-from sendplan.routing.stop import StopCriterion
-from sendplan.routing.vrp import (
+from sendplan.routing.vrp.problem import (
     Problem,
     Result,
     Visit,
     engine_route,
     not_routed,
 )
+from sendplan.routing.vrp.stop import StopCriterion
 
 ENGINE = "pyvrp"
 _INFEASIBLE = 2**63 - 1

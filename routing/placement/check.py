@@ -41,7 +41,12 @@ from scipy.spatial import cKDTree
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School
-from sendplan.routing.plan import Assignment, PlacementPlan, PlacementReason, UnplacedReason
+from sendplan.routing.placement.plan import (
+    Assignment,
+    PlacementPlan,
+    PlacementReason,
+    UnplacedReason,
+)
 
 TRAVEL_ABS_TOL_S = 1e-3
 DISTANCE_ABS_TOL_M = 1e-3

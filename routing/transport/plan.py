@@ -104,7 +104,7 @@ class Route:
         return len({c.school_id for c in self.school_calls}) > 1
 
     @property
-    def max_ride_min(self) -> float:
+    def longest_ride_min(self) -> float:
         return max((s.ride_min for s in self.stops), default=0.0)
 
 

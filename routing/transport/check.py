@@ -23,7 +23,7 @@ import numpy as np
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, Scenario, School, VehicleType, is_primary
-from sendplan.routing.transport_plan import (
+from sendplan.routing.transport.plan import (
     Route,
     RouteFlag,
     Session,
@@ -53,8 +53,8 @@ class TransportCheck:
 
 def limit_min(child: Child, policy: Policy) -> float:
     """The child's ride limit (own override, else by phase)."""
-    if child.max_ride_min is not None:
-        return child.max_ride_min
+    if child.ride_limit_min is not None:
+        return child.ride_limit_min
     return policy.max_ride_min_primary if is_primary(child.age) else policy.max_ride_min_secondary
 
 

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, School, VehicleType
-from sendplan.routing.transport_plan import Session
+from sendplan.routing.transport.plan import Session
 
 COST_UNITS_PER_GBP = 100_000
 LOAD_NAMES = ("seats", "wheelchair_spaces")
@@ -27,7 +27,7 @@ def boarding_s(child: Child, policy: Policy) -> int:
 
 
 def max_ride_s(child: Child, policy: Policy) -> int:
-    return math.floor(policy.max_ride_min(child) * 60 + 1e-9)
+    return math.floor(policy.ride_limit_min(child) * 60 + 1e-9)
 
 
 def load_of(child: Child) -> tuple[int, int]:

@@ -1,0 +1,154 @@
+"""The front door: one call solves a scenario (placement, transport, review, KPIs).
+
+The CLI, every benchmark, the service's workers and a notebook all call :func:`solve`::
+
+    import sendplan
+    scenario = sendplan.load_scenario("scenario/")
+    result = sendplan.solve(scenario, sessions=("am", "pm"), stop=sendplan.MaxRuntime(30), seed=1)
+    result.summary.placed, result.placements, result.routes_gdf()
+
+Same scenario, seed and work limit give the same plan (a time limit does not: the search is
+cut wherever the clock stops it; an iteration limit is reproducible).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import Scenario
+from sendplan.routing.placement.explain import explain_plan
+from sendplan.routing.placement.place import MODES, place
+from sendplan.routing.result import Result
+from sendplan.routing.summary import Summary, summarise_placement, summarise_transport, versions
+from sendplan.routing.transport.check import TransportCheck, check_transport
+from sendplan.routing.transport.eligibility import review_transport
+from sendplan.routing.transport.evaluate import ExistingStop, evaluate_sessions
+from sendplan.routing.transport.plan import Session, TransportPlan
+from sendplan.routing.transport.planner import plan_transport, school_of_children
+from sendplan.routing.travel import TravelModels, straight_line_model
+from sendplan.routing.vrp.stop import MaxIterations, StopCriterion
+
+Progress = Callable[[str], None]
+
+DEFAULT_ITERATIONS = 300
+"""Search iterations per school when no stop is given: reproducible, and what the demo uses."""
+
+SESSIONS: tuple[Session, ...] = ("am", "pm")
+
+
+def solve(
+    scenario: Scenario,
+    *,
+    sessions: Sequence[Session] = SESSIONS,
+    stop: StopCriterion | None = None,
+    seed: int = 1,
+    travel: TravelModel | TravelModels | None = None,
+    placement: Literal["solve", "current"] = "solve",
+    mode: str = "weighted",
+    must_admit: Sequence[str] = (),
+    existing_routes: Sequence[ExistingStop] | None = None,
+    inputs: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Result:
+    """Place every child, plan each session's routes, review and summarise them.
+
+    Args:
+        sessions: which runs to plan, ``("am", "pm")`` by default; ``()`` places only.
+        stop: the routing search's work limit (per school); default
+            ``MaxIterations(DEFAULT_ITERATIONS)``.
+        travel: a travel model, or drive and walk models; default straight-line.
+        placement: ``"solve"`` places every child; ``"current"`` keeps each child at their
+            ``current_school`` and plans transport only (placement figures are then None).
+        mode, must_admit: as in :func:`sendplan.routing.placement.place.place`.
+        existing_routes: a council's current routes to check and compare with the new plan.
+        inputs: the input files' names and sha256, recorded in the summary.
+        workers: processes solving schools in parallel (default: one per core).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use {' or '.join(MODES)}")
+    unknown = [s for s in sessions if s not in SESSIONS]
+    if unknown:
+        raise ValueError(f"unknown session {unknown[0]!r}; use am or pm")
+    say = progress or (lambda _msg: None)
+    models = (
+        travel
+        if isinstance(travel, TravelModels)
+        else TravelModels(travel or straight_line_model(scenario))
+    )
+    drive = models.drive
+    stop = stop or MaxIterations(DEFAULT_ITERATIONS)
+
+    plan = explanations = None
+    if placement == "solve":
+        say(f"placing {len(scenario.children):,} children in {len(scenario.schools)} schools")
+        plan = place(scenario, drive, mode=mode, must_admit=must_admit, progress=progress)
+        say("explaining the placements")
+        explanations = tuple(explain_plan(scenario, drive, plan))
+        summary = summarise_placement(scenario, plan, explanations)
+    elif placement == "current":
+        summary = Summary(children=len(scenario.children), versions=versions())
+    else:
+        raise ValueError(f"placement is 'solve' or 'current', not {placement!r}")
+
+    plans: list[TransportPlan] = []
+    checks: list[TransportCheck] = []
+    school_of = school_of_children(scenario, plan)
+    for session in sessions:
+        say(f"planning the {session.upper()} routes")
+        routes = plan_transport(
+            scenario,
+            plan,
+            drive,
+            session=session,
+            stop=stop,
+            seed=seed,
+            progress=say,
+            workers=workers,
+        )
+        checks.append(check_transport(scenario, school_of, drive, routes))
+        plans.append(routes)
+
+    review = evaluation = None
+    fields: dict[str, object] = {}
+    if plans:
+        fields.update(summarise_transport(scenario, plans, checker_ok=all(c.ok for c in checks)))
+        review = review_transport(scenario, school_of, drive, plans, walk_travel=models.walk)
+        fields.update(
+            walking_distance_flags=len(review.flags), ptb_cheaper_than_seat=review.ptb_cheaper
+        )
+    else:
+        fields["notes"] = ("transport not planned: transport figures are null",)
+    if existing_routes is not None:
+        say("evaluating the existing routes")
+        evaluation = evaluate_sessions(scenario, school_of, drive, existing_routes, plans=plans)
+        fields["evaluation"] = _counts(evaluation)
+    summary = dataclasses.replace(
+        summary,
+        travel_model=drive.name,
+        seed=seed,
+        work_limit=repr(stop) if plans else None,
+        inputs=dict(sorted((inputs or {}).items())),
+        **fields,  # type: ignore[arg-type]
+    )
+    return Result(
+        scenario=scenario,
+        summary=summary,
+        placement=plan,
+        explanations=explanations or (),
+        transport=tuple(plans),
+        review=review,
+        evaluation=evaluation,
+        checks=tuple(checks),
+    )
+
+
+def _counts(evaluation: dict[str, dict[str, object]]) -> dict[str, object]:
+    """The summary's view of an evaluation: lists (breaches, rides over) become their counts."""
+    return {
+        session: {k: (len(v) if isinstance(v, list) else v) for k, v in entry.items()}
+        for session, entry in evaluation.items()
+    }
