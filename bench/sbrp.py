@@ -51,7 +51,7 @@ from sendplan.bench.instances import (
     sbrp_names,
     sbrp_path,
 )
-from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.check import check_solution
 from sendplan.routing.vrp.mip import CoverError, choose_cover
 from sendplan.routing.vrp.problem import UNBOUNDED, Problem, ProblemBuilder
 from sendplan.routing.vrp.solve import default_workers, solve
@@ -189,7 +189,7 @@ def solve_school(
         start_from=start_from,
     )
     result = solve(problem, stop, seed, workers=workers)
-    ok = check_result(problem, result).ok and result.feasible
+    ok = check_solution(problem, result).ok and result.feasible
     routes = []
     for r in result.routes:
         seq = tuple(stops[v.index] for v in r.visits)

@@ -26,8 +26,8 @@ from sendplan.bench.instances import (
     solomon_names,
     solomon_path,
 )
-from sendplan.routing.vrp.check import check_result
-from sendplan.routing.vrp.problem import Problem, ProblemBuilder, Result, visit_location
+from sendplan.routing.vrp.check import check_solution
+from sendplan.routing.vrp.problem import Problem, ProblemBuilder, Solution, visit_location
 from sendplan.routing.vrp.solve import solve
 from sendplan.routing.vrp.stop import work_limit
 
@@ -57,7 +57,7 @@ def solomon_problem(inst: SolomonInstance, *, scale: int = SCALE) -> Problem:
     return b.build()
 
 
-def exact_distance(problem: Problem, result: Result, xy: Sequence[tuple[float, float]]) -> float:
+def exact_distance(problem: Problem, result: Solution, xy: Sequence[tuple[float, float]]) -> float:
     """Total route length in the instance's units, in double precision."""
     exact = euclidean(xy)
     total = 0.0
@@ -75,9 +75,9 @@ def gap_pct(cost: float, reference: float) -> float:
 
 
 def result_entry(
-    prefix: str, problem: Problem, result: Result, xy: Any, bks: float
+    prefix: str, problem: Problem, result: Solution, xy: Any, bks: float
 ) -> dict[str, Any]:
-    report = check_result(problem, result)
+    report = check_solution(problem, result)
     feasible = result.feasible and not result.unassigned and report.ok
     cost = exact_distance(problem, result, xy)
     return {

@@ -57,7 +57,7 @@ MAX_MESSAGES_PER_RULE = 50
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class PlacementCheck:
     """The verdict on one plan: ``ok`` when no rule is broken; ``objective`` recomputed."""
 
     ok: bool
@@ -83,7 +83,7 @@ def objective_term_gbp(child: Child, school: School, travel_s: float, policy: Po
     )
 
 
-def check_placement(scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> CheckReport:
+def check_placement(scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> PlacementCheck:
     """Check ``plan`` against ``scenario`` and ``travel``; never raises on a bad plan."""
     return _Checker(scenario, travel, plan).run()
 
@@ -110,7 +110,7 @@ class _Checker:
         if not rule or self.counts[rule] <= MAX_MESSAGES_PER_RULE:
             self.violations.append(message)
 
-    def run(self) -> CheckReport:
+    def run(self) -> PlacementCheck:
         plan = self.plan
         if plan.travel_model != self.travel.name:
             self.fail(
@@ -150,7 +150,7 @@ class _Checker:
         for rule, count in sorted(self.counts.items()):
             if rule and count > MAX_MESSAGES_PER_RULE:
                 self.violations.append(f"... and {count - MAX_MESSAGES_PER_RULE} more {rule}")
-        return CheckReport(
+        return PlacementCheck(
             ok=not self.violations, violations=tuple(self.violations), objective=objective
         )
 

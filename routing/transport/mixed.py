@@ -38,8 +38,7 @@ from sendplan.routing.transport.rules import (
     int_matrices,
     route_cost_gbp,
 )
-from sendplan.routing.vrp.problem import InitialRoute, ProblemBuilder, Stop, Visit
-from sendplan.routing.vrp.problem import Route as EngineRoute
+from sendplan.routing.vrp.problem import InitialTour, ProblemBuilder, Stop, Tour, Visit
 from sendplan.routing.vrp.solve import solve
 from sendplan.routing.vrp.stop import StopCriterion, now, with_runtime
 
@@ -196,7 +195,7 @@ def _problem(
 
 def _initial(
     runs: Sequence[tuple[str, list[int]]], type_index: Mapping[str, int]
-) -> list[InitialRoute]:
+) -> list[InitialTour]:
     """Single-school runs as pickup-and-delivery routes: collect everyone, then drop off."""
     return [
         (
@@ -209,7 +208,7 @@ def _initial(
 
 def _route(
     g: _Group,
-    route: EngineRoute,
+    route: Tour,
     vehicle: VehicleType,
     *,
     policy: Policy,

@@ -86,7 +86,7 @@ from sendplan.routing.transport.rules import (
     sibling_groups,
     suits,
 )
-from sendplan.routing.vrp.problem import ProblemBuilder, Result, UnassignedReason
+from sendplan.routing.vrp.problem import ProblemBuilder, Solution, UnassignedReason
 from sendplan.routing.vrp.solve import solve
 from sendplan.routing.vrp.stop import (
     AnyOf,
@@ -522,7 +522,7 @@ def _with_id(route: Route, route_id: str) -> Route:
 def _routes_from(
     inst: _SchoolInstance,
     session: Session,
-    result: Result,
+    result: Solution,
     routable: Sequence[int],
     types: Sequence[VehicleType],
     remaining: dict[str, int],
@@ -642,7 +642,7 @@ def _exact_routes(
 
 def _unassigned(
     inst: _SchoolInstance,
-    result: Result,
+    result: Solution,
     routable: Sequence[int],
     types: Sequence[VehicleType],
     no_vehicle: Callable[[Child], Unrouted],

@@ -1,4 +1,4 @@
-"""An independent checker: recomputes a :class:`Result` from its :class:`Problem` alone.
+"""An independent checker: recomputes a :class:`Solution` from its :class:`Problem` alone.
 
 It trusts nothing the engine reports. It re-derives loads, service times against windows and
 travel times, release times, route durations, ride times, precedence, skills, fleet size,
@@ -12,11 +12,11 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from sendplan.routing.vrp.problem import Problem, Result, Route, UnassignedReason, Visit
+from sendplan.routing.vrp.problem import Problem, Solution, Tour, UnassignedReason, Visit
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class SolutionCheck:
     violations: tuple[str, ...]
 
     @property
@@ -24,7 +24,7 @@ class CheckReport:
         return not self.violations
 
 
-def check_result(problem: Problem, result: Result) -> CheckReport:
+def check_solution(problem: Problem, result: Solution) -> SolutionCheck:
     """Every rule the result breaks, each as one line naming the route and stop."""
     out: list[str] = []
     out += _check_coverage(problem, result)
@@ -51,10 +51,10 @@ def check_result(problem: Problem, result: Result) -> CheckReport:
         out.append(f"result cost {result.cost} != sum of route costs {total_cost}")
     if total_distance != result.distance:
         out.append(f"result distance {result.distance} != sum of route distances {total_distance}")
-    return CheckReport(tuple(out))
+    return SolutionCheck(tuple(out))
 
 
-def _indices_valid(problem: Problem, route: Route) -> bool:
+def _indices_valid(problem: Problem, route: Tour) -> bool:
     for v in route.visits:
         limit = len(problem.clients) if v.kind == "client" else len(problem.shipments)
         if v.kind not in ("client", "pickup", "delivery") or not 0 <= v.index < limit:
@@ -62,7 +62,7 @@ def _indices_valid(problem: Problem, route: Route) -> bool:
     return True
 
 
-def _check_coverage(problem: Problem, result: Result) -> list[str]:
+def _check_coverage(problem: Problem, result: Solution) -> list[str]:
     out: list[str] = []
     seen: Counter[tuple[str, int]] = Counter()
     for route in result.routes:
@@ -122,7 +122,7 @@ def _window_and_service(problem: Problem, v: Visit) -> tuple[int, int, int]:
     return stop.tw_early, stop.tw_late, stop.service_duration
 
 
-def _check_route(problem: Problem, route: Route) -> list[str]:
+def _check_route(problem: Problem, route: Tour) -> list[str]:
     out: list[str] = []
     vt = problem.vehicle_types[route.vehicle_type]
     start_depot, end_depot = problem.depots[vt.start_depot], problem.depots[vt.end_depot]

@@ -16,9 +16,9 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from sendplan.routing.vrp.problem import (
     UNBOUNDED,
-    InitialRoute,
+    InitialTour,
     Problem,
-    Result,
+    Solution,
     Unassigned,
     UnassignedReason,
     Visit,
@@ -88,8 +88,8 @@ def solve_ortools(
     t0: float | None = None,
     prize: int | None = None,
     on_best: Callable[[int], None] | None = None,
-    initial: Sequence[InitialRoute] = (),
-) -> Result:
+    initial: Sequence[InitialTour] = (),
+) -> Solution:
     """Solve with OR-Tools routing until ``stop`` says stop (checked at each new solution).
 
     With ``initial`` routes the search starts from them when they are feasible (else from its
@@ -266,7 +266,7 @@ def _read_routes(
     params: object,
     problem: Problem,
     vehicle_type_of: list[int],
-    initial: Sequence[InitialRoute],
+    initial: Sequence[InitialTour],
 ) -> pywrapcp.Assignment | None:
     """The initial routes as an assignment, or None when there are none or they break a rule."""
     if not initial:
@@ -291,11 +291,11 @@ def _big_penalty(problem: Problem) -> int:
     return drop_penalty(problem)
 
 
-def _empty(problem: Problem, seed: int, iterations: int, runtime_s: float) -> Result:
+def _empty(problem: Problem, seed: int, iterations: int, runtime_s: float) -> Solution:
     unassigned = tuple(
         Unassigned(kind, i, UnassignedReason.NOT_ROUTED) for kind, i in problem.jobs()
     )
-    return Result((), unassigned, 0, 0, False, ENGINE, seed, iterations, runtime_s)
+    return Solution((), unassigned, 0, 0, False, ENGINE, seed, iterations, runtime_s)
 
 
 def _extract(
@@ -310,7 +310,7 @@ def _extract(
     seed: int,
     iterations: int,
     runtime_s: float,
-) -> Result:
+) -> Solution:
     routes = []
     for v, k in enumerate(vehicle_type_of):
         idx = solution.Value(routing.NextVar(routing.Start(v)))
@@ -337,7 +337,7 @@ def _extract(
             )
         )
     unassigned = not_routed(problem, routes)
-    return Result(
+    return Solution(
         routes=tuple(routes),
         unassigned=tuple(unassigned),
         cost=sum(r.cost for r in routes),

@@ -1,7 +1,7 @@
 """A generic vehicle-routing problem and its result, independent of any solver.
 
 The transport planner builds a :class:`Problem` with :class:`ProblemBuilder`; the engines in
-``vrp_pyvrp`` / ``vrp_ortools`` solve it and ``vrp_check`` verifies the :class:`Result`.
+``vrp_pyvrp`` / ``vrp_ortools`` solve it and ``vrp_check`` verifies the :class:`Solution`.
 
 Units: every time (windows, service, matrix durations) is an integer in one time unit, every
 distance an integer in one distance unit, every cost an integer in one cost unit; the caller picks
@@ -89,7 +89,7 @@ class Shipment:
 
 
 @dataclass(frozen=True)
-class VehicleType:
+class VehicleClass:
     """``num_available`` identical vehicles. A used vehicle costs ``fixed_cost`` plus
     ``unit_distance_cost`` per distance unit and ``unit_duration_cost`` per time unit of its
     route duration (departure to return, waiting included). It works within
@@ -121,7 +121,7 @@ class Problem:
     depots: tuple[Depot, ...]
     clients: tuple[Client, ...]
     shipments: tuple[Shipment, ...]
-    vehicle_types: tuple[VehicleType, ...]
+    vehicle_types: tuple[VehicleClass, ...]
     load_names: tuple[str, ...]
     coords: tuple[tuple[float, float], ...] | None = None
 
@@ -191,7 +191,7 @@ class ProblemBuilder:
         self._depots: list[Depot] = []
         self._clients: list[Client] = []
         self._shipments: list[Shipment] = []
-        self._vehicle_types: list[VehicleType] = []
+        self._vehicle_types: list[VehicleClass] = []
 
     def _load(self, values: Iterable[int] | None, what: str) -> tuple[int, ...]:
         if values is None:
@@ -280,7 +280,7 @@ class ProblemBuilder:
     ) -> int:
         what = f"vehicle type {len(self._vehicle_types)}"
         self._vehicle_types.append(
-            VehicleType(
+            VehicleClass(
                 num_available=num_available,
                 capacity=self._load(capacity, what + " capacity"),
                 start_depot=start_depot,
@@ -411,7 +411,7 @@ class Visit:
     index: int
 
 
-InitialRoute = tuple[int, tuple[Visit, ...]]
+InitialTour = tuple[int, tuple[Visit, ...]]
 """A route to start the search from: (vehicle type index, visits in driving order)."""
 
 
@@ -439,7 +439,7 @@ class Unassigned:
 
 
 @dataclass(frozen=True)
-class Route:
+class Tour:
     """A vehicle's route. ``times[i]`` is when service at ``visits[i]`` starts; the vehicle
     leaves its depot at ``start_time`` and is back at ``end_time``."""
 
@@ -457,10 +457,10 @@ class Route:
 
 
 @dataclass(frozen=True)
-class Result:
+class Solution:
     """The routes, the jobs left out (each with a reason) and how the solve went."""
 
-    routes: tuple[Route, ...]
+    routes: tuple[Tour, ...]
     unassigned: tuple[Unassigned, ...]
     cost: int
     distance: int
@@ -484,9 +484,9 @@ def engine_route(
     start: int,
     end: int,
     distance: int,
-) -> Route:
-    """A Route as an engine reports it, costed by the problem's vehicle type."""
-    return Route(
+) -> Tour:
+    """A Tour as an engine reports it, costed by the problem's vehicle type."""
+    return Tour(
         vehicle_type=vehicle_type,
         visits=tuple(visits),
         times=tuple(times),
@@ -497,7 +497,7 @@ def engine_route(
     )
 
 
-def not_routed(problem: Problem, routes: Sequence[Route]) -> list[Unassigned]:
+def not_routed(problem: Problem, routes: Sequence[Tour]) -> list[Unassigned]:
     """Every job on none of ``routes``, as not routed."""
     routed = {(v.kind, v.index) for r in routes for v in r.visits}
     first: dict[JobKind, VisitKind] = {"client": "client", "shipment": "pickup"}

@@ -1,7 +1,7 @@
 """PyVRP adapter: the only module that imports ``pyvrp``.
 
 Converts a :class:`~sendplan.routing.vrp.problem.Problem` to ``pyvrp.ProblemData``, runs PyVRP's
-iterated local search and converts the best solution back to a :class:`Result`.
+iterated local search and converts the best solution back to a :class:`Solution`.
 
 PyVRP has no vehicle skills, so each skill a job needs becomes an extra load dimension: a job
 needing the skill loads one unit of it; vehicles with the skill carry as many units as there are
@@ -20,7 +20,7 @@ import pyvrp.stop
 
 from sendplan.routing.vrp.problem import (
     Problem,
-    Result,
+    Solution,
     Visit,
     engine_route,
     not_routed,
@@ -123,7 +123,7 @@ def from_pyvrp(
     iterations: int,
     runtime_s: float,
     drop_infeasible: bool = False,
-) -> Result:
+) -> Solution:
     """Our result for a PyVRP solution; jobs it left out are ``not_routed``. With
     ``drop_infeasible``, routes breaking a rule are dropped and their jobs left out too."""
     routes = []
@@ -147,7 +147,7 @@ def from_pyvrp(
             )
         )
     unassigned = not_routed(problem, routes)
-    return Result(
+    return Solution(
         routes=tuple(routes),
         unassigned=tuple(unassigned),
         cost=sum(r.cost for r in routes),
@@ -185,7 +185,7 @@ def solve_pyvrp(
     t0: float | None = None,
     prize: int | None = None,
     on_best: Callable[[int], None] | None = None,
-) -> Result:
+) -> Solution:
     """Run PyVRP's default iterated local search until ``stop`` says stop."""
     data = to_pyvrp(problem, prize=prize)
     res = _run(
@@ -277,7 +277,7 @@ def _run(
     return algo.run(criterion, collect_stats=False)
 
 
-def solve_plain(problem: Problem, *, max_runtime_s: float, seed: int = 1) -> Result:
+def solve_plain(problem: Problem, *, max_runtime_s: float, seed: int = 1) -> Solution:
     """Plain PyVRP as its documentation shows it: one process, ``MaxRuntime``, default params.
 
     The benchmarks' baseline, so that "ours" is compared with PyVRP on identical data.

@@ -26,11 +26,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sendplan.routing.vrp.problem import (
-    InitialRoute,
+    InitialTour,
     JobKind,
     Problem,
-    Result,
-    Route,
+    Solution,
+    Tour,
     Unassigned,
     UnassignedReason,
     Visit,
@@ -51,8 +51,8 @@ def solve(
     engine: Engine = "auto",
     workers: int | None = None,
     progress: Progress | None = None,
-    initial: Sequence[InitialRoute] = (),
-) -> Result:
+    initial: Sequence[InitialTour] = (),
+) -> Solution:
     """Solve ``problem`` until ``stop`` says stop; every job ends up routed or unassigned.
 
     ``workers`` defaults to the number of CPUs, at most 2. ``progress`` is called with the best
@@ -76,7 +76,7 @@ def solve(
     start = _initial_in(initial, keep_clients, keep_ships)
 
     if sub.num_jobs == 0:
-        result = Result((), (), 0, 0, True, chosen, seed)
+        result = Solution((), (), 0, 0, True, chosen, seed)
     else:
         result = _best_of(sub, stop, seed, chosen, workers, t0, progress, prize=None, initial=start)
         # OR-Tools already treats every job as optional (at the same penalty).
@@ -84,7 +84,7 @@ def solve(
             prize = drop_penalty(sub)
             result = _best_of(sub, stop, seed, chosen, workers, now(), progress, prize=prize)
     merged = _map_back(problem, result, keep_clients, keep_ships, excluded)
-    return Result(
+    return Solution(
         routes=merged.routes,
         unassigned=merged.unassigned,
         cost=merged.cost,
@@ -98,8 +98,8 @@ def solve(
 
 
 def _initial_in(
-    initial: Sequence[InitialRoute], keep_clients: list[int], keep_ships: list[int]
-) -> tuple[InitialRoute, ...]:
+    initial: Sequence[InitialTour], keep_clients: list[int], keep_ships: list[int]
+) -> tuple[InitialTour, ...]:
     """Initial routes in the screened problem's job indices (screened-out jobs dropped)."""
     new = {
         "client": {old: i for i, old in enumerate(keep_clients)},
@@ -232,8 +232,8 @@ def _run_engine(
     t0: float,
     prize: int | None,
     on_best: Callable[[int], None] | None,
-    initial: tuple[InitialRoute, ...] = (),
-) -> Result:
+    initial: tuple[InitialTour, ...] = (),
+) -> Solution:
     if engine == "pyvrp":
         from sendplan.routing.vrp import pyvrp_engine as vrp_pyvrp
 
@@ -247,7 +247,7 @@ def _run_engine(
     raise VrpError(f"unknown engine {engine!r}; expected auto, pyvrp or ortools")
 
 
-def _quality(result: Result) -> tuple[bool, int, int]:
+def _quality(result: Solution) -> tuple[bool, int, int]:
     return (not result.feasible, len(result.unassigned), result.cost)
 
 
@@ -261,8 +261,8 @@ def _best_of(
     progress: Progress | None,
     *,
     prize: int | None,
-    initial: tuple[InitialRoute, ...] = (),
-) -> Result:
+    initial: tuple[InitialTour, ...] = (),
+) -> Solution:
     if workers == 1:
         return _run_engine(problem, stop, seed, engine, t0, prize, progress, initial)
     results = _run_parallel(problem, stop, seed, engine, workers, t0, progress, prize, initial)
@@ -280,7 +280,7 @@ def _worker(
     t0: float,
     prize: int | None,
     report: bool,
-    initial: tuple[InitialRoute, ...],
+    initial: tuple[InitialTour, ...],
 ) -> None:
     try:
         on_best = (lambda cost: q.put(("best", w, cost))) if report else None
@@ -299,8 +299,8 @@ def _run_parallel(
     t0: float,
     progress: Progress | None,
     prize: int | None,
-    initial: tuple[InitialRoute, ...] = (),
-) -> list[Result]:
+    initial: tuple[InitialTour, ...] = (),
+) -> list[Solution]:
     # fork starts fast and shares the matrices copy-on-write; elsewhere fall back to spawn.
     ctx: Any = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     q = ctx.Queue()
@@ -326,7 +326,7 @@ def _run_parallel(
     ]
     for p in procs:
         p.start()
-    results: dict[int, Result] = {}
+    results: dict[int, Solution] = {}
     best_cost: int | None = None
     try:
         while len(results) < workers:
@@ -358,17 +358,17 @@ def _run_parallel(
 
 def _map_back(
     problem: Problem,
-    result: Result,
+    result: Solution,
     keep_clients: list[int],
     keep_ships: list[int],
     excluded: dict[tuple[JobKind, int], UnassignedReason],
-) -> Result:
+) -> Solution:
     def orig(v: Visit) -> Visit:
         table = keep_clients if v.kind == "client" else keep_ships
         return Visit(v.kind, table[v.index])
 
     routes = tuple(
-        Route(
+        Tour(
             vehicle_type=r.vehicle_type,
             visits=tuple(orig(v) for v in r.visits),
             times=r.times,
@@ -385,7 +385,7 @@ def _map_back(
     ]
     unassigned += [Unassigned(kind, i, reason) for (kind, i), reason in excluded.items()]
     unassigned.sort(key=lambda u: (u.kind, u.index))
-    return Result(
+    return Solution(
         routes=routes,
         unassigned=tuple(unassigned),
         cost=result.cost,

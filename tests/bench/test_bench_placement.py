@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from sendplan.api.cli_bench_placement import bench_placement_cmd
 from sendplan.bench.placement import NEED_MIX, bench_placement, generate_instance
 
-SEN2 = Path(__file__).resolve().parents[2] / "shared/data/sen_statistics"
+SEN2 = Path(__file__).resolve().parents[3] / "shared/data/sen_statistics"
 KEYS = {"children", "schools", "arcs", "seconds", "peak_rss_mb", "optimal", "checker_ok",
         "objective", "classes", "placed", "unplaced", "cross_border"}  # fmt: skip
 

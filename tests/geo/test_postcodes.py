@@ -16,7 +16,7 @@ from sendplan.errors import InputError
 from sendplan.geo.postcodes import geocode_postcodes, load_postcodes, normalise_postcode
 
 CODEPOINT = (
-    Path(__file__).parents[2] / "shared" / "data" / "postcodes"
+    Path(__file__).parents[3] / "shared" / "data" / "postcodes"
     / "codepoint_open_2014-08_LLR_postcodes.csv"
 )  # fmt: skip
 # LE1 1AA and LE1 1AD as Code-Point Open gives them (eastings, northings) and their WGS84 points.

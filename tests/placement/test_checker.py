@@ -17,7 +17,7 @@ from strategies import CENTRE_LAT, CENTRE_LON, make_school
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement import check as checker
-from sendplan.routing.placement.check import CheckReport, check_placement
+from sendplan.routing.placement.check import PlacementCheck, check_placement
 from sendplan.routing.placement.place import place
 from sendplan.routing.placement.plan import (
     Assignment,
@@ -92,7 +92,7 @@ def plan() -> PlacementPlan:
     return plan
 
 
-def _check(plan: PlacementPlan) -> CheckReport:
+def _check(plan: PlacementPlan) -> PlacementCheck:
     return check_placement(SCENARIO, TRAVEL, plan)
 
 
@@ -130,7 +130,7 @@ def _with_true_objective(plan: PlacementPlan) -> PlacementPlan:
     return dataclasses.replace(plan, objective=_check(plan).objective)
 
 
-def _assert_caught(report: CheckReport, *words: str) -> None:
+def _assert_caught(report: PlacementCheck, *words: str) -> None:
     assert not report.ok
     hits = [v for v in report.violations if all(w in v for w in words)]
     assert hits, f"no violation mentions {words}: {report.violations}"

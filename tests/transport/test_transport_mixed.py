@@ -25,7 +25,7 @@ from transport_cases import (
 from sendplan.routing.model import Policy
 from sendplan.routing.transport.mixed import group_schools
 from sendplan.routing.transport.plan import Route, SchoolCall, Session, TransportPlan
-from sendplan.routing.vrp.check import check_result
+from sendplan.routing.vrp.check import check_solution
 from sendplan.routing.vrp.problem import ProblemBuilder, Stop, Visit
 from sendplan.routing.vrp.solve import solve
 from sendplan.routing.vrp.stop import MaxIterations
@@ -184,7 +184,7 @@ def test_ortools_improves_on_initial_routes_and_keeps_every_rule() -> None:
     initial = [(0, (Visit("pickup", k), Visit("delivery", k))) for k in range(4)]
     start_cost = solve(problem, MaxIterations(1), 1, engine="ortools", workers=1, initial=initial)
     result = solve(problem, MaxIterations(200), 1, engine="ortools", workers=1, initial=initial)
-    assert check_result(problem, result).ok and not result.unassigned
+    assert check_solution(problem, result).ok and not result.unassigned
     assert result.cost <= start_cost.cost
     one_each = sum(
         problem.vehicle_types[0].fixed_cost + sum(int(problem.distance[a, b]) for a, b in legs)
@@ -197,7 +197,7 @@ def test_infeasible_initial_routes_fall_back_to_a_fresh_start() -> None:
     problem = tiny_pdp().build()
     crowded = [(0, tuple(Visit(e, k) for e in ("pickup", "delivery") for k in range(4)))]
     result = solve(problem, MaxIterations(50), 1, engine="ortools", workers=1, initial=crowded)
-    assert check_result(problem, result).ok and not result.unassigned
+    assert check_solution(problem, result).ok and not result.unassigned
 
 
 def test_checker_counts_the_load_on_board_at_once() -> None:
