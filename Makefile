@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck setup clean
+.PHONY: demo test lint typecheck setup clean lock
 
-$(STAMP): pyproject.toml
+# Dependencies come from the lock file (the versions CI tested), then sendplan itself, editable.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -18,18 +19,27 @@ demo: $(STAMP)
 	$(BIN)/sendplan demo --out sendplan-demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check __init__.py errors.py routing geo api data tests bench
-	$(BIN)/ruff format --check __init__.py errors.py routing geo api data tests bench
+	$(BIN)/ruff check __init__.py errors.py logs.py routing geo api data tests bench
+	$(BIN)/ruff format --check __init__.py errors.py logs.py routing geo api data tests bench
+	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 # mypy cannot follow setuptools' editable finder, so it reads the same files through a
 # symlinked `sendplan/` view of the package (the repository root is the package).
 typecheck: $(STAMP)
 	@mkdir -p .typecheck/sendplan
-	@for p in routing geo api data bench __init__.py errors.py; do ln -sfn ../../$$p .typecheck/sendplan/$$p; done
+	@for p in routing geo api data bench __init__.py errors.py logs.py; do ln -sfn ../../$$p .typecheck/sendplan/$$p; done
 	MYPYPATH=.typecheck $(BIN)/mypy -p sendplan
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# Re-resolve requirements.lock from pyproject.toml (LOCK_FLAGS=--upgrade for newer releases).
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links --allow-unsafe --no-header $(LOCK_FLAGS) -o requirements.lock.new pyproject.toml
+	{ sed -n 1,2p requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
 
 clean:
 	rm -rf $(VENV) .typecheck sendplan-demo

@@ -5,6 +5,9 @@ Exit codes: 0 success, 2 bad input (one line naming file, row and field), 1 inte
 
 from __future__ import annotations
 
+from importlib import metadata
+from typing import Annotated
+
 import typer
 
 from sendplan.api import (
@@ -14,6 +17,12 @@ from sendplan.api import (
     cli_network,
     cli_place,
     cli_routes,
+)
+from sendplan.api.cli_common import (
+    QuietOption,
+    VerboseOption,
+    configure_logging,
+    with_verbosity,
 )
 
 app = typer.Typer(
@@ -28,6 +37,27 @@ bench_app = typer.Typer(
 app.command("demo")(cli_place.demo)
 app.command("place")(cli_place.place)
 app.command("routes")(cli_routes.routes)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sendplan {metadata.version('sendplan')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Place children with SEND in special school places and plan their transport."""
+    configure_logging(verbose=verbose, quiet=quiet)
+
+
 app.add_typer(cli_network.network_app, name="network", help="Build and inspect road networks.")
 app.add_typer(bench_app, name="bench")
 
@@ -37,6 +67,13 @@ bench_app.command("transport")(cli_bench_transport.bench_transport_cmd)
 bench_app.command("solomon")(cli_bench_vrp.bench_solomon_cmd)
 bench_app.command("lilim")(cli_bench_vrp.bench_lilim_cmd)
 bench_app.command("sbrp")(cli_bench_vrp.bench_sbrp_cmd)
+
+
+# Every command takes -v/-q as well as the top level (`sendplan routes ... -v`).
+for group in (app, bench_app, cli_network.network_app):
+    for command in group.registered_commands:
+        assert command.callback is not None
+        command.callback = with_verbosity(command.callback)
 
 
 def main() -> None:

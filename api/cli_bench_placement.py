@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import SeedOption, fail_cleanly
+from sendplan.bench.placement import bench_placement
 
 
 def bench_placement_cmd(
@@ -22,8 +23,6 @@ def bench_placement_cmd(
     """Generate, place and check a national-shaped instance; print one JSON object."""
 
     def run() -> None:
-        from sendplan.bench.placement import bench_placement
-
         result = bench_placement(
             children=children, schools=schools, candidates=candidates, seed=seed
         )

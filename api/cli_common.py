@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from sendplan.api.loader import load_scenario
 from sendplan.errors import InputError
+from sendplan.geo.postcodes import load_postcodes
+from sendplan.logs import ROOT, ChildDataFilter
 from sendplan.routing.model import Scenario
 
 stderr = Console(stderr=True)
@@ -38,11 +45,8 @@ PostcodesOption = Annotated[
 
 def load_with_postcodes(scenario_path: Path, postcodes: Path | None) -> Scenario:
     """Load a scenario, geocoding `postcode`-only children from the user's postcode file."""
-    from sendplan.api.loader import load_scenario
-
     if postcodes is None:
         return load_scenario(scenario_path)
-    from sendplan.geo.postcodes import load_postcodes
 
     table = load_postcodes(postcodes)
     return load_scenario(scenario_path, postcodes=table.lookup)
@@ -71,7 +75,7 @@ def fail_cleanly(run: Callable[[], None]) -> None:
     except typer.Exit:
         raise
     except Exception as err:
-        if os.environ.get("SENDPLAN_DEBUG"):
+        if debug_enabled():
             raise
         stderr.print(
             f"[red]internal error:[/red] {type(err).__name__}. "
@@ -79,3 +83,67 @@ def fail_cleanly(run: Callable[[], None]) -> None:
             highlight=False,
         )
         raise typer.Exit(1) from None
+
+
+def debug_enabled() -> bool:
+    """SENDPLAN_DEBUG set to anything but empty, 0, false, no or off."""
+    value = os.environ.get("SENDPLAN_DEBUG", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+def configure_logging(*, verbose: int = 0, quiet: bool = False) -> None:
+    """Send sendplan's log records to stderr: warnings by default, ``-v`` info, ``-vv`` (or
+    SENDPLAN_DEBUG) debug, ``-q`` errors only. Every record has passed the child-data filter."""
+    if quiet:
+        level = logging.ERROR
+    elif verbose >= 2 or debug_enabled():
+        level = logging.DEBUG
+    else:
+        level = logging.INFO if verbose == 1 else logging.WARNING
+    logger = logging.getLogger(ROOT)
+    logger.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(ChildDataFilter())
+        logger.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a test runner swaps it per invocation)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+VerboseOption = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="More log detail (-v, -vv).")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+
+
+def with_verbosity(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with ``-v/--verbose`` and ``-q/--quiet`` options that configure logging."""
+    signature = inspect.signature(command, eval_str=True)  # typer reads __signature__ as is
+    extra = [
+        inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=0,
+                          annotation=VerboseOption),
+        inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
+                          annotation=QuietOption),
+    ]  # fmt: skip
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, verbose: int = 0, quiet: bool = False, **kwargs: Any) -> None:
+        if verbose or quiet:  # else the top level's -v/-q (or the default) stands
+            configure_logging(verbose=verbose, quiet=quiet)
+        command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    return wrapper

@@ -14,7 +14,12 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import fail_cleanly, progress
+from sendplan.bench.matrix import bench_matrix
 from sendplan.errors import InputError
+from sendplan.geo.calibrate import calibrate_straight_line
+from sendplan.geo.network import Profile, build_network, load_network, save_network
+from sendplan.geo.network_model import NetworkTravelModel
+from sendplan.geo.osm import download_place, read_graphml, read_osm_xml, read_pbf
 
 network_app = typer.Typer(
     add_completion=False,
@@ -50,9 +55,6 @@ def build_cmd(
     """Build a drive and/or walk network once; use it later with --network."""
 
     def run() -> None:
-        from sendplan.geo.network import Profile, build_network, save_network
-        from sendplan.geo.osm import download_place, read_graphml, read_osm_xml, read_pbf
-
         sources = {"--pbf": pbf, "--osm": osm, "--graphml": graphml, "--place": place}
         given = [name for name, value in sources.items() if value is not None]
         if len(given) != 1:
@@ -89,10 +91,6 @@ def calibrate_cmd(
     """Print, as JSON, how far straight-line times are from network times (median, p90)."""
 
     def run() -> None:
-        from sendplan.geo.calibrate import calibrate_straight_line
-        from sendplan.geo.network import load_network
-        from sendplan.geo.network_model import NetworkTravelModel
-
         model = NetworkTravelModel(load_network(graph, profiles=("drive",)))
         result = calibrate_straight_line(model, pairs=pairs, seed=seed)
         typer.echo(json.dumps(result.as_dict(), sort_keys=True))
@@ -120,8 +118,6 @@ def bench_matrix_cmd(
     """Time an origins x destinations drive matrix against networkx; print one JSON object."""
 
     def run() -> None:
-        from sendplan.bench.matrix import bench_matrix
-
         if (graph is None) == (synthetic_nodes is None):
             raise InputError("command line", "give --graph FILE or --synthetic-nodes N")
         result = bench_matrix(

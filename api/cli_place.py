@@ -103,7 +103,7 @@ def place(
             travel = travel_models(scenario, network=network, matrix=matrix)
             result = solve(
                 scenario, sessions=(), travel=travel, mode=mode,
-                must_admit=tuple(must_admit or ()), inputs=dict(scenario.sources), progress=say,
+                must_admit=tuple(must_admit or ()), progress=say,
             )  # fmt: skip
             say("writing outputs")
             write_result(result, out)

@@ -92,7 +92,7 @@ def routes(
                 scenario, sessions=sessions_of(session.value), travel=travel, seed=seed,
                 stop=work_limit(time_limit_s=time_limit, iterations=iterations),
                 placement="current" if keep else "solve", existing_routes=existing,
-                inputs=dict(scenario.sources), progress=say,
+                progress=say,
             )  # fmt: skip
             say("writing outputs")
             write_result(result, out)

@@ -21,17 +21,17 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from sendplan.geo.coords import from_bng
 from sendplan.geo.matrix import contract
 from sendplan.geo.network import (
     MS_PER_S,
     ProfileGraph,
     RoadNetwork,
-    RoadSegments,
     build_network,
-    from_bng,
     load_network,
 )
 from sendplan.geo.network_model import NetworkTravelModel
+from sendplan.geo.roads import RoadSegments
 from sendplan.geo.snap import Snapped
 
 # Synthetic grid: centred on Leicester, 100 m blocks.

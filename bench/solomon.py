@@ -28,7 +28,8 @@ from sendplan.bench.instances import (
 )
 from sendplan.routing.vrp.check import check_solution
 from sendplan.routing.vrp.problem import Problem, ProblemBuilder, Solution, visit_location
-from sendplan.routing.vrp.solve import solve
+from sendplan.routing.vrp.pyvrp_engine import solve_plain
+from sendplan.routing.vrp.solve import default_workers, solve
 from sendplan.routing.vrp.stop import work_limit
 
 SCALE = 1000
@@ -134,8 +135,6 @@ def add_pyvrp_baseline(
 ) -> None:
     """Plain PyVRP on the same problem (one process, seed 1, same time limit) into ``row``,
     with our cost over its cost when both are feasible."""
-    from sendplan.routing.vrp.pyvrp_engine import solve_plain
-
     base = solve_plain(problem, max_runtime_s=time_limit_s, seed=1)
     row.update(result_entry("baseline_", problem, base, xy, ref))
     if row["feasible"] and row["baseline_feasible"]:
@@ -151,8 +150,6 @@ def summarise(
     iterations: int | None,
     started: float,
 ) -> dict[str, Any]:
-    from sendplan.routing.vrp.solve import default_workers
-
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
     out: dict[str, Any] = {
         "benchmark": benchmark,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sendplan.geo.network import geodesic_m
+from sendplan.geo.coords import geodesic_m
 from sendplan.geo.network_model import NetworkTravelModel
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.geo.travel import TravelModel

@@ -36,7 +36,8 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from sendplan.geo.network import DM_PER_M, MS_PER_S, WALK_SPEED_KMH, ProfileGraph
+from sendplan.geo.network import DM_PER_M, MS_PER_S, ProfileGraph
+from sendplan.geo.roads import WALK_SPEED_KMH
 from sendplan.geo.snap import Snapped
 
 TIME_SHIFT = float(2**26)  # the length part holds up to 6,710 km per journey

@@ -1,36 +1,10 @@
 """Road networks as our own compact type: one CSR graph per travel profile, saved as one file.
 
 A map file (``.osm.pbf``, ``.osm``/``.osm.bz2``, GraphML; see :mod:`sendplan.geo.osm`) is read
-into :class:`RoadSegments` (every road segment with its OSM tags). :func:`build_network` applies
-the profile rules below and keeps, per profile, nodes (OSM id, lon/lat, x/y in EPSG:27700) and
-directed edges in CSR order with ``length_m`` and ``travel_time_s``.
-
-Profile rules
--------------
-drive
-    Ways whose ``highway`` is in :data:`DRIVE_HIGHWAYS` (osmnx's "drive": no service roads,
-    tracks, paths or busways), not ``area=yes``, and not closed to cars: the most specific of
-    ``motorcar``, ``motor_vehicle``, ``vehicle``, ``access`` that a way carries decides, and
-    ``no``/``private`` closes it. One-way streets are respected (``oneway=yes|true|1`` forward,
-    ``-1|reverse`` backward; ``junction=roundabout|circular`` and ``highway=motorway`` imply
-    ``oneway=yes`` as the OSM wiki says). Only the largest strongly connected component is kept,
-    so every node can reach every other. Turn restrictions are not modelled.
-walk
-    Every ``highway`` except :data:`WALK_EXCLUDED_HIGHWAYS` (motorways, busways, unbuilt roads),
-    not ``area=yes``, not ``service=private``, not closed on foot (``foot`` then ``access``);
-    cycleways only where ``foot`` allows walking. Every way is two-way on foot. The largest
-    connected component is kept. Walking routes are the shortest in distance (the statutory
-    walking-distance rule), timed at :data:`WALK_SPEED_KMH`.
-
-Drive speeds
-------------
-``maxspeed`` where tagged (``30 mph``, ``50``/``50 km/h``, ``GB:nsl_single`` = 60 mph,
-``GB:nsl_dual`` and ``GB:motorway`` = 70 mph, ``GB:zone20`` = 20 mph, ``walk`` = 5 km/h; several
-values are averaged). Otherwise :data:`UK_DEFAULT_SPEED_MPH` by ``highway`` class: the legal
-limit that usually applies to that class in England (Highway Code rule 124: 70 mph motorways,
-60 mph national limit on single carriageways, 30 mph on restricted, street-lit roads), lowered
-where UK practice is lower (10 mph home zones). These are limits, not expected speeds: a
-congestion factor (:func:`with_congestion`, e.g. for the AM peak) turns them into journey times.
+into :class:`~sendplan.geo.roads.RoadSegments` (every road segment with its OSM tags).
+:func:`build_network` applies the profile rules of :mod:`sendplan.geo.roads` and keeps, per
+profile, nodes (OSM id, lon/lat, x/y in EPSG:27700) and directed edges in CSR order with
+``length_m`` and ``travel_time_s``.
 
 Units and exactness
 -------------------
@@ -47,59 +21,34 @@ import hashlib
 import io
 import json
 import math
-import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pyproj import Geod, Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from sendplan.errors import InputError
+from sendplan.geo.coords import geodesic_m, to_bng
+from sendplan.geo.osm import read_map
+from sendplan.geo.roads import (
+    HIGHWAY_CLASSES,
+    UK_DEFAULT_SPEED_MPH,
+    WALK_SPEED_KMH,
+    RoadSegments,
+    drive_directions,
+    drive_speed_kmh,
+    highway_class,
+    is_walkable,
+)
 
 Profile = Literal["drive", "walk"]
 PROFILES: tuple[Profile, ...] = ("drive", "walk")
-
-KMH_PER_MPH = 1.609344
-WALK_SPEED_KMH = 4.8  # 3 mph, the usual planning figure for a child walking with an adult.
-
-# Legal limits by class when OSM has no maxspeed (see the module docstring), in mph.
-UK_DEFAULT_SPEED_MPH: Mapping[str, float] = {
-    "motorway": 70.0,
-    "motorway_link": 40.0,
-    "trunk": 60.0,
-    "trunk_link": 40.0,
-    "primary": 40.0,
-    "primary_link": 30.0,
-    "secondary": 30.0,
-    "secondary_link": 30.0,
-    "tertiary": 30.0,
-    "tertiary_link": 30.0,
-    "unclassified": 30.0,
-    "residential": 30.0,
-    "living_street": 10.0,
-    "road": 30.0,
-}
-DRIVE_HIGHWAYS = frozenset(UK_DEFAULT_SPEED_MPH)
-WALK_EXCLUDED_HIGHWAYS = frozenset(
-    {
-        "motorway", "motorway_link", "motor", "bus_guideway", "busway", "raceway", "escape",
-        "abandoned", "construction", "no", "planned", "platform", "proposed", "razed",
-        "rest_area", "services",
-    }
-)  # fmt: skip
-# Classes recorded per edge (for reports and per-class congestion); anything else is "other".
-HIGHWAY_CLASSES: tuple[str, ...] = (
-    *UK_DEFAULT_SPEED_MPH,
-    "service", "footway", "path", "pedestrian", "steps", "cycleway", "track", "bridleway",
-    "other",
-)  # fmt: skip
 
 FORMAT_NAME = "sendplan-road-network"
 FORMAT_VERSION = 1
@@ -107,199 +56,8 @@ FORMAT_VERSION = 1
 MS_PER_S = 1000.0
 DM_PER_M = 10.0
 
-_OPEN = (True, True)
-_CLOSED = frozenset({"no", "private"})
-_ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
-_ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
-_ONEWAY_NO = frozenset({"no", "false", "0"})
-_FOOT_OPEN = frozenset({"yes", "designated", "permissive"})
-
-# The OSGB36 Helmert transformation ("OSGB36 to WGS 84 (6)", about 2 m), pinned so that x/y do not
-# depend on whether the OSTN15 grid happens to be installed on the machine that builds the file.
-BNG_PIPELINE = (
-    "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step +proj=push +v_3 "
-    "+step +proj=cart +ellps=WGS84 +step +inv +proj=helmert +x=446.448 +y=-125.157 +z=542.06 "
-    "+rx=0.15 +ry=0.247 +rz=0.842 +s=-20.489 +convention=position_vector "
-    "+step +inv +proj=cart +ellps=airy +step +proj=pop +v_3 "
-    "+step +proj=tmerc +lat_0=49 +lon_0=-2 +k=0.9996012717 +x_0=400000 +y_0=-100000 +ellps=airy"
-)
-
-
-@cache
-def _geod() -> Geod:
-    return Geod(ellps="WGS84")
-
-
-def geodesic_m(
-    lon1: NDArray[np.float64],
-    lat1: NDArray[np.float64],
-    lon2: NDArray[np.float64],
-    lat2: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Distance in metres on the WGS84 ellipsoid between lon/lat points (arrays of one shape)."""
-    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (lon1, lat1, lon2, lat2)]
-    if arrays[0].size == 0:
-        return np.zeros(arrays[0].shape)
-    _, _, distance = _geod().inv(arrays[0], arrays[1], arrays[2], arrays[3])
-    return np.asarray(distance, dtype=np.float64)
-
-
-@cache
-def _bng() -> Transformer:
-    return Transformer.from_pipeline(BNG_PIPELINE)
-
-
-def to_bng(
-    lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """WGS84 lon/lat to British National Grid (EPSG:27700) easting/northing in metres."""
-    x, y = _bng().transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-
-
-def from_bng(
-    x: NDArray[np.float64], y: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """British National Grid easting/northing to WGS84 lon/lat."""
-    lon, lat = _bng().transform(
-        np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), direction="INVERSE"
-    )
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-
-
-# --- tag rules ---------------------------------------------------------------------------------
-
-_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph|knots)?\s*$", re.IGNORECASE)
-_ZONE_RE = re.compile(r"^(?:(\w\w):)?zone:?(\d+)$", re.IGNORECASE)
-_NAMED_SPEEDS_KMH = {
-    "gb:nsl_single": 60 * KMH_PER_MPH,
-    "uk:nsl_single": 60 * KMH_PER_MPH,
-    "gb:nsl_dual": 70 * KMH_PER_MPH,
-    "uk:nsl_dual": 70 * KMH_PER_MPH,
-    "gb:motorway": 70 * KMH_PER_MPH,
-    "uk:motorway": 70 * KMH_PER_MPH,
-    "national": 60 * KMH_PER_MPH,
-    "gb:urban": 30 * KMH_PER_MPH,
-    "uk:urban": 30 * KMH_PER_MPH,
-    "walk": 5.0,
-}
-
-
-def tag_values(value: object) -> list[str]:
-    """The values of a tag: ``a;b`` and osmnx's merged lists (``['a', 'b']``) give several."""
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return [v for item in value for v in tag_values(item)]
-    if isinstance(value, float) and math.isnan(value):
-        return []
-    text = str(value).strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1].replace("'", "").replace('"', "").replace(",", ";")
-    return [part.strip() for part in text.split(";") if part.strip()]
-
-
-def parse_maxspeed_kmh(value: object) -> float | None:
-    """A ``maxspeed`` tag in km/h; ``None`` when absent or not a speed (``none``, ``signals``)."""
-    speeds: list[float] = []
-    for part in tag_values(value):
-        text = part.lower()
-        if text in _NAMED_SPEEDS_KMH:
-            speeds.append(_NAMED_SPEEDS_KMH[text])
-            continue
-        zone = _ZONE_RE.match(text)
-        if zone:
-            in_mph = (zone.group(1) or "gb").lower() in {"gb", "uk"}
-            speeds.append(float(zone.group(2)) * (KMH_PER_MPH if in_mph else 1.0))
-            continue
-        match = _SPEED_RE.match(text)
-        if not match:
-            continue
-        number, unit = float(match.group(1)), (match.group(2) or "").lower()
-        factor = {"mph": KMH_PER_MPH, "knots": 1.852}.get(unit, 1.0)
-        if number > 0:
-            speeds.append(number * factor)
-    return sum(speeds) / len(speeds) if speeds else None
-
-
-def _first(tags: Mapping[str, object], key: str) -> str | None:
-    values = tag_values(tags.get(key))
-    return values[0].lower() if values else None
-
-
-def _closed(tags: Mapping[str, object], keys: Sequence[str]) -> bool:
-    """OSM's access hierarchy: the most specific key the way carries decides."""
-    for key in keys:
-        values = [v.lower() for v in tag_values(tags.get(key))]
-        if values:
-            return any(v in _CLOSED for v in values)
-    return False
-
-
-def drive_directions(tags: Mapping[str, object]) -> tuple[bool, bool]:
-    """Whether a car may use a way forward (along its nodes) and backward; both False if not."""
-    highway = _first(tags, "highway")
-    if highway not in DRIVE_HIGHWAYS or _first(tags, "area") == "yes":
-        return (False, False)
-    if _closed(tags, ("motorcar", "motor_vehicle", "vehicle", "access")):
-        return (False, False)
-    oneway = _first(tags, "oneway")
-    if oneway in _ONEWAY_FORWARD:
-        return (True, False)
-    if oneway in _ONEWAY_BACKWARD:
-        return (False, True)
-    if oneway in _ONEWAY_NO:
-        return _OPEN
-    if _first(tags, "junction") in {"roundabout", "circular"} or highway == "motorway":
-        return (True, False)
-    return _OPEN
-
-
-def is_walkable(tags: Mapping[str, object]) -> bool:
-    """Whether a pedestrian may use a way (always in both directions)."""
-    highway = _first(tags, "highway")
-    if highway is None or highway in WALK_EXCLUDED_HIGHWAYS or _first(tags, "area") == "yes":
-        return False
-    if _first(tags, "service") == "private" or _closed(tags, ("foot", "access")):
-        return False
-    return highway != "cycleway" or _first(tags, "foot") in _FOOT_OPEN
-
-
-def drive_speed_kmh(tags: Mapping[str, object]) -> float:
-    """The speed a car may travel a way at: ``maxspeed``, else the UK default for its class."""
-    speed = parse_maxspeed_kmh(tags.get("maxspeed"))
-    if speed is not None:
-        return speed
-    return UK_DEFAULT_SPEED_MPH.get(_first(tags, "highway") or "road", 30.0) * KMH_PER_MPH
-
-
-def highway_class(tags: Mapping[str, object]) -> int:
-    """The index of a way's class in :data:`HIGHWAY_CLASSES`."""
-    highway = _first(tags, "highway")
-    return HIGHWAY_CLASSES.index(highway if highway in HIGHWAY_CLASSES else "other")
-
 
 # --- types -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class RoadSegments:
-    """Road segments as a map file holds them, before any profile rule.
-
-    ``u[i] -> v[i]`` follows the way's node order and ``tags[tag_index[i]]`` are its OSM tags.
-    ``directed`` is True when the source already made the graph directed for cars (osmnx
-    graphs): each segment is then one permitted driving direction and ``oneway`` is not read.
-    """
-
-    node_id: NDArray[np.int64]
-    lon: NDArray[np.float64]
-    lat: NDArray[np.float64]
-    u: NDArray[np.int64]
-    v: NDArray[np.int64]
-    tag_index: NDArray[np.int64]
-    tags: tuple[Mapping[str, object], ...]
-    source: str
-    directed: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -480,7 +238,7 @@ def build_profile(
     *,
     x_y: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> ProfileGraph:
-    """The graph of one profile from raw segments (see the module docstring for the rules)."""
+    """The graph of one profile from raw segments (see :mod:`sendplan.geo.roads` for the rules)."""
     if len(segments.node_id) == 0:
         raise InputError(segments.source, "the map holds no roads")
     tails, heads, speed_kmh, classes = _edge_arrays(segments, profile)
@@ -673,8 +431,6 @@ def load_network(path: Path, *, profiles: Iterable[Profile] = PROFILES) -> RoadN
     if not path.is_file():
         raise InputError(path.name, f"network file not found: {path}")
     if is_map_file(path):
-        from sendplan.geo.osm import read_map
-
         network = build_network(read_map(path), profiles=profiles)
         digest = file_sha256(path)
     else:
@@ -686,6 +442,7 @@ def load_network(path: Path, *, profiles: Iterable[Profile] = PROFILES) -> RoadN
 
 def profile_to_networkx(graph: ProfileGraph, *, weight: str = "travel_time_s") -> Any:
     """The graph as a ``networkx.DiGraph`` with edge attribute ``weight``, for oracles."""
+    # networkx takes about 0.1 s to import and only test oracles need it.
     import networkx as nx
 
     nx_graph = nx.DiGraph()

@@ -1,4 +1,4 @@
-"""Reading OpenStreetMap data into :class:`~sendplan.geo.network.RoadSegments`.
+"""Reading OpenStreetMap data into :class:`~sendplan.geo.roads.RoadSegments`.
 
 The only module that imports osmnx (GraphML files and the explicit ``--place`` download) and
 pyrosm (``.osm.pbf`` extracts, which osmnx cannot read). OSM XML (``.osm``, ``.osm.bz2``,
@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.errors import InputError
-from sendplan.geo.network import RoadSegments
+from sendplan.geo.roads import RoadSegments
 
 # The tags the profile rules read; everything else is dropped on reading.
 ROUTING_TAGS: tuple[str, ...] = (

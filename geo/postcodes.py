@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.errors import InputError
-from sendplan.geo.network import from_bng
+from sendplan.geo.coords import from_bng
 
 _POSTCODE = re.compile(r"^(?:([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})|(GIR)(0AA))$")
 _POSTCODE_COLUMNS = ("postcode", "pcds", "pcd", "pcd2", "pcd7", "pcd8", "post_code")

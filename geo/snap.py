@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from sendplan.errors import InputError
-from sendplan.geo.network import ProfileGraph, to_bng
+from sendplan.geo.coords import to_bng
+from sendplan.geo.network import ProfileGraph
 
 DEFAULT_MAX_SNAP_M = 500.0
 # Long segments are indexed as pieces no longer than this, so that a KD-tree over piece midpoints

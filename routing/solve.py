@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from sendplan.geo.travel import TravelModel
+from sendplan.logs import get_logger
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.explain import explain_plan
 from sendplan.routing.placement.place import MODES, place
@@ -29,9 +30,11 @@ from sendplan.routing.transport.evaluate import ExistingStop, evaluate_sessions
 from sendplan.routing.transport.plan import Session, TransportPlan
 from sendplan.routing.transport.planner import plan_transport, school_of_children
 from sendplan.routing.travel import TravelModels, straight_line_model
-from sendplan.routing.vrp.stop import MaxIterations, StopCriterion
+from sendplan.routing.vrp.stop import MaxIterations, StopCriterion, now
 
 Progress = Callable[[str], None]
+
+log = get_logger(__name__)
 
 DEFAULT_ITERATIONS = 300
 """Search iterations per school when no stop is given: reproducible, and what the demo uses."""
@@ -50,7 +53,6 @@ def solve(
     mode: str = "weighted",
     must_admit: Sequence[str] = (),
     existing_routes: Sequence[ExistingStop] | None = None,
-    inputs: dict[str, str] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Result:
@@ -65,7 +67,6 @@ def solve(
             ``current_school`` and plans transport only (placement figures are then None).
         mode, must_admit: as in :func:`sendplan.routing.placement.place.place`.
         existing_routes: a council's current routes to check and compare with the new plan.
-        inputs: the input files' names and sha256, recorded in the summary.
         workers: processes solving schools in parallel (default: one per core).
     """
     if mode not in MODES:
@@ -85,7 +86,13 @@ def solve(
     plan = explanations = None
     if placement == "solve":
         say(f"placing {len(scenario.children):,} children in {len(scenario.schools)} schools")
+        t0 = now()
         plan = place(scenario, drive, mode=mode, must_admit=must_admit, progress=progress)
+        log.info(
+            "placed %d of %d children (%s, %s) in %.2f s", len(plan.assignments),
+            len(scenario.children), plan.mode, "optimal" if plan.optimal else "not optimal",
+            now() - t0,
+        )  # fmt: skip
         say("explaining the placements")
         explanations = tuple(explain_plan(scenario, drive, plan))
         summary = summarise_placement(scenario, plan, explanations)
@@ -99,6 +106,7 @@ def solve(
     school_of = school_of_children(scenario, plan)
     for session in sessions:
         say(f"planning the {session.upper()} routes")
+        t0 = now()
         routes = plan_transport(
             scenario,
             plan,
@@ -111,6 +119,13 @@ def solve(
         )
         checks.append(check_transport(scenario, school_of, drive, routes))
         plans.append(routes)
+        log.info(
+            "%s: %d routes, GBP %.2f, %d unrouted, checker %s (%s, %.1f s)", session,
+            len(routes.routes), routes.cost_gbp, len(routes.unrouted),
+            "ok" if checks[-1].ok else "FAILED", repr(stop), now() - t0,
+        )  # fmt: skip
+        for violation in checks[-1].violations[:20]:
+            log.warning("%s route checker: %s", session, violation)
 
     review = evaluation = None
     fields: dict[str, object] = {}
@@ -131,7 +146,7 @@ def solve(
         travel_model=drive.name,
         seed=seed,
         work_limit=repr(stop) if plans else None,
-        inputs=dict(sorted((inputs or {}).items())),
+        inputs=dict(sorted(scenario.sources)),
         **fields,  # type: ignore[arg-type]
     )
     return Result(

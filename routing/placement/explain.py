@@ -35,7 +35,8 @@ import numpy as np
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, Scenario, School
-from sendplan.routing.placement.place import arc_cost_gbp, build_candidates
+from sendplan.routing.placement.candidates import build_candidates
+from sendplan.routing.placement.costs import arc_cost_gbp
 from sendplan.routing.placement.plan import PlacementPlan
 
 ALTERNATIVES = 3

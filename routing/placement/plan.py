@@ -1,9 +1,16 @@
-"""What the placement solver returns: every child either assigned or unplaced with a reason."""
+"""What the placement solver returns: every child either assigned or unplaced with a reason.
+
+Also what it raises (``PlacementError``), so the solver's modules and their callers share it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+
+class PlacementError(ValueError):
+    """The placement request is invalid (unknown mode or school) or cannot be solved exactly."""
 
 
 class UnplacedReason(StrEnum):

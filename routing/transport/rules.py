@@ -1,6 +1,6 @@
 """What the SEND transport planners share: the rules of a child's seat and ride, run costs, and
-the job, one engine stop for a child or a flagged sibling group (``transport.py`` plans one
-school at a time, ``transport_mixed.py`` merges nearby schools' runs)."""
+the job, one engine stop for a child or a flagged sibling group (``planner.py`` plans one
+school at a time, ``mixed.py`` merges nearby schools' runs)."""
 
 from __future__ import annotations
 

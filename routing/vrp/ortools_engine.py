@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from sendplan.routing.vrp.penalty import drop_penalty
 from sendplan.routing.vrp.problem import (
     UNBOUNDED,
     InitialTour,
@@ -28,7 +29,7 @@ from sendplan.routing.vrp.problem import (
     not_routed,
     route_distance,
 )
-from sendplan.routing.vrp.stop import StopCriterion
+from sendplan.routing.vrp.stop import StopCriterion, now
 
 ENGINE = "ortools"
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
@@ -94,8 +95,6 @@ def solve_ortools(
 
     With ``initial`` routes the search starts from them when they are feasible (else from its
     own construction, as without them)."""
-    from sendplan.routing.vrp.stop import now
-
     t_start = now()
     locs, service, visits = _node_table(problem)
     n_dep = len(problem.depots)
@@ -286,8 +285,6 @@ def _read_routes(
 
 
 def _big_penalty(problem: Problem) -> int:
-    from sendplan.routing.vrp.solve import drop_penalty
-
     return drop_penalty(problem)
 
 

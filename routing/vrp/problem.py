@@ -1,7 +1,7 @@
 """A generic vehicle-routing problem and its result, independent of any solver.
 
 The transport planner builds a :class:`Problem` with :class:`ProblemBuilder`; the engines in
-``vrp_pyvrp`` / ``vrp_ortools`` solve it and ``vrp_check`` verifies the :class:`Solution`.
+``pyvrp_engine`` / ``ortools_engine`` solve it and ``check`` verifies the :class:`Solution`.
 
 Units: every time (windows, service, matrix durations) is an integer in one time unit, every
 distance an integer in one distance unit, every cost an integer in one cost unit; the caller picks

@@ -25,6 +25,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+from sendplan.routing.vrp import ortools_engine, pyvrp_engine
+from sendplan.routing.vrp.penalty import drop_penalty
 from sendplan.routing.vrp.problem import (
     InitialTour,
     JobKind,
@@ -120,32 +122,7 @@ def default_workers() -> int:
 
 
 def pick_engine(problem: Problem) -> Literal["pyvrp", "ortools"]:
-    from sendplan.routing.vrp import pyvrp_engine as vrp_pyvrp
-
-    return "pyvrp" if vrp_pyvrp.supports(problem) else "ortools"
-
-
-def drop_penalty(problem: Problem) -> int:
-    """A penalty per job left out, above what serving it alone could cost."""
-    dist = int(problem.distance.max())
-    dur = int(problem.duration.max())
-    horizon = max(
-        [c.tw_early + c.service_duration for c in problem.clients]
-        + [max(s.pickup.tw_early, s.delivery.tw_early) for s in problem.shipments]
-        + [0]
-    )
-    service = max(
-        [c.service_duration for c in problem.clients]
-        + [s.pickup.service_duration + s.delivery.service_duration for s in problem.shipments]
-        + [0]
-    )
-    worst = max(
-        vt.fixed_cost
-        + vt.unit_distance_cost * 3 * dist
-        + vt.unit_duration_cost * (3 * dur + service + horizon)
-        for vt in problem.vehicle_types
-    )
-    return 10 * worst + 1000
+    return "pyvrp" if pyvrp_engine.supports(problem) else "ortools"
 
 
 # ---------------------------------------------------------------------------- job screening
@@ -235,13 +212,11 @@ def _run_engine(
     initial: tuple[InitialTour, ...] = (),
 ) -> Solution:
     if engine == "pyvrp":
-        from sendplan.routing.vrp import pyvrp_engine as vrp_pyvrp
-
-        return vrp_pyvrp.solve_pyvrp(problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best)
+        return pyvrp_engine.solve_pyvrp(
+            problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best
+        )
     if engine == "ortools":
-        from sendplan.routing.vrp import ortools_engine as vrp_ortools
-
-        return vrp_ortools.solve_ortools(
+        return ortools_engine.solve_ortools(
             problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best, initial=initial
         )
     raise VrpError(f"unknown engine {engine!r}; expected auto, pyvrp or ortools")

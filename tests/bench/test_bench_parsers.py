@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from sendplan.api.cli_bench_vrp import _names
 from sendplan.bench.instances import (
     InstanceError,
     SbrpInstance,
@@ -27,18 +29,26 @@ from sendplan.bench.instances import (
     solomon_path,
 )
 from sendplan.bench.lilim import lilim_problem
-from sendplan.bench.sbrp import (
+from sendplan.bench.sbrp import solve_instance
+from sendplan.bench.sbrp_chain import min_buses
+from sendplan.bench.sbrp_pool import (
     SchoolRoute,
     bell_s,
-    min_buses,
     previous_school,
     route_times,
     school_problem,
-    solve_instance,
 )
 from sendplan.bench.solomon import exact_distance, solomon_problem
 from sendplan.routing.vrp.check import check_solution
-from sendplan.routing.vrp.problem import Problem, Solution, Tour, Visit, route_cost, route_distance
+from sendplan.routing.vrp.problem import (
+    Problem,
+    Solution,
+    Tour,
+    Visit,
+    route_cost,
+    route_distance,
+    visit_location,
+)
 
 ROOT = benchmarks_dir()
 needs_data = pytest.mark.skipif(
@@ -93,8 +103,6 @@ def test_solomon_problem_scales_distances_and_times() -> None:
 
 def forward_route(problem: Problem, visits: list[Visit]) -> Tour:
     """The earliest schedule of a visit order (no waiting beyond windows)."""
-    from sendplan.routing.vrp.problem import visit_location
-
     t, loc, times = problem.depots[0].tw_early, problem.depots[0].location, []
     for v in visits:
         where = visit_location(problem, v)
@@ -190,8 +198,6 @@ def test_sbrp_instances_match_the_published_table() -> None:
     refs = read_sbrp_bks()
     names = sbrp_names()
     assert len(names) == 24
-    import csv
-
     with (ROOT / "sbrp_park_tae_kim" / "bks.csv").open() as fh:
         table = {row["instance"]: row for row in csv.DictReader(fh)}
     for name, row in table.items():
@@ -318,8 +324,6 @@ def test_sbrp_routes_can_start_at_an_earlier_school() -> None:
 
 
 def test_instance_names_read_commas_repeats_and_trailing_names() -> None:
-    from sendplan.api.cli_bench_vrp import _names
-
     assert _names(None) is None
     assert _names(["all"]) is None
     assert _names(["R101, C101"]) == ["R101", "C101"]

@@ -15,18 +15,16 @@ from sendplan.bench.instances import (
     read_sbrp,
     sbrp_path,
 )
-from sendplan.bench.sbrp import (
-    SchoolRoute,
+from sendplan.bench.sbrp import solve_instance
+from sendplan.bench.sbrp_chain import (
     can_follow,
     check_plan,
     count_buses,
     drop_repeats,
     latest_predecessors,
     min_buses,
-    route_times,
-    solve_instance,
-    split_routes,
 )
+from sendplan.bench.sbrp_pool import SchoolRoute, route_times, split_routes
 from sendplan.routing.vrp.mip import CoverError, choose_cover
 
 needs_data = pytest.mark.skipif(

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from sendplan.api.cli import app
 from sendplan.api.loader import load_scenario
+from sendplan.geo.postcodes import load_postcodes
 
 runner = CliRunner()
 POSTCODES = {"LE1 1AA": (-1.124859, 52.632283), "LE2 6DW": (-1.128007, 52.610722)}
@@ -48,7 +49,6 @@ def test_postcodes_geocode_children(scenario: Path, tmp_path: Path) -> None:
 
 
 def test_geocoded_location_is_the_postcode_centroid(scenario: Path, tmp_path: Path) -> None:
-    from sendplan.geo.postcodes import load_postcodes
 
     table = load_postcodes(tmp_path / "postcodes.csv")
     loaded = load_scenario(scenario, postcodes=table.lookup)

@@ -19,8 +19,11 @@ from contextlib import contextmanager
 from importlib.resources import as_file, files
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
+from sendplan.api.loader import load_scenario
+from sendplan.data.synthetic import generate_cohort
 from sendplan.routing.model import (
     NEED_CODES,
     SCHOOL_TYPES,
@@ -126,9 +129,8 @@ def sources() -> list[dict[str, str]]:
 
 
 def test_project_loader_reads_the_folder_as_a_scenario(schools: list[School]) -> None:
-    loader = pytest.importorskip("sendplan.api.loader")
     with data_folder() as folder:
-        scenario = loader.load_scenario(folder, require_children=False)
+        scenario = load_scenario(folder, require_children=False)
     assert scenario.children == ()
     assert scenario.schools == tuple(schools)
     assert scenario.policy == Policy()
@@ -372,10 +374,8 @@ def test_policy_keys_each_carry_a_reason() -> None:
 def test_synthetic_cohorts_fit_the_places_ignoring_distance(schools: list[School]) -> None:
     """Max-flow over (need, age, sex, residential) groups: capacity, designation and age allow a
     place for every synthetic child; distance and cost are the optimiser's business."""
-    synthetic = pytest.importorskip("sendplan.data.synthetic")
-    nx = pytest.importorskip("networkx")
     for seed in (1, 2, 3):
-        children = synthetic.generate_cohort(schools=tuple(schools), seed=seed)
+        children = generate_cohort(schools=tuple(schools), seed=seed)
         groups = Counter((c.primary_need, c.age, c.sex, c.residential_need) for c in children)
         graph = nx.DiGraph()
         for key, count in groups.items():

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
 
+from sendplan.api.loader import read_schools
 from sendplan.data.synthetic import (
     AGES,
     COHORT_FILE,
@@ -484,7 +485,6 @@ def test_bad_polygon_and_header_are_named(profile_copy: Path) -> None:
     reason="data/schools.csv or sendplan.api.loader not available yet",
 )
 def test_cohort_with_the_embedded_schools() -> None:
-    from sendplan.api.loader import read_schools
 
     schools = read_schools(DATA / "schools.csv")
     children = generate_cohort(schools=schools, seed=1)

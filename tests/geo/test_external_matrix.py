@@ -13,7 +13,8 @@ from sendplan.errors import InputError
 from sendplan.geo.external_matrix import ExternalMatrixModel, read_matrix_csv, scenario_points
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.check import check_transport
-from sendplan.routing.transport.planner import school_of_children
+from sendplan.routing.transport.planner import plan_transport, school_of_children
+from sendplan.routing.vrp.stop import MaxIterations
 
 SC = scenario(random_children(10, 3, radius_km=5.0))
 
@@ -44,8 +45,6 @@ def write_matrix(path: Path, sc: Scenario, *, skip: tuple[str, str] | None = Non
 def test_a_matrix_of_the_same_times_gives_the_same_plan(tmp_path: Path) -> None:
     model = ExternalMatrixModel.from_csv(write_matrix(tmp_path / "m.csv", SC), points_of(SC))
     assert model.name == "external-matrix:m.csv"
-    from sendplan.routing.transport.planner import plan_transport
-    from sendplan.routing.vrp.stop import MaxIterations
 
     ours = plan(SC)
     theirs = plan_transport(SC, None, model, session="am", stop=MaxIterations(200), seed=1,
@@ -78,8 +77,6 @@ def test_a_missing_pair_is_an_error_naming_it(tmp_path: Path) -> None:
 
 
 def plan_with(model: ExternalMatrixModel, sc: Scenario) -> None:
-    from sendplan.routing.transport.planner import plan_transport
-    from sendplan.routing.vrp.stop import MaxIterations
 
     plan_transport(sc, None, model, session="am", stop=MaxIterations(10), seed=1, workers=1)
 

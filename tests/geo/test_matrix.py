@@ -19,17 +19,17 @@ from hypothesis import strategies as st
 
 from sendplan.bench.matrix import bench_matrix, random_points
 from sendplan.geo import network_model
+from sendplan.geo.coords import from_bng
 from sendplan.geo.matrix import MatrixCache, cache_key, contract, travel_matrix, travel_pairs
 from sendplan.geo.network import (
-    WALK_SPEED_KMH,
     ProfileGraph,
     RoadNetwork,
     build_network,
-    from_bng,
     save_network,
 )
 from sendplan.geo.network_model import NetworkTravelModel
 from sendplan.geo.osm import read_pbf
+from sendplan.geo.roads import WALK_SPEED_KMH
 from sendplan.geo.snap import SnapError, SnapIndex, project_to_segments
 
 X0, Y0 = 459_000.0, 304_000.0  # central Leicester, British National Grid

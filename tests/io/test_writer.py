@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendplan.api.loader import CHILD_SPEC, FLEET_SPEC, SCHOOL_SPEC, load_scenario
+from sendplan.api.columns import CHILD_SPEC, FLEET_SPEC, SCHOOL_SPEC
+from sendplan.api.loader import load_scenario
 from sendplan.api.writer import (
     CHILD_COLUMNS,
     FLEET_COLUMNS,

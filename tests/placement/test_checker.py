@@ -6,8 +6,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -17,6 +20,7 @@ from strategies import CENTRE_LAT, CENTRE_LON, make_school
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement import check as checker
+from sendplan.routing.placement import check_rules
 from sendplan.routing.placement.check import PlacementCheck, check_placement
 from sendplan.routing.placement.place import place
 from sendplan.routing.placement.plan import (
@@ -332,12 +336,58 @@ def test_wrong_travel_model(plan: PlacementPlan) -> None:
     _assert_caught(_check(dataclasses.replace(plan, travel_model="road")), "travel model")
 
 
-def test_checker_does_not_import_the_solver() -> None:
-    tree = ast.parse(Path(checker.__file__).read_text(encoding="utf-8"))
+PLACEMENT = "sendplan.routing.placement"
+# What the checker may use of the placement package: the plan's types and itself.
+CHECKER_MAY_IMPORT = {"plan", "check", "check_rules"}
+
+
+def _imported(module: ModuleType) -> set[str]:
+    """Every module a source file imports, ``from package import name`` also as package.name
+    and relative imports resolved, so a solver module cannot slip in under another spelling."""
+    tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-    assert not {m for m in imported if m.endswith((".placement", ".flow")) or "ortools" in m}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = module.__name__.split(".")[: -node.level]
+                base = ".".join([*parent, base] if base else parent)
+            imported.add(base)
+            imported.update(f"{base}.{alias.name}" for alias in node.names)
+    return imported
+
+
+@pytest.mark.parametrize("module", [checker, check_rules], ids=lambda m: m.__name__)
+def test_checker_does_not_import_the_solver(module: ModuleType) -> None:
+    imported = _imported(module)
+    solver = {
+        m
+        for m in imported
+        if m.startswith(f"{PLACEMENT}.")
+        and m.removeprefix(f"{PLACEMENT}.").split(".")[0] not in CHECKER_MAY_IMPORT
+    }
+    assert not solver, f"{module.__name__} imports solver modules {sorted(solver)}"
+    assert not {m for m in imported if "ortools" in m}
+
+
+def test_checker_loads_no_solver_module() -> None:
+    """Importing the checker, in a fresh interpreter, loads no solver module even indirectly."""
+    code = (
+        "import sys\n"
+        f"import {checker.__name__}, {check_rules.__name__}\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = done.stdout.split()
+    solver = [
+        m
+        for m in loaded
+        if (
+            m.startswith(f"{PLACEMENT}.")
+            and m.removeprefix(f"{PLACEMENT}.").split(".")[0] not in CHECKER_MAY_IMPORT
+        )
+        or m.startswith("ortools")
+    ]
+    assert not solver, f"importing the checker loads {solver}"

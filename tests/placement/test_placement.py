@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
-import time
 from typing import Any
 
 import numpy as np
@@ -25,8 +24,9 @@ from strategies import (
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement.check import check_placement
+from sendplan.routing.placement.costs import arc_cost_gbp
 from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
-from sendplan.routing.placement.place import arc_cost_gbp, place
+from sendplan.routing.placement.place import place
 from sendplan.routing.placement.plan import PlacementPlan, PlacementReason, UnplacedReason
 
 TRAVEL = StraightLineModel()
@@ -375,12 +375,10 @@ def test_travel_is_computed_once_for_admissible_pairs_only() -> None:
     assert check_placement(scenario, travel, plan).ok
 
 
-def test_medium_instance_solves_fast_and_passes_the_checker() -> None:
+def test_medium_instance_passes_the_checker() -> None:
+    """Speed is measured by `sendplan bench placement`, not asserted here."""
     scenario = synthetic_scenario(seed=2024, n_children=1_500, n_schools=40)
-    started = time.perf_counter()
     plan = place(scenario, TRAVEL)
-    elapsed_s = time.perf_counter() - started
-    assert elapsed_s < 5.0  # about 0.05 s on a laptop; generous for slow CI
     report = check_placement(scenario, TRAVEL, plan)
     assert report.ok, report.violations[:5]
     assert len(plan.assignments) + len(plan.unplaced) == 1_500

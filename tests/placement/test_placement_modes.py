@@ -25,12 +25,14 @@ from strategies import (
 from typer.testing import CliRunner
 
 from sendplan.api.cli import app
+from sendplan.api.loader import load_scenario
 from sendplan.api.writer import write_scenario
+from sendplan.errors import InputError
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement.check import check_placement
-from sendplan.routing.placement.place import PlacementError, place
-from sendplan.routing.placement.plan import PlacementPlan, UnplacedReason
+from sendplan.routing.placement.place import place
+from sendplan.routing.placement.plan import PlacementError, PlacementPlan, UnplacedReason
 
 TRAVEL = StraightLineModel()
 
@@ -240,8 +242,6 @@ def test_places_per_designation_with_residential_places_is_refused() -> None:
 
 
 def test_places_per_designation_round_trip_through_files(tmp_path: Path) -> None:
-    from sendplan.api.loader import load_scenario
-
     school = _school("A", capacity=5, designations=frozenset({"ASD", "SLD"}),
                      capacity_by_designation=(("ASD", 2), ("SLD", 3)))  # fmt: skip
     scenario = _scenario([_child("C1")], [school, _school("B")])
@@ -424,9 +424,6 @@ def test_cli_place_modes_and_must_admit(tmp_path: Path) -> None:
 
 
 def test_places_per_designation_bad_cell_names_file_row_and_field(tmp_path: Path) -> None:
-    from sendplan.api.loader import load_scenario
-    from sendplan.errors import InputError
-
     school = _school("A", capacity=5, capacity_by_designation=(("ASD", 2),))
     write_scenario(_scenario([_child("C1")], [school]), tmp_path)
     path = tmp_path / "schools.csv"

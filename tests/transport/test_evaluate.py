@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
-from transport_cases import TRAVEL, child, plan, scenario
+from transport_cases import TRAVEL, child, plan, scenario, school
 
 from sendplan.api.transport_io import EXISTING_COLUMNS, hhmm, read_existing_routes
 from sendplan.errors import InputError
@@ -111,8 +111,6 @@ def test_unknown_column_and_duplicate_child_are_errors(tmp_path: Path) -> None:
 def test_an_existing_mixed_school_route_is_read_as_one(tmp_path: Path, session: str) -> None:
     """A route naming two schools calls at both (AM after every pick-up, in bell order; PM
     before every drop-off), so nobody 'does not attend' and both schools' times are checked."""
-    from transport_cases import school
-
     schools = [school("S1", 0, 0), school("S2", 1, 0, bell_am_min=9 * 60 + 5)]
     kids = [child("A", 3, 3), child("B", 3.2, 3, school_id="S2")]
     sc = scenario(kids, schools)

@@ -22,10 +22,16 @@ from transport_cases import (
     vehicle,
 )
 
+from sendplan.api.defaults import leicester_scenario
 from sendplan.routing.model import Scenario
-from sendplan.routing.transport.check import forward_rides
+from sendplan.routing.placement.place import place
+from sendplan.routing.transport import planner
+from sendplan.routing.transport.check import check_transport, forward_rides
 from sendplan.routing.transport.plan import RouteFlag, TransportPlan, UnroutedReason
-from sendplan.routing.transport.planner import int_matrices
+from sendplan.routing.transport.planner import plan_transport, school_of_children
+from sendplan.routing.transport.rules import int_matrices
+from sendplan.routing.travel import straight_line_model
+from sendplan.routing.vrp.stop import MaxIterations
 
 # ------------------------------------------------------------------- brute-force oracle (AM)
 
@@ -149,10 +155,6 @@ def test_asymmetric_travel_uses_the_transposed_matrix_in_the_morning() -> None:
             s, m = TRAVEL.pairs(o, d)
             return np.where(d[:, 1] > o[:, 1], 2 * s, s), m
 
-    from sendplan.routing.transport.check import check_transport
-    from sendplan.routing.transport.planner import plan_transport, school_of_children
-    from sendplan.routing.vrp.stop import MaxIterations
-
     sc = scenario(random_children(12, 3, radius_km=6.0, flags=False))
     travel = OneWay()
     for session in ("am", "pm"):
@@ -266,13 +268,6 @@ def test_same_seed_and_iterations_give_the_same_plan() -> None:
 
 
 def test_leicester_default_subset_respects_every_rule() -> None:
-    from sendplan.api.defaults import leicester_scenario
-    from sendplan.routing.placement.place import place
-    from sendplan.routing.transport.check import check_transport
-    from sendplan.routing.transport.planner import plan_transport, school_of_children
-    from sendplan.routing.travel import straight_line_model
-    from sendplan.routing.vrp.stop import MaxIterations
-
     sc = leicester_scenario(n_children=150)
     travel = straight_line_model(sc)
     placement = place(sc, travel)
@@ -294,14 +289,12 @@ def test_engine_path_never_beats_the_oracle(n: int, seed: int) -> None:
 
 def engine_only_plan(sc: Scenario) -> TransportPlan:
     """The checked plan with the exact small-school path switched off."""
-    import sendplan.routing.transport.planner as transport
-
-    saved = transport.EXACT_MAX_CHILDREN
-    transport.EXACT_MAX_CHILDREN = 0
+    saved = planner.EXACT_MAX_CHILDREN
+    planner.EXACT_MAX_CHILDREN = 0
     try:
         return planned_and_checked(sc, iterations=300)
     finally:
-        transport.EXACT_MAX_CHILDREN = saved
+        planner.EXACT_MAX_CHILDREN = saved
 
 
 # Five-child instances on which the engine, starting from PyVRP's unscaled default penalties,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from transport_cases import check, child, fleet, plan, scenario, vehicle
+from transport_cases import check, child, fleet, plan, scenario, school, vehicle
 
+from sendplan.routing import transport
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.plan import Route, TransportPlan, Unrouted, UnroutedReason
 
@@ -159,8 +162,6 @@ def test_wrong_distance_and_cost_are_caught() -> None:
 
 
 def test_wrong_school_is_caught() -> None:
-    from transport_cases import school
-
     sc = replace(SC, schools=(*SC.schools, school("S2", 1, 1)))
     caught(with_route(AM, 0, replace(AM.routes[0], school_id="S2")), "does not attend", sc)
 
@@ -170,3 +171,40 @@ def test_assistant_flag_must_match_the_vehicle(session: str) -> None:
     p = AM if session == "am" else PM
     r = p.routes[0]
     caught(with_route(p, 0, replace(r, assistant=not r.assistant)), "assistant=")
+
+
+# ---------------------------------------------------------------------------- independence
+
+TRANSPORT = Path(transport.__file__).parent
+CHECKER_MODULES = sorted(p.name for p in TRANSPORT.glob("check*.py"))
+# The checker may use the plan's types and its own modules; nothing the planner uses to plan.
+CHECKER_MAY_IMPORT = {f"sendplan.routing.transport.{m}" for m in ("plan", "check", "check_rules")}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports (``from a import b`` counts ``a`` and ``a.b``)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.name}: relative import"
+            assert node.module is not None
+            out.add(node.module)
+            out |= {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+@pytest.mark.parametrize("name", CHECKER_MODULES)
+def test_the_checker_imports_nothing_of_the_planner_or_the_engine(name: str) -> None:
+    """The checker recomputes a plan independently: it may not import the planner (its modules,
+    the planners' shared ``rules.py``, ``mixed.py``) nor the engine (``routing/vrp``)."""
+    assert set(CHECKER_MODULES) >= {"check.py", "check_rules.py"}
+    imports = imported_modules(TRANSPORT / name)
+    ours = {m for m in imports if m.startswith("sendplan.routing.transport.")}
+    assert {m for m in ours if m.count(".") == 3} <= CHECKER_MAY_IMPORT, sorted(ours)
+    banned = ("planner", "rules", "mixed", "school_instance", "solo", "exact", "build_routes",
+              "never_together")  # fmt: skip
+    assert not {m for m in ours if m.split(".")[3] in banned}, sorted(ours)
+    assert not {m for m in imports if m.startswith("sendplan.routing.vrp")}, sorted(imports)
+    assert "sendplan.routing.transport" not in imports, "name the modules imported"

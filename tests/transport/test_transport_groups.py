@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_loader import CHILD_HEADER, CHILD_ROWS, children_csv, load_error, make_folder
+from scenario_files import CHILD_HEADER, CHILD_ROWS, children_csv, load_error, make_folder
 from transport_cases import check, child, planned_and_checked, random_children, scenario, vehicle
 
 from sendplan.api.loader import load_scenario

@@ -1,0 +1,212 @@
+"""One parser per kind of scenario cell, and the errors a cell or a row's field raises.
+
+A parser takes a cell's text (stripped, non-blank) and returns its value or raises
+:class:`CellError`; the table machinery (:mod:`sendplan.api.tables`) adds the file, row and
+field. ``CellError.private`` is the message without the cell's value, for columns that may hold
+personal data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from sendplan.routing.model import NEED_CODES, SCHOOL_TYPES
+
+AGE_RANGE = (2, 25)
+YEAR_GROUP_RANGE = (0, 14)  # Reception = 0; age on 31 August = year group + 4
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class CellError(ValueError):
+    """A cell that does not parse; ``private`` is the message without the cell's value."""
+
+    def __init__(self, message: str, private: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.private = private or message
+
+
+class FieldError(ValueError):
+    """A problem with one field of a row, found after the cells parsed."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def show(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+# --- one parser per kind of cell (text arrives stripped and non-blank) ------------------------
+
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+_NEEDS = {code.lower(): code for code in NEED_CODES}
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")
+_LA_CODE = re.compile(r"\d{3}")
+
+
+def parse_text(text: str) -> str:
+    return text
+
+
+def parse_id(text: str) -> str:
+    """An id: any text without ';' (which separates ids in lists)."""
+    if ";" in text:
+        raise CellError(f"id {show(text)} must not contain ';'")
+    return text
+
+
+def parse_bool(text: str) -> bool:
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise CellError(f"{show(text)} is not a boolean (use true/false, yes/no, y/n or 1/0)")
+
+
+def parse_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise CellError(f"{show(text)} is not a number", "not a number") from None
+    if not math.isfinite(value):
+        raise CellError(f"{show(text)} is not a finite number", "not a finite number")
+    return value
+
+
+def parse_int(text: str) -> int:
+    """A whole number; '12.0' (as spreadsheets sometimes export) counts as 12."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    value = parse_float(text)
+    if not value.is_integer():
+        raise CellError(f"{show(text)} is not a whole number")
+    return int(value)
+
+
+def parse_count(text: str) -> int:
+    """A whole number >= 0 (capacity, seats, places)."""
+    value = parse_int(text)
+    if value < 0:
+        raise CellError(f"{value} is negative")
+    return value
+
+
+def parse_money(text: str) -> float:
+    """A number >= 0 (GBP)."""
+    value = parse_float(text)
+    if value < 0:
+        raise CellError(f"{text} is negative")
+    return value
+
+
+def parse_positive(text: str) -> float:
+    value = parse_float(text)
+    if value <= 0:
+        raise CellError(f"{text} is not above 0")
+    return value
+
+
+def parse_age(text: str) -> int:
+    value = parse_int(text)
+    low, high = AGE_RANGE
+    if not low <= value <= high:
+        raise CellError(f"age {value} is outside {low}..{high}")
+    return value
+
+
+def parse_year_group(text: str) -> int:
+    """A year group (R or 0..14, optionally written 'Y7' or 'Year 7') as the age it implies."""
+    low, high = YEAR_GROUP_RANGE
+    bare = re.sub(r"^(year|yr|y)\s*", "", text.lower())
+    if bare in ("r", "reception"):
+        return 4
+    if bare.isdigit() and low <= int(bare) <= high:
+        return int(bare) + 4
+    raise CellError(f"year_group {show(text)} is not R or {low}..{high}")
+
+
+def parse_need(text: str) -> str:
+    """A SEN2 need code, matched case-insensitively and returned canonically."""
+    code = _NEEDS.get(text.lower())
+    if code is None:
+        raise CellError(f"unknown need code {show(text)} (use one of {' '.join(NEED_CODES)})")
+    return code
+
+
+def split_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(";") if item.strip()]
+
+
+def _no_repeats(items: list[str]) -> tuple[str, ...]:
+    for i, item in enumerate(items):
+        if item in items[:i]:
+            raise CellError(f"{show(item)} is listed twice")
+    return tuple(items)
+
+
+def parse_needs(text: str) -> tuple[str, ...]:
+    return _no_repeats([parse_need(item) for item in split_list(text)])
+
+
+def parse_need_places(text: str) -> tuple[tuple[str, int], ...]:
+    """``NEED:PLACES`` items separated by ``;`` (e.g. ``ASD:40;SLD:20``), in SEN2 order."""
+    pairs: dict[str, int] = {}
+    for item in split_list(text):
+        need, sep, places = item.partition(":")
+        if not sep:
+            raise CellError(f"{show(item)} is not NEED:PLACES")
+        code = parse_need(need.strip())
+        if code in pairs:
+            raise CellError(f"{code} is given twice")
+        pairs[code] = parse_count(places.strip())
+    return tuple((code, pairs[code]) for code in NEED_CODES if code in pairs)
+
+
+def parse_ids(text: str) -> tuple[str, ...]:
+    return _no_repeats(split_list(text))
+
+
+def parse_time(text: str) -> int:
+    """HH:MM (24-hour) as minutes after midnight."""
+    match = _TIME.fullmatch(text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise CellError(f"{show(text)} is not a time HH:MM (24-hour)")
+    return int(match[1]) * 60 + int(match[2])
+
+
+def parse_la_code(text: str) -> str:
+    if _LA_CODE.fullmatch(text) is None:
+        raise CellError(f"{show(text)} is not a 3-digit LA code")
+    return text
+
+
+def parse_sex(text: str) -> str:
+    if text.upper() not in ("M", "F"):
+        raise CellError(f"{show(text)} is not M or F")
+    return text.upper()
+
+
+def parse_school_sex(text: str) -> str:
+    if text.lower() == "mixed":
+        return "mixed"
+    try:
+        return parse_sex(text)
+    except CellError:
+        raise CellError(f"{show(text)} is not mixed, M or F") from None
+
+
+def parse_school_type(text: str) -> str:
+    kind = re.sub(r"[\s-]+", "_", text.lower())
+    if kind not in SCHOOL_TYPES:
+        raise CellError(f"unknown school type {show(text)} (use one of {', '.join(SCHOOL_TYPES)})")
+    return kind

@@ -1,0 +1,100 @@
+"""The columns each scenario file may hold: name -> parser, required or not, personal or not."""
+
+from __future__ import annotations
+
+from sendplan.api.cells import (
+    parse_age,
+    parse_bool,
+    parse_count,
+    parse_float,
+    parse_id,
+    parse_ids,
+    parse_la_code,
+    parse_money,
+    parse_need,
+    parse_need_places,
+    parse_needs,
+    parse_positive,
+    parse_school_sex,
+    parse_school_type,
+    parse_sex,
+    parse_text,
+    parse_time,
+    parse_year_group,
+)
+from sendplan.api.tables import Column, Spec
+
+
+def _location_columns(prefix: str = "", *, private: bool = False) -> dict[str, Column]:
+    return {
+        f"{prefix}{name}": Column(parse_float, private=private)
+        for name in ("lon", "lat", "easting", "northing")
+    }
+
+
+def _location_group(prefix: str = "") -> tuple[tuple[str, ...], ...]:
+    return ((f"{prefix}lon", f"{prefix}lat"), (f"{prefix}easting", f"{prefix}northing"))
+
+
+CHILD_SPEC = Spec(
+    columns={
+        "child_id": Column(parse_id, required=True),
+        **_location_columns(private=True),
+        "postcode": Column(parse_text, private=True),
+        "age": Column(parse_age),
+        "year_group": Column(parse_year_group),
+        "sex": Column(parse_sex, required=True),
+        "primary_need": Column(parse_need, required=True),
+        "secondary_needs": Column(parse_needs),
+        "residential_need": Column(parse_bool),
+        "wheelchair": Column(parse_bool),
+        "needs_assistant": Column(parse_bool),
+        "travel_alone": Column(parse_bool),
+        "locked": Column(parse_bool),
+        "transport_eligible": Column(parse_bool),
+        "max_ride_min": Column(parse_positive),
+        "current_school": Column(parse_id),
+        "preferences": Column(parse_ids),
+        "home_la": Column(parse_la_code),
+        "sibling_group": Column(parse_id),
+        "never_with": Column(parse_ids),
+    },
+    one_of=((*_location_group(), ("postcode",)), (("age",), ("year_group",))),
+    personal_data_hint=True,
+)
+
+SCHOOL_SPEC = Spec(
+    columns={
+        "school_id": Column(parse_id, required=True),
+        "name": Column(parse_text, required=True),
+        **_location_columns(),
+        "la_code": Column(parse_la_code, required=True),
+        "type": Column(parse_school_type, required=True),
+        "age_low": Column(parse_count, required=True),
+        "age_high": Column(parse_count, required=True),
+        "sex": Column(parse_school_sex),
+        "designations": Column(parse_needs, required=True),
+        "capacity": Column(parse_count, required=True),
+        "residential_places": Column(parse_count),
+        "annual_cost_gbp": Column(parse_money, required=True),
+        "bell_am": Column(parse_time),
+        "finish_pm": Column(parse_time),
+        "in_area": Column(parse_bool),
+        "capacity_by_designation": Column(parse_need_places),
+    },
+    one_of=(_location_group(),),
+)
+
+FLEET_SPEC = Spec(
+    columns={
+        "name": Column(parse_id, required=True),
+        "seats": Column(parse_count, required=True),
+        "wheelchair_spaces": Column(parse_count, required=True),
+        "has_assistant": Column(parse_bool),
+        "fixed_cost_gbp": Column(parse_money, required=True),
+        "cost_per_km_gbp": Column(parse_money, required=True),
+        "available": Column(parse_count, required=True),
+        **_location_columns("depot_"),
+    },
+    one_of=(_location_group("depot_"),),
+)

@@ -1,0 +1,115 @@
+"""The scenario policy: policy.toml keys or a workbook's key/value sheet, as a Policy."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+import typing
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sendplan.api.cells import CellError, FieldError, parse_bool, parse_float, show, split_list
+from sendplan.api.tables import Source, decode, read_bytes
+from sendplan.routing.model import ModelError, Policy
+
+
+def _policy_value(key: str, value: object, hint: object) -> object:
+    """A policy value coerced to its field's type (bool, float, int or tuple of floats)."""
+    if hint is bool:
+        if isinstance(value, str):
+            try:
+                return parse_bool(value)
+            except CellError as err:
+                raise FieldError(key, f"{key}: {err}") from None
+        if not isinstance(value, bool):
+            raise FieldError(key, f"{key} must be true or false, not {show(str(value))}")
+        return value
+    if isinstance(value, str):
+        value = _policy_text(value, hint)
+    if typing.get_origin(hint) is tuple:
+        size = len(typing.get_args(hint))
+        if not isinstance(value, list | tuple) or len(value) != size:
+            raise FieldError(key, f"{key} must be a list of {size} numbers")
+        return tuple(_policy_value(key, item, float) for item in value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FieldError(key, f"{key} must be a number, not {show(str(value))}")
+    if not math.isfinite(value):
+        raise FieldError(key, f"{key} must be a finite number")
+    if hint is int:
+        if not float(value).is_integer():
+            raise FieldError(key, f"{key} must be a whole number, not {value}")
+        return int(value)
+    return float(value)
+
+
+def _policy_text(text: str, hint: object) -> object:
+    """A spreadsheet cell's text as a number or list ('5;20' or '[5, 20]')."""
+    try:
+        if typing.get_origin(hint) is tuple:
+            return [
+                parse_float(item) for item in split_list(text.strip().strip("[]").replace(",", ";"))
+            ]
+        return parse_float(text.strip())
+    except CellError:
+        return text
+
+
+def policy_from(items: Iterable[tuple[int | None, str, object]], source: Source) -> Policy:
+    hints = typing.get_type_hints(Policy)
+    known = [f.name for f in dataclasses.fields(Policy)]
+    values: dict[str, object] = {}
+    rows: dict[str, int | None] = {}
+    for row, key, value in items:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise source.error(f"unknown policy key {show(key)}{hint}", row=row, field=key)
+        if key in values:
+            raise source.error(f"policy key {key} is given twice", row=row, field=key)
+        try:
+            values[key] = _policy_value(key, value, hints[key])
+        except FieldError as err:
+            raise source.error(err.message, row=row, field=key) from None
+        rows[key] = row
+    try:
+        return Policy(**values)  # type: ignore[arg-type]
+    except ModelError as err:
+        # Policy checks one field at a time, so building with each key alone finds the culprit.
+        for key, value in values.items():
+            try:
+                Policy(**{key: value})  # type: ignore[arg-type]
+            except ModelError:
+                raise source.error(str(err), row=rows[key], field=key) from None
+        raise source.error(str(err)) from None
+
+
+def read_policy(path: Path) -> Policy:
+    """policy.toml as a Policy; missing keys take the defaults, unknown keys are an error."""
+    source = Source(path.name)
+    text = decode(read_bytes(path, source), source)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise source.error(f"not valid TOML ({err})") from None
+    return policy_from(((None, key, value) for key, value in document.items()), source)
+
+
+def policy_items(
+    rows: Sequence[tuple[object, ...]], source: Source
+) -> Iterable[tuple[int, str, object]]:
+    """(row, key, value) from a key/value sheet; a 'key, value' header row is optional."""
+    for number, row in enumerate(rows, start=1):
+        cells = [*row, None, None]
+        key, value = cells[0], cells[1]
+        if key is None or not str(key).strip():
+            if any(cell is not None and str(cell).strip() for cell in row):
+                raise source.error("a value has no key", row=number, field="key")
+            continue
+        name = str(key).strip()
+        if number == 1 and name.lower() == "key":
+            continue
+        if any(cell is not None and str(cell).strip() for cell in row[2:]):
+            raise source.error("only two columns (key, value) are allowed", row=number, field=name)
+        yield number, name, value

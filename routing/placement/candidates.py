@@ -1,0 +1,258 @@
+"""Who can go where: the sparse candidate set, with identical children grouped into classes.
+
+*Candidates.* A school is a candidate for a child when ``school.admits(child)`` (designation,
+age range, sex), it has residential places if the child has a residential need, and the direct
+travel time is at most ``policy.max_travel_min(child)``. With ``policy.max_candidates = K > 0``
+only the K admissible schools nearest by great-circle distance are considered (ties broken
+arbitrarily; preferred schools are always considered too): the national-scale setting, where the
+optimum is exact over that sparse candidate set. Travel is computed sparsely: one vectorised
+``travel.pairs`` call over the considered pairs (never a children x schools travel matrix).
+
+*Classes.* Children with the same home point, admission group (need, age band, sex where any
+school is single-sex, residential need) and preferences have identical candidate arcs and
+costs, so they share one flow node whose supply is their number (exact: any split of the class's
+flow among its members is an optimal plan). Age bands are the ages between consecutive school
+age-range boundaries (and the primary/secondary boundary), so an age band decides admission
+and the travel limit exactly as the age does. Members are assigned in child-id order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import Child, Policy, School
+from sendplan.routing.placement.costs import arc_costs_gbp
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """(class or child)-school pairs (indices into the sorted lists) with their travel."""
+
+    child: NDArray[np.int64]
+    school: NDArray[np.int64]
+    travel_s: NDArray[np.float64]
+    distance_m: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """Children grouped into classes, and each class's considered and candidate schools.
+
+    ``considered`` are the admissible pairs examined (all, or the K nearest plus preferences);
+    ``candidates`` those within the travel limit, with ``cost`` their ``arc_cost_gbp``. Both are
+    sorted by class then school; their ``child`` field holds the class index.
+    """
+
+    children: list[Child]
+    schools: list[School]
+    class_of: NDArray[np.int64]  # per child
+    rep: NDArray[np.int64]  # per class: its first child (lowest id)
+    admits_any: NDArray[np.int64]  # per class: schools admitting need, age and sex
+    admits_res: NDArray[np.int64]  # per class: of those, with residential places
+    considered: Pairs
+    candidates: Pairs
+    cost: NDArray[np.int64]
+    cand_starts: NDArray[np.int64]  # class c's candidates: cand_starts[c]:cand_starts[c + 1]
+    cons_starts: NDArray[np.int64]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.rep)
+
+
+def build_candidates(
+    children: list[Child], schools: list[School], travel: TravelModel, policy: Policy
+) -> tuple[CandidateSet, Pairs]:
+    """Classes and their candidate arcs, plus the locked children's pairs (by child index).
+
+    ``children`` and ``schools`` must be sorted by id.
+    """
+    m = len(schools)
+    school_index = {s.school_id: j for j, s in enumerate(schools)}
+    # 11: the primary/secondary boundary of the travel limit.
+    bounds = np.array(
+        sorted({s.age_low for s in schools} | {s.age_high + 1 for s in schools} | {11}),
+        dtype=np.int64,
+    )
+    single_sex = any(s.sex != "mixed" for s in schools)
+    need_id = {code: k for k, code in enumerate(sorted({c.primary_need for c in children}))}
+    need = np.array([need_id[c.primary_need] for c in children], dtype=np.int64)
+    band = np.searchsorted(bounds, np.array([c.age for c in children], dtype=np.int64), "right")
+    male = np.array([single_sex and c.sex == "M" for c in children], dtype=np.int64)
+    res = np.array([c.residential_need for c in children], dtype=np.int64)
+    gkey = ((need * (len(bounds) + 1) + band) * 2 + male) * 2 + res
+    _, group_rep_a, group_of = np.unique(gkey, return_index=True, return_inverse=True)
+    group_rep = group_rep_a.tolist()
+    pref_id: dict[tuple[str, ...], int] = {}
+    prefs = np.array(
+        [
+            pref_id.setdefault(c.preferences, len(pref_id)) if c.preferences else -1
+            for c in children
+        ],
+        dtype=np.float64,
+    )
+    ckey = np.column_stack(
+        [
+            group_of.astype(np.float64),
+            np.array([c.lon for c in children], dtype=np.float64),
+            np.array([c.lat for c in children], dtype=np.float64),
+            prefs,
+        ]
+    ).reshape(-1, 4)
+    _, rep_idx, inverse = np.unique(ckey, axis=0, return_index=True, return_inverse=True)
+    class_of = inverse.reshape(-1).astype(np.int64)
+    rep_a = rep_idx.astype(np.int64)
+    rep = rep_a.tolist()
+    group_a = group_of.reshape(-1)[rep_a].astype(np.int64)
+    n_classes = len(rep)
+
+    has_res = np.array([s.residential_places > 0 for s in schools], dtype=bool)
+    group_found = [
+        np.array([j for j, s in enumerate(schools) if s.admits(children[r])], dtype=np.int64)
+        for r in group_rep
+    ]
+    group_ok = [
+        f[has_res[f]] if children[r].residential_need else f
+        for f, r in zip(group_found, group_rep, strict=True)
+    ]
+    n_found = np.array([len(f) for f in group_found], dtype=np.int64)
+    n_found_res = np.array([int(has_res[f].sum()) for f in group_found], dtype=np.int64)
+    admits_any = n_found[group_a] if n_classes else np.zeros(0, dtype=np.int64)
+    admits_res = n_found_res[group_a] if n_classes else np.zeros(0, dtype=np.int64)
+
+    homes = np.array([(children[r].lon, children[r].lat) for r in rep], dtype=np.float64)
+    homes = homes.reshape(-1, 2)
+    sites = np.array([(s.lon, s.lat) for s in schools], dtype=np.float64).reshape(-1, 2)
+    pair_c, pair_s = _considered_pairs(
+        group_a, group_ok, homes, sites, max(int(policy.max_candidates), 0)
+    )
+    # Preferred admissible schools are always considered, whatever the cap.
+    if policy.max_candidates > 0:
+        pc: list[int] = []
+        ps: list[int] = []
+        for c, r in enumerate(rep):
+            prefs = children[r].preferences
+            if prefs:
+                ok = group_ok[int(group_a[c])]
+                for sid in prefs:
+                    j = school_index[sid]
+                    k = int(np.searchsorted(ok, j))
+                    if k < len(ok) and ok[k] == j:
+                        pc.append(c)
+                        ps.append(j)
+        pair_c = np.concatenate([pair_c, np.array(pc, dtype=np.int64)])
+        pair_s = np.concatenate([pair_s, np.array(ps, dtype=np.int64)])
+    keys = np.sort(pair_c * max(m, 1) + pair_s)
+    keys = keys[np.concatenate([[True], np.diff(keys) != 0])] if len(keys) else keys
+    pair_c, pair_s = keys // max(m, 1), keys % max(m, 1)
+
+    locked_c = np.array([i for i, c in enumerate(children) if c.locked], dtype=np.int64)
+    locked_s = np.array(
+        [school_index[str(children[i].current_school)] for i in locked_c], dtype=np.int64
+    )
+    all_homes = np.concatenate(
+        [
+            homes[pair_c],
+            np.array([(children[i].lon, children[i].lat) for i in locked_c]).reshape(-1, 2),
+        ]
+    ).reshape(-1, 2)
+    all_sites = np.concatenate([sites[pair_s], sites[locked_s]]).reshape(-1, 2)
+    if len(all_homes):
+        seconds, metres = travel.pairs(all_homes, all_sites)
+    else:
+        seconds, metres = np.zeros(0), np.zeros(0)
+    seconds = np.asarray(seconds, dtype=np.float64)
+    metres = np.asarray(metres, dtype=np.float64)
+    k = len(pair_c)
+    considered = Pairs(pair_c, pair_s, seconds[:k], metres[:k])
+    locked = Pairs(locked_c, locked_s, seconds[k:], metres[k:])
+
+    limit_s = np.array(
+        [policy.max_travel_min(children[r]) * 60.0 for r in rep], dtype=np.float64
+    ).reshape(-1)
+    within = considered.travel_s <= limit_s[considered.child] if k else np.zeros(0, dtype=bool)
+    candidates = _slice(considered, within)
+    reps = [children[r] for r in rep]
+    cost = arc_costs_gbp(
+        reps, schools, candidates.child, candidates.school, candidates.travel_s, policy
+    )
+    ticks = np.arange(n_classes + 1)
+    return (
+        CandidateSet(
+            children=children,
+            schools=schools,
+            class_of=class_of,
+            rep=rep_a,
+            admits_any=admits_any,
+            admits_res=admits_res,
+            considered=considered,
+            candidates=candidates,
+            cost=cost,
+            cand_starts=np.searchsorted(candidates.child, ticks).astype(np.int64),
+            cons_starts=np.searchsorted(considered.child, ticks).astype(np.int64),
+        ),
+        locked,
+    )
+
+
+def _unit_vectors(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Lon/lat to 3-D unit vectors: chord length orders pairs exactly as great-circle distance."""
+    lon, lat = np.radians(points[:, 0]), np.radians(points[:, 1])
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+def _considered_pairs(
+    class_group: NDArray[np.int64],
+    group_ok: list[NDArray[np.int64]],
+    homes: NDArray[np.float64],
+    sites: NDArray[np.float64],
+    cap: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per admission group: every admissible school for each class, or the ``cap`` nearest."""
+    order = np.argsort(class_group, kind="stable")
+    starts = np.searchsorted(class_group[order], np.arange(len(group_ok) + 1))
+    out_c: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    out_s: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    for g, ok in enumerate(group_ok):
+        members = order[starts[g] : starts[g + 1]]
+        if len(members) == 0 or len(ok) == 0:
+            continue
+        if cap == 0 or len(ok) <= cap:
+            out_c.append(np.repeat(members, len(ok)))
+            out_s.append(np.tile(ok, len(members)))
+            continue
+        tree = cKDTree(_unit_vectors(sites[ok]))
+        _, idx = tree.query(_unit_vectors(homes[members]), k=cap)
+        out_c.append(np.repeat(members, cap))
+        out_s.append(ok[np.asarray(idx, dtype=np.int64).reshape(-1)])
+    return np.concatenate(out_c), np.concatenate(out_s)
+
+
+def _slice(pairs: Pairs, which: slice | NDArray[np.bool_]) -> Pairs:
+    return Pairs(
+        pairs.child[which], pairs.school[which], pairs.travel_s[which], pairs.distance_m[which]
+    )
+
+
+def disaggregate(
+    cs: CandidateSet, is_locked: NDArray[np.bool_], cand_flow: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Give each class's flow to its free members in child-id order: (child, candidate arc)."""
+    free = np.flatnonzero(~is_locked).astype(np.int64)
+    members = free[np.argsort(cs.class_of[free], kind="stable")]  # by class, then child index
+    member_start = np.searchsorted(cs.class_of[members], np.arange(cs.n_classes + 1))
+    arcs = np.repeat(np.arange(len(cand_flow), dtype=np.int64), cand_flow)
+    if len(arcs) == 0:
+        return np.zeros(0, dtype=np.int64), arcs
+    arc_class = cs.candidates.child[arcs]
+    slot_start = np.searchsorted(arc_class, np.arange(cs.n_classes + 1))
+    rank = np.arange(len(arcs)) - slot_start[arc_class]
+    return members[member_start[arc_class] + rank], arcs
+
+
+__all__ = ["CandidateSet", "Pairs", "build_candidates", "disaggregate"]

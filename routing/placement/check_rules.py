@@ -1,0 +1,396 @@
+"""The independent checker's rule groups: the candidate set rebuilt rule by rule, capacity,
+each assignment's facts and reasons, and each unplaced child's reason.
+
+``PlanRules`` holds one plan and the scenario it is checked against; ``check.py`` runs the
+groups in order and reports. Like ``check.py``, this module shares no code with the solver.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import NEED_CODES, Scenario
+from sendplan.routing.placement.plan import (
+    Assignment,
+    PlacementPlan,
+    PlacementReason,
+    UnplacedReason,
+)
+
+TRAVEL_ABS_TOL_S = 1e-3
+DISTANCE_ABS_TOL_M = 1e-3
+MONEY_ABS_TOL_GBP = 1e-6
+# Messages per rule beyond which the checker summarises instead of listing every child.
+MAX_MESSAGES_PER_RULE = 50
+
+
+def _close(a: NDArray[np.float64], b: NDArray[np.float64], abs_tol: float) -> NDArray[np.bool_]:
+    return np.abs(a - b) <= np.maximum(abs_tol, 1e-9 * np.maximum(np.abs(a), np.abs(b)))
+
+
+class PlanRules:
+    """One plan under check: the violations found so far and the state the rules share."""
+
+    # Set by the runner before the rule groups run: the must-admit schools, and per known
+    # assignment its child and school index and the recomputed travel.
+    soft: NDArray[np.bool_]
+    a_child: NDArray[np.int64]
+    a_school: NDArray[np.int64]
+    travel_s: NDArray[np.float64]
+
+    def __init__(self, scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> None:
+        self.scenario = scenario
+        self.policy = scenario.policy
+        self.travel = travel
+        self.plan = plan
+        self.children = sorted(scenario.children, key=lambda c: c.child_id)
+        self.schools = sorted(scenario.schools, key=lambda s: s.school_id)
+        self.child_index = {c.child_id: i for i, c in enumerate(self.children)}
+        self.school_index = {s.school_id: j for j, s in enumerate(self.schools)}
+        self.violations: list[str] = []
+        self.counts: Counter[str] = Counter()
+
+    def fail(self, message: str, rule: str = "") -> None:
+        self.counts[rule] += 1
+        if not rule or self.counts[rule] <= MAX_MESSAGES_PER_RULE:
+            self.violations.append(message)
+
+    def candidates(self) -> None:
+        """Per child: schools meeting need+age+sex, those also meeting residential need, and
+        those also within max travel (with travel), rebuilt without ``School.admits``."""
+        n, m = len(self.children), len(self.schools)
+        need_col = {code: k for k, code in enumerate(NEED_CODES)}
+        designated = np.zeros((m, len(NEED_CODES)), dtype=bool)
+        for j, s in enumerate(self.schools):
+            for code in s.designations:
+                designated[j, need_col[code]] = True
+        low = np.array([s.age_low for s in self.schools], dtype=np.int64)
+        high = np.array([s.age_high for s in self.schools], dtype=np.int64)
+        takes_m = np.array([s.sex in ("mixed", "M") for s in self.schools], dtype=bool)
+        takes_f = np.array([s.sex in ("mixed", "F") for s in self.schools], dtype=bool)
+        has_res = np.array([s.residential_places > 0 for s in self.schools], dtype=bool)
+        self.designated, self.low, self.high = designated, low, high
+        self.takes_m, self.takes_f, self.has_res = takes_m, takes_f, has_res
+
+        groups: dict[tuple[str, int, str, bool], list[int]] = {}
+        for i, c in enumerate(self.children):
+            groups.setdefault((c.primary_need, c.age, c.sex, c.residential_need), []).append(i)
+        self.n_suitable = np.zeros(n, dtype=np.int64)
+        self.n_res_ok = np.zeros(n, dtype=np.int64)
+        homes = np.array([(c.lon, c.lat) for c in self.children], dtype=np.float64).reshape(-1, 2)
+        sites = np.array([(s.lon, s.lat) for s in self.schools], dtype=np.float64).reshape(-1, 2)
+        cap = int(self.policy.max_candidates)
+        pc: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+        ps: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+        for (need, age, sex, res), members_list in groups.items():
+            members = np.array(members_list, dtype=np.int64)
+            suitable = (
+                designated[:, need_col[need]]
+                & (low <= age)
+                & (age <= high)
+                & (takes_m if sex == "M" else takes_f)
+            )
+            ok = np.flatnonzero(suitable & (has_res | (not res))).astype(np.int64)
+            self.n_suitable[members] = int(suitable.sum())
+            self.n_res_ok[members] = len(ok)
+            if len(ok) == 0:
+                continue
+            if cap == 0 or len(ok) <= cap:
+                pc.append(np.repeat(members, len(ok)))
+                ps.append(np.tile(ok, len(members)))
+                continue
+            _, idx = cKDTree(_xyz(sites[ok])).query(_xyz(homes[members]), k=cap)
+            pc.append(np.repeat(members, cap))
+            ps.append(ok[np.asarray(idx, dtype=np.int64).reshape(-1)])
+            ok_set = set(ok.tolist())
+            for i in members_list:
+                for sid in self.children[i].preferences:
+                    if self.school_index[sid] in ok_set:
+                        pc.append(np.array([i]))
+                        ps.append(np.array([self.school_index[sid]]))
+        keys = np.unique(np.concatenate(pc) * max(m, 1) + np.concatenate(ps))
+        ci, sj = keys // max(m, 1), keys % max(m, 1)
+        cand_travel = np.zeros(len(ci), dtype=np.float64)
+        if len(ci):
+            seconds, _ = self.travel.pairs(homes[ci], sites[sj])
+            cand_travel = np.asarray(seconds, dtype=np.float64)
+        self.limit_s = np.array(
+            [self.policy.max_travel_min(c) * 60.0 for c in self.children], dtype=np.float64
+        )
+        within = cand_travel <= self.limit_s[ci]
+        self.cand_child, self.cand_school = ci[within], sj[within]
+        self.cand_travel = cand_travel[within]
+        self.cand_starts = np.searchsorted(self.cand_child, np.arange(n + 1))
+
+    def check_capacity(self) -> NDArray[np.int64]:
+        """Capacity rules; returns the places each school is over capacity."""
+        m = len(self.schools)
+        residential = np.array([c.residential_need for c in self.children], dtype=bool)
+        current = np.array(
+            [self.school_index.get(str(c.current_school), -1) for c in self.children],
+            dtype=np.int64,
+        )
+        locked = np.array([c.locked for c in self.children], dtype=bool)
+        self.at_lock = locked[self.a_child] & (current[self.a_child] == self.a_school)
+        used = np.bincount(self.a_school, minlength=m)
+        res_a = residential[self.a_child]
+        used_res = np.bincount(self.a_school[res_a], minlength=m)
+        locked_n = np.bincount(self.a_school[self.at_lock], minlength=m)
+        locked_res = np.bincount(self.a_school[self.at_lock & res_a], minlength=m)
+        capacity = np.array([s.capacity for s in self.schools], dtype=np.int64)
+        res_places = np.array([s.residential_places for s in self.schools], dtype=np.int64)
+        limit = np.maximum(capacity, locked_n)
+        over = np.where(self.soft, np.maximum(used - limit, 0), 0).astype(np.int64)
+        for j in np.flatnonzero((used > limit) & ~self.soft):
+            sid = self.schools[j].school_id
+            self.fail(f"school {sid}: {used[j]} children placed, capacity {limit[j]}")
+        res_limit = np.maximum(res_places, locked_res)
+        for j in np.flatnonzero(used_res > res_limit):
+            self.fail(
+                f"school {self.schools[j].school_id}: {used_res[j]} residential children placed, "
+                f"residential places {res_limit[j]}"
+            )
+        # Places reserved per need: children of that need (locked ones too) within the number,
+        # unless locked children alone exceed it.
+        need_of = np.array([c.primary_need for c in self.children], dtype=object)
+        self.pool_used: dict[tuple[int, str], int] = {}
+        self.pool_cap: dict[tuple[int, str], int] = {}
+        for k, school in enumerate(self.schools):
+            for need, places in school.capacity_by_designation:
+                self.pool_cap[k, need] = places
+        if self.pool_cap:
+            a_need = need_of[self.a_child] if len(self.a_child) else np.zeros(0, dtype=object)
+            for (k, need), places in self.pool_cap.items():
+                mine = (self.a_school == k) & (a_need == need)
+                n_used = int(mine.sum())
+                self.pool_used[k, need] = n_used
+                limit_pool = max(places, int((mine & self.at_lock).sum()))
+                if n_used > limit_pool:
+                    self.fail(
+                        f"school {self.schools[k].school_id}: {n_used} children with need {need} "
+                        f"placed, capacity_by_designation {limit_pool}"
+                    )
+        stated = dict(self.plan.over_capacity)
+        truth = {self.schools[j].school_id: int(over[j]) for j in np.flatnonzero(over)}
+        for sid in sorted(set(stated) | set(truth)):
+            if stated.get(sid, 0) != truth.get(sid, 0):
+                self.fail(
+                    f"school {sid}: stated over capacity by {stated.get(sid, 0)}, "
+                    f"recomputed {truth.get(sid, 0)}"
+                )
+        self.used, self.used_res = used, used_res
+        self.full = used >= capacity
+        self.full_res = self.full | (used_res >= res_places)
+        self.residential = residential
+        return over
+
+    def check_assignments(self, known: list[Assignment], distance_m: NDArray[np.float64]) -> None:
+        if not known:
+            return
+        ci, sj, t = self.a_child, self.a_school, self.travel_s
+        children, schools = self.children, self.schools
+        need_col = {code: k for k, code in enumerate(NEED_CODES)}
+        need = np.array([need_col[children[i].primary_need] for i in ci], dtype=np.int64)
+        age = np.array([children[i].age for i in ci], dtype=np.int64)
+        male = np.array([children[i].sex == "M" for i in ci], dtype=bool)
+        free = ~self.at_lock
+        res = self.residential[ci]
+        bad_need = free & ~self.designated[sj, need]
+        bad_age = free & ~((self.low[sj] <= age) & (age <= self.high[sj]))
+        bad_sex = free & ~np.where(male, self.takes_m[sj], self.takes_f[sj])
+        bad_res = free & res & ~self.has_res[sj]
+        bad_travel = free & (t > self.limit_s[ci])
+        locked_elsewhere = np.array([children[i].locked for i in ci], dtype=bool) & ~self.at_lock
+
+        def where(x: int | np.integer) -> str:
+            return f"child {children[ci[x]].child_id} at school {schools[sj[x]].school_id}"
+
+        for x in np.flatnonzero(locked_elsewhere):
+            c = children[ci[x]]
+            self.fail(
+                f"child {c.child_id}: locked at school {c.current_school} but placed at "
+                f"{schools[sj[x]].school_id}"
+            )
+        for x in np.flatnonzero(bad_need):
+            need_code = children[ci[x]].primary_need
+            self.fail(f"{where(x)}: school designations do not include need {need_code}", "need")
+        for x in np.flatnonzero(bad_age):
+            s = schools[sj[x]]
+            self.fail(f"{where(x)}: age {age[x]} outside age range {s.age_low}-{s.age_high}", "age")
+        for x in np.flatnonzero(bad_sex):
+            self.fail(f"{where(x)}: school admits sex {schools[sj[x]].sex} only", "sex")
+        for x in np.flatnonzero(bad_res):
+            self.fail(f"{where(x)}: residential need but the school has no residential places")
+        for x in np.flatnonzero(bad_travel):
+            limit_min = self.limit_s[ci[x]] / 60.0
+            self.fail(
+                f"{where(x)}: travel {t[x] / 60.0:.1f} min over the {limit_min:.0f}-minute limit",
+                "travel",
+            )
+
+        annual = np.array([s.annual_cost_gbp for s in schools], dtype=np.float64)
+        in_area = np.array([s.in_area for s in schools], dtype=bool)
+        la = [s.la_code for s in schools]
+        true_rank = np.array(
+            [
+                children[i].preferences.index(schools[j].school_id) + 1
+                if schools[j].school_id in children[i].preferences
+                else 0
+                for i, j in zip(ci.tolist(), sj.tolist(), strict=True)
+            ],
+            dtype=np.int64,
+        )
+        cross = np.array(
+            [children[i].home_la != la[j] for i, j in zip(ci.tolist(), sj.tolist(), strict=True)],
+            dtype=bool,
+        )
+        stated_t = np.array([a.travel_s for a in known], dtype=np.float64)
+        stated_d = np.array([a.distance_m for a in known], dtype=np.float64)
+        stated_fee = np.array([a.annual_cost_gbp for a in known], dtype=np.float64)
+        stated_rank = np.array([a.preference_rank or 0 for a in known], dtype=np.int64)
+        checks = (
+            ("travel_s", ~_close(stated_t, t, TRAVEL_ABS_TOL_S), stated_t, t),
+            ("distance_m", ~_close(stated_d, distance_m, DISTANCE_ABS_TOL_M), stated_d, distance_m),
+            (
+                "annual_cost_gbp",
+                ~(np.abs(stated_fee - annual[sj]) <= MONEY_ABS_TOL_GBP),
+                stated_fee,
+                annual[sj],
+            ),
+            (
+                "in_area",
+                np.array([a.in_area for a in known]) != in_area[sj],
+                [a.in_area for a in known],
+                in_area[sj],
+            ),
+            ("preference_rank", stated_rank != true_rank, stated_rank, true_rank),
+            (
+                "residential",
+                np.array([a.residential for a in known]) != res,
+                [a.residential for a in known],
+                res,
+            ),
+            (
+                "cross_border",
+                np.array([a.cross_border for a in known]) != cross,
+                [a.cross_border for a in known],
+                cross,
+            ),
+        )
+        for name, wrong, stated, truth in checks:
+            for x in np.flatnonzero(wrong):
+                self.fail(f"{where(x)}: stated {name} {stated[x]}, true {truth[x]}", name)
+        self.check_reasons(known, true_rank)
+
+    def check_reasons(self, known: list[Assignment], true_rank: NDArray[np.int64]) -> None:
+        ci, sj, t = self.a_child, self.a_school, self.travel_s
+        n = len(self.children)
+        valid = {str(r) for r in PlacementReason}
+        annual = np.array([s.annual_cost_gbp for s in self.schools], dtype=np.float64)
+        cand_res = self.residential[self.cand_child]
+        cand_full = np.where(cand_res, self.full_res[self.cand_school], self.full[self.cand_school])
+        if self.pool_cap:
+            cand_full = cand_full | np.array(
+                [
+                    self.is_full(j, i)
+                    for i, j in zip(
+                        self.cand_child.tolist(), self.cand_school.tolist(), strict=True
+                    )
+                ],
+                dtype=bool,
+            )
+        seg = self.cand_child
+        min_t = np.full(n, np.inf)
+        min_fee = np.full(n, np.inf)
+        min_open_t = np.full(n, np.inf)
+        if len(seg):
+            np.minimum.at(min_t, seg, self.cand_travel)
+            np.minimum.at(min_fee, seg, annual[self.cand_school])
+            np.minimum.at(min_open_t, seg, np.where(cand_full, np.inf, self.cand_travel))
+        nearer = min_t[ci] < t
+        in_area = np.array([s.in_area for s in self.schools], dtype=bool)
+        exact = {
+            PlacementReason.LOCKED: self.at_lock,
+            PlacementReason.FIRST_PREFERENCE: true_rank == 1,
+            PlacementReason.OTHER_PREFERENCE: true_rank > 1,
+            PlacementReason.RESIDENTIAL_PLACE: self.residential[ci],
+            PlacementReason.OUT_OF_AREA: ~in_area[sj],
+        }
+        only_if = {
+            PlacementReason.NEAREST_SUITABLE: ~nearer,
+            PlacementReason.LOWEST_COST_SUITABLE: ~(min_fee[ci] < annual[sj]),
+            PlacementReason.NEARER_SCHOOLS_FULL: nearer & ~(min_open_t[ci] < t),
+        }
+        for x, a in enumerate(known):
+            stated = set(a.reasons)
+            where = f"child {a.child_id} at school {a.school_id}"
+            for code in stated - valid:
+                self.fail(f"{where}: unknown placement reason {code!r}")
+            for reason, holds in exact.items():
+                if (str(reason) in stated) != bool(holds[x]):
+                    verb = "true but not stated" if holds[x] else "stated but false"
+                    self.fail(f"{where}: reason {reason} {verb}", "reasons")
+            for reason, holds in only_if.items():
+                if str(reason) in stated and not holds[x]:
+                    self.fail(f"{where}: reason {reason} stated but false", "reasons")
+
+    def is_full(self, j: int, i: int) -> bool:
+        if self.full_res[j] if self.residential[i] else self.full[j]:
+            return True
+        key = (j, self.children[i].primary_need)
+        return key in self.pool_cap and self.pool_used[key] >= self.pool_cap[key]
+
+    def check_unplaced(self) -> None:
+        placed = {a.child_id for a in self.plan.assignments}
+        for u in self.plan.unplaced:
+            i = self.child_index.get(u.child_id)
+            if i is None or u.child_id in placed:
+                continue
+            child = self.children[i]
+            cid = child.child_id
+            if child.locked:
+                self.fail(f"child {cid}: locked at school {child.current_school} but unplaced")
+            cand_s = self.cand_school[self.cand_starts[i] : self.cand_starts[i + 1]]
+            if self.n_suitable[i] == 0:
+                expected = UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE
+            elif self.n_res_ok[i] == 0:
+                expected = UnplacedReason.RESIDENTIAL_NEED_UNMET
+            elif len(cand_s) == 0:
+                expected = UnplacedReason.OVER_MAX_TRAVEL
+            elif all(self.is_full(int(j), i) for j in cand_s):
+                expected = UnplacedReason.CAPACITY_EXHAUSTED
+            else:
+                expected = UnplacedReason.COSTS_MORE_THAN_UNPLACED
+            if u.reason == UnplacedReason.CAPACITY_EXHAUSTED and expected == (
+                UnplacedReason.COSTS_MORE_THAN_UNPLACED
+            ):
+                for j in cand_s:
+                    if not self.is_full(int(j), i):
+                        self.fail(
+                            f"child {cid}: unplaced as {u.reason} but school "
+                            f"{self.schools[j].school_id} has room",
+                            "room",
+                        )
+            elif expected == UnplacedReason.COSTS_MORE_THAN_UNPLACED and (
+                self.plan.mode == "lexicographic"
+            ):
+                self.fail(f"child {cid}: a lexicographic plan leaves the child out beside room")
+            elif u.reason != expected:
+                self.fail(
+                    f"child {cid}: unplaced reason {u.reason} is false (the reason is {expected})",
+                    "unplaced",
+                )
+
+
+def _xyz(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Unit vectors; chord length orders point pairs as great-circle distance does."""
+    lon, lat = np.radians(points[:, 0]), np.radians(points[:, 1])
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+__all__ = ["MAX_MESSAGES_PER_RULE", "PlanRules"]

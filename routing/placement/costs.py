@@ -1,0 +1,121 @@
+"""The objective's prices, in whole GBP per year: a placement's arc cost, the unplaced and
+over-capacity penalties.
+
+``arc_cost_gbp`` prices one (child, school) pair, ``arc_costs_gbp`` many at once; both go
+through one expression, so they round identically.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sendplan.routing.model import Child, Policy, School
+
+_Num = TypeVar("_Num", float, NDArray[np.float64])
+
+
+def _arc_cost_terms(
+    annual_cost_gbp: _Num,
+    travel_s: _Num,
+    preference_gbp: _Num,
+    out_of_area_gbp: _Num,
+    policy: Policy,
+) -> _Num:
+    # One expression shared by the scalar and the vectorised path, so both round identically.
+    return (
+        policy.weight_placement_cost * annual_cost_gbp
+        + policy.travel_gbp_per_min * (travel_s / 60.0)
+        + preference_gbp
+        + out_of_area_gbp
+    )
+
+
+def preference_gbp(child: Child, school: School, policy: Policy) -> float:
+    """The preference term: 0 without preferences, (rank - 1) x per-rank, or not-preferred."""
+    if not child.preferences:
+        return 0.0
+    if school.school_id in child.preferences:
+        return float(child.preferences.index(school.school_id)) * policy.preference_gbp_per_rank
+    return policy.not_preferred_gbp
+
+
+def arc_cost_gbp(child: Child, school: School, travel_s: float, policy: Policy) -> int:
+    """The yearly cost of placing ``child`` at ``school``, in whole GBP (rounded once).
+
+    ``weight_placement_cost x annual_cost_gbp + travel_gbp_per_min x travel minutes`` plus the
+    preference term (0 if the child states no preferences, ``(rank - 1) x
+    preference_gbp_per_rank`` at 1-based ``rank``, ``not_preferred_gbp`` if the school is not
+    among them) plus ``out_of_area_gbp`` when the school is not in area.
+    """
+    value = _arc_cost_terms(
+        float(school.annual_cost_gbp),
+        float(travel_s),
+        preference_gbp(child, school, policy),
+        0.0 if school.in_area else policy.out_of_area_gbp,
+        policy,
+    )
+    return int(np.rint(value))
+
+
+def arc_costs_gbp(
+    children: list[Child],
+    schools: list[School],
+    pair_child: NDArray[np.int64],
+    pair_school: NDArray[np.int64],
+    pair_travel_s: NDArray[np.float64],
+    policy: Policy,
+) -> NDArray[np.int64]:
+    """``arc_cost_gbp`` for every pair (``pair_child`` indexes ``children``), vectorised."""
+    m = len(schools)
+    annual = np.array([s.annual_cost_gbp for s in schools], dtype=np.float64)
+    out_of_area = np.array(
+        [0.0 if s.in_area else policy.out_of_area_gbp for s in schools], dtype=np.float64
+    )
+    school_index = {s.school_id: j for j, s in enumerate(schools)}
+    has_prefs = np.array([bool(c.preferences) for c in children], dtype=bool)
+    # Rank of (child, school) looked up by the key child * m + school.
+    pref_keys: list[int] = []
+    pref_ranks: list[int] = []
+    for i, child in enumerate(children):
+        for r, school_id in enumerate(child.preferences, start=1):
+            pref_keys.append(i * m + school_index[school_id])
+            pref_ranks.append(r)
+    keys = np.array(pref_keys, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, ranks = keys[order], np.array(pref_ranks, dtype=np.int64)[order]
+    wanted = pair_child * m + pair_school
+    rank: NDArray[np.int64] = np.zeros(len(wanted), dtype=np.int64)
+    if len(keys):
+        pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        rank = np.where(keys[pos] == wanted, ranks[pos], 0).astype(np.int64)
+    pref = np.where(
+        rank > 0,
+        (rank - 1).astype(np.float64) * policy.preference_gbp_per_rank,
+        np.where(has_prefs[pair_child], policy.not_preferred_gbp, 0.0) if len(has_prefs) else 0.0,
+    )
+    value = _arc_cost_terms(
+        annual[pair_school], pair_travel_s, pref, out_of_area[pair_school], policy
+    )
+    return np.rint(value).astype(np.int64)
+
+
+def unplaced_cost_gbp(policy: Policy) -> int:
+    """The objective's penalty for one unplaced child, in whole GBP."""
+    return int(np.rint(policy.unplaced_gbp))
+
+
+def over_capacity_cost_gbp(policy: Policy) -> int:
+    """The objective's penalty for one place over capacity at a must-admit school."""
+    return int(np.rint(policy.over_capacity_gbp))
+
+
+__all__ = [
+    "arc_cost_gbp",
+    "arc_costs_gbp",
+    "over_capacity_cost_gbp",
+    "preference_gbp",
+    "unplaced_cost_gbp",
+]

@@ -1,0 +1,167 @@
+"""Why each child is placed where they are, or why not: reason codes from the final plan.
+
+*Unplaced reasons*, most fundamental first: no school admits the child
+(NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE); schools admit but none has residential places for a
+residential child (RESIDENTIAL_NEED_UNMET); all considered ones are beyond the travel limit
+(OVER_MAX_TRAVEL); otherwise the candidates are full (CAPACITY_EXHAUSTED), or, in the weighted
+mode with a low ``unplaced_gbp``, a place is free but costs more than leaving the child out
+(COSTS_MORE_THAN_UNPLACED).
+
+*Placement reasons* (every one that holds): LOCKED; FIRST_PREFERENCE or OTHER_PREFERENCE;
+NEAREST_SUITABLE (no candidate is nearer in time); LOWEST_COST_SUITABLE (no candidate costs
+less per year); NEARER_SCHOOLS_FULL (nearer candidates exist and every one is full in the final
+plan; not given to locked children); RESIDENTIAL_PLACE; OUT_OF_AREA. ``cross_border`` flags a
+school whose LA differs from the child's home LA.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sendplan.routing.model import Child, School
+from sendplan.routing.placement.candidates import CandidateSet, Pairs
+from sendplan.routing.placement.plan import Assignment, PlacementReason, Unplaced, UnplacedReason
+
+
+def _rank(child: Child, school: School) -> int | None:
+    if school.school_id in child.preferences:
+        return child.preferences.index(school.school_id) + 1
+    return None
+
+
+def _segment_min(
+    values: NDArray[np.float64], starts: NDArray[np.int64], n: int
+) -> NDArray[np.float64]:
+    """Minimum of each segment ``starts[c]:starts[c + 1]`` (inf when empty)."""
+    out = np.full(n, np.inf)
+    if len(values):
+        seg = np.repeat(np.arange(n), np.diff(starts))
+        np.minimum.at(out, seg, values)
+    return out
+
+
+def assignments_with_reasons(
+    cs: CandidateSet,
+    pairs: Pairs,
+    cand_full: NDArray[np.bool_],
+    *,
+    locked: bool,
+) -> list[Assignment]:
+    """Assignments with reasons; class-level minima make the reasons vectorised.
+    ``cand_full`` says, per candidate arc, whether that school is full for that class."""
+    k = cs.n_classes
+    cand = cs.candidates
+    annual = np.array([s.annual_cost_gbp for s in cs.schools], dtype=np.float64)
+    min_t = _segment_min(cand.travel_s, cs.cand_starts, k)
+    min_fee = _segment_min(annual[cand.school], cs.cand_starts, k)
+    min_open_t = _segment_min(np.where(cand_full, np.inf, cand.travel_s), cs.cand_starts, k)
+    cls = cs.class_of[pairs.child]
+    nearer = min_t[cls] < pairs.travel_s
+    nearest = ~nearer
+    cheapest = ~(min_fee[cls] < annual[pairs.school])
+    nearer_full = nearer & ~(min_open_t[cls] < pairs.travel_s) & (not locked)
+    cache: dict[tuple[bool, int, bool, bool, bool, bool, bool], tuple[str, ...]] = {}
+    out = []
+    for i, j, t, d, near, cheap, nfull in zip(
+        pairs.child.tolist(),
+        pairs.school.tolist(),
+        pairs.travel_s.tolist(),
+        pairs.distance_m.tolist(),
+        nearest.tolist(),
+        cheapest.tolist(),
+        nearer_full.tolist(),
+        strict=True,
+    ):
+        child, school = cs.children[i], cs.schools[j]
+        rank = _rank(child, school) if child.preferences else None
+        key = (locked, rank or 0, near, cheap, nfull, child.residential_need, school.in_area)
+        reasons = cache.get(key)
+        if reasons is None:
+            reasons = cache[key] = _reason_codes(key)
+        out.append(
+            Assignment(
+                child_id=child.child_id,
+                school_id=school.school_id,
+                travel_s=t,
+                distance_m=d,
+                annual_cost_gbp=float(school.annual_cost_gbp),
+                preference_rank=rank,
+                in_area=school.in_area,
+                residential=child.residential_need,
+                reasons=reasons,
+                cross_border=child.home_la != school.la_code,
+            )
+        )
+    return out
+
+
+def _reason_codes(key: tuple[bool, int, bool, bool, bool, bool, bool]) -> tuple[str, ...]:
+    locked, rank, nearest, cheapest, nearer_full, residential, in_area = key
+    reasons: list[PlacementReason] = []
+    if locked:
+        reasons.append(PlacementReason.LOCKED)
+    if rank == 1:
+        reasons.append(PlacementReason.FIRST_PREFERENCE)
+    elif rank > 1:
+        reasons.append(PlacementReason.OTHER_PREFERENCE)
+    if nearest:
+        reasons.append(PlacementReason.NEAREST_SUITABLE)
+    if cheapest:
+        reasons.append(PlacementReason.LOWEST_COST_SUITABLE)
+    if nearer_full:
+        reasons.append(PlacementReason.NEARER_SCHOOLS_FULL)
+    if residential:
+        reasons.append(PlacementReason.RESIDENTIAL_PLACE)
+    if not in_area:
+        reasons.append(PlacementReason.OUT_OF_AREA)
+    return tuple(str(r) for r in reasons)
+
+
+def unplaced_with_reason(
+    cs: CandidateSet,
+    i: int,
+    cand_full: NDArray[np.bool_],
+    max_travel_min: float,
+) -> Unplaced:
+    """The most fundamental reason this child has no place; the detail holds numbers only."""
+    child = cs.children[i]
+    c = int(cs.class_of[i])
+    admits, admits_res = int(cs.admits_any[c]), int(cs.admits_res[c])
+    if admits == 0:
+        return Unplaced(
+            child.child_id,
+            UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE,
+            "no school is designated for this need, age range and sex",
+        )
+    if child.residential_need and admits_res == 0:
+        return Unplaced(
+            child.child_id,
+            UnplacedReason.RESIDENTIAL_NEED_UNMET,
+            f"{admits} suitable school(s), none with residential places",
+        )
+    cand_school = cs.candidates.school[cs.cand_starts[c] : cs.cand_starts[c + 1]]
+    if len(cand_school) == 0:
+        considered = cs.considered.travel_s[cs.cons_starts[c] : cs.cons_starts[c + 1]]
+        return Unplaced(
+            child.child_id,
+            UnplacedReason.OVER_MAX_TRAVEL,
+            f"{len(considered)} suitable school(s), nearest "
+            f"{float(considered.min()) / 60.0:.0f} min, limit {max_travel_min:.0f} min",
+        )
+    # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
+    if cand_full[cs.cand_starts[c] : cs.cand_starts[c + 1]].all():
+        return Unplaced(
+            child.child_id,
+            UnplacedReason.CAPACITY_EXHAUSTED,
+            f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min, all full",
+        )
+    return Unplaced(
+        child.child_id,
+        UnplacedReason.COSTS_MORE_THAN_UNPLACED,
+        f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min; places left "
+        "cost more than the unplaced penalty",
+    )
+
+
+__all__ = ["assignments_with_reasons", "unplaced_with_reason"]

@@ -1,0 +1,141 @@
+"""The independent route checker's rules on who rides in what, which need no travel times:
+coverage (each eligible child on exactly one route, at their own school, or unrouted with a
+valid reason), a vehicle's seats, wheelchair spaces and passenger assistant, travel-alone
+children riding alone, and never-together pairs sharing a vehicle.
+
+Like ``check.py`` it shares no code with the planner beyond the domain types.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from sendplan.routing.model import Child, VehicleType
+from sendplan.routing.transport.plan import Route, RouteFlag, TransportPlan, UnroutedReason
+
+
+def coverage(
+    plan: TransportPlan,
+    school_of: Mapping[str, str | None],
+    fleet: Mapping[str, VehicleType],
+    children: Mapping[str, Child],
+) -> list[str]:
+    """Each eligible child on exactly one route (in one of its school calls, at their own school)
+    or unrouted with a valid reason."""
+    out: list[str] = []
+    seen: Counter[str] = Counter()
+    for r in plan.routes:
+        seen.update(r.child_ids)
+    left = Counter(u.child_id for u in plan.unrouted)
+    for child_id in sorted(set(seen) | set(left) | set(school_of)):
+        if child_id not in school_of:
+            out.append(f"child {child_id}: is not a transport-eligible child of this scenario")
+        elif seen[child_id] + left[child_id] != 1:
+            out.append(
+                f"child {child_id}: on {seen[child_id]} routes and unrouted {left[child_id]} times"
+            )
+    for r in plan.routes:
+        taken: Counter[str] = Counter()
+        for call in r.school_calls:
+            taken.update(call.child_ids)
+            for child_id in call.child_ids:
+                if child_id in school_of and school_of[child_id] != call.school_id:
+                    out.append(
+                        f"route {r.route_id}: child {child_id} does not attend {call.school_id}"
+                    )
+        for child_id in r.child_ids:
+            if taken[child_id] != 1:
+                out.append(
+                    f"route {r.route_id}: child {child_id} is in {taken[child_id]} school calls"
+                )
+    for u in plan.unrouted:
+        if not isinstance(u.reason, UnroutedReason):
+            out.append(f"child {u.child_id}: unrouted without a valid reason ({u.reason!r})")
+        elif u.reason == UnroutedReason.NOT_PLACED and school_of.get(u.child_id) is not None:
+            out.append(f"child {u.child_id}: unrouted as not_placed but has a school")
+        elif u.reason == UnroutedReason.NO_SUITABLE_VEHICLE and u.child_id in children:
+            child = children[u.child_id]
+            if any(_suits(v, child) for v in fleet.values()):
+                out.append(f"child {u.child_id}: unrouted as no_suitable_vehicle but a type suits")
+    return out
+
+
+def never_together(plan: TransportPlan, children: Mapping[str, Child]) -> list[str]:
+    """Never-together pairs sharing a route, and routes flagged for a pair nobody on them has."""
+    out: list[str] = []
+    paired = {i for c in children.values() for i in (c.child_id, *c.never_with) if c.never_with}
+    for r in plan.routes:
+        if RouteFlag.NEVER_TOGETHER.value in r.flags and not paired & set(r.child_ids):
+            out.append(f"route {r.route_id}: flagged never_together but nobody on it has a pair")
+        on = set(r.child_ids)
+        pairs = {
+            tuple(sorted((i, o)))
+            for i in r.child_ids
+            if i in children
+            for o in children[i].never_with
+            if o in on
+        }
+        for a, b in sorted(pairs):
+            out.append(f"route {r.route_id}: children {a} and {b} must never ride together")
+    return out
+
+
+def vehicle_rules(
+    route: Route,
+    vehicle: VehicleType,
+    kids: Sequence[Child],
+    school_of: Mapping[str, str | None],
+) -> list[str]:
+    """One route's vehicle: seats and wheelchair spaces at its peak load, the passenger
+    assistant, and travel-alone children riding alone (flagged)."""
+    out: list[str] = []
+    seats, chairs = _peak_load(route, kids)
+    if seats > vehicle.seats:
+        out.append(f"{seats} seated children but {vehicle.name} has {vehicle.seats} seats")
+    if chairs > vehicle.wheelchair_spaces:
+        out.append(
+            f"{chairs} wheelchair users but {vehicle.name} has "
+            f"{vehicle.wheelchair_spaces} wheelchair spaces"
+        )
+    needing = [c.child_id for c in kids if c.needs_assistant]
+    if needing and not vehicle.has_assistant:
+        out.append(f"child {needing[0]} needs a passenger assistant but {vehicle.name} has none")
+    if route.assistant != vehicle.has_assistant:
+        out.append(
+            f"assistant={route.assistant} but {vehicle.name} has_assistant={vehicle.has_assistant}"
+        )
+    alone = [c.child_id for c in kids if c.travel_alone]
+    if alone and len(kids) > 1:
+        out.append(f"child {alone[0]} must travel alone but shares with {len(kids) - 1} others")
+    if alone and RouteFlag.TRAVEL_ALONE.value not in route.flags:
+        out.append(f"child {alone[0]} travels alone but the route is not flagged travel_alone")
+    if len(set(c.child_id for c in kids)) != len(kids):
+        out.append("a child appears twice")
+    return out
+
+
+def _peak_load(route: Route, kids: Sequence[Child]) -> tuple[int, int]:
+    """Most seated children and wheelchair users on board at once. A single-school run carries
+    all of them to (from) school; a mixed run empties at each AM call and fills at each PM one.
+    """
+    aboard = [0, 0]
+    peak = [0, 0]
+    pick = route.session == "am"
+    by_id = {c.child_id: c for c in kids}
+    for i in range(len(kids) + 1):
+        for call in route.school_calls:
+            if call.after_stops == i:
+                for child_id in call.child_ids:
+                    if child_id in by_id:
+                        aboard[by_id[child_id].wheelchair] += -1 if pick else 1
+        peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
+        if i < len(kids):
+            aboard[kids[i].wheelchair] += 1 if pick else -1
+            peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
+    return peak[0], peak[1]
+
+
+def _suits(vehicle: VehicleType, child: Child) -> bool:
+    space_ok = vehicle.wheelchair_spaces >= 1 if child.wheelchair else vehicle.seats >= 1
+    return space_ok and (vehicle.has_assistant or not child.needs_assistant)

@@ -1,0 +1,74 @@
+"""Solo runs: a job rides alone, on the cheapest suitable vehicle left, when a child in it
+travels alone or its direct journey already exceeds its ride limit (flagged why). Solo runs are
+forced, so they are planned before a school's shared runs, and they use vehicles too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sendplan.routing.model import Child, Policy, VehicleType
+from sendplan.routing.transport.build_routes import build_route
+from sendplan.routing.transport.plan import Route, RouteFlag, Session
+from sendplan.routing.transport.rules import route_cost_gbp
+from sendplan.routing.transport.school_instance import SchoolInstance, run_path, solo_ride_s
+
+
+def cheapest_solo(
+    inst: SchoolInstance,
+    session: Session,
+    k: int,
+    fleet: Sequence[VehicleType],
+    remaining: Mapping[str, int],
+) -> VehicleType | None:
+    """The cheapest vehicle type left that suits the k-th job riding alone (None if none)."""
+    job = inst.jobs[k]
+    best: tuple[float, str, VehicleType] | None = None
+    for v in fleet:
+        if remaining[v.name] < 1 or not job.suits(v):
+            continue
+        distance = inst.metres(run_path(inst, session, v.name, [k]), [k])
+        key = (route_cost_gbp(v, distance), v.name, v)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return None if best is None else best[2]
+
+
+def solo_routes(
+    inst: SchoolInstance,
+    session: Session,
+    fleet: Sequence[VehicleType],
+    remaining: dict[str, int],
+    policy: Policy,
+) -> tuple[list[Route], list[int], list[Child]]:
+    """The school's flagged solo routes (``remaining`` is updated for the vehicles used), the
+    jobs left to share runs, and the children of solo jobs that no vehicle left suits."""
+    routes: list[Route] = []
+    shared: list[int] = []
+    lost: list[Child] = []
+    for k, job in enumerate(inst.jobs):
+        ride = solo_ride_s(inst, session, k)
+        flags = []
+        if job.travel_alone:
+            flags.append(RouteFlag.TRAVEL_ALONE.value)
+        if ride > job.limit_s:
+            flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
+        if not flags:
+            shared.append(k)
+            continue
+        vehicle = cheapest_solo(inst, session, k, fleet, remaining)
+        if vehicle is None:
+            lost += job.kids
+            continue
+        remaining[vehicle.name] -= 1
+        routes.append(
+            build_route(
+                inst,
+                session=session,
+                vehicle=vehicle,
+                order=[k],
+                rides_s=[ride],
+                policy=policy,
+                flags=tuple(flags),
+            )
+        )
+    return routes, shared, lost

@@ -1,0 +1,198 @@
+"""The front door: `sendplan.solve` is what every entry point runs, with one Summary shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import sendplan
+from sendplan.api.cli import app
+from sendplan.api.defaults import leicester_scenario
+from sendplan.api.writer import write_scenario
+from sendplan.logs import get_logger
+from sendplan.routing.placement.check import check_placement
+from sendplan.routing.travel import straight_line_model
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+RUNNER = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("front") / "scenario"
+    write_scenario(leicester_scenario(seed=3, n_children=120), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def result(scenario_dir: Path) -> sendplan.Result:
+    scenario = sendplan.load_scenario(scenario_dir)
+    return sendplan.solve(scenario, stop=sendplan.MaxIterations(60), seed=2)
+
+
+def test_readme_python_example_runs(scenario_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's "Python API" block, run as written from the folder holding `scenario/`."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Python API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None, "README has no python block under 'Python API'"
+    monkeypatch.chdir(scenario_dir.parent)
+    namespace: dict[str, object] = {}
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
+    made = namespace["result"]
+    assert isinstance(made, sendplan.Result)
+    assert (scenario_dir.parent / "out" / "summary.json").is_file()
+
+
+def test_result_holds_checked_plans_for_every_child(result: sendplan.Result) -> None:
+    scenario = result.scenario
+    assert result.placement is not None
+    assert check_placement(scenario, straight_line_model(scenario), result.placement).ok
+    assert [p.session for p in result.transport] == ["am", "pm"]
+    assert all(c.ok for c in result.checks) and result.summary.transport_checker_ok is True
+    frame = result.placements
+    assert sorted(frame["child_id"]) == sorted(c.child_id for c in scenario.children)
+    assert frame["child_id"].is_unique
+    assert (frame["status"] == "placed").sum() == result.summary.placed
+    placed_gdf = result.placements_gdf()
+    assert len(placed_gdf) == len(frame) and placed_gdf.crs == "EPSG:4326"
+    assert placed_gdf.geometry.notna().sum() == result.summary.placed
+    routes = result.routes_gdf()
+    assert len(routes) == result.summary.routes == sum(len(p.routes) for p in result.transport)
+    assert set(routes.geometry.geom_type) == {"LineString"}
+
+
+def test_same_seed_and_work_limit_give_the_same_result(
+    scenario_dir: Path, result: sendplan.Result
+) -> None:
+    again = sendplan.solve(
+        sendplan.load_scenario(scenario_dir), stop=sendplan.MaxIterations(60), seed=2
+    )
+    assert again.transport == result.transport and again.summary == result.summary
+
+
+def test_summary_records_seed_work_limit_and_input_hashes(
+    result: sendplan.Result, scenario_dir: Path
+) -> None:
+    s = result.summary
+    assert s.seed == 2 and s.work_limit == "MaxIterations(count=60)"
+    assert s.travel_model == "straight-line" and s.notes == ()
+    assert s.sessions == ("am", "pm") and s.transport_cost_basis == "am+pm"
+    for name in ("children.csv", "schools.csv", "fleet.csv", "policy.toml"):
+        digest = hashlib.sha256((scenario_dir / name).read_bytes()).hexdigest()
+        assert s.inputs[name] == digest
+
+
+def test_placement_only_says_transport_is_not_planned(scenario_dir: Path) -> None:
+    s = sendplan.solve(sendplan.load_scenario(scenario_dir), sessions=()).summary
+    assert s.transported is None and s.routes is None and s.work_limit is None
+    assert s.notes == ("transport not planned: transport figures are null",)
+    assert s.placed is not None and s.placed > 0
+
+
+def test_every_entry_point_writes_one_summary_shape(
+    scenario_dir: Path, result: sendplan.Result, tmp_path: Path
+) -> None:
+    runs = {
+        "place": ["place", str(scenario_dir), "--out", str(tmp_path / "place")],
+        "routes": ["routes", str(scenario_dir), "--out", str(tmp_path / "routes"),
+                   "--iterations", "30", "--session", "both"],
+        "demo": ["demo", "--out", str(tmp_path / "demo"), "--no-routes"],
+    }  # fmt: skip
+    keys = set(result.summary.to_dict())
+    for name, argv in runs.items():
+        outcome = RUNNER.invoke(app, argv)
+        assert outcome.exit_code == 0, (name, outcome.output)
+        summary = json.loads((tmp_path / name / "summary.json").read_text(encoding="utf-8"))
+        assert set(summary) == keys, name
+        assert summary["seed"] is not None, name
+    routes = json.loads((tmp_path / "routes" / "summary.json").read_text(encoding="utf-8"))
+    assert routes["notes"] == [] and routes["transport_checker_ok"] is True
+    assert routes["work_limit"] == "MaxIterations(count=30)"
+
+
+def test_library_write_equals_the_cli_files(scenario_dir: Path, tmp_path: Path) -> None:
+    argv = ["routes", str(scenario_dir), "--out", str(tmp_path / "cli"), "--iterations", "30"]
+    assert RUNNER.invoke(app, argv).exit_code == 0
+    scenario = sendplan.load_scenario(scenario_dir)
+    made = sendplan.solve(scenario, sessions=("am",), stop=sendplan.MaxIterations(30), seed=1)
+    made.write(tmp_path / "lib")
+    cli_files = sorted(p.name for p in (tmp_path / "cli").iterdir())
+    assert cli_files == sorted(p.name for p in (tmp_path / "lib").iterdir())
+    for name in cli_files:
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "lib" / name).read_bytes(), (
+            name
+        )
+
+
+def test_bad_arguments_are_value_errors(scenario_dir: Path) -> None:
+    scenario = sendplan.load_scenario(scenario_dir)
+    with pytest.raises(ValueError, match="unknown session"):
+        sendplan.solve(scenario, sessions=("noon",))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown mode"):
+        sendplan.solve(scenario, mode="fastest")
+
+
+def test_version_and_verbosity_options(scenario_dir: Path, tmp_path: Path) -> None:
+    version = RUNNER.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.output.strip() == f"sendplan {sendplan.__version__}"
+    argv = ["place", str(scenario_dir), "--out", str(tmp_path / "v")]
+    quiet = RUNNER.invoke(app, argv)
+    loud = RUNNER.invoke(app, [*argv, "-v"])
+    assert "INFO sendplan.routing.solve: placed" not in quiet.stderr
+    assert "INFO sendplan.routing.solve: placed" in loud.stderr
+    assert RUNNER.invoke(app, ["-q", *argv]).stderr == ""
+
+
+def test_log_records_never_carry_coordinates_or_postcodes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = get_logger("sendplan.tests")
+    with caplog.at_level(logging.INFO, logger="sendplan"):
+        log.warning("child C00017 home %s, %s postcode %s", -1.133517, 52.636301, "LE1 7RH")
+        log.info("grid %s", "458123, 304567")
+    text = caplog.text
+    for secret in ("1.133517", "52.636301", "LE1 7RH", "458123"):
+        assert secret not in text
+    assert "C00017" in text and "[coordinates]" in text and "[postcode]" in text
+
+
+@pytest.mark.parametrize(("value", "shown"), [("0", False), ("", False), ("1", True)])
+def test_sendplan_debug_zero_means_off(
+    value: str, shown: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An internal error shows its traceback only when SENDPLAN_DEBUG is really on."""
+    monkeypatch.setenv("SENDPLAN_DEBUG", value)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("sendplan.api.cli_place.leicester_scenario", broken)
+    outcome = RUNNER.invoke(app, ["demo", "--out", str(tmp_path / "d")])
+    if shown:
+        assert isinstance(outcome.exception, RuntimeError)
+    else:
+        assert outcome.exit_code == 1 and "internal error: RuntimeError" in outcome.stderr
+
+
+def test_every_command_option_has_help() -> None:
+    """Typer reads options from each command's signature; a lost annotation shows as an option
+    without help (or an option turned argument), so every option must carry its help text."""
+    import typer.main
+
+    def walk(command: object, path: str) -> list[str]:
+        missing = []
+        for name, sub in getattr(command, "commands", {}).items():
+            missing += walk(sub, f"{path} {name}")
+        for param in getattr(command, "params", []):
+            if param.param_type_name == "option" and not param.help and param.name != "help":
+                missing.append(f"{path}: --{param.name}")
+        return missing
+
+    assert walk(typer.main.get_command(app), "sendplan") == []
