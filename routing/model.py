@@ -7,6 +7,7 @@ with row and field names lives in ``sendplan.api.loader``; these checks are the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -208,6 +209,13 @@ class Policy:
     walking_distance_from8_miles: float = 3.0
     school_days_per_year: int = 190
     pm_departure_after_finish_min: float = 10.0
+    # Whether a child's ride includes their own boarding (AM) or alighting (PM): False keeps
+    # the ride to time on board with the vehicle moving or serving others (DfE guidance times
+    # the journey, and a wheelchair user's 10 minutes of loading are not travel).
+    ride_counts_own_boarding: bool = False
+    # Children in residential (boarding) places travel home and back at weekends, not daily:
+    # 38-week placements, home each weekend = 2 x 38 single journeys a year (12 if termly).
+    boarder_journeys_per_year: int = 76
     # Personal transport budget offered instead of a seat: pence per mile plus a yearly sum.
     ptb_pence_per_mile: float = 45.0
     ptb_annual_gbp: float = 500.0
@@ -229,7 +237,7 @@ class Policy:
             "max_travel_min_secondary", "max_ride_min_primary", "max_ride_min_secondary",
             "boarding_walk_on_min", "boarding_wheelchair_min", "school_days_per_year",
             "over_capacity_gbp", "transport_gbp_per_km", "max_candidates",
-            "mixed_max_school_gap_min",
+            "mixed_max_school_gap_min", "boarder_journeys_per_year",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ModelError(f"policy {name} must not be negative")
@@ -244,7 +252,10 @@ class Policy:
             raise ModelError("policy am_peak_congestion_factor must be at least 1")
 
     def max_travel_min(self, child: Child) -> float:
-        """The longest direct journey placement may give this child."""
+        """The longest direct journey placement may give this child: none for a boarder (a
+        residential need), who travels weekly, not daily."""
+        if child.residential_need:
+            return math.inf
         return (
             self.max_travel_min_primary if is_primary(child.age) else self.max_travel_min_secondary
         )

@@ -20,6 +20,7 @@ from typing import Literal
 from sendplan.geo.travel import TravelModel
 from sendplan.logs import get_logger
 from sendplan.routing.model import Scenario
+from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import explain_plan
 from sendplan.routing.placement.place import MODES, place
 from sendplan.routing.result import Result
@@ -35,6 +36,19 @@ from sendplan.routing.vrp.stop import MaxIterations, StopCriterion, now
 Progress = Callable[[str], None]
 
 log = get_logger(__name__)
+
+
+class PlanRejected(RuntimeError):
+    """The independent checker found a plan breaking a rule: it is never issued (a bug in a
+    solver, reported with every violation, instead of a plan that looks fine)."""
+
+    def __init__(self, what: str, violations: Sequence[str]) -> None:
+        self.what = what
+        self.violations = tuple(violations)
+        shown = "; ".join(self.violations[:10])
+        more = f" (and {len(self.violations) - 10} more)" if len(self.violations) > 10 else ""
+        super().__init__(f"the {what} failed the independent checker: {shown}{more}")
+
 
 DEFAULT_ITERATIONS = 300
 """Search iterations per school when no stop is given: reproducible, and what the demo uses."""
@@ -93,6 +107,9 @@ def solve(
             len(scenario.children), plan.mode, "optimal" if plan.optimal else "not optimal",
             now() - t0,
         )  # fmt: skip
+        verdict = check_placement(scenario, drive, plan)
+        if not verdict.ok:
+            raise PlanRejected("placement", verdict.violations)
         say("explaining the placements")
         explanations = tuple(explain_plan(scenario, drive, plan))
         summary = summarise_placement(scenario, plan, explanations)
@@ -124,8 +141,8 @@ def solve(
             len(routes.routes), routes.cost_gbp, len(routes.unrouted),
             "ok" if checks[-1].ok else "FAILED", repr(stop), now() - t0,
         )  # fmt: skip
-        for violation in checks[-1].violations[:20]:
-            log.warning("%s route checker: %s", session, violation)
+        if not checks[-1].ok:
+            raise PlanRejected(f"{session.upper()} transport plan", checks[-1].violations)
 
     review = evaluation = None
     fields: dict[str, object] = {}

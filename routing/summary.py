@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from sendplan.routing.model import Scenario
+from sendplan.routing.model import Policy, Scenario
 from sendplan.routing.placement.explain import Explanation
 from sendplan.routing.placement.plan import PlacementPlan
 from sendplan.routing.transport.plan import TransportPlan
@@ -66,6 +66,11 @@ class Summary:
     transport_checker_ok: bool | None = None
     walking_distance_flags: int | None = None
     ptb_cheaper_than_seat: int | None = None
+    # Boarders (residential places) travel home and back weekly or termly, never on daily
+    # routes: their number and the yearly cost of their journeys (policy journeys per year x
+    # transport_gbp_per_km x the home-school distance), not in transport_cost_gbp_per_year.
+    boarders: int | None = None
+    boarder_transport_gbp_per_year: float | None = None
     # --evaluate: per session, the existing routes' cost, rule breaches and the saving.
     evaluation: dict[str, Any] | None = None
     # Issue 4: cross-border placements, the what-if mode and the cost of first preferences.
@@ -160,6 +165,15 @@ def summarise_placement(
         travel_model=plan.travel_model,
         seed=scenario.seed,
         versions=versions(),
+        boarders=residential,
+        boarder_transport_gbp_per_year=round(
+            sum(
+                boarder_journey_gbp(a.distance_m, scenario.policy)
+                for a in plan.assignments
+                if a.residential
+            ),
+            2,
+        ),
         placed_cross_border=sum(1 for a in plan.assignments if a.cross_border),
         mode=plan.mode,
         must_admit=plan.must_admit,
@@ -177,6 +191,12 @@ def summarise_placement(
 
 def _round(value: float) -> float:
     return round(value, 2)
+
+
+def boarder_journey_gbp(distance_m: float, policy: Policy) -> float:
+    """A boarder's yearly journeys home and back: the policy's journeys per year, each priced
+    at ``transport_gbp_per_km`` over the home-school distance."""
+    return policy.boarder_journeys_per_year * policy.transport_gbp_per_km * distance_m / 1000.0
 
 
 def summarise_transport(

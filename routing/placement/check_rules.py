@@ -321,10 +321,21 @@ class PlanRules:
             PlacementReason.RESIDENTIAL_PLACE: self.residential[ci],
             PlacementReason.OUT_OF_AREA: ~in_area[sj],
         }
+        # Terms are compared with 1 GBP of slack: the solver rounds each arc to whole pounds.
+        min_open_term = np.full(n, np.inf)
+        if len(seg):
+            open_terms = np.where(
+                cand_full, np.inf, self.terms_gbp(self.cand_child, self.cand_school,
+                                                  self.cand_travel)
+            )  # fmt: skip
+            np.minimum.at(min_open_term, seg, open_terms)
+        own_term = self.terms_gbp(ci, sj, t)
         only_if = {
             PlacementReason.NEAREST_SUITABLE: ~nearer,
             PlacementReason.LOWEST_COST_SUITABLE: ~(min_fee[ci] < annual[sj]),
             PlacementReason.NEARER_SCHOOLS_FULL: nearer & ~(min_open_t[ci] < t),
+            PlacementReason.LEAST_COST_WITH_ROOM: ~self.at_lock
+            & ~(min_open_term[ci] + 1.0 < own_term),
         }
         for x, a in enumerate(known):
             stated = set(a.reasons)
@@ -338,6 +349,30 @@ class PlanRules:
             for reason, holds in only_if.items():
                 if str(reason) in stated and not holds[x]:
                     self.fail(f"{where}: reason {reason} stated but false", "reasons")
+
+    def terms_gbp(
+        self, ci: NDArray[np.int64], sj: NDArray[np.int64], travel_s: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Each (child, school) pair's share of the objective, GBP per year (vectorised)."""
+        pol = self.policy
+        fee = np.array([s.annual_cost_gbp for s in self.schools], dtype=np.float64)[sj]
+        away = np.array([not s.in_area for s in self.schools], dtype=bool)[sj]
+        pref = np.zeros(len(ci), dtype=np.float64)
+        has_prefs = np.array([bool(c.preferences) for c in self.children], dtype=bool)
+        for x in np.flatnonzero(has_prefs[ci]).tolist():
+            wanted = self.children[int(ci[x])].preferences
+            sid = self.schools[int(sj[x])].school_id
+            pref[x] = (
+                wanted.index(sid) * pol.preference_gbp_per_rank
+                if sid in wanted
+                else pol.not_preferred_gbp
+            )
+        return (
+            pol.weight_placement_cost * fee
+            + pol.travel_gbp_per_min * travel_s / 60.0
+            + pref
+            + np.where(away, pol.out_of_area_gbp, 0.0)
+        )
 
     def is_full(self, j: int, i: int) -> bool:
         if self.full_res[j] if self.residential[i] else self.full[j]:

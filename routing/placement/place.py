@@ -134,8 +134,8 @@ def place(
 
     # Children are sorted by id, so ordering by child index orders by child_id.
     both = [
-        *assignments_with_reasons(cs, placed, arc_full, locked=False),
-        *assignments_with_reasons(cs, locked, arc_full, locked=True),
+        *assignments_with_reasons(cs, placed, arc_full, locked=False, policy=policy),
+        *assignments_with_reasons(cs, locked, arc_full, locked=True, policy=policy),
     ]
     order = np.argsort(np.concatenate([placed.child, locked.child]), kind="stable")
     assignments = [both[x] for x in order.tolist()]

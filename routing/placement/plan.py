@@ -36,6 +36,10 @@ class PlacementReason(StrEnum):
     NEARER_SCHOOLS_FULL = "nearer_suitable_schools_full"
     RESIDENTIAL_PLACE = "residential_place"
     OUT_OF_AREA = "out_of_area"
+    # No school with a free place in the final plan would cost less for this child (fees,
+    # travel, preference and out-of-area terms): true of every unlocked child in an optimal
+    # weighted plan, so every placed child has at least one reason.
+    LEAST_COST_WITH_ROOM = "least_cost_school_with_room"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ mode with a low ``unplaced_gbp``, a place is free but costs more than leaving th
 *Placement reasons* (every one that holds): LOCKED; FIRST_PREFERENCE or OTHER_PREFERENCE;
 NEAREST_SUITABLE (no candidate is nearer in time); LOWEST_COST_SUITABLE (no candidate costs
 less per year); NEARER_SCHOOLS_FULL (nearer candidates exist and every one is full in the final
-plan; not given to locked children); RESIDENTIAL_PLACE; OUT_OF_AREA. ``cross_border`` flags a
-school whose LA differs from the child's home LA.
+plan; not given to locked children); RESIDENTIAL_PLACE; OUT_OF_AREA; LEAST_COST_WITH_ROOM (no
+candidate with a free place in the final plan has a lower cost for this child; not given to
+locked children). ``cross_border`` flags a school whose LA differs from the child's home LA.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.routing.model import Child, School
+from sendplan.routing.model import Child, Policy, School
 from sendplan.routing.placement.candidates import CandidateSet, Pairs
+from sendplan.routing.placement.costs import arc_costs_gbp
 from sendplan.routing.placement.plan import Assignment, PlacementReason, Unplaced, UnplacedReason
 
 
@@ -47,6 +49,7 @@ def assignments_with_reasons(
     cand_full: NDArray[np.bool_],
     *,
     locked: bool,
+    policy: Policy,
 ) -> list[Assignment]:
     """Assignments with reasons; class-level minima make the reasons vectorised.
     ``cand_full`` says, per candidate arc, whether that school is full for that class."""
@@ -61,9 +64,16 @@ def assignments_with_reasons(
     nearest = ~nearer
     cheapest = ~(min_fee[cls] < annual[pairs.school])
     nearer_full = nearer & ~(min_open_t[cls] < pairs.travel_s) & (not locked)
-    cache: dict[tuple[bool, int, bool, bool, bool, bool, bool], tuple[str, ...]] = {}
+    chosen = arc_costs_gbp(
+        cs.children, cs.schools, pairs.child, pairs.school, pairs.travel_s, policy
+    )
+    min_open_cost = _segment_min(
+        np.where(cand_full, np.inf, cs.cost.astype(np.float64)), cs.cand_starts, k
+    )
+    least = ~(min_open_cost[cls] < chosen) & (not locked)
+    cache: dict[tuple[bool, int, bool, bool, bool, bool, bool, bool], tuple[str, ...]] = {}
     out = []
-    for i, j, t, d, near, cheap, nfull in zip(
+    for i, j, t, d, near, cheap, nfull, low in zip(
         pairs.child.tolist(),
         pairs.school.tolist(),
         pairs.travel_s.tolist(),
@@ -71,11 +81,12 @@ def assignments_with_reasons(
         nearest.tolist(),
         cheapest.tolist(),
         nearer_full.tolist(),
+        least.tolist(),
         strict=True,
     ):
         child, school = cs.children[i], cs.schools[j]
         rank = _rank(child, school) if child.preferences else None
-        key = (locked, rank or 0, near, cheap, nfull, child.residential_need, school.in_area)
+        key = (locked, rank or 0, near, cheap, nfull, child.residential_need, school.in_area, low)
         reasons = cache.get(key)
         if reasons is None:
             reasons = cache[key] = _reason_codes(key)
@@ -96,8 +107,10 @@ def assignments_with_reasons(
     return out
 
 
-def _reason_codes(key: tuple[bool, int, bool, bool, bool, bool, bool]) -> tuple[str, ...]:
-    locked, rank, nearest, cheapest, nearer_full, residential, in_area = key
+def _reason_codes(
+    key: tuple[bool, int, bool, bool, bool, bool, bool, bool],
+) -> tuple[str, ...]:
+    locked, rank, nearest, cheapest, nearer_full, residential, in_area, least = key
     reasons: list[PlacementReason] = []
     if locked:
         reasons.append(PlacementReason.LOCKED)
@@ -115,6 +128,8 @@ def _reason_codes(key: tuple[bool, int, bool, bool, bool, bool, bool]) -> tuple[
         reasons.append(PlacementReason.RESIDENTIAL_PLACE)
     if not in_area:
         reasons.append(PlacementReason.OUT_OF_AREA)
+    if least:
+        reasons.append(PlacementReason.LEAST_COST_WITH_ROOM)
     return tuple(str(r) for r in reasons)
 
 

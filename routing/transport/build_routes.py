@@ -17,6 +17,7 @@ from sendplan.routing.transport.plan import (
 from sendplan.routing.transport.rules import (
     Job,
     boarding_s,
+    reported_ride_s,
     route_cost_gbp,
     school_time_min,
 )
@@ -54,7 +55,12 @@ def build_route(
         end = times[-1] + board[-1] + int(inst.dur[path[-2], path[-1]])
     distance = inst.metres(path, order)
     stops = tuple(
-        RouteStop(child_id=c.child_id, time_min=t / 60, ride_min=r / 60, boarding_min=b / 60)
+        RouteStop(
+            child_id=c.child_id,
+            time_min=t / 60,
+            ride_min=reported_ride_s(r, b, policy) / 60,
+            boarding_min=b / 60,
+        )
         for c, t, r, b in zip(kids, times, rides, board, strict=True)
     )
     return Route(

@@ -1,18 +1,18 @@
 """An independent SEND route checker: recomputes a transport plan from the inputs alone.
 
-It trusts nothing the planner reports. From the scenario, each child's school, the travel
-model and the session it re-derives: coverage (each eligible child on exactly one route or
-unrouted with a valid reason), seats and wheelchair spaces per vehicle type, the passenger
-assistant, travel-alone children riding alone, the school arrival window (AM) or departure after
-finish (PM), boarding times, the planned times against real travel times, every child's ride
-against their limit (a child whose direct journey already exceeds it may ride alone, flagged),
-vehicles used per type against availability, distances and costs, never-together pairs sharing
-a vehicle, and flagged siblings (same group and school) split over routes without a reason.
-The rules that need no travel times (coverage, vehicle fit, travel alone, never-together) are
-in ``check_rules.py``; the times, rides, distances, costs and siblings are here. The checker
-shares no code with the planner (``planner.py`` and its modules, ``rules.py``, ``mixed.py``, the
-engine in ``routing/vrp``) beyond the domain types; ``tests/transport/test_transport_check.py``
-holds it to that.
+It trusts nothing the planner reports. From the scenario, each child's school, the travel model
+and the session it re-derives: coverage (each eligible child on exactly one route or unrouted
+with a valid reason), seats and wheelchair spaces per vehicle type, the passenger assistant,
+travel-alone children riding alone, the school arrival window (AM) or departure after finish
+(PM), boarding times, the planned times against real travel times, every child's ride (own
+boarding included when ``policy.ride_counts_own_boarding``) against their limit (a child whose
+direct journey already exceeds it may ride alone, flagged), vehicles used per type against
+availability, distances and costs, never-together pairs sharing a vehicle, and flagged siblings
+(same group and school) split over routes without a reason. The rules that need no travel times
+(coverage, vehicle fit, travel alone, never-together) are in ``check_rules.py``; the times,
+rides, distances, costs and siblings are here. The checker shares no code with the planner
+(``planner.py`` and its modules, ``rules.py``, ``mixed.py``, the engine in ``routing/vrp``)
+beyond the domain types; ``tests/transport/test_transport_check.py`` holds it to that.
 """
 
 from __future__ import annotations
@@ -222,7 +222,10 @@ def _joint_ride_over(
     homes = [(c.lon, c.lat) for c in kids]
     here = (school.lon, school.lat)
     tt, _ = legs.legs([*homes, here] if session == "am" else [here, *homes])
-    rides = forward_rides(session, tt, [boarding_min(c, policy) for c in kids])
+    board = [boarding_min(c, policy) for c in kids]
+    rides = forward_rides(session, tt, board)
+    if policy.ride_counts_own_boarding:
+        rides = [r + b for r, b in zip(rides, board, strict=True)]
     return any(r > limit_min(c, policy) + TIME_TOL_MIN for c, r in zip(kids, rides, strict=True))
 
 
@@ -312,7 +315,7 @@ def _times_and_costs(
                 f"child {child.child_id}: school call {calls[which].school_id} is on the wrong side"
             )
         ride = theirs[2] - (mine[2] + board[i]) if am else mine[2] - theirs[2]
-        rides.append(ride)
+        rides.append(ride + (board[i] if policy.ride_counts_own_boarding else 0.0))
     for call in calls:
         stray = [i for i in call.child_ids if i not in {c.child_id for c in kids}]
         if stray:
@@ -329,6 +332,8 @@ def _times_and_costs(
         sch = schools[calls[call_of[child.child_id]].school_id]
         home, here = (child.lon, child.lat), (sch.lon, sch.lat)
         direct = legs.legs([home, here] if am else [here, home])[0][0]
+        if policy.ride_counts_own_boarding:
+            direct += boarding_min(child, policy)
         excused = (
             len(kids) == 1
             and direct > limit + TIME_TOL_MIN

@@ -36,6 +36,7 @@ from sendplan.routing.transport.rules import (
     Job,
     boarding_s,
     int_matrices,
+    reported_ride_s,
     route_cost_gbp,
 )
 from sendplan.routing.vrp.problem import InitialTour, ProblemBuilder, Stop, Tour, Visit
@@ -264,7 +265,12 @@ def _route(
         else:
             rides.append(s.time_min - call_time[s.child_id])
     stops = [
-        RouteStop(s.child_id, s.time_min, ride, s.boarding_min)
+        RouteStop(
+            s.child_id,
+            s.time_min,
+            reported_ride_s(ride * 60, s.boarding_min * 60, policy) / 60,
+            s.boarding_min,
+        )
         for s, ride in zip(stops, rides, strict=True)
     ]
     legs = sum(int(g.dist[a, b]) for a, b in itertools.pairwise(path))

@@ -99,17 +99,37 @@ __all__ = ["plan_transport", "school_of_children"]
 def school_of_children(
     scenario: Scenario, placement: PlacementPlan | None
 ) -> dict[str, str | None]:
-    """Each transport-eligible child's school: from the placement, else ``current_school``."""
+    """Each child who travels daily and is transport-eligible, with their school: from the
+    placement, else ``current_school`` (None: no school place).
+
+    Boarders (a residential place) travel weekly, not daily, so they are on no daily route:
+    see ``boarders``.
+    """
     out: dict[str, str | None] = {}
+    placed = {a.child_id: a for a in placement.assignments} if placement is not None else {}
+    boarding = boarders(scenario, placement)
     for child in sorted(scenario.children, key=lambda c: c.child_id):
-        if not child.transport_eligible:
+        if not child.transport_eligible or child.child_id in boarding:
             continue
         if placement is None:
             out[child.child_id] = child.current_school
         else:
-            a = placement.assignment(child.child_id)
+            a = placed.get(child.child_id)
             out[child.child_id] = None if a is None else a.school_id
     return out
+
+
+def boarders(scenario: Scenario, placement: PlacementPlan | None) -> dict[str, str]:
+    """Children in a residential place (placed in one, or, without a placement, with a
+    residential need at a current school that has residential places), with their school."""
+    if placement is not None:
+        return {a.child_id: a.school_id for a in placement.assignments if a.residential}
+    residential = {s.school_id for s in scenario.schools if s.residential_places > 0}
+    return {
+        c.child_id: c.current_school
+        for c in scenario.children
+        if c.residential_need and c.current_school in residential
+    }
 
 
 def plan_transport(

@@ -27,7 +27,15 @@ def boarding_s(child: Child, policy: Policy) -> int:
 
 
 def max_ride_s(child: Child, policy: Policy) -> int:
-    return math.floor(policy.ride_limit_min(child) * 60 + 1e-9)
+    """The limit on the ride the engine measures (on board after one's own boarding): the
+    child's ride limit, less their boarding time when the policy counts it in the ride."""
+    own = boarding_s(child, policy) if policy.ride_counts_own_boarding else 0
+    return math.floor(policy.ride_limit_min(child) * 60 + 1e-9) - own
+
+
+def reported_ride_s(ride_s: float, board_s: float, policy: Policy) -> float:
+    """The ride as the policy defines it, from the engine's ride after one's own boarding."""
+    return ride_s + board_s if policy.ride_counts_own_boarding else ride_s
 
 
 def load_of(child: Child) -> tuple[int, int]:

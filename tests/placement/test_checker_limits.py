@@ -13,10 +13,14 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 from numpy.typing import NDArray
+from strategies import tiny_scenarios
 
+from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement.check import PlacementCheck, check_placement
+from sendplan.routing.placement.place import place
 from sendplan.routing.placement.plan import (
     Assignment,
     PlacementPlan,
@@ -479,10 +483,16 @@ def test_conditional_reasons_only_when_they_hold() -> None:
     sc = scenario(kids, [school("S1", HOUR / 8, capacity=2, annual_cost_gbp=10_000.0),
                          school("S2", HOUR / 2, annual_cost_gbp=30_000.0)])  # fmt: skip
     p = plan(sc, {"C1": "S2", "C2": "S1"})
-    for reason in (PlacementReason.NEAREST_SUITABLE, PlacementReason.LOWEST_COST_SUITABLE,
-                   PlacementReason.NEARER_SCHOOLS_FULL):  # fmt: skip
+    conditional = (
+        PlacementReason.NEAREST_SUITABLE,
+        PlacementReason.LOWEST_COST_SUITABLE,
+        PlacementReason.NEARER_SCHOOLS_FULL,
+        PlacementReason.LEAST_COST_WITH_ROOM,
+    )
+    for reason in conditional:
         fails(sc, replace_assignment(p, "C1", reasons=(str(reason),)), "C1", f"reason {reason}")
-    ok = (str(PlacementReason.NEAREST_SUITABLE), str(PlacementReason.LOWEST_COST_SUITABLE))
+    ok = (str(PlacementReason.NEAREST_SUITABLE), str(PlacementReason.LOWEST_COST_SUITABLE),
+          str(PlacementReason.LEAST_COST_WITH_ROOM))  # fmt: skip
     passes(sc, replace_assignment(p, "C2", reasons=ok))
     fails(sc, replace_assignment(p, "C2", reasons=("made_up",)), "unknown placement reason")
 
@@ -522,3 +532,36 @@ def test_many_breaches_are_summarised_not_lost() -> None:
     report = check(sc, plan(sc, {c.child_id: "S1" for c in kids}))
     ages = [v for v in report.violations if "outside age range" in v]
     assert len(ages) == 50 and "... and 10 more age" in report.violations
+
+
+def test_least_cost_with_room_ignores_full_schools_and_has_a_pound_of_slack() -> None:
+    """C1 at the dearer S2 is still least-cost among schools with room once S1 is full; a
+    term within 1 GBP of another school's (solver rounding) still counts as least."""
+    kids = [child("C1"), child("C2")]
+    sc = scenario(kids, [school("S1", HOUR / 8, capacity=1, annual_cost_gbp=10_000.0),
+                         school("S2", HOUR / 2, annual_cost_gbp=30_000.0)])  # fmt: skip
+    p = plan(sc, {"C1": "S2", "C2": "S1"})
+    least = (str(PlacementReason.LEAST_COST_WITH_ROOM),)
+    passes(sc, replace_assignment(p, "C1", reasons=least))
+    near = scenario(kids, [school("S1", capacity=1, annual_cost_gbp=20_000.0),
+                           school("S2", annual_cost_gbp=20_000.5)])  # fmt: skip
+    q = plan(near, {"C1": "S2"}, {"C2": UnplacedReason.COSTS_MORE_THAN_UNPLACED})
+    passes(near, replace_assignment(q, "C1", reasons=least))
+    dearer = scenario(kids, [school("S1", capacity=1, annual_cost_gbp=20_000.0),
+                             school("S2", annual_cost_gbp=20_002.0)])  # fmt: skip
+    r = plan(dearer, {"C1": "S2"}, {"C2": UnplacedReason.COSTS_MORE_THAN_UNPLACED})
+    fails(dearer, replace_assignment(r, "C1", reasons=least), "C1", "stated but false")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_scenarios())
+def test_every_placed_child_has_a_reason_in_a_weighted_plan(sc: Scenario) -> None:
+    """Optimality makes least-cost-with-room true for every unlocked child, so no placed child
+    is left without a reason code (issue 11); the checker confirms each one."""
+    travel = StraightLineModel()
+    p = place(sc, travel)
+    assert check_placement(sc, travel, p).ok
+    for a in p.assignments:
+        assert a.reasons, a
+        locked_here = any(c.child_id == a.child_id and c.locked for c in sc.children)
+        assert locked_here or str(PlacementReason.LEAST_COST_WITH_ROOM) in a.reasons

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import random
 from typing import Any
 
@@ -93,6 +94,8 @@ def _oracle_objective(scenario: Scenario) -> int:
         limit_min = (
             policy.max_travel_min_primary if child.age <= 10 else policy.max_travel_min_secondary
         )
+        if child.residential_need:  # boarders travel weekly: no daily cap
+            limit_min = math.inf
         return (
             child.primary_need in school.designations
             and school.age_low <= child.age <= school.age_high
@@ -252,11 +255,6 @@ def test_cost_outweighs_travel_when_weighted_so() -> None:
             _child("C1", 0.0, residential_need=True),
             [_school("A", 1.0, residential_places=0)],
             UnplacedReason.RESIDENTIAL_NEED_UNMET,
-        ),
-        (  # residential places only far away: residential need is not the binding reason
-            _child("C1", 0.0, residential_need=True),
-            [_school("A", 1.0), _school("B", -200.0, residential_places=2)],
-            UnplacedReason.OVER_MAX_TRAVEL,
         ),
         (
             _child("C1", 0.0),  # age 9: 60-minute limit; 100 km x 1.3 takes about 2 h
@@ -431,3 +429,16 @@ def test_flow_adapter_raises_unless_optimal() -> None:
             unit_costs=np.array([1]),
             supplies=np.array([2, -2]),
         )
+
+
+def test_a_boarder_is_placed_beyond_the_daily_travel_cap() -> None:
+    """Residential places only far away: a boarder travels weekly, so the daily cap does not
+    make them unplaceable (issue 11)."""
+    scenario = _scenario(
+        [_child("C1", 0.0, residential_need=True)],
+        [_school("A", 1.0), _school("B", -200.0, residential_places=2)],
+    )
+    plan = _place_checked(scenario)
+    assert [(a.child_id, a.school_id, a.residential) for a in plan.assignments] == [
+        ("C1", "B", True)
+    ]

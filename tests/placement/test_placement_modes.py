@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,6 +93,8 @@ def _brute_force(
         limit = (
             policy.max_travel_min_primary if child.age <= 10 else policy.max_travel_min_secondary
         )
+        if child.residential_need:  # boarders travel weekly: no daily cap
+            limit = math.inf
         return (
             child.primary_need in school.designations
             and school.age_low <= child.age <= school.age_high

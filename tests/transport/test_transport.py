@@ -308,3 +308,20 @@ def test_engine_path_reaches_the_oracle_on_mixed_fleets(seed: int) -> None:
     where the exact small-school path used to be needed."""
     sc = scenario(random_children(5, seed, radius_km=5.0))
     assert math.isclose(engine_only_plan(sc).cost_gbp, oracle_cost_gbp(sc), abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("session", ["am", "pm"])
+def test_plans_keep_the_limit_with_own_boarding_counted(session: str) -> None:
+    """With ``ride_counts_own_boarding`` the planner leaves room for each child's own loading:
+    reported rides include it, stay within every limit, and the checker agrees."""
+    kids = random_children(14, 21, schools=("S1",))
+    sc = scenario(kids, ride_counts_own_boarding=True)
+    p = planned_and_checked(sc, session, iterations=100)  # type: ignore[arg-type]
+    limits = {c.child_id: sc.policy.ride_limit_min(c) for c in kids}
+    for r in p.routes:
+        call = r.school_time_min
+        for s in r.stops:
+            # AM: from the start of boarding to arrival; PM: leaving school to alighting done.
+            counted = call - s.time_min if session == "am" else s.time_min + s.boarding_min - call
+            assert s.ride_min == pytest.approx(counted)
+            assert s.ride_min <= limits[s.child_id] + 1e-6

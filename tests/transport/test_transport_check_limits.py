@@ -464,3 +464,26 @@ def test_siblings_split_without_a_reason_are_caught() -> None:
     sc2 = scenario(alone)
     passes(sc2, plan_of([route(sc2, ["S1a"], flags=(RouteFlag.TRAVEL_ALONE.value,)),
                          route(sc2, ["S1b", "X"], rid="R2")]))  # fmt: skip
+
+
+# --- the ride definition: own boarding counted or not (policy) --------------------------------
+
+
+@pytest.mark.parametrize("session", SESSIONS)
+@pytest.mark.parametrize(("direct", "counted", "ok"), [
+    (35, True, True), (36, True, False), (45, False, True), (46, False, False),
+])  # fmt: skip
+def test_own_boarding_counts_in_the_ride_only_when_the_policy_says(
+    session: Session, direct: float, counted: bool, ok: bool
+) -> None:
+    """A wheelchair user 35 min away rides exactly 45 min once their own 10 minutes of loading
+    count; 36 min is then over. Without the policy, 45 min direct is the limit."""
+    sc = scenario([kid("WC", direct, wheelchair=True)], ride_counts_own_boarding=counted)
+    r = route(sc, ["WC"], session)
+    if counted:
+        r = with_stop(r, 0, ride_min=r.stops[0].ride_min + 10)
+    p = plan_of([r], session)
+    if ok:
+        passes(sc, p)
+    else:
+        fails(sc, p, "child WC: ride", "exceeds limit 45 min")
