@@ -23,6 +23,7 @@ from sendplan.routing.model import Scenario
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import explain_plan
 from sendplan.routing.placement.place import MODES, place
+from sendplan.routing.placement.what_if import must_admit_effects
 from sendplan.routing.result import Result
 from sendplan.routing.summary import Summary, summarise_placement, summarise_transport, versions
 from sendplan.routing.transport.check import TransportCheck, check_transport
@@ -113,6 +114,14 @@ def solve(
         say("explaining the placements")
         explanations = tuple(explain_plan(scenario, drive, plan))
         summary = summarise_placement(scenario, plan, explanations)
+        if must_admit:
+            baseline = place(scenario, drive, mode=mode)
+            effects = must_admit_effects(scenario, drive, plan, baseline)
+            summary = dataclasses.replace(
+                summary, must_admit_effects={e.school_id: e.to_dict() for e in effects}
+            )
+            for e in effects:
+                log.info("must-admit %s: %s", e.school_id, e.note)
     elif placement == "current":
         summary = Summary(children=len(scenario.children), versions=versions())
     else:

@@ -66,6 +66,15 @@ class Summary:
     transport_checker_ok: bool | None = None
     walking_distance_flags: int | None = None
     ptb_cheaper_than_seat: int | None = None
+    # --must-admit: per named school, who moved in, places over capacity, and why (or why not).
+    must_admit_effects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Lexicographic mode: what ``levels`` measure, most important first.
+    levels_order: tuple[str, ...] = ()
+    # Locked children (kept at their current school) whom their school could not take today:
+    # those it does not admit (need, age, sex, residential) and, per school, the places its
+    # locked children alone are over capacity. Reported for review, never moved.
+    locked_unsuitable: tuple[str, ...] = ()
+    locked_over_capacity_by_school: dict[str, int] = field(default_factory=dict)
     # Boarders (residential places) travel home and back weekly or termly, never on daily
     # routes: their number and the yearly cost of their journeys (policy journeys per year x
     # transport_gbp_per_km x the home-school distance), not in transport_cost_gbp_per_year.
@@ -95,7 +104,14 @@ class Summary:
         data["must_admit"] = list(self.must_admit)
         data["levels"] = list(self.levels)
         data["sessions"] = list(self.sessions)
+        data["levels_order"] = list(self.levels_order)
+        data["locked_unsuitable"] = list(self.locked_unsuitable)
         return data
+
+
+LEVELS_ORDER = ("placed", "placed_in_area", "placement_cost_gbp", "travel_s")
+"""Lexicographic mode's order: most children placed, then most in area, then least cost, then
+least travel. Parental preferences are not a level (the weighted mode prices them)."""
 
 
 def versions() -> dict[str, str]:
@@ -166,6 +182,8 @@ def summarise_placement(
         seed=scenario.seed,
         versions=versions(),
         boarders=residential,
+        locked_unsuitable=locked_unsuitable(scenario),
+        locked_over_capacity_by_school=locked_over_capacity(scenario),
         boarder_transport_gbp_per_year=round(
             sum(
                 boarder_journey_gbp(a.distance_m, scenario.policy)
@@ -180,6 +198,7 @@ def summarise_placement(
         over_capacity_places=sum(n for _, n in plan.over_capacity),
         over_capacity_by_school=dict(plan.over_capacity),
         levels=plan.levels,
+        levels_order=LEVELS_ORDER if plan.mode == "lexicographic" else (),
         classes=plan.classes,
         arcs=plan.arcs,
         first_preference_not_met_by_status=dict(sorted(by_status.items())),
@@ -191,6 +210,32 @@ def summarise_placement(
 
 def _round(value: float) -> float:
     return round(value, 2)
+
+
+def locked_unsuitable(scenario: Scenario) -> tuple[str, ...]:
+    """Locked children whose current school does not admit them (need, age, sex, or a
+    residential need without residential places), by id."""
+    schools = {s.school_id: s for s in scenario.schools}
+    out = []
+    for c in scenario.children:
+        school = schools.get(c.current_school or "")
+        unfit = school is not None and (
+            not school.admits(c) or (c.residential_need and school.residential_places == 0)
+        )
+        if c.locked and unfit:
+            out.append(c.child_id)
+    return tuple(sorted(out))
+
+
+def locked_over_capacity(scenario: Scenario) -> dict[str, int]:
+    """Per school, how many places its locked children alone are over its capacity."""
+    locked = Counter(c.current_school for c in scenario.children if c.locked and c.current_school)
+    capacity = {s.school_id: s.capacity for s in scenario.schools}
+    return {
+        sid: n - capacity[sid]
+        for sid, n in sorted(locked.items())
+        if sid in capacity and n > capacity[sid]
+    }
 
 
 def boarder_journey_gbp(distance_m: float, policy: Policy) -> float:

@@ -28,7 +28,7 @@ then cost), ``full``, ``over_max_travel``, ``no_residential_places`` or ``not_ad
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -57,12 +57,20 @@ class Alternative:
 
 @dataclass(frozen=True, slots=True)
 class PreferenceCost:
-    """What honouring the first preference would add per year, and whether it was possible."""
+    """What honouring the first preference would add per year, and whether it was possible.
+
+    ``deciding_terms_gbp`` are the objective's terms at the first preference less those at the
+    school given (fee, travel, preference, out-of-area premium, GBP per year), largest first:
+    what decided against it. ``capacity_taken_by`` lists (pseudonymous ids) who holds its
+    places when it is full.
+    """
 
     school_id: str
     status: str
     extra_placement_gbp: float
     extra_transport_gbp: float
+    deciding_terms_gbp: tuple[tuple[str, float], ...] = ()
+    capacity_taken_by: tuple[str, ...] = ()
 
     @property
     def extra_total_gbp(self) -> float:
@@ -85,9 +93,43 @@ class Explanation:
         return data
 
 
-def transport_gbp_per_year(distance_m: float, policy: Policy) -> float:
-    """Estimated annual transport cost of a direct journey: two trips a school day."""
-    return policy.transport_gbp_per_km * distance_m / 1000.0 * 2 * policy.school_days_per_year
+def transport_gbp_per_year(distance_m: float, policy: Policy, *, boarder: bool = False) -> float:
+    """Estimated annual transport cost of a direct journey: two trips a school day, or the
+    policy's journeys per year for a boarder."""
+    trips = policy.boarder_journeys_per_year if boarder else 2 * policy.school_days_per_year
+    return policy.transport_gbp_per_km * distance_m / 1000.0 * trips
+
+
+CAPACITY_HOLDERS_SHOWN = 10
+
+
+def objective_terms_gbp(
+    child: Child, school: School, travel_s: float, policy: Policy
+) -> dict[str, float]:
+    """The objective's terms for one child at one school, GBP per year, unrounded."""
+    if not child.preferences:
+        preference = 0.0
+    elif school.school_id in child.preferences:
+        preference = child.preferences.index(school.school_id) * policy.preference_gbp_per_rank
+    else:
+        preference = policy.not_preferred_gbp
+    return {
+        "fee": policy.weight_placement_cost * school.annual_cost_gbp,
+        "travel": policy.travel_gbp_per_min * travel_s / 60.0,
+        "preference": preference,
+        "out_of_area": 0.0 if school.in_area else policy.out_of_area_gbp,
+    }
+
+
+def deciding_terms(
+    child: Child, first: School, first_travel_s: float, given: School, given_travel_s: float,
+    policy: Policy,
+) -> tuple[tuple[str, float], ...]:  # fmt: skip
+    """Each non-zero term difference (first preference less the school given), largest first."""
+    a = objective_terms_gbp(child, first, first_travel_s, policy)
+    b = objective_terms_gbp(child, given, given_travel_s, policy)
+    diffs = [(k, round(a[k] - b[k], 2)) for k in a]
+    return tuple(sorted(((k, v) for k, v in diffs if v != 0), key=lambda kv: (-kv[1], kv[0])))
 
 
 def explain_plan(
@@ -140,6 +182,11 @@ def explain_plan(
             i: (float(t), float(d)) for i, t, d in zip(wanted, seconds, metres, strict=True)
         }
 
+    holders_of: dict[str, tuple[str, ...]] = {}
+    for held in plan.assignments:
+        holders_of[held.school_id] = (*holders_of.get(held.school_id, ()), held.child_id)
+    holders_of = {sid: tuple(sorted(ids)) for sid, ids in holders_of.items()}
+
     out = []
     for i, child in enumerate(children):
         a = placed.get(child.child_id)
@@ -177,6 +224,7 @@ def explain_plan(
             )
         preference = None
         if i in pref_travel:
+            first = schools[school_index[child.preferences[0]]]
             preference = _preference_cost(
                 child,
                 schools[school_index[child.preferences[0]]],
@@ -191,6 +239,14 @@ def explain_plan(
                 and pool_free(child, schools[school_index[child.preferences[0]]]),
                 policy=policy,
             )
+            terms: tuple[tuple[str, float], ...] = ()
+            if a is not None:
+                given = schools[school_index[a.school_id]]
+                terms = deciding_terms(child, first, pref_travel[i][0], given, a.travel_s, policy)
+            holders: tuple[str, ...] = ()
+            if preference.status == "full":
+                holders = holders_of.get(first.school_id, ())[:CAPACITY_HOLDERS_SHOWN]
+            preference = replace(preference, deciding_terms_gbp=terms, capacity_taken_by=holders)
         out.append(
             Explanation(
                 child_id=child.child_id,
@@ -231,6 +287,8 @@ def _preference_cost(
         status=status,
         extra_placement_gbp=school.annual_cost_gbp - fee0,
         extra_transport_gbp=round(
-            transport_gbp_per_year(distance_m, policy) - transport_gbp_per_year(dist0, policy), 2
+            transport_gbp_per_year(distance_m, policy, boarder=child.residential_need)
+            - transport_gbp_per_year(dist0, policy, boarder=child.residential_need),
+            2,
         ),
     )

@@ -161,7 +161,13 @@ def test_first_preference_status_and_cost_recompute(case: tuple[Scenario, Placem
         fee0 = a.annual_cost_gbp if a is not None else 0.0
         d0 = a.distance_m if a is not None else 0.0
         assert pref.extra_placement_gbp == school.annual_cost_gbp - fee0
-        per_km_year = policy.transport_gbp_per_km * 2 * policy.school_days_per_year / 1000.0
+        # Boarders travel the policy's journeys a year; day pupils two trips a school day.
+        trips = (
+            policy.boarder_journeys_per_year
+            if child.residential_need
+            else 2 * policy.school_days_per_year
+        )
+        per_km_year = policy.transport_gbp_per_km * trips / 1000.0
         assert pref.extra_transport_gbp == pytest.approx((d - d0) * per_km_year, abs=0.01)
         assert pref.extra_total_gbp == pytest.approx(
             pref.extra_placement_gbp + pref.extra_transport_gbp
@@ -211,3 +217,39 @@ def test_outputs_carry_the_explanations(tmp_path: Path) -> None:
     )
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "First preferences not met" in report
+
+
+def test_unmet_first_preferences_name_the_deciding_terms_and_who_holds_the_places() -> None:
+    """Issue 11: a feasible first preference not given is explained by the objective's terms
+    (they add up to the cost difference, so the plan never dearer by that choice), and a full
+    one by the pseudonymous ids holding its places."""
+    scenario = synthetic_scenario(seed=11, n_children=300, n_schools=12)
+    plan = place(scenario, TRAVEL)
+    explanations = explain_plan(scenario, TRAVEL, plan)
+    schools = {s.school_id: s for s in scenario.schools}
+    children = {c.child_id: c for c in scenario.children}
+    placed = {a.child_id: a for a in plan.assignments}
+    seen = {"feasible": 0, "full": 0}
+    for e in explanations:
+        pref = e.first_preference
+        if pref is None or e.child_id not in placed:
+            continue
+        a, child = placed[e.child_id], children[e.child_id]
+        first = schools[pref.school_id]
+        t_first, _ = _travel(child, first)
+        total = sum(v for _, v in pref.deciding_terms_gbp)
+        expected = objective_term_gbp(child, first, t_first, scenario.policy) - objective_term_gbp(
+            child, schools[a.school_id], a.travel_s, scenario.policy
+        )
+        assert total == pytest.approx(expected, abs=0.05)
+        values = [v for _, v in pref.deciding_terms_gbp]
+        assert values == sorted(values, reverse=True) and 0 not in values
+        if pref.status == "feasible":
+            seen["feasible"] += 1
+            assert total >= -1.0  # optimal: honouring it would not have been cheaper
+        if pref.status == "full":
+            seen["full"] += 1
+            holders = sorted(b.child_id for b in plan.assignments if b.school_id == first.school_id)
+            assert pref.capacity_taken_by == tuple(holders[:10])
+            assert e.child_id not in pref.capacity_taken_by
+    assert seen["feasible"] and seen["full"], seen

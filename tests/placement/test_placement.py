@@ -29,6 +29,7 @@ from sendplan.routing.placement.costs import arc_cost_gbp
 from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
 from sendplan.routing.placement.place import place
 from sendplan.routing.placement.plan import PlacementPlan, PlacementReason, UnplacedReason
+from sendplan.routing.summary import summarise_placement
 
 TRAVEL = StraightLineModel()
 
@@ -442,3 +443,25 @@ def test_a_boarder_is_placed_beyond_the_daily_travel_cap() -> None:
     assert [(a.child_id, a.school_id, a.residential) for a in plan.assignments] == [
         ("C1", "B", True)
     ]
+
+
+def test_locked_children_over_capacity_or_unsuitable_are_reported() -> None:
+    """Issue 11: locked placements stand, but the summary names what needs review."""
+    kids = [
+        _child("L1", 0.0, locked=True, current_school="A"),
+        _child("L2", 0.0, locked=True, current_school="A"),
+        _child("L3", 0.0, locked=True, current_school="A", primary_need="SEMH"),
+        _child("L4", 0.0, locked=True, current_school="B", age=18),
+        _child("C1", 0.0, current_school="A"),
+    ]
+    scenario = _scenario(kids, [_school("A", 1.0, capacity=2), _school("B", 2.0, age_high=16)])
+    plan = _place_checked(scenario)
+    summary = summarise_placement(scenario, plan)
+    assert summary.locked_unsuitable == ("L3", "L4")
+    assert summary.locked_over_capacity_by_school == {"A": 1}
+    assert {a.child_id: a.school_id for a in plan.assignments if a.child_id.startswith("L")} == {
+        "L1": "A",
+        "L2": "A",
+        "L3": "A",
+        "L4": "B",
+    }
