@@ -7,10 +7,13 @@ stands in for the walking route.
 
 *Personal transport budget (PTB).* A family may be offered a yearly budget instead of a seat:
 ``ptb_annual_gbp`` plus ``ptb_pence_per_mile`` for two return journeys a day (take the child
-in and come home, morning and afternoon) over the school year. It is shown beside the marginal
-cost of the child's seat: what the routes would save without them (the same vehicles in the
-same order, skipping their stop; the whole run when they ride alone). Planned sessions are
-summed; when only one session is planned it is doubled for the day.
+in and come home, morning and afternoon) over the school year. It is shown beside two costs of
+the child's seat, named as such: the *average* (each route's cost shared equally by its riders)
+and the *marginal* (what the routes would save without them: the same vehicles in the same
+order, skipping their stop; the whole run when they ride alone). "PTB cheaper" compares with the
+average, what the seat costs the council on the whole; the marginal is usually far lower, since
+a detour for one more child on a run that goes anyway costs little. Planned sessions are summed;
+when only one session is planned it is doubled for the day.
 """
 
 from __future__ import annotations
@@ -40,17 +43,26 @@ class WalkingFlag:
 
 @dataclass(frozen=True, slots=True)
 class PtbOption:
-    """A child's personal transport budget beside the marginal cost of their seat, per year."""
+    """A child's personal transport budget beside their seat's average and marginal cost, per
+    year (None when the child is on no planned route)."""
 
     child_id: str
     school_id: str
     distance_m: float
     ptb_gbp_per_year: float
-    seat_gbp_per_year: float | None
+    seat_marginal_gbp_per_year: float | None
+    seat_average_gbp_per_year: float | None = None
 
     @property
     def ptb_cheaper(self) -> bool:
-        return self.seat_gbp_per_year is not None and self.ptb_gbp_per_year < self.seat_gbp_per_year
+        """The budget costs less than the seat's average cost."""
+        seat = self.seat_average_gbp_per_year
+        return seat is not None and self.ptb_gbp_per_year < seat
+
+    @property
+    def seat_gbp_per_year(self) -> float | None:
+        """The marginal cost (the name before average and marginal were both shown)."""
+        return self.seat_marginal_gbp_per_year
 
 
 def walking_limit_m(age: int, *, under8_miles: float, from8_miles: float) -> float:
@@ -129,6 +141,18 @@ def seat_costs_gbp_per_day(
     return out
 
 
+def seat_average_gbp_per_day(plans: Sequence[TransportPlan]) -> dict[str, float]:
+    """Per child, their share of each route they ride: its cost over its riders."""
+    scale = 2.0 if len(plans) == 1 else 1.0
+    out: dict[str, float] = {}
+    for plan in plans:
+        for route in plan.routes:
+            share = route.cost_gbp / max(len(route.stops), 1)
+            for child_id in route.child_ids:
+                out[child_id] = out.get(child_id, 0.0) + scale * share
+    return out
+
+
 def ptb_options(
     scenario: Scenario,
     school_of: Mapping[str, str | None],
@@ -138,6 +162,8 @@ def ptb_options(
     """Every placed, transport-eligible child's PTB cost beside their seat's marginal cost."""
     policy = scenario.policy
     seats = seat_costs_gbp_per_day(scenario, plans, travel)
+    averages = seat_average_gbp_per_day(plans)
+    days = policy.school_days_per_year
     out = []
     for child_id, (school_id, metres) in _home_school_m(scenario, school_of, travel).items():
         ptb = ptb_gbp_per_year(
@@ -146,14 +172,15 @@ def ptb_options(
             annual_gbp=policy.ptb_annual_gbp,
             days=policy.school_days_per_year,
         )
-        seat = seats.get(child_id)
+        seat, average = seats.get(child_id), averages.get(child_id)
         out.append(
             PtbOption(
                 child_id=child_id,
                 school_id=school_id,
                 distance_m=metres,
                 ptb_gbp_per_year=ptb,
-                seat_gbp_per_year=None if seat is None else seat * policy.school_days_per_year,
+                seat_marginal_gbp_per_year=None if seat is None else seat * days,
+                seat_average_gbp_per_year=None if average is None else average * days,
             )
         )
     return tuple(out)

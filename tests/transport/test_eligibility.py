@@ -59,22 +59,32 @@ def test_ptb_cost_and_seat_cost() -> None:
     options = {o.child_id: o for o in ptb_options(sc, school_of_children(sc, None), TRAVEL, [p])}
     alone = p.route_of("ALONE")
     assert alone is not None
-    # a solo child's seat costs the whole run, twice a day (only AM planned), every school day
-    assert math.isclose(options["ALONE"].seat_gbp_per_year or 0, alone.cost_gbp * 2 * 190)
+    # A solo child's seat costs the whole run, twice a day (only AM planned), every school day,
+    # both on average and at the margin.
+    for cost in (options["ALONE"].seat_marginal_gbp_per_year,
+                 options["ALONE"].seat_average_gbp_per_year):  # fmt: skip
+        assert math.isclose(cost or 0, alone.cost_gbp * 2 * 190)
     shared = options["C1"]
-    assert (
-        shared.seat_gbp_per_year is not None
-        and 0 <= shared.seat_gbp_per_year < alone.cost_gbp * 380
+    run = p.route_of("C1")
+    assert run is not None and len(run.stops) > 1
+    # Average: the run's cost shared by its riders; marginal: only the detour to this stop.
+    assert math.isclose(
+        shared.seat_average_gbp_per_year or 0, run.cost_gbp / len(run.stops) * 2 * 190
     )
+    marginal = shared.seat_marginal_gbp_per_year
+    assert marginal is not None and 0 <= marginal < run.cost_gbp * 380
     d = options["ALONE"].distance_m
     assert math.isclose(
         options["ALONE"].ptb_gbp_per_year,
         sc.policy.ptb_annual_gbp
         + sc.policy.ptb_pence_per_mile / 100 * 4 * d / METRES_PER_MILE * 190,
     )
-    assert options["ALONE"].ptb_cheaper == (
-        options["ALONE"].ptb_gbp_per_year < alone.cost_gbp * 380
-    )
+    # "PTB cheaper" is judged against the average, not the (usually far lower) marginal cost.
+    for o in options.values():
+        assert o.ptb_cheaper == (
+            o.seat_average_gbp_per_year is not None
+            and o.ptb_gbp_per_year < o.seat_average_gbp_per_year
+        )
 
 
 def test_new_policy_fields_round_trip_through_the_writer_and_loader(tmp_path: Path) -> None:
