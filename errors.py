@@ -48,7 +48,26 @@ class InputError(Exception):
         if self.field is not None:
             where += f", field {self.field}"
         one_line = " ".join(self.message.split())
-        return f"{where}: {one_line}"
+        return printable(f"{where}: {one_line}")
+
+
+def visible(text: str, limit: int = 40) -> str:
+    """User text to quote in a message: in quotes, control and other invisible characters
+    escaped (``'a\\x07b'``), cut to ``limit`` characters. Never the raw text."""
+    short = text if len(text) <= limit else text[: limit - 3] + "..."
+    return repr(short)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that does not print (control, bidi and line-separator
+    characters) escaped, so a message cannot move the cursor, recolour a terminal or hide text."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
 
 
 def read_csv(path: Path) -> tuple[list[str], Iterator[list[str]]]:

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
-from sendplan.routing.model import NEED_CODES, SCHOOL_TYPES
+from sendplan.api.neutralise import restore
+from sendplan.errors import visible
+from sendplan.routing.model import ID_CHARACTERS, NEED_CODES, SCHOOL_TYPES, is_safe_id
 
 AGE_RANGE = (2, 25)
 YEAR_GROUP_RANGE = (0, 14)  # Reception = 0; age on 31 August = year group + 4
+TEXT_MAX_CHARS = 200
+# Unicode bidirectional controls (Trojan Source): they reorder how the text around them shows.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -39,7 +45,8 @@ class FieldError(ValueError):
 
 
 def show(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    """User text quoted for a message: control characters escaped, cut to 40 characters."""
+    return visible(text)
 
 
 # --- one parser per kind of cell (text arrives stripped and non-blank) ------------------------
@@ -52,13 +59,26 @@ _LA_CODE = re.compile(r"\d{3}")
 
 
 def parse_text(text: str) -> str:
-    return text
+    """Free text (a school's name): printable, at most 200 characters. A leading ``'`` that
+    guards a formula character (as our CSV outputs write it) is taken off again."""
+    if len(text) > TEXT_MAX_CHARS:
+        raise CellError(
+            f"{show(text)} is longer than {TEXT_MAX_CHARS} characters",
+            f"longer than {TEXT_MAX_CHARS} characters",
+        )
+    for char in text:
+        if not char.isprintable() or char in _BIDI_CONTROLS:
+            raise CellError(
+                f"{show(text)} holds a control character ({show(char)})",
+                "holds a control character",
+            )
+    return restore(text)
 
 
 def parse_id(text: str) -> str:
-    """An id: any text without ';' (which separates ids in lists)."""
-    if ";" in text:
-        raise CellError(f"id {show(text)} must not contain ';'")
+    """An id: 1..64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit."""
+    if not is_safe_id(text):
+        raise CellError(f"id {show(text)} is not {ID_CHARACTERS}")
     return text
 
 
@@ -93,27 +113,66 @@ def parse_int(text: str) -> int:
     return int(value)
 
 
-def parse_count(text: str) -> int:
-    """A whole number >= 0 (capacity, seats, places)."""
-    value = parse_int(text)
-    if value < 0:
-        raise CellError(f"{value} is negative")
-    return value
+def _number_text(text: str) -> str:
+    return text if len(text) <= 24 else text[:21] + "..."
 
 
-def parse_money(text: str) -> float:
-    """A number >= 0 (GBP)."""
-    value = parse_float(text)
-    if value < 0:
-        raise CellError(f"{text} is negative")
-    return value
+def out_of_range(text: str, value: float, low: float, high: float) -> str:
+    """The message for a number outside ``low..high``: ``-5 is negative (allowed 0..100000)``."""
+    allowed = f"{format_bound(low)}..{format_bound(high)}"
+    if value < 0 <= low:
+        return f"{_number_text(text)} is negative (allowed {allowed})"
+    return f"{_number_text(text)} is outside {allowed}"
 
 
-def parse_positive(text: str) -> float:
-    value = parse_float(text)
-    if value <= 0:
-        raise CellError(f"{text} is not above 0")
-    return value
+def format_bound(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def whole_in(low: int, high: int) -> Callable[[str], int]:
+    """A parser for whole numbers within ``low..high`` (capacity, seats, places)."""
+
+    def parse(text: str) -> int:
+        value = parse_int(text)
+        if not low <= value <= high:
+            raise CellError(out_of_range(text, value, low, high))
+        return value
+
+    return parse
+
+
+def number_in(low: float, high: float) -> Callable[[str], float]:
+    """A parser for finite numbers within ``low..high`` (GBP, minutes)."""
+
+    def parse(text: str) -> float:
+        value = parse_float(text)
+        if not low <= value <= high:
+            raise CellError(out_of_range(text, value, low, high))
+        return value
+
+    return parse
+
+
+# The ranges a scenario's numbers must lie in: wide enough for any English authority, narrow
+# enough that no sum over children overflows a solver's integer costs.
+MAX_PLACES = 100_000
+FEE_GBP_RANGE = (0, 10_000_000)  # annual_cost_gbp per place
+SEATS_RANGE = (1, 100)
+WHEELCHAIR_SPACES_RANGE = (0, 20)
+AVAILABLE_RANGE = (0, 10_000)
+RUN_COST_GBP_RANGE = (0, 100_000)  # fixed_cost_gbp per run
+KM_COST_GBP_RANGE = (0, 1_000)
+RIDE_LIMIT_MIN_RANGE = (1, 600)
+
+parse_places = whole_in(0, MAX_PLACES)
+parse_fee = number_in(*FEE_GBP_RANGE)
+parse_seats = whole_in(*SEATS_RANGE)
+parse_wheelchair_spaces = whole_in(*WHEELCHAIR_SPACES_RANGE)
+parse_available = whole_in(*AVAILABLE_RANGE)
+parse_run_cost = number_in(*RUN_COST_GBP_RANGE)
+parse_km_cost = number_in(*KM_COST_GBP_RANGE)
+parse_ride_limit = number_in(*RIDE_LIMIT_MIN_RANGE)
+parse_school_age = whole_in(*AGE_RANGE)
 
 
 def parse_age(text: str) -> int:
@@ -168,12 +227,13 @@ def parse_need_places(text: str) -> tuple[tuple[str, int], ...]:
         code = parse_need(need.strip())
         if code in pairs:
             raise CellError(f"{code} is given twice")
-        pairs[code] = parse_count(places.strip())
+        pairs[code] = parse_places(places.strip())
     return tuple((code, pairs[code]) for code in NEED_CODES if code in pairs)
 
 
 def parse_ids(text: str) -> tuple[str, ...]:
-    return _no_repeats(split_list(text))
+    """A ``;``-separated list of ids, each as :func:`parse_id` takes it."""
+    return _no_repeats([parse_id(item) for item in split_list(text)])
 
 
 def parse_time(text: str) -> int:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sendplan.api.cli_common import SeedOption, fail_cleanly
+from sendplan.api.cli_common import ITERATIONS_MAX, SeedOption, check_time_limit, fail_cleanly
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.loader import load_scenario
 from sendplan.bench.transport import run_transport_bench
@@ -21,11 +21,15 @@ def bench_transport_cmd(
         typer.Option("--scenario", help="Scenario folder or workbook (default: Leicester)."),
     ] = None,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds of routing search.")
+        float,
+        typer.Option("--time-limit", callback=check_time_limit, help="Seconds of routing search."),
     ] = 60.0,
     seed: SeedOption = 1,
     iterations: Annotated[
-        int | None, typer.Option("--iterations", help="Iterations per school instead.")
+        int | None,
+        typer.Option(
+            "--iterations", min=1, max=ITERATIONS_MAX, help="Iterations per school instead."
+        ),
     ] = None,
     session: Annotated[str, typer.Option("--session", help="am or pm.")] = "am",
     mixed_schools: Annotated[

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sendplan.api.cli_common import SeedOption, fail_cleanly, progress
+from sendplan.api.cli_common import SeedOption, check_time_limit, fail_cleanly, progress
 from sendplan.bench.instances import InstanceError
 from sendplan.bench.lilim import bench_lilim
 from sendplan.bench.sbrp import bench_sbrp
@@ -21,7 +21,12 @@ from sendplan.bench.solomon import bench_solomon
 from sendplan.errors import InputError
 
 TimeLimitOption = Annotated[
-    float, typer.Option("--time-limit", min=0.0, help="Seconds of wall-clock time per instance.")
+    float,
+    typer.Option(
+        "--time-limit",
+        callback=check_time_limit,
+        help="Seconds of wall-clock time per instance.",
+    ),
 ]
 InstancesOption = Annotated[
     list[str] | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -14,17 +15,65 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
+from sendplan.api.atomic import check_out_folder
+from sendplan.api.invocation import command_line, running
 from sendplan.api.loader import load_scenario
 from sendplan.errors import InputError
 from sendplan.geo.postcodes import load_postcodes
 from sendplan.logs import ROOT, ChildDataFilter
 from sendplan.routing.model import Scenario
+from sendplan.routing.solve import PlanRejected
 
 stderr = Console(stderr=True)
 
-OutOption = Annotated[Path, typer.Option("--out", help="Folder for the outputs.")]
-SeedOption = Annotated[int, typer.Option("--seed", help="Random seed.")]
+SEED_MAX = 2**32 - 1  # numpy's and the engines' seed range
+TIME_LIMIT_MAX_S = 7 * 24 * 3600.0
+ITERATIONS_MAX = 100_000_000
+
+
+def _out_folder(value: Path | None) -> Path | None:
+    """--out: refused before any work if it is a file or a folder of files not ours."""
+    if value is not None:
+        try:
+            check_out_folder(value)
+        except InputError as err:
+            raise typer.BadParameter(err.message) from None
+    return value
+
+
+def check_time_limit(value: float | None) -> float | None:
+    """--time-limit: finite seconds above 0 (nan, inf and negative numbers are refused)."""
+    if value is not None and not (math.isfinite(value) and 0 < value <= TIME_LIMIT_MAX_S):
+        raise typer.BadParameter(
+            f"{value} is not a number of seconds above 0 (at most {TIME_LIMIT_MAX_S:.0f})"
+        )
+    return value
+
+
+OutOption = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        callback=_out_folder,
+        help="Folder for the outputs: new, empty or written by sendplan (replaced whole).",
+    ),
+]
+SeedOption = Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Random seed.")]
+TimeLimitOption = Annotated[
+    float,
+    typer.Option("--time-limit", callback=check_time_limit, help="Seconds of search per session."),
+]
+IterationsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--iterations",
+        min=1,
+        max=ITERATIONS_MAX,
+        help="Search iterations per school instead of a time limit (reproducible).",
+    ),
+]
 NetworkOption = Annotated[
     Path | None,
     typer.Option("--network", help="Road network from `sendplan network build` (or a map file)."),
@@ -70,17 +119,26 @@ def fail_cleanly(run: Callable[[], None]) -> None:
     try:
         run()
     except InputError as err:
-        stderr.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+        # A Text is printed as it is: no markup, emoji codes or highlighting of the user's text.
+        stderr.print(Text.assemble(("error:", "red"), " ", str(err)), soft_wrap=True)
         raise typer.Exit(2) from None
     except typer.Exit:
         raise
+    except PlanRejected as err:
+        # A solver bug, never a result: every violation is listed and nothing is written.
+        stderr.print(Text.assemble(("plan rejected:", "red"), f" the {err.what} failed the "
+                                   "independent checker; no outputs written"))  # fmt: skip
+        for violation in err.violations:
+            stderr.print(Text(f"  {violation}"), soft_wrap=True)
+        raise typer.Exit(1) from None
     except Exception as err:
         if debug_enabled():
             raise
         stderr.print(
-            f"[red]internal error:[/red] {type(err).__name__}. "
-            "Set SENDPLAN_DEBUG=1 to see the traceback.",
-            highlight=False,
+            Text.assemble(
+                ("internal error:", "red"),
+                f" {type(err).__name__}. Set SENDPLAN_DEBUG=1 to see the traceback.",
+            )
         )
         raise typer.Exit(1) from None
 
@@ -135,13 +193,26 @@ def with_verbosity(command: Callable[..., None]) -> Callable[..., None]:
                           annotation=VerboseOption),
         inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False,
                           annotation=QuietOption),
+        # typer passes the click context to a parameter annotated typer.Context
+        inspect.Parameter("sendplan_context", inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=typer.Context),
     ]  # fmt: skip
 
     @functools.wraps(command)
-    def wrapper(*args: Any, verbose: int = 0, quiet: bool = False, **kwargs: Any) -> None:
+    def wrapper(
+        *args: Any,
+        verbose: int = 0,
+        quiet: bool = False,
+        sendplan_context: typer.Context | None = None,
+        **kwargs: Any,
+    ) -> None:
         if verbose or quiet:  # else the top level's -v/-q (or the default) stands
             configure_logging(verbose=verbose, quiet=quiet)
-        command(*args, **kwargs)
+        if sendplan_context is None:
+            command(*args, **kwargs)
+            return
+        with running(command_line(sendplan_context)):  # for the outputs' manifest.json
+            command(*args, **kwargs)
 
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[*signature.parameters.values(), *extra]

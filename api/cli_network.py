@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from sendplan.api.cli_common import fail_cleanly, progress
+from sendplan.api.cli_common import SEED_MAX, fail_cleanly, progress
 from sendplan.bench.matrix import bench_matrix
 from sendplan.errors import InputError
 from sendplan.geo.calibrate import calibrate_straight_line
@@ -86,7 +86,9 @@ def build_cmd(
 def calibrate_cmd(
     graph: Annotated[Path, typer.Argument(metavar="GRAPH", help="Network or map file.")],
     pairs: Annotated[int, typer.Option("--pairs", min=10, help="Random point pairs.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for the pairs.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed for the pairs.")
+    ] = 0,
 ) -> None:
     """Print, as JSON, how far straight-line times are from network times (median, p90)."""
 
@@ -110,7 +112,9 @@ def bench_matrix_cmd(
         int | None,
         typer.Option("--synthetic-nodes", min=4, help="Use a synthetic street grid instead."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for points (and the grid).")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed for points (and the grid).")
+    ] = 0,
     networkx_sample: Annotated[
         int, typer.Option("--networkx-sample", min=1, help="Origins networkx is timed on.")
     ] = 20,

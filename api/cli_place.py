@@ -1,4 +1,5 @@
-"""`sendplan demo` and `sendplan place`: parse the options, call the library, write the outputs."""
+"""`sendplan demo` and `sendplan place`: parse the options, call the library, write the outputs
+(atomically, with a manifest.json: :func:`sendplan.api.outputs.write_outputs`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sendplan.api.cli_common import (
     progress,
 )
 from sendplan.api.defaults import leicester_scenario
-from sendplan.api.outputs import write_result
+from sendplan.api.outputs import write_outputs
 from sendplan.api.writer import write_scenario
 from sendplan.errors import InputError
 from sendplan.routing.placement.place import MODES
@@ -52,8 +53,9 @@ def demo(
                 stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), progress=say,
             )  # fmt: skip
             say("writing outputs")
-            write_result(result, out)
-            write_scenario(scenario, out / "scenario")
+            write_outputs(
+                result, out, extra=lambda folder: write_scenario(scenario, folder / "scenario")
+            )
         summary = result.summary
         typer.echo(f"placed {summary.placed} of {summary.children} children; outputs in {out}")
 
@@ -106,7 +108,7 @@ def place(
                 must_admit=tuple(must_admit or ()), progress=say,
             )  # fmt: skip
             say("writing outputs")
-            write_result(result, out)
+            write_outputs(result, out)
         summary = result.summary
         typer.echo(f"placed {summary.placed} of {summary.children} children; outputs in {out}")
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import zipfile
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sendplan.api.cells import FieldError, show
 from sendplan.api.columns import CHILD_SPEC, FLEET_SPEC, SCHOOL_SPEC
@@ -35,6 +34,7 @@ from sendplan.api.tables import (
     csv_table,
     table_from_rows,
 )
+from sendplan.api.xlsx_guard import check_workbook
 from sendplan.errors import InputError
 from sendplan.routing.model import Child, ModelError, Policy, Scenario, School, VehicleType
 
@@ -50,6 +50,10 @@ SCENARIO_FILES = (CHILDREN_FILE, SCHOOLS_FILE, FLEET_FILE, POLICY_FILE)
 
 _CHILD_FIELDS = frozenset(f.name for f in dataclasses.fields(Child))
 _SCHOOL_FIELDS = frozenset(f.name for f in dataclasses.fields(School))
+_SCHOOL_DEFAULTS = {f.name: f.default for f in dataclasses.fields(School)}
+_DEFAULT_BELL_MIN = cast(int, _SCHOOL_DEFAULTS["bell_am_min"])
+_DEFAULT_FINISH_MIN = cast(int, _SCHOOL_DEFAULTS["finish_pm_min"])
+SCHOOL_DAY_MIN = (6 * 60, 20 * 60)  # bell_am and finish_pm lie within 06:00..20:00
 
 
 def _child(
@@ -95,11 +99,35 @@ def _school(values: dict[str, Any]) -> School:
             raise FieldError("capacity_by_designation", f"{need} places exceed capacity")
     fields = {k: v for k, v in values.items() if k in _SCHOOL_FIELDS}
     fields["designations"] = frozenset(values["designations"])
-    for name, model_name in (("bell_am", "bell_am_min"), ("finish_pm", "finish_pm_min")):
-        if name in values:
-            fields[model_name] = values[name]
+    fields.update(_school_times(values))
     fields.update(lon=lon, lat=lat)
     return School(**fields)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _school_times(values: dict[str, Any]) -> dict[str, int]:
+    """bell_am and finish_pm (given or default) within the school day, finish after bell."""
+    low, high = SCHOOL_DAY_MIN
+    times = {"bell_am": _DEFAULT_BELL_MIN, "finish_pm": _DEFAULT_FINISH_MIN}
+    for name in times:
+        if name in values:
+            times[name] = values[name]
+            if not low <= values[name] <= high:
+                raise FieldError(
+                    name,
+                    f"{name} {_hhmm(values[name])} is outside the school day "
+                    f"{_hhmm(low)}..{_hhmm(high)}",
+                )
+    bell, finish = times["bell_am"], times["finish_pm"]
+    if finish <= bell:
+        raise FieldError(
+            "finish_pm" if "finish_pm" in values else "bell_am",
+            f"finish_pm {_hhmm(finish)} is not after bell_am {_hhmm(bell)}",
+        )
+    return {"bell_am_min": bell, "finish_pm_min": finish}
 
 
 def _vehicle_type(values: dict[str, Any]) -> VehicleType:
@@ -192,18 +220,20 @@ def _folder_parts(folder: Path) -> _Parts:
 def _workbook_parts(path: Path) -> _Parts:
     # openpyxl takes about 0.1 s to import and only workbooks need it.
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+
+    check_workbook(path)  # zip and XML bombs never reach openpyxl
+
+    def unreadable(err: Exception) -> InputError:
+        return InputError(path.name, f"not a readable .xlsx workbook ({type(err).__name__})")
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as err:
-        raise InputError(
-            path.name, f"not a readable .xlsx workbook ({type(err).__name__})"
-        ) from None
+    except Exception as err:  # whatever a malformed file makes openpyxl raise is bad input
+        raise unreadable(err) from None
     try:
         sheets = {name.strip().lower(): name for name in book.sheetnames}
         if "schools" not in sheets:
-            found = ", ".join(book.sheetnames)
+            found = ", ".join(show(name) for name in book.sheetnames)
             raise InputError(
                 path.name, f"missing sheet schools (the workbook has: {found})", sheet="schools"
             )
@@ -212,6 +242,10 @@ def _workbook_parts(path: Path) -> _Parts:
             for key, name in sheets.items()
             if key in SHEETS
         }
+    except InputError:
+        raise
+    except Exception as err:
+        raise unreadable(err) from None
     finally:
         book.close()
 

@@ -1,14 +1,22 @@
 """Write a solved scenario's files (summary, placements, explanations, report, routes, review),
-byte-deterministic: the same Result gives the same bytes."""
+byte-deterministic: the same Result gives the same bytes.
+
+:func:`write_outputs` writes them all atomically with a manifest.json (DESIGN.md promise 10);
+every text cell of a CSV file is neutralised against formula injection (promise 11).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sendplan.api.atomic import atomic_output
+from sendplan.api.invocation import current_command
+from sendplan.api.manifest import write_manifest
+from sendplan.api.neutralise import csv_cell, csv_row
 from sendplan.api.report import write_report
 from sendplan.api.transport_io import write_route_sheets, write_routes_geojson, write_routes_json
 from sendplan.routing.model import Scenario
@@ -112,7 +120,7 @@ def write_placements_csv(
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=PLACEMENT_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
 
 
 TRANSPORT_KEYS = (
@@ -123,8 +131,39 @@ TRANSPORT_KEYS = (
 )  # fmt: skip
 
 
+def write_outputs(
+    result: Result,
+    out: Path,
+    *,
+    command: Sequence[str] | None = None,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    """Every output file of a solved scenario, then manifest.json, into ``out``, atomically.
+
+    The files are written into a new folder beside ``out`` and swapped in only when all of them
+    (and ``extra(folder)``, e.g. the demo's ``scenario/`` copy) are written; on any error or
+    interrupt ``out`` keeps the previous results whole (see :mod:`sendplan.api.atomic`).
+    ``command`` is recorded in the manifest; by default the running CLI command, or None.
+    An ``out`` that is a file, or a folder of other files, raises InputError naming ``--out``.
+    """
+    with atomic_output(Path(out)) as folder:
+        write_files(result, folder)
+        if extra is not None:
+            extra(folder)
+        recorded = command if command is not None else current_command()
+        write_manifest(folder, result.summary, command=recorded)
+    return Path(out)
+
+
 def write_result(result: Result, out_dir: Path) -> Path:
-    """Every output file of a solved scenario into ``out_dir`` (created if missing)."""
+    """Every output file of a solved scenario into ``out_dir``, atomically, with its manifest
+    (what ``Result.write`` and the commands call; see :func:`write_outputs`)."""
+    return write_outputs(result, out_dir)
+
+
+def write_files(result: Result, out_dir: Path) -> Path:
+    """Every output file of a solved scenario into the folder ``out_dir`` (created if missing),
+    in place and without a manifest: callers want :func:`write_outputs`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     scenario, summary = result.scenario, result.summary
     write_summary(summary, out_dir / "summary.json")
@@ -151,21 +190,27 @@ def write_json(document: Any, path: Path) -> None:
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _money(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
 def write_review_csv(review: TransportReview, path: Path) -> None:
-    """transport_review.csv: per child, the walking-distance flag and the PTB beside the seat."""
+    """transport_review.csv: per child, the walking-distance flag and the PTB beside the seat's
+    average cost (its route shared by its riders) and marginal cost (the detour it adds)."""
     flags = {f.child_id: f for f in review.flags}
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(
             ["child_id", "school_id", "distance_km", "within_walking_distance",
-             "walking_limit_km", "ptb_gbp_per_year", "seat_gbp_per_year", "ptb_cheaper"]
+             "walking_limit_km", "ptb_gbp_per_year", "seat_average_gbp_per_year",
+             "seat_marginal_gbp_per_year", "ptb_cheaper_than_average_seat"]
         )  # fmt: skip
         for o in review.options:
             f = flags.get(o.child_id)
-            w.writerow(
+            w.writerow(csv_row(
                 [o.child_id, o.school_id, f"{o.distance_m / 1000:.2f}", "yes" if f else "no",
                  f"{f.limit_m / 1000:.2f}" if f else "",
                  f"{o.ptb_gbp_per_year:.2f}",
-                 "" if o.seat_gbp_per_year is None else f"{o.seat_gbp_per_year:.2f}",
+                 _money(o.seat_average_gbp_per_year), _money(o.seat_marginal_gbp_per_year),
                  "yes" if o.ptb_cheaper else "no"]
-            )  # fmt: skip
+            ))  # fmt: skip

@@ -10,9 +10,62 @@ import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sendplan.api.cells import CellError, FieldError, parse_bool, parse_float, show, split_list
+from sendplan.api.cells import (
+    CellError,
+    FieldError,
+    format_bound,
+    out_of_range,
+    parse_bool,
+    parse_float,
+    show,
+    split_list,
+)
 from sendplan.api.tables import Source, decode, read_bytes
 from sendplan.routing.model import ModelError, Policy
+
+_GBP = (0, 10_000_000)
+_BIG_GBP = (0, 1_000_000_000)  # the penalties that must outweigh every other term
+_MINUTES = (1, 600)
+# The range each numeric policy key must lie in (both ends allowed); a tuple's items each.
+POLICY_RANGES: dict[str, tuple[float, float]] = {
+    "weight_placement_cost": (0, 1_000),
+    "travel_gbp_per_min": _GBP,
+    "preference_gbp_per_rank": _GBP,
+    "not_preferred_gbp": _GBP,
+    "out_of_area_gbp": _GBP,
+    "unplaced_gbp": _BIG_GBP,
+    "over_capacity_gbp": _BIG_GBP,
+    "transport_gbp_per_km": (0, 1_000),
+    "max_candidates": (0, 100_000),
+    "max_travel_min_primary": _MINUTES,
+    "max_travel_min_secondary": _MINUTES,
+    "max_ride_min_primary": _MINUTES,
+    "max_ride_min_secondary": _MINUTES,
+    "boarding_walk_on_min": (0, 60),
+    "boarding_wheelchair_min": (0, 60),
+    "arrival_window_min": (0, 120),
+    "walking_distance_under8_miles": (0, 20),
+    "walking_distance_from8_miles": (0, 20),
+    "school_days_per_year": (1, 366),
+    "pm_departure_after_finish_min": (0, 120),
+    "boarder_journeys_per_year": (0, 732),
+    "ptb_pence_per_mile": (0, 1_000),
+    "ptb_annual_gbp": (0, 1_000_000),
+    "circuity_factor": (1, 5),
+    "max_snap_m": (1, 100_000),
+    "am_peak_congestion_factor": (1, 10),
+    "mixed_max_school_gap_min": (0, 120),
+}
+
+
+def _check_range(key: str, value: object) -> None:
+    """A policy number within POLICY_RANGES, or a FieldError naming the key and the range."""
+    low, high = POLICY_RANGES.get(key, (-math.inf, math.inf))
+    for item in value if isinstance(value, tuple) else (value,):
+        if isinstance(item, bool) or not isinstance(item, int | float):
+            continue
+        if not low <= item <= high:
+            raise FieldError(key, f"{key} {out_of_range(format_bound(item), item, low, high)}")
 
 
 def _policy_value(key: str, value: object, hint: object) -> object:
@@ -70,6 +123,7 @@ def policy_from(items: Iterable[tuple[int | None, str, object]], source: Source)
             raise source.error(f"policy key {key} is given twice", row=row, field=key)
         try:
             values[key] = _policy_value(key, value, hints[key])
+            _check_range(key, values[key])
         except FieldError as err:
             raise source.error(err.message, row=row, field=key) from None
         rows[key] = row

@@ -79,7 +79,7 @@ def _check_header(table: Table, spec: Spec) -> None:
         if not name:
             continue
         if name in seen:
-            raise fail(f"column {name} appears twice", row=table.header_row, field=name)
+            raise fail(f"column {show(name)} appears twice", row=table.header_row, field=name)
         seen.add(name)
         if name not in spec.columns:
             close = difflib.get_close_matches(name, spec.columns, n=1)

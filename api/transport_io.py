@@ -11,11 +11,12 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sendplan.api.neutralise import safe_append
 from sendplan.errors import InputError, read_csv
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.evaluate import ExistingStop
@@ -181,21 +182,26 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
     book = Workbook()
     index = book.active
     assert index is not None
-    index.title = "routes"
-    index.append(
+    index.title = INDEX_SHEET
+    safe_append(
+        index,
         ["route_id", "session", "school_id", "vehicle", "assistant", "children", "leaves_depot",
          "school_time", "distance_km", "cost_gbp", "flags"]
     )  # fmt: skip
+    names = sheet_names([r.route_id for plan in plans for r in plan.routes])
     for plan in plans:
         for r in plan.routes:
-            index.append(
+            safe_append(
+                index,
                 [r.route_id, r.session, _school_ids(r), r.vehicle_type, _yes(r.assistant),
                  len(r.stops), hhmm(r.start_min), _call_times(r),
                  _r(r.distance_m / 1000, 1), _r(r.cost_gbp), ";".join(r.flags)]
             )  # fmt: skip
-            sheet = book.create_sheet(_sheet_name(r.route_id))
-            sheet.append([f"route {r.route_id}", f"school {_school_ids(r)}", r.session.upper()])
-            sheet.append(list(SHEET_COLUMNS))
+            sheet = book.create_sheet(next(names))
+            safe_append(
+                sheet, [f"route {r.route_id}", f"school {_school_ids(r)}", r.session.upper()]
+            )
+            safe_append(sheet, list(SHEET_COLUMNS))
             call_of = {i: c for c in r.school_calls for i in c.child_ids}
             for order, s in enumerate(r.stops, start=1):
                 call = call_of[s.child_id]
@@ -204,7 +210,8 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
                     if r.session == "am"
                     else (call.time_min, s.time_min)
                 )
-                sheet.append(
+                safe_append(
+                    sheet,
                     [order, s.child_id, call.school_id, hhmm(pickup), hhmm(arrival),
                      _r(s.ride_min, 1), r.vehicle_type, _yes(r.assistant)]
                 )  # fmt: skip
@@ -225,8 +232,24 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _sheet_name(route_id: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", "_", route_id)[:31]
+INDEX_SHEET = "routes"
+SHEET_NAME_MAX = 31  # Excel's limit; names are unique ignoring case
+
+
+def sheet_names(route_ids: Sequence[str]) -> Iterator[str]:
+    """A valid, unique sheet name per route, in order: characters Excel forbids become ``_``,
+    at most 31 characters, and a name already taken (ignoring case, as Excel does; the index
+    sheet included) is cut shorter and numbered ``~2``, ``~3``, ... Deterministic."""
+    taken = {INDEX_SHEET.casefold(), "history"}  # 'History' is reserved by Excel
+    for route_id in route_ids:
+        base = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "_", route_id).strip("'") or "route"
+        name, n = base[:SHEET_NAME_MAX], 1
+        while name.casefold() in taken:
+            n += 1
+            suffix = f"~{n}"
+            name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        taken.add(name.casefold())
+        yield name
 
 
 def _fixed_zip(data: bytes) -> bytes:

@@ -1,7 +1,9 @@
 """Write a Scenario as a scenario folder in the input format, so that loading it gives it back.
 
 Floats are written repr-exact (whole numbers without a trailing '.0'), rows keep their order and
-lines end in '\\n', so the same scenario always gives the same bytes.
+lines end in '\\n', so the same scenario always gives the same bytes. Text that a spreadsheet
+would run as a formula (a school named ``=HYPERLINK(...)``) is written with a leading ``'``
+(:mod:`sendplan.api.neutralise`), which the loader takes off again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from sendplan.api.neutralise import csv_row
 from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School, VehicleType
 
 CHILD_COLUMNS = (
@@ -119,7 +122,7 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[list[str]]) -> 
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle, lineterminator="\n")
         out.writerow(header)
-        out.writerows(rows)
+        out.writerows(csv_row(row) for row in rows)
 
 
 def write_children_csv(children: Iterable[Child], path: Path) -> None:

@@ -8,8 +8,12 @@ with row and field names lives in ``sendplan.api.loader``; these checks are the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from typing import Literal
+
+from sendplan.errors import visible
 
 NEED_CODES: tuple[str, ...] = (
     "ASD", "SEMH", "SLCN", "MLD", "SLD", "PMLD", "PD", "HI", "VI", "MSI", "SpLD", "OTH",
@@ -27,6 +31,33 @@ UK_LAT = (49.8, 60.9)
 
 class ModelError(ValueError):
     """A domain object was built with inconsistent values."""
+
+
+# Ids (child, school, vehicle type, sibling group) are restricted to characters that are inert in
+# every output: no spreadsheet formula, markup, control character, list separator or path part.
+ID_CHARACTERS = "1..64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit"
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def is_safe_id(text: str) -> bool:
+    """Whether ``text`` is a valid id (see ``ID_CHARACTERS``)."""
+    return _SAFE_ID.fullmatch(text) is not None
+
+
+def _check_ids(what: str, ids: Iterable[str | None]) -> None:
+    for item in ids:
+        if item is not None and not (isinstance(item, str) and is_safe_id(item)):
+            raise ModelError(f"{what} {visible(str(item))} is not {ID_CHARACTERS}")
+
+
+def _check_finite(what: str, obj: object) -> None:
+    """Every float field of a dataclass instance is a finite number (NaN passes every `<`)."""
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ModelError(f"{what} {f.name} must be a finite number")
 
 
 def in_uk(lon: float, lat: float) -> bool:
@@ -68,6 +99,13 @@ class Child:
     def __post_init__(self) -> None:
         if not self.child_id:
             raise ModelError("child_id is empty")
+        _check_ids("child_id", (self.child_id,))
+        _check_ids(f"child {self.child_id}: school id", (*self.preferences, self.current_school))
+        _check_ids(f"child {self.child_id}: sibling_group", (self.sibling_group,))
+        _check_ids(f"child {self.child_id}: never_with id", self.never_with)
+        _check_finite(f"child {self.child_id}:", self)
+        if self.ride_limit_min is not None and self.ride_limit_min <= 0:
+            raise ModelError(f"child {self.child_id}: ride limit must be above 0")
         if self.primary_need not in NEED_CODES:
             raise ModelError(f"child {self.child_id}: unknown need {self.primary_need!r}")
         for need in self.secondary_needs:
@@ -114,6 +152,11 @@ class School:
     def __post_init__(self) -> None:
         if not self.school_id:
             raise ModelError("school_id is empty")
+        _check_ids("school_id", (self.school_id,))
+        _check_finite(f"school {self.school_id}:", self)
+        for name in ("bell_am_min", "finish_pm_min"):
+            if not 0 <= getattr(self, name) < 24 * 60:
+                raise ModelError(f"school {self.school_id}: {name} is not a time of day")
         seen: set[str] = set()
         for need, places in self.capacity_by_designation:
             if need not in self.designations or need in seen:
@@ -173,6 +216,8 @@ class VehicleType:
     depot_lat: float
 
     def __post_init__(self) -> None:
+        _check_ids("vehicle type name", (self.name,))
+        _check_finite(f"vehicle type {self.name}:", self)
         if self.seats < 1 or self.wheelchair_spaces < 0 or self.available < 0:
             raise ModelError(f"vehicle type {self.name}: seats, spaces or availability invalid")
         if self.fixed_cost_gbp < 0 or self.cost_per_km_gbp < 0:
@@ -231,6 +276,7 @@ class Policy:
     mixed_max_school_gap_min: float = 15.0
 
     def __post_init__(self) -> None:
+        _check_finite("policy", self)
         for name in (
             "weight_placement_cost", "travel_gbp_per_min", "preference_gbp_per_rank",
             "not_preferred_gbp", "out_of_area_gbp", "unplaced_gbp", "max_travel_min_primary",

@@ -59,11 +59,6 @@ class PtbOption:
         seat = self.seat_average_gbp_per_year
         return seat is not None and self.ptb_gbp_per_year < seat
 
-    @property
-    def seat_gbp_per_year(self) -> float | None:
-        """The marginal cost (the name before average and marginal were both shown)."""
-        return self.seat_marginal_gbp_per_year
-
 
 def walking_limit_m(age: int, *, under8_miles: float, from8_miles: float) -> float:
     return (under8_miles if age < 8 else from8_miles) * METRES_PER_MILE

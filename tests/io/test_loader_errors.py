@@ -47,7 +47,7 @@ CHILD_ERRORS = [
      "unknown school '999999'"),
     ("locked-alone", ("C004,-1.1,52.6,9,M,ASD,,,,,true",), 5, "locked", "current_school is blank"),
     ("bool", ("C004,-1.1,52.6,9,M,ASD,,maybe",), 5, "wheelchair", "'maybe' is not a boolean"),
-    ("max-ride", ("C004,-1.1,52.6,9,M,ASD,,,,,,,0",), 5, "max_ride_min", "not above 0"),
+    ("max-ride", ("C004,-1.1,52.6,9,M,ASD,,,,,,,0",), 5, "max_ride_min", "0 is outside 1..600"),
     ("home-la", ("C004,-1.1,52.6,9,M,ASD,,,,,,,,,LEI",), 5, "home_la", "3-digit LA code"),
     ("extra-cell", ("C004,-1.1,52.6,9,M,ASD,,,,,,,,,,oops",), 5, None, "has no header"),
     ("year-group", ("child_id,lon,lat,year_group,sex,primary_need", ("C1,-1.1,52.6,15,M,ASD",)),

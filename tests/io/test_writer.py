@@ -38,10 +38,13 @@ from sendplan.routing.model import (
 lons = st.floats(min_value=UK_LON[0], max_value=UK_LON[1])
 lats = st.floats(min_value=UK_LAT[0], max_value=UK_LAT[1])
 money = st.floats(min_value=0, max_value=1e7, allow_nan=False) | st.sampled_from([0.1, 35000.0])
-# Text as councils type it: stripped, non-empty, no ';' (the list separator), CSV specials welcome.
-texts = st.text(alphabet=st.sampled_from("abcXYZ019 ,\"'-é&"), min_size=1, max_size=12).filter(
+# Names as councils type them: stripped, non-empty, CSV specials and formula starts welcome
+# (written with a guarding quote, read back without it).
+texts = st.text(alphabet=st.sampled_from("abcXYZ019 ,\"'-é&=+@;"), min_size=1, max_size=12).filter(
     lambda t: t == t.strip() and t != ""
 )
+# Ids: the safe set (letters, digits, '-', '_', '.', starting with a letter or digit).
+ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,11}", fullmatch=True)
 la_codes = st.from_regex(r"[1-9][0-9]{2}", fullmatch=True)
 needs = st.sampled_from(NEED_CODES)
 
@@ -64,8 +67,8 @@ def schools(draw: st.DrawFn, school_id: str) -> School:
         annual_cost_gbp=draw(money),
         sex=draw(st.sampled_from(["mixed", "M", "F"])),
         residential_places=draw(st.integers(0, capacity)),
-        bell_am_min=draw(st.integers(0, 24 * 60 - 1)),
-        finish_pm_min=draw(st.integers(0, 24 * 60 - 1)),
+        bell_am_min=(bell := draw(st.integers(6 * 60, 20 * 60 - 1))),
+        finish_pm_min=draw(st.integers(bell + 1, 20 * 60)),
         in_area=draw(st.booleans()),
     )
 
@@ -85,7 +88,7 @@ def children(draw: st.DrawFn, child_id: str, school_ids: list[str]) -> Child:
         wheelchair=draw(st.booleans()),
         needs_assistant=draw(st.booleans()),
         travel_alone=draw(st.booleans()),
-        ride_limit_min=draw(st.none() | st.floats(min_value=0.5, max_value=300)),
+        ride_limit_min=draw(st.none() | st.floats(min_value=1, max_value=300)),
         current_school=current,
         locked=current is not None and draw(st.booleans()),
         preferences=tuple(draw(st.lists(st.sampled_from(school_ids), unique=True, max_size=3))),
@@ -101,7 +104,7 @@ def vehicle_types(draw: st.DrawFn, name: str) -> VehicleType:
         seats=draw(st.integers(1, 70)),
         wheelchair_spaces=draw(st.integers(0, 6)),
         has_assistant=draw(st.booleans()),
-        fixed_cost_gbp=draw(money),
+        fixed_cost_gbp=draw(st.floats(min_value=0, max_value=1e5)),
         cost_per_km_gbp=draw(st.floats(min_value=0, max_value=10)),
         available=draw(st.integers(0, 50)),
         depot_lon=draw(lons),
@@ -113,10 +116,10 @@ def vehicle_types(draw: st.DrawFn, name: str) -> VehicleType:
 def policies(draw: st.DrawFn) -> Policy:
     low = draw(st.floats(min_value=0, max_value=60))
     return Policy(
-        max_ride_min_primary=draw(st.floats(min_value=0, max_value=200)),
+        max_ride_min_primary=draw(st.floats(min_value=1, max_value=200)),
         travel_gbp_per_min=draw(money),
         arrival_window_min=(low, draw(st.floats(min_value=low, max_value=120))),
-        school_days_per_year=draw(st.integers(0, 366)),
+        school_days_per_year=draw(st.integers(1, 366)),
         circuity_factor=draw(st.floats(min_value=1, max_value=3)),
     )
 
@@ -129,9 +132,9 @@ def unique_ids(
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
-    school_ids = draw(unique_ids(texts, min_size=1, max_size=4))
-    child_ids = draw(unique_ids(texts, min_size=1, max_size=6))
-    names = draw(unique_ids(texts, min_size=0, max_size=3))
+    school_ids = draw(unique_ids(ids, min_size=1, max_size=4))
+    child_ids = draw(unique_ids(ids, min_size=1, max_size=6))
+    names = draw(unique_ids(ids, min_size=0, max_size=3))
     return Scenario(
         name="round-trip",
         children=tuple(draw(children(c, school_ids)) for c in child_ids),
