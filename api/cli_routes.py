@@ -10,15 +10,17 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import (
+    IterationsOption,
     OutOption,
     PostcodesOption,
     SeedOption,
+    TimeLimitOption,
     fail_cleanly,
     load_with_postcodes,
     progress,
 )
+from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.outputs import write_result
-from sendplan.api.transport_io import read_existing_routes
 from sendplan.routing.solve import solve
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.travel import travel_models
@@ -47,25 +49,29 @@ def routes(
         Path | None,
         typer.Option("--matrix", help="CSV from_id,to_id,seconds,metres from another router."),
     ] = None,
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds of search per session.")
-    ] = 60.0,
+    time_limit: TimeLimitOption = 60.0,
     session: Annotated[
         SessionChoice, typer.Option("--session", help="Which runs to plan.")
     ] = SessionChoice.am,
     evaluate: Annotated[
         Path | None,
-        typer.Option("--evaluate", help="CSV of the current routes to check and compare."),
+        typer.Option(
+            "--evaluate",
+            help="The current routes to check and compare: a CSV, a workbook (.xlsx: a council "
+            "sheet with one row per child, or our route_sheets.xlsx) or our routes.json.",
+        ),
+    ] = None,
+    columns: Annotated[
+        Path | None,
+        typer.Option(
+            "--columns",
+            help='With --evaluate: a TOML (child_id = "Pupil Ref") or field,column CSV '
+            "mapping our field names to the council's column headings.",
+        ),
     ] = None,
     seed: SeedOption = 1,
     postcodes: PostcodesOption = None,
-    iterations: Annotated[
-        int | None,
-        typer.Option(
-            "--iterations",
-            help="Search iterations per school instead of a time limit (reproducible).",
-        ),
-    ] = None,
+    iterations: IterationsOption = None,
     mixed_schools: Annotated[
         bool | None,
         typer.Option(
@@ -77,6 +83,11 @@ def routes(
 ) -> None:
     """Plan home-to-school routes for every transport-eligible child of a scenario."""
 
+    if columns is not None and evaluate is None:
+        raise typer.BadParameter(
+            "--columns maps the columns of --evaluate FILE", param_hint="--columns"
+        )
+
     def run() -> None:
         with progress() as say:
             say(f"reading {scenario_path.name}")
@@ -85,7 +96,11 @@ def routes(
                 policy = replace(scenario.policy, mixed_school_routes=mixed_schools)
                 scenario = replace(scenario, policy=policy)
             travel = travel_models(scenario, network=network, matrix=matrix)
-            existing = None if evaluate is None else read_existing_routes(evaluate, scenario)
+            existing = (
+                None
+                if evaluate is None
+                else read_existing_routes(evaluate, scenario, columns=columns)
+            )
             # Children who all have a current school keep it; otherwise the scenario is placed.
             keep = all(c.current_school for c in scenario.children)
             result = solve(

@@ -1,4 +1,4 @@
-"""Transport outputs (routes.json, routes.geojson, route_sheets.xlsx) and the existing-routes CSV.
+"""Transport outputs: routes.json, routes.geojson and route_sheets.xlsx.
 
 Every output is byte-deterministic for the same plan. Children appear by pseudonymous id only:
 no names or addresses (stop points are in routes.json and routes.geojson for the operator's
@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.neutralise import safe_append
-from sendplan.errors import InputError, read_csv
 from sendplan.routing.model import Scenario
-from sendplan.routing.transport.evaluate import ExistingStop
-from sendplan.routing.transport.plan import SESSIONS, Route, Session, TransportPlan
+from sendplan.routing.transport.plan import Route, TransportPlan
 from sendplan.routing.transport.steps import route_steps
 
 UNITS = {
@@ -30,11 +28,6 @@ UNITS = {
     "cost": "GBP",
     "location": "[lon, lat] WGS84",
 }
-EXISTING_COLUMNS = (
-    "route_id", "vehicle_type", "school_id", "session", "stop_order", "child_id", "pickup_time",
-)  # fmt: skip
-_REQUIRED = EXISTING_COLUMNS[:-1]
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -269,89 +262,3 @@ def _fixed_zip(data: bytes) -> bytes:
                 )
             dst.writestr(fixed, content)
     return out.getvalue()
-
-
-# ------------------------------------------------------------------ existing routes (evaluate)
-
-
-def read_existing_routes(path: Path, scenario: Scenario) -> list[ExistingStop]:
-    """The council's current routes; every error names the file, row and field.
-
-    Columns: route_id, vehicle_type, school_id, session (am/pm), stop_order (1, 2, ... in
-    driving order), child_id, and optionally pickup_time (HH:MM: boarding in the morning,
-    drop-off in the afternoon). One row per child per route.
-    """
-    name = path.name
-    header, reader = read_csv(path)
-    for column in header:
-        if column not in EXISTING_COLUMNS:
-            raise InputError(name, f"unknown column {column!r}", row=1, field=column)
-    for column in _REQUIRED:
-        if column not in header:
-            raise InputError(name, f"missing column {column}", row=1, field=column)
-    fleet = {v.name for v in scenario.fleet}
-    schools = {s.school_id for s in scenario.schools}
-    children = {c.child_id for c in scenario.children}
-    out: list[ExistingStop] = []
-    seen_child: dict[tuple[str, str], int] = {}
-    seen_order: set[tuple[str, int]] = set()
-    route_head: dict[str, tuple[str, str]] = {}
-    for row_number, row in enumerate(reader, start=2):
-        cells = [c.strip() for c in row]
-        if not any(cells):
-            continue
-        if len(cells) != len(header):
-            raise InputError(name, f"{len(cells)} cells for {len(header)} columns", row=row_number)
-        v = dict(zip(header, cells, strict=True))
-
-        def bad(field: str, message: str, row: int = row_number) -> InputError:
-            return InputError(name, message, row=row, field=field)
-
-        for column in _REQUIRED:
-            if not v[column]:
-                raise bad(column, f"{column} is blank")
-        if v["vehicle_type"] not in fleet:
-            raise bad("vehicle_type", f"unknown vehicle type {v['vehicle_type']!r}")
-        if v["school_id"] not in schools:
-            raise bad("school_id", f"unknown school {v['school_id']!r}")
-        if v["child_id"] not in children:
-            raise bad("child_id", f"unknown child {v['child_id']!r}")
-        session = v["session"].lower()
-        if session not in SESSIONS:
-            raise bad("session", f"{v['session']!r} is not am or pm")
-        try:
-            order = int(v["stop_order"])
-        except ValueError:
-            raise bad("stop_order", f"{v['stop_order']!r} is not a whole number") from None
-        # A route may name several schools (a mixed-school run), never two vehicles or sessions.
-        head = (v["vehicle_type"], session)
-        if route_head.setdefault(v["route_id"], head) != head:
-            raise bad("route_id", f"route {v['route_id']} changes vehicle or session")
-        if (v["route_id"], order) in seen_order:
-            raise bad("stop_order", f"stop_order {order} repeats on route {v['route_id']}")
-        seen_order.add((v["route_id"], order))
-        key = (session, v["child_id"])
-        if key in seen_child:
-            raise bad("child_id", f"child {v['child_id']} is on two {session} routes")
-        seen_child[key] = row_number
-        time = None
-        if v.get("pickup_time"):
-            match = _TIME.fullmatch(v["pickup_time"])
-            if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-                raise bad("pickup_time", f"{v['pickup_time']!r} is not a time HH:MM")
-            time = float(int(match[1]) * 60 + int(match[2]))
-        session_typed: Session = "am" if session == "am" else "pm"
-        out.append(
-            ExistingStop(
-                v["route_id"],
-                v["vehicle_type"],
-                v["school_id"],
-                session_typed,
-                order,
-                v["child_id"],
-                time,
-            )
-        )
-    if not out:
-        raise InputError(name, "has no routes", row=2)
-    return out

@@ -220,3 +220,13 @@ def test_a_plan_failing_the_checker_is_never_issued(
     assert "failed the independent checker" in outcome.stderr
     assert "route AM-X-001: planted breach" in outcome.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--time-limit", "nan"], ["--time-limit", "-1"], ["--iterations", "0"], ["--seed", "-7"]],
+)
+def test_routes_options_are_validated(scenario_dir: Path, tmp_path: Path, argv: list[str]) -> None:
+    outcome = RUNNER.invoke(app, ["routes", str(scenario_dir), "--out", str(tmp_path / "o"), *argv])
+    assert outcome.exit_code == 2 and argv[0] in outcome.output
+    assert not (tmp_path / "o").exists()

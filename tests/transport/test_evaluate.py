@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import math
 from pathlib import Path
 
+import openpyxl
 import pytest
 from transport_cases import TRAVEL, child, plan, scenario, school
 
-from sendplan.api.transport_io import EXISTING_COLUMNS, hhmm, read_existing_routes
+from sendplan.api.existing_routes import FIELDS, parse_time, read_column_map, read_existing_routes
+from sendplan.api.transport_io import hhmm, routes_document
 from sendplan.errors import InputError
 from sendplan.routing.transport.evaluate import evaluate_routes, saving
 from sendplan.routing.transport.plan import TransportPlan
@@ -18,6 +22,7 @@ KIDS = [child(f"C{i}", 1 + 0.4 * i, 1 + 0.3 * (i % 2)) for i in range(6)]
 KIDS += [child("WC", 2, 2, wheelchair=True), child("ALONE", 0.5, 2, travel_alone=True)]
 KIDS += [child("FAR1", 12, 0), child("FAR2", -12, 0)]
 SC = scenario(KIDS, max_ride_min_secondary=30.0)
+EXISTING_COLUMNS = FIELDS[:7]  # without school_time
 
 
 def write_csv(
@@ -121,3 +126,110 @@ def test_an_existing_mixed_school_route_is_read_as_one(tmp_path: Path, session: 
     (route,) = ev.plan.routes
     assert [c.school_id for c in route.school_calls] == ["S1", "S2"]
     assert route.mixed and ev.check.rides_min["A"] > 0 and ev.check.rides_min["B"] > 0
+
+
+@pytest.mark.parametrize(
+    ("cell", "minutes", "precision"),
+    [
+        ("08:05", 485, 1.0),
+        ("8:05", 485, 1.0),
+        ("8.05", 485, 1.0),
+        ("8:05 am", 485, 1.0),
+        ("3:25 PM", 925, 1.0),
+        ("12:10 a.m.", 10, 1.0),
+        ("15:25:30", 925.5, 1 / 60),
+        ("15:25:00", 925, 1.0),
+        (datetime.time(8, 5), 485, 1.0),
+        (datetime.time(8, 5, 30), 485.5, 1 / 60),
+        (datetime.datetime(2025, 9, 1, 15, 25), 925, 1.0),
+        (0.5, 720, 1.0),  # a fraction of a day, as a workbook stores a time
+    ],
+)
+def test_times_parse_with_their_precision(cell: object, minutes: float, precision: float) -> None:
+    got = parse_time(cell)
+    assert got is not None
+    assert math.isclose(got[0], minutes) and math.isclose(got[1], precision)
+
+
+@pytest.mark.parametrize("cell", ["24:00", "13:05 pm", "8:60", "noon", "0805", 2.5])
+def test_bad_times_are_refused(cell: object) -> None:
+    with pytest.raises(ValueError, match="is not a time"):
+        parse_time(cell)
+    assert parse_time(None) is None and parse_time("  ") is None
+
+
+def test_a_council_workbook_is_read_through_a_mapping(tmp_path: Path) -> None:
+    """A cover sheet, a title row above the headings, the council's headings, Excel cells."""
+    book = openpyxl.Workbook()
+    cover = book.active
+    assert cover is not None
+    cover.title = "About"
+    cover.append(["Home to school routes, autumn term"])
+    sheet = book.create_sheet("Runs")
+    sheet.append(["Routes at 1 September"])
+    sheet.append(["Contract", "Vehicle", "School", "Run", "Seq", "Pupil Ref", "Pick Up", "Driver"])
+    sheet.append(["R1", "taxi", "S1", "AM", 1, "C0", datetime.time(8, 5), "D1"])
+    sheet.append(["R1", "taxi", "S1", "AM", 2.0, "C1", "08:15", "D1"])
+    book.save(tmp_path / "council.xlsx")
+    mapping = tmp_path / "columns.csv"
+    mapping.write_text(
+        "field,column\nroute_id,Contract\nschool_id,School\nsession,Run\nstop_order,Seq\n"
+        "child_id,Pupil Ref\npickup_time,Pick Up\nvehicle_type,Vehicle\n"
+    )
+    stops = read_existing_routes(tmp_path / "council.xlsx", SC, columns=mapping)
+    assert [(s.route_id, s.stop_order, s.child_id, s.time_min) for s in stops] == [
+        ("R1", 1, "C0", 485.0),
+        ("R1", 2, "C1", 495.0),
+    ]
+    assert {s.precision_min for s in stops} == {1.0}
+    sheet["G4"] = "soon"
+    book.save(tmp_path / "council.xlsx")
+    with pytest.raises(InputError) as info:
+        read_existing_routes(tmp_path / "council.xlsx", SC, columns=mapping)
+    assert (info.value.sheet, info.value.row, info.value.field) == ("Runs", 4, "Pick Up")
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "field", "words"),
+    [
+        ("field,column\npupil,Pupil Ref\n", 2, "pupil", "unknown field"),
+        ("field,column\nchild_id,Pupil Ref\nchild_id,Ref\n", 3, "child_id", "mapped twice"),
+        ("field,column\nchild_id,Ref\nroute_id,Ref\n", 3, "route_id", "'Ref' is mapped twice"),
+        ("field,column\nchild_id,\n", 2, "child_id", "must be text"),
+        ("ours,theirs\n", 1, "field", "field,column"),
+    ],
+)
+def test_bad_column_mappings_name_the_row_and_field(
+    tmp_path: Path, text: str, row: int, field: str, words: str
+) -> None:
+    (tmp_path / "columns.csv").write_text(text)
+    with pytest.raises(InputError) as info:
+        read_column_map(tmp_path / "columns.csv")
+    assert (info.value.file, info.value.row, info.value.field) == ("columns.csv", row, field)
+    assert words in info.value.message
+
+
+def test_our_routes_json_reads_back_and_bad_entries_name_their_field(tmp_path: Path) -> None:
+    plans = [plan(SC, "am"), plan(SC, "pm")]
+    doc = routes_document(SC, plans)
+    path = tmp_path / "routes.json"
+    path.write_text(json.dumps(doc))
+    stops = read_existing_routes(path, SC)
+    assert {s.precision_min for s in stops} == {0.01}
+    for p in plans:
+        ev = evaluate_routes(SC, school_of_children(SC, None), TRAVEL, stops, session=p.session)
+        assert ev.violations == () and round(ev.cost_gbp, 2) == round(p.cost_gbp, 2)
+    step = doc["sessions"]["am"]["routes"][0]["steps"][1]
+    for key, value, words in [("time", "08:00", "not a number"), ("time", -5, "after midnight"),
+                              ("child_id", None, "not text")]:  # fmt: skip
+        broken = json.loads(json.dumps(doc))
+        broken["sessions"]["am"]["routes"][0]["steps"][1][key] = value
+        path.write_text(json.dumps(broken))
+        with pytest.raises(InputError) as info:
+            read_existing_routes(path, SC)
+        assert info.value.field == f"sessions.am.routes[0].steps[1].{key}"
+        assert words in info.value.message, info.value.message
+    assert step["type"] == "pickup"
+    path.write_text("{")
+    with pytest.raises(InputError, match="not a JSON file"):
+        read_existing_routes(path, SC)
