@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck setup clean lock
+.PHONY: demo test lint typecheck setup clean lock mutation
 
 # Dependencies come from the lock file (the versions CI tested), then sendplan itself, editable.
 $(STAMP): pyproject.toml requirements.lock
@@ -33,6 +33,11 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# Mutation testing (mutmut) of the three checkers, each against its own test files only: one JSON
+# report on stdout, progress on stderr, scratch copies in .mutation/ (MUTATION_FLAGS=--only engine).
+mutation: $(STAMP)
+	@$(BIN)/python bench/mutation.py $(MUTATION_FLAGS)
 
 # Re-resolve requirements.lock from pyproject.toml (LOCK_FLAGS=--upgrade for newer releases).
 lock: $(STAMP)
