@@ -13,14 +13,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 from numpy.typing import NDArray
-from strategies import tiny_scenarios
 
-from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement.check import PlacementCheck, check_placement
-from sendplan.routing.placement.place import place
 from sendplan.routing.placement.plan import (
     Assignment,
     PlacementPlan,
@@ -551,17 +547,3 @@ def test_least_cost_with_room_ignores_full_schools_and_has_a_pound_of_slack() ->
                              school("S2", annual_cost_gbp=20_002.0)])  # fmt: skip
     r = plan(dearer, {"C1": "S2"}, {"C2": UnplacedReason.COSTS_MORE_THAN_UNPLACED})
     fails(dearer, replace_assignment(r, "C1", reasons=least), "C1", "stated but false")
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny_scenarios())
-def test_every_placed_child_has_a_reason_in_a_weighted_plan(sc: Scenario) -> None:
-    """Optimality makes least-cost-with-room true for every unlocked child, so no placed child
-    is left without a reason code (issue 11); the checker confirms each one."""
-    travel = StraightLineModel()
-    p = place(sc, travel)
-    assert check_placement(sc, travel, p).ok
-    for a in p.assignments:
-        assert a.reasons, a
-        locked_here = any(c.child_id == a.child_id and c.locked for c in sc.children)
-        assert locked_here or str(PlacementReason.LEAST_COST_WITH_ROOM) in a.reasons

@@ -465,3 +465,16 @@ def test_locked_children_over_capacity_or_unsuitable_are_reported() -> None:
         "L3": "A",
         "L4": "B",
     }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_scenarios())
+def test_every_placed_child_has_a_reason_in_a_weighted_plan(sc: Scenario) -> None:
+    """Optimality makes least-cost-with-room true for every unlocked child, so no placed child
+    is left without a reason code (issue 11); the checker confirms each one."""
+    p = place(sc, TRAVEL)
+    assert check_placement(sc, TRAVEL, p).ok
+    for a in p.assignments:
+        assert a.reasons, a
+        locked_here = any(c.child_id == a.child_id and c.locked for c in sc.children)
+        assert locked_here or str(PlacementReason.LEAST_COST_WITH_ROOM) in a.reasons
