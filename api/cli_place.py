@@ -66,8 +66,9 @@ ModeOption = Annotated[
     str,
     typer.Option(
         "--mode",
-        help="weighted (policy weights) or lexicographic (most placed, then most in area, "
-        "then least cost, then least travel).",
+        help="weighted (policy weights), lexicographic (most placed, then most in area, "
+        "then least cost, then least travel) or lexicographic_preferences (preference ranks "
+        "before cost).",
     ),
 ]
 MustAdmitOption = Annotated[

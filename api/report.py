@@ -95,8 +95,8 @@ def _kpi_table(summary: Summary) -> str:
 
 
 def _mode_text(summary: Summary) -> str:
-    if summary.mode == "lexicographic":
-        return "lexicographic: most placed, then most in area, then least cost, then least travel"
+    if summary.mode.startswith("lexicographic"):
+        return f"{summary.mode}: " + ", then ".join(summary.levels_order)
     return "weighted: policy weights for cost, travel, preferences and out-of-area"
 
 

@@ -109,9 +109,16 @@ class Summary:
         return data
 
 
-LEVELS_ORDER = ("placed", "placed_in_area", "placement_cost_gbp", "travel_s")
-"""Lexicographic mode's order: most children placed, then most in area, then least cost, then
-least travel. Parental preferences are not a level (the weighted mode prices them)."""
+LEVELS_ORDERS = {
+    "lexicographic": ("placed", "placed_in_area", "placement_cost_gbp", "travel_s"),
+    "lexicographic_preferences": (
+        "placed", "placed_in_area", "preference_ranks", "placement_cost_gbp", "travel_s",
+    ),
+}  # fmt: skip
+"""What ``levels`` measure, most important first. ``lexicographic``: most children placed, then
+most in area, then least cost, then least travel (parental preferences are no level);
+``lexicographic_preferences`` puts the fewest preference ranks missed (0 at a first preference,
+rank - 1 at a later one, the number named at a school not named) before cost."""
 
 
 def versions() -> dict[str, str]:
@@ -198,7 +205,7 @@ def summarise_placement(
         over_capacity_places=sum(n for _, n in plan.over_capacity),
         over_capacity_by_school=dict(plan.over_capacity),
         levels=plan.levels,
-        levels_order=LEVELS_ORDER if plan.mode == "lexicographic" else (),
+        levels_order=LEVELS_ORDERS.get(plan.mode, ()),
         classes=plan.classes,
         arcs=plan.arcs,
         first_preference_not_met_by_status=dict(sorted(by_status.items())),

@@ -91,7 +91,7 @@ class _Checker(PlanRules):
                 f"plan travel model {plan.travel_model!r} is not {self.travel.name!r}, "
                 "the model it is checked against"
             )
-        if plan.mode not in ("weighted", "lexicographic"):
+        if plan.mode not in ("weighted", "lexicographic", "lexicographic_preferences"):
             self.fail(f"plan mode {plan.mode!r} is unknown")
         self.soft = np.zeros(len(self.schools), dtype=bool)
         for sid in plan.must_admit:
@@ -119,7 +119,7 @@ class _Checker(PlanRules):
                 f"plan objective {plan.objective:.2f} differs from the recomputed "
                 f"{objective:.2f} by more than {tolerance:.0f} GBP"
             )
-        if plan.mode == "lexicographic":
+        if plan.mode in ("lexicographic", "lexicographic_preferences"):
             self.check_levels(over)
         for rule, count in sorted(self.counts.items()):
             if rule and count > MAX_MESSAGES_PER_RULE:
@@ -173,12 +173,20 @@ class _Checker(PlanRules):
 
     def check_levels(self, over: NDArray[np.int64]) -> None:
         fee = np.rint([self.schools[j].annual_cost_gbp for j in self.a_school]).astype(np.int64)
-        truth = (
+        truth: tuple[int, ...] = (
             len(self.a_child),
             int(sum(self.schools[j].in_area for j in self.a_school.tolist())),
             int(fee.sum()) + int(np.rint(self.policy.over_capacity_gbp)) * int(over.sum()),
             int(np.rint(self.travel_s).astype(np.int64).sum()),
         )
+        if self.plan.mode == "lexicographic_preferences":
+            # Ranks missed: 0 at a first preference or without any, rank - 1 at a later one,
+            # the number named at a school not named.
+            missed = 0
+            for i, j in zip(self.a_child.tolist(), self.a_school.tolist(), strict=True):
+                named, sid = self.children[i].preferences, self.schools[j].school_id
+                missed += named.index(sid) if sid in named else len(named)
+            truth = (*truth[:2], missed, *truth[2:])
         if tuple(self.plan.levels) != truth:
             self.fail(f"plan levels {tuple(self.plan.levels)} differ from the recomputed {truth}")
 

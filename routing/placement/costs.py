@@ -119,3 +119,14 @@ __all__ = [
     "preference_gbp",
     "unplaced_cost_gbp",
 ]
+
+
+def preference_units(child: Child, school_id: str) -> int:
+    """The preference level of lexicographic_preferences mode, in ranks: 0 without preferences
+    or at the first one, ``rank - 1`` at a later one, and the number named (worse than any of
+    them) at a school the parents did not name."""
+    if not child.preferences:
+        return 0
+    if school_id in child.preferences:
+        return child.preferences.index(school_id)
+    return len(child.preferences)

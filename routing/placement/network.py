@@ -12,7 +12,8 @@ OPTIMAL.
 
 *Weighted solve.* The costs above: the weighted objective of ``place.py``.
 
-*Lexicographic solve*, in the order of ``place.py`` (placed, in area, cost, travel). Two solves:
+*Lexicographic solve*, in the order of ``place.py`` (placed, in area, cost, travel; with
+preferences: placed, in area, preference ranks, cost, travel). Two solves:
 (1) unplaced costs ``N + 1`` and an out-of-area arc 1, where N is the number of free children;
 since at most N children are out of area, one more unplaced child always costs more than any
 out-of-area count, so the optimum is lexicographic in (placed, in area). (2) Those two counts
@@ -24,7 +25,10 @@ nodes (schools, residential nodes, pools, hubs, sink) and t_max the longest cand
 the flow is optimal when no residual cycle has negative cost; in a simple residual cycle no two
 class nodes are adjacent, so it has at most 2S travel-carrying arcs and its travel is within
 +-2S x t_max; hence a cycle that lowers cost by at least 1 GBP is always negative (the plan is
-cost-optimal) and among cost-neutral cycles travel decides (travel-optimal among those). Raises
+cost-optimal) and among cost-neutral cycles travel decides (travel-optimal among those). With
+preferences each arc adds ``units x P``, ``P = 2 x S x (fee_max x M + M) + 1``: the same bound
+makes a cycle that lowers the preference units by one always negative, whatever it does to cost
+and travel, so preferences come before cost. Raises
 PlacementError if the costs would still overflow 64-bit integers.
 """
 
@@ -137,7 +141,9 @@ class Network:
             hubs=None,
         )
 
-    def solve_lexicographic(self) -> _Flow:
+    def solve_lexicographic(self, preference: NDArray[np.int64] | None = None) -> _Flow:
+        """Placed, then in area, then (with ``preference``, units per candidate arc) preference
+        ranks, then cost, then travel."""
         cand = self.cs.candidates
         n_free = int(self.supply.sum())
         out_arc = (~self.in_area[cand.school]).astype(np.int64)
@@ -153,16 +159,20 @@ class Network:
         over_gbp = self.over_gbp
         top = max(int(fee.max()) if len(fee) else 0, over_gbp)
         nodes = self.cs.n_classes + 2 * len(fee) + 4 + len(self.pools.cap)
-        if (top * big_m + big_m) * (nodes + 1) >= _COST_LIMIT or (
-            (top * big_m + big_m) * max(n_free, 1) >= _COST_LIMIT
-        ):
+        # Preferences above cost: a residual cycle's cost-and-travel part stays within
+        # 2 x side x (top x M + M), so one preference rank (x pref_m) outweighs it.
+        pref_m = 2 * side * (top * big_m + big_m) + 1 if preference is not None else 0
+        pref_top = int(preference.max()) if preference is not None and len(preference) else 0
+        worst = pref_top * pref_m + top * big_m + big_m
+        if worst * (nodes + 1) >= _COST_LIMIT or worst * max(n_free, 1) >= _COST_LIMIT:
             raise PlacementError(
                 "lexicographic mode: the cost x travel range of this scenario overflows exact "
                 "64-bit flow costs; use the weighted mode or a smaller scenario"
             )
         try:
+            pref_cost = 0 if preference is None else preference * pref_m
             return self._solve(
-                cand_cost=fee[cand.school] * big_m + travel,
+                cand_cost=pref_cost + fee[cand.school] * big_m + travel,
                 unplaced_cost=0,
                 over_cost=over_gbp * big_m,
                 hubs=(placed - out_of_area, out_of_area, self.reachable() - placed),

@@ -32,11 +32,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from sendplan.geo.travel import TravelModel
-from sendplan.routing.model import Policy, Scenario
+from sendplan.routing.model import Child, Policy, Scenario
 from sendplan.routing.placement.candidates import Pairs, build_candidates, disaggregate
 from sendplan.routing.placement.costs import (
     arc_cost_gbp,
     over_capacity_cost_gbp,
+    preference_units,
     unplaced_cost_gbp,
 )
 from sendplan.routing.placement.network import Network, build_pools
@@ -44,7 +45,7 @@ from sendplan.routing.placement.plan import Assignment, PlacementError, Placemen
 from sendplan.routing.placement.reasons import assignments_with_reasons, unplaced_with_reason
 
 SOLVER_NAME = "ortools-min-cost-flow"
-MODES = ("weighted", "lexicographic")
+MODES = ("weighted", "lexicographic", "lexicographic_preferences")
 
 
 def place(
@@ -101,7 +102,18 @@ def place(
         over_gbp=over_capacity_cost_gbp(policy),
         pools=pools,
     )
-    flow = net.solve_lexicographic() if mode == "lexicographic" else net.solve_weighted(policy)
+    if mode == "weighted":
+        flow = net.solve_weighted(policy)
+    else:
+        units = None
+        if mode == "lexicographic_preferences":
+            arc = cs.candidates
+            units = np.array(
+                [preference_units(cs.children[int(cs.rep[c])], cs.schools[int(j)].school_id)
+                 for c, j in zip(arc.child.tolist(), arc.school.tolist(), strict=True)],
+                dtype=np.int64,
+            )  # fmt: skip
+        flow = net.solve_lexicographic(units)
 
     placed_child, placed_arc = disaggregate(cs, is_locked, flow.cand_flow)
     placed = Pairs(
@@ -162,8 +174,12 @@ def place(
         + over_capacity_cost_gbp(policy) * sum(over.values())
     )
     levels: tuple[int, ...] = ()
-    if mode == "lexicographic":
-        levels = lexicographic_levels(assignments, over, policy)
+    if mode != "weighted":
+        by_id = {c.child_id: c for c in children}
+        levels = lexicographic_levels(
+            assignments, over, policy,
+            preferences=by_id if mode == "lexicographic_preferences" else None,
+        )  # fmt: skip
     say(f"placement: {len(assignments):,} placed, {len(unplaced):,} unplaced")
     return PlacementPlan(
         assignments=tuple(assignments),
@@ -182,17 +198,25 @@ def place(
 
 
 def lexicographic_levels(
-    assignments: Sequence[Assignment], over_capacity: dict[str, int], policy: Policy
-) -> tuple[int, int, int, int]:
-    """(placed, placed in area, cost, travel): whole-GBP fees plus over-capacity penalties,
-    whole-second journeys, summed over placed children."""
-    return (
-        len(assignments),
-        sum(1 for a in assignments if a.in_area),
+    assignments: Sequence[Assignment],
+    over_capacity: dict[str, int],
+    policy: Policy,
+    *,
+    preferences: dict[str, Child] | None = None,
+) -> tuple[int, ...]:
+    """(placed, placed in area, [preference units,] cost, travel): whole-GBP fees plus
+    over-capacity penalties, whole-second journeys, summed over placed children; the preference
+    units (``costs.preference_units``) only when ``preferences`` gives the children by id."""
+    head = (len(assignments), sum(1 for a in assignments if a.in_area))
+    tail = (
         int(sum(int(np.rint(a.annual_cost_gbp)) for a in assignments))
         + over_capacity_cost_gbp(policy) * sum(over_capacity.values()),
         int(sum(int(np.rint(a.travel_s)) for a in assignments)),
     )
+    if preferences is None:
+        return head + tail
+    units = sum(preference_units(preferences[a.child_id], a.school_id) for a in assignments)
+    return (*head, units, *tail)
 
 
 __all__ = ["MODES", "SOLVER_NAME", "lexicographic_levels", "place"]

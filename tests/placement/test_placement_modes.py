@@ -61,8 +61,9 @@ def _checked(scenario: Scenario, **kw: Any) -> PlacementPlan:
 
 def _brute_force(
     scenario: Scenario, must_admit: Sequence[str]
-) -> tuple[int, tuple[int, int, int, int]]:
-    """(least weighted objective, best lexicographic levels) over every feasible plan, written
+) -> tuple[int, tuple[int, int, int, int], tuple[int, int, int, int, int]]:
+    """(least weighted objective, best lexicographic levels, best levels with preference ranks
+    before cost) over every feasible plan, written
     from the rules: locked children fixed, capacity soft only at ``must_admit`` schools."""
     policy = scenario.policy
     schools, children = list(scenario.schools), list(scenario.children)
@@ -104,7 +105,12 @@ def _brute_force(
         )
 
     over_gbp = round(policy.over_capacity_gbp)
-    fixed_w, fixed = 0, [0, 0, 0, 0]
+
+    def missed(child: Child, school: School) -> int:
+        named = child.preferences
+        return named.index(school.school_id) if school.school_id in named else len(named)
+
+    fixed_w, fixed, fixed_p = 0, [0, 0, 0, 0], 0
     left = {s.school_id: s.capacity for s in schools}
     res_left = {s.school_id: s.residential_places for s in schools}
     free = []
@@ -116,6 +122,7 @@ def _brute_force(
             fixed[1] += school.in_area
             fixed[2] += round(school.annual_cost_gbp)
             fixed[3] += round(travel[child.child_id, school.school_id])
+            fixed_p += missed(child, school)
             left[school.school_id] -= 1
             res_left[school.school_id] -= child.residential_need
         else:
@@ -125,10 +132,11 @@ def _brute_force(
     ]
     best_w: int | None = None
     best_lex: tuple[int, int, int, int] | None = None
+    best_pref: tuple[int, int, int, int, int] | None = None
     for combo in itertools.product(*options):
         used = dict.fromkeys(left, 0)
         used_res = dict.fromkeys(left, 0)
-        w, lex = fixed_w, list(fixed)
+        w, lex, pref = fixed_w, list(fixed), fixed_p
         for child, choice in zip(free, combo, strict=True):
             if choice is None:
                 w += round(policy.unplaced_gbp)
@@ -141,6 +149,7 @@ def _brute_force(
             lex[1] += school.in_area
             lex[2] += round(school.annual_cost_gbp)
             lex[3] += round(travel[child.child_id, school.school_id])
+            pref += missed(child, school)
         if any(used_res[k] > max(res_left[k], 0) for k in used):
             continue
         if not _pools_ok(scenario, free, combo):
@@ -166,8 +175,15 @@ def _brute_force(
             -best_lex[3],
         ):
             best_lex = levels
-    assert best_w is not None and best_lex is not None
-    return best_w, best_lex
+        with_pref = (lex[0], lex[1], pref, lex[2], lex[3])
+        if best_pref is None or (with_pref[0], with_pref[1], *(-v for v in with_pref[2:])) > (
+            best_pref[0],
+            best_pref[1],
+            *(-v for v in best_pref[2:]),
+        ):
+            best_pref = with_pref
+    assert best_w is not None and best_lex is not None and best_pref is not None
+    return best_w, best_lex, best_pref
 
 
 def _pools_ok(scenario: Scenario, free: list[Child], combo: Sequence[School | None]) -> bool:
@@ -210,7 +226,7 @@ def _with_pools(draw: st.DrawFn) -> Scenario:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_with_pools())
 def test_places_per_designation_equal_brute_force(scenario: Scenario) -> None:
-    best_w, best_lex = _brute_force(scenario, ())
+    best_w, best_lex, _ = _brute_force(scenario, ())
     assert _checked(scenario).objective == best_w
     assert _checked(scenario, mode="lexicographic").levels == best_lex
 
@@ -268,11 +284,14 @@ def _with_must_admit(draw: st.DrawFn) -> tuple[Scenario, tuple[str, ...]]:
 @given(_with_must_admit())
 def test_both_modes_equal_brute_force(case: tuple[Scenario, tuple[str, ...]]) -> None:
     scenario, must_admit = case
-    best_w, best_lex = _brute_force(scenario, must_admit)
+    best_w, best_lex, best_pref = _brute_force(scenario, must_admit)
     weighted = _checked(scenario, must_admit=must_admit)
     assert weighted.objective == best_w
     lex = _checked(scenario, mode="lexicographic", must_admit=must_admit)
     assert lex.levels == best_lex
+    prefs = _checked(scenario, mode="lexicographic_preferences", must_admit=must_admit)
+    assert prefs.levels == best_pref
+    assert prefs.levels[:2] == lex.levels[:2]
     assert lex.mode == "lexicographic" and lex.optimal
     # The lexicographic plan never places fewer children than the weighted one.
     assert len(lex.assignments) >= len(weighted.assignments)
@@ -452,3 +471,21 @@ def test_modes_are_deterministic_under_shuffling(
         first = place(scenario, TRAVEL, mode=mode, must_admit=must_admit)
         again = place(shuffled, TRAVEL, mode=mode, must_admit=tuple(reversed(must_admit)))
         assert first == again
+
+
+def test_preference_level_comes_before_cost_and_is_checked() -> None:
+    """lexicographic_preferences gives a child their first preference when it costs more (the
+    plain lexicographic mode takes the cheaper school), and the checker recomputes the level."""
+    kids = [_child("C1", 0.0, preferences=("DEAR",))]
+    schools = [_school("CHEAP", 1.0, annual_cost_gbp=20_000.0),
+               _school("DEAR", 1.0, annual_cost_gbp=30_000.0)]  # fmt: skip
+    scenario = _scenario(kids, schools)
+    plain = _checked(scenario, mode="lexicographic")
+    prefs = _checked(scenario, mode="lexicographic_preferences")
+    assert [a.school_id for a in plain.assignments] == ["CHEAP"]
+    assert [a.school_id for a in prefs.assignments] == ["DEAR"]
+    assert prefs.levels[2] == 0 and plain.levels[2] == 20_000
+    for step in (1, -1):
+        wrong = (*prefs.levels[:2], prefs.levels[2] + step, *prefs.levels[3:])
+        report = check_placement(scenario, TRAVEL, dataclasses.replace(prefs, levels=wrong))
+        assert any("plan levels" in v for v in report.violations)
