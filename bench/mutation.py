@@ -400,6 +400,7 @@ def print_diffs() -> int:
     """Run inside a scratch project (``--print-diffs``): mutmut's diff of each mutant named on
     stdin, as JSON. One process for all survivors, where ``mutmut show`` takes ~0.4 s each."""
     try:
+        # mutmut is a dev-only tool: imported only when a mutation report is asked for.
         from mutmut.mutation.diff_apply import get_diff_for_mutant
     except ImportError:  # a mutmut whose diff API moved: the caller uses `mutmut show`
         return 3

@@ -98,7 +98,7 @@ def read_map(path: Path) -> RoadSegments:
 
 def read_pbf(path: Path) -> RoadSegments:
     """Every highway segment of a ``.osm.pbf`` extract, read with pyrosm (no download)."""
-    import pyrosm
+    import pyrosm  # pyrosm (and its geopandas stack) is heavy; only .osm.pbf input needs it
 
     try:
         osm = pyrosm.OSM(str(path), progress=False)
@@ -260,7 +260,7 @@ def read_graphml(path: Path) -> RoadSegments:
 
     osmnx keeps one-way streets directed in those graphs; a ``walk`` graph has lost them.
     """
-    import osmnx as ox
+    import osmnx as ox  # heavy (about 2 s); only GraphML input and --place need it
 
     try:
         graph = ox.load_graphml(path)
@@ -277,7 +277,7 @@ def download_place(place: str) -> RoadSegments:
     --place``). It asks for osmnx's ``all`` network, unsimplified, with the tags our profile
     rules read, and leaves no cache folder behind.
     """
-    import osmnx as ox
+    import osmnx as ox  # heavy (about 2 s); only GraphML input and --place need it
 
     saved = (list(ox.settings.useful_tags_way), ox.settings.use_cache)
     ox.settings.useful_tags_way = sorted(set(saved[0]) | set(ROUTING_TAGS))

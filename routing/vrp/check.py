@@ -26,8 +26,7 @@ class SolutionCheck:
 
 def check_solution(problem: Problem, result: Solution) -> SolutionCheck:
     """Every rule the result breaks, each as one line naming the route and stop."""
-    out: list[str] = []
-    out += _check_coverage(problem, result)
+    out = _check_coverage(problem, result)
     used = Counter(r.vehicle_type for r in result.routes)
     for k, count in sorted(used.items()):
         if not 0 <= k < len(problem.vehicle_types):
@@ -80,28 +79,33 @@ def _check_coverage(problem: Problem, result: Solution) -> list[str]:
         p, d, off = seen[("pickup", j)], seen[("delivery", j)], left[("shipment", j)]
         if not ((p == d == 1 and off == 0) or (p == d == 0 and off == 1)):
             out.append(f"shipment {j}: {p} pickups, {d} deliveries, unassigned {off} times")
+    ghosts: set[tuple[str, int]] = set()
     for kind, index in left:
         limit = len(problem.clients) if kind == "client" else len(problem.shipments)
         if kind not in ("client", "shipment") or not 0 <= index < limit:
             out.append(f"unassigned {kind} {index} does not exist")
+            ghosts.add((kind, index))
     for u in result.unassigned:
-        if u.reason == UnassignedReason.NO_COMPATIBLE_VEHICLE and _some_vehicle_fits(
-            problem, u.kind, u.index
+        if (
+            (u.kind, u.index) not in ghosts
+            and u.reason == UnassignedReason.NO_COMPATIBLE_VEHICLE
+            and _some_vehicle_fits(problem, u.kind, u.index)
         ):
             out.append(f"{u.kind} {u.index}: marked no_compatible_vehicle but a vehicle type fits")
     return out
 
 
 def _some_vehicle_fits(problem: Problem, kind: str, index: int) -> bool:
+    dims = range(len(problem.load_names))
     if kind == "client":
         c = problem.clients[index]
-        need = [max(a, b) for a, b in zip(c.delivery, c.pickup, strict=True)]
+        need = [max(c.delivery[d], c.pickup[d]) for d in dims]
         skills = c.skills
     else:
         s = problem.shipments[index]
         need, skills = list(s.amount), s.skills
     return any(
-        skills <= vt.skills and all(n <= cap for n, cap in zip(need, vt.capacity, strict=True))
+        skills <= vt.skills and all(need[d] <= vt.capacity[d] for d in dims)
         for vt in problem.vehicle_types
     )
 
@@ -132,20 +136,22 @@ def _check_route(problem: Problem, route: Tour) -> list[str]:
 
     # skills
     for v in visits:
-        skills = problem.skills_of("client" if v.kind == "client" else "shipment", v.index)
+        job = problem.clients[v.index] if v.kind == "client" else problem.shipments[v.index]
+        skills = job.skills
         if not skills <= vt.skills:
             missing = sorted(skills - vt.skills)
             out.append(f"{v.kind} {v.index} needs {missing} which vehicle type lacks")
 
-    # loads: clients' deliveries ride from the start depot
-    dims = len(problem.load_names)
-    load = [0] * dims
+    # loads: clients' deliveries ride from the start depot (Problem validation gives every load
+    # vector one entry per load name)
+    dims = range(len(problem.load_names))
+    load = [0 for _ in dims]
     for v in visits:
         if v.kind == "client":
-            load = [a + b for a, b in zip(load, problem.clients[v.index].delivery, strict=True)]
+            load = [load[d] + problem.clients[v.index].delivery[d] for d in dims]
 
     def over(where: str) -> None:
-        for d in range(dims):
+        for d in dims:
             if load[d] > vt.capacity[d]:
                 name = problem.load_names[d]
                 out.append(f"{where}: load {name}={load[d]} exceeds capacity {vt.capacity[d]}")
@@ -154,11 +160,11 @@ def _check_route(problem: Problem, route: Tour) -> list[str]:
     for pos, v in enumerate(visits):
         if v.kind == "client":
             c = problem.clients[v.index]
-            load = [a - b + p for a, b, p in zip(load, c.delivery, c.pickup, strict=True)]
+            load = [load[d] - c.delivery[d] + c.pickup[d] for d in dims]
         else:
             amount = problem.shipments[v.index].amount
             sign = 1 if v.kind == "pickup" else -1
-            load = [a + sign * b for a, b in zip(load, amount, strict=True)]
+            load = [load[d] + sign * amount[d] for d in dims]
         if any(x < 0 for x in load):
             out.append(f"stop {pos} ({v.kind} {v.index}): negative load {load}")
         over(f"after stop {pos} ({v.kind} {v.index})")
@@ -172,7 +178,7 @@ def _check_route(problem: Problem, route: Tour) -> list[str]:
         if dpos is None:
             out.append(f"shipment {j}: picked up but not delivered on this route")
             continue
-        if dpos < pos:
+        if dpos in range(pos):  # the delivery comes earlier on the route
             out.append(f"shipment {j}: delivered before it is picked up")
         ship = problem.shipments[j]
         ride = route.times[dpos] - (route.times[pos] + ship.pickup.service_duration)
