@@ -19,6 +19,7 @@ from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
 from sendplan.routing.transport.plan import Session
+from sendplan.routing.transport.planner import school_of_children
 from sendplan.routing.vrp.stop import work_limit
 
 
@@ -85,4 +86,5 @@ def run_transport_bench(
 
 
 def _eligible(result: Result) -> int:
-    return sum(c.transport_eligible for c in result.scenario.children)
+    """Children who travel daily and are transport-eligible (boarders travel weekly)."""
+    return len(school_of_children(result.scenario, result.placement))
