@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from sendplan.errors import InputError
 from sendplan.geo.travel import TravelModel
 from sendplan.logs import get_logger
 from sendplan.routing.model import Scenario
@@ -89,6 +90,9 @@ def solve(
     unknown = [s for s in sessions if s not in SESSIONS]
     if unknown:
         raise ValueError(f"unknown session {unknown[0]!r}; use am or pm")
+    if sessions and not scenario.fleet:
+        # Planning with no vehicle would report every child unrouted as a "plan".
+        raise InputError("fleet.csv", "missing or empty: routes need the vehicle types to use")
     say = progress or (lambda _msg: None)
     models = (
         travel

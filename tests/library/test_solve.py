@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,14 @@ def test_routes_options_are_validated(scenario_dir: Path, tmp_path: Path, argv: 
     outcome = RUNNER.invoke(app, ["routes", str(scenario_dir), "--out", str(tmp_path / "o"), *argv])
     assert outcome.exit_code == 2 and argv[0] in outcome.output
     assert not (tmp_path / "o").exists()
+
+
+def test_routes_without_a_fleet_is_an_input_error(scenario_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "nofleet"
+    shutil.copytree(scenario_dir, folder)
+    (folder / "fleet.csv").unlink()
+    outcome = RUNNER.invoke(app, ["routes", str(folder), "--out", str(tmp_path / "o")])
+    assert outcome.exit_code == 2 and "fleet.csv" in outcome.stderr
+    assert not (tmp_path / "o").exists()
+    placed = RUNNER.invoke(app, ["place", str(folder), "--out", str(tmp_path / "p")])
+    assert placed.exit_code == 0  # placement needs no vehicles
