@@ -69,16 +69,16 @@ def forward_rides(
     AM: ``legs`` are the times stop0->stop1, ..., last stop->school; PM: school->stop0,
     stop0->stop1, ... (one per child). ``boarding`` per stop in driving order.
     """
-    n = len(boarding)
+    rides: list[float] = []
     if session == "am":
-        rides, after = [0.0] * n, 0.0
-        for i in range(n - 1, -1, -1):
+        after = 0.0
+        for i in reversed(range(len(boarding))):
             after += legs[i]
-            rides[i] = after
+            rides.append(after)
             after += boarding[i]
-        return rides
-    rides, t = [], 0.0
-    for i in range(n):
+        return rides[::-1]
+    t = 0.0
+    for i in range(len(boarding)):
         t += legs[i]
         rides.append(t)
         t += boarding[i]
@@ -96,11 +96,11 @@ class _Travel:
         pairs = list(itertools.pairwise(points))
         todo = sorted({p for p in pairs if p not in self.cache and p[0] != p[1]})
         if todo:
-            o = np.array([a for a, _ in todo], dtype=np.float64)
-            d = np.array([b for _, b in todo], dtype=np.float64)
-            secs, metres = self.travel.pairs(o, d)
-            for p, s, m in zip(todo, secs, metres, strict=True):
-                self.cache[p] = (float(s) / 60.0, float(m))
+            # Coordinates are floats, so these arrays are float64.
+            secs, metres = self.travel.pairs(np.array([a for a, _ in todo]),
+                                             np.array([b for _, b in todo]))  # fmt: skip
+            for k, p in enumerate(todo):
+                self.cache[p] = (float(secs[k]) / 60.0, float(metres[k]))
         out = [self.cache.get(p, (0.0, 0.0)) for p in pairs]
         return [t for t, _ in out], [m for _, m in out]
 
@@ -119,8 +119,7 @@ def check_transport(
     children = {c.child_id: c for c in scenario.children}
     schools = {s.school_id: s for s in scenario.schools}
     fleet = {v.name: v for v in scenario.fleet}
-    out: list[str] = []
-    out += coverage(plan, school_of, fleet, children)
+    out = coverage(plan, school_of, fleet, children)
     if check_fleet:
         used = Counter(r.vehicle_type for r in plan.routes)
         for name, count in sorted(used.items()):
@@ -146,15 +145,15 @@ def check_transport(
         if not known:
             out.append(f"{where}: has no children")
             continue
-        out += [f"{where}: {v}" for v in vehicle_rules(route, vehicle, known, school_of)]
+        out += [f"{where}: {v}" for v in vehicle_rules(route, vehicle, known)]
         problems, route_rides, cost, distance = _times_and_costs(
             route, vehicle, schools, known, policy, legs
         )
         out += [f"{where}: {p}" for p in problems]
         total_cost += cost
         total_distance += distance
-        for child, ride in zip(known, route_rides, strict=True):
-            rides[child.child_id] = ride
+        for k, child in enumerate(known):
+            rides[child.child_id] = ride = route_rides[k]
             if ride > limit_min(child, policy) + TIME_TOL_MIN:
                 over.append(child.child_id)
     out += never_together(plan, children)
@@ -189,17 +188,18 @@ def _siblings(
             groups.setdefault((child.sibling_group, school_id), []).append(child)
     out: list[str] = []
     for (group, school_id), kids in sorted(groups.items()):
-        on = {route_of[c.child_id].route_id if c.child_id in route_of else None for c in kids}
-        if len(kids) < 2 or (len(on) == 1 and None not in on):
-            continue
+        routed = [route_of[c.child_id] for c in kids if c.child_id in route_of]
+        on = sorted({r.route_id for r in routed})
+        if len(on) < 2:
+            continue  # together, or some unrouted (which excuses the rest)
         ids = {c.child_id for c in kids}
         chairs = sum(c.wheelchair for c in kids)
         assist = any(c.needs_assistant for c in kids)
         school = schools.get(school_id)
         excused = (
-            None in on
+            len(routed) < len(kids)
             or any(c.travel_alone or ids & set(c.never_with) for c in kids)
-            or any(route_of[c.child_id].flags for c in kids)
+            or any(r.flags for r in routed)
             or not any(
                 v.seats >= len(kids) - chairs
                 and v.wheelchair_spaces >= chairs
@@ -210,9 +210,7 @@ def _siblings(
             or _joint_ride_over(kids, school, plan.session, policy, legs)
         )
         if not excused:
-            out.append(
-                f"sibling group {group} at {school_id}: split over routes {sorted(on, key=str)}"
-            )
+            out.append(f"sibling group {group} at {school_id}: split over routes {on}")
     return out
 
 
@@ -224,9 +222,11 @@ def _joint_ride_over(
     tt, _ = legs.legs([*homes, here] if session == "am" else [here, *homes])
     board = [boarding_min(c, policy) for c in kids]
     rides = forward_rides(session, tt, board)
-    if policy.ride_counts_own_boarding:
-        rides = [r + b for r, b in zip(rides, board, strict=True)]
-    return any(r > limit_min(c, policy) + TIME_TOL_MIN for c, r in zip(kids, rides, strict=True))
+    own = policy.ride_counts_own_boarding
+    return any(
+        rides[k] + (board[k] if own else 0.0) > limit_min(c, policy) + TIME_TOL_MIN
+        for k, c in enumerate(kids)
+    )
 
 
 def _times_and_costs(
@@ -243,7 +243,8 @@ def _times_and_costs(
     calls = route.school_calls
     am = route.session == "am"
     board = [boarding_min(c, policy) for c in kids]
-    for stop, b in zip(route.stops, board, strict=True):
+    for i, b in enumerate(board):
+        stop = route.stops[i]
         if not math.isclose(stop.boarding_min, b, abs_tol=TIME_TOL_MIN):
             out.append(f"child {stop.child_id}: boarding {stop.boarding_min} min, policy says {b}")
     call_of: dict[str, int] = {}
@@ -270,11 +271,8 @@ def _times_and_costs(
         sch = schools[call.school_id]
         if am:
             lo, hi = policy.arrival_window_min
-            if (
-                not sch.bell_am_min - hi - TIME_TOL_MIN
-                <= call.time_min
-                <= sch.bell_am_min - lo + TIME_TOL_MIN
-            ):
+            first, last = sch.bell_am_min - hi - TIME_TOL_MIN, sch.bell_am_min - lo + TIME_TOL_MIN
+            if not first <= call.time_min <= last:
                 out.append(
                     f"arrives at {call.school_id} at {_hhmm(call.time_min)}, outside {lo:g}-{hi:g} "
                     f"min before the {_hhmm(sch.bell_am_min)} bell"
@@ -287,10 +285,9 @@ def _times_and_costs(
     depot = (vehicle.depot_lon, vehicle.depot_lat)
     tt, metres = legs.legs([depot, *(e[1] for e in events), depot])
     # Each planned time must leave room for the previous service and the drive.
-    for (_, _, t_prev, s_prev, _), (label, _, t_next, _, _), leg in zip(
-        events, events[1:], tt[1:], strict=False
-    ):
-        need = t_prev + s_prev + leg
+    for k in range(1, len(events)):
+        (_, _, t_prev, s_prev, _), (label, _, t_next, _, _) = events[k - 1], events[k]
+        need = t_prev + s_prev + tt[k]
         if t_next < need - TIME_TOL_MIN:
             out.append(f"{label} at {_hhmm(t_next)}: cannot be reached before {_hhmm(need)}")
     if events:
@@ -310,7 +307,7 @@ def _times_and_costs(
             rides.append(0.0)
             continue
         mine, theirs = child_event[i], call_event[which]
-        if am != (position[id(mine)] < position[id(theirs)]):
+        if am != (theirs in events[position[id(mine)] + 1 :]):
             out.append(
                 f"child {child.child_id}: school call {calls[which].school_id} is on the wrong side"
             )
@@ -323,7 +320,8 @@ def _times_and_costs(
                 f"school call {call.school_id} lists child {stray[0]}, who is not on the run"
             )
     # Rides: reported = recomputed, and within each child's limit unless flagged solo.
-    for stop, child, ride in zip(route.stops, kids, rides, strict=True):
+    for i, child in enumerate(kids):
+        stop, ride = route.stops[i], rides[i]
         if not math.isclose(stop.ride_min, ride, abs_tol=1e-4):
             out.append(f"child {child.child_id}: ride {stop.ride_min:.2f} min reported, {ride:.2f}")
         limit = limit_min(child, policy)
@@ -343,11 +341,11 @@ def _times_and_costs(
             out.append(f"child {child.child_id}: ride {ride:.1f} min exceeds limit {limit:g} min")
     if route.solo != bool(route.flags):
         out.append(f"solo={route.solo} but flags={list(route.flags)}")
-    distance = sum(metres)
-    if abs(distance - route.distance_m) > DIST_TOL_M_PER_LEG * len(metres):
+    distance, dist_tol = sum(metres), DIST_TOL_M_PER_LEG * len(metres)
+    if abs(distance - route.distance_m) > dist_tol:
         out.append(f"distance {route.distance_m:.0f} m reported, {distance:.0f} m recomputed")
     cost = vehicle.fixed_cost_gbp + vehicle.cost_per_km_gbp * distance / 1000.0
-    tol = COST_TOL_GBP + vehicle.cost_per_km_gbp * DIST_TOL_M_PER_LEG * len(metres) / 1000.0
+    tol = COST_TOL_GBP + vehicle.cost_per_km_gbp * dist_tol / 1000.0
     if abs(cost - route.cost_gbp) > tol:
         out.append(f"cost £{route.cost_gbp:.2f} reported, £{cost:.2f} recomputed")
     return out, rides, cost, distance

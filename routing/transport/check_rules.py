@@ -85,7 +85,6 @@ def vehicle_rules(
     route: Route,
     vehicle: VehicleType,
     kids: Sequence[Child],
-    school_of: Mapping[str, str | None],
 ) -> list[str]:
     """One route's vehicle: seats and wheelchair spaces at its peak load, the passenger
     assistant, and travel-alone children riding alone (flagged)."""
@@ -120,19 +119,19 @@ def _peak_load(route: Route, kids: Sequence[Child]) -> tuple[int, int]:
     all of them to (from) school; a mixed run empties at each AM call and fills at each PM one.
     """
     aboard = [0, 0]
-    peak = [0, 0]
+    peak = aboard.copy()
     pick = route.session == "am"
     by_id = {c.child_id: c for c in kids}
-    for i in range(len(kids) + 1):
+    for i, kid in enumerate([*kids, None]):  # calls placed outside the run are not counted
         for call in route.school_calls:
             if call.after_stops == i:
                 for child_id in call.child_ids:
                     if child_id in by_id:
                         aboard[by_id[child_id].wheelchair] += -1 if pick else 1
-        peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
-        if i < len(kids):
-            aboard[kids[i].wheelchair] += 1 if pick else -1
-            peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
+        peak = list(map(max, peak, aboard))
+        if kid is not None:
+            aboard[kid.wheelchair] += 1 if pick else -1
+            peak = list(map(max, peak, aboard))
     return peak[0], peak[1]
 
 
