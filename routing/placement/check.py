@@ -105,8 +105,9 @@ class _Checker(PlanRules):
             for a in plan.assignments
             if a.child_id in self.child_index and a.school_id in self.school_index
         ]
-        self.a_child = np.array([self.child_index[a.child_id] for a in known], dtype=np.int64)
-        self.a_school = np.array([self.school_index[a.school_id] for a in known], dtype=np.int64)
+        self.pairs = [(self.child_index[a.child_id], self.school_index[a.school_id]) for a in known]
+        self.a_child = np.array([i for i, _ in self.pairs], dtype=np.int64)
+        self.a_school = np.array([j for _, j in self.pairs], dtype=np.int64)
         self.travel_s, distance_m = self.recompute_travel()
         self.candidates()
         over = self.check_capacity()
@@ -152,17 +153,17 @@ class _Checker(PlanRules):
 
     def recompute_travel(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if len(self.a_child) == 0:
-            return np.zeros(0), np.zeros(0)
-        homes = np.array([(c.lon, c.lat) for c in self.children], dtype=np.float64)
-        sites = np.array([(s.lon, s.lat) for s in self.schools], dtype=np.float64)
+            empty = np.zeros(0)  # pragma: no mutate (equivalent: only summed, zeros sum to 0)
+            return empty, empty
+        homes = np.array([(c.lon, c.lat) for c in self.children])
+        sites = np.array([(s.lon, s.lat) for s in self.schools])
         seconds, metres = self.travel.pairs(homes[self.a_child], sites[self.a_school])
-        return np.asarray(seconds, dtype=np.float64), np.asarray(metres, dtype=np.float64)
+        return np.asarray(seconds), np.asarray(metres)
 
     def recompute_objective(self, over: NDArray[np.int64]) -> float:
         total = 0.0
-        for i, j, t in zip(
-            self.a_child.tolist(), self.a_school.tolist(), self.travel_s.tolist(), strict=True
-        ):
+        for x, (i, j) in enumerate(self.pairs):
+            t = float(self.travel_s[x])
             total += objective_term_gbp(self.children[i], self.schools[j], t, self.policy)
         unplaced = sum(1 for u in self.plan.unplaced if u.child_id in self.child_index)
         return (
@@ -172,18 +173,18 @@ class _Checker(PlanRules):
         )
 
     def check_levels(self, over: NDArray[np.int64]) -> None:
-        fee = np.rint([self.schools[j].annual_cost_gbp for j in self.a_school]).astype(np.int64)
+        fee = np.rint([self.schools[j].annual_cost_gbp for j in self.a_school])
         truth: tuple[int, ...] = (
             len(self.a_child),
             int(sum(self.schools[j].in_area for j in self.a_school.tolist())),
             int(fee.sum()) + int(np.rint(self.policy.over_capacity_gbp)) * int(over.sum()),
-            int(np.rint(self.travel_s).astype(np.int64).sum()),
+            int(np.rint(self.travel_s).sum()),
         )
         if self.plan.mode == "lexicographic_preferences":
             # Ranks missed: 0 at a first preference or without any, rank - 1 at a later one,
             # the number named at a school not named.
             missed = 0
-            for i, j in zip(self.a_child.tolist(), self.a_school.tolist(), strict=True):
+            for i, j in self.pairs:
                 named, sid = self.children[i].preferences, self.schools[j].school_id
                 missed += named.index(sid) if sid in named else len(named)
             truth = (*truth[:2], missed, *truth[2:])

@@ -37,14 +37,14 @@ class PlanRules:
     """One plan under check: the violations found so far and the state the rules share."""
 
     # Set by the runner before the rule groups run: the must-admit schools, and per known
-    # assignment its child and school index and the recomputed travel.
+    # assignment its (child, school) index pair, the same as arrays, and the recomputed travel.
     soft: NDArray[np.bool_]
+    pairs: list[tuple[int, int]]
     a_child: NDArray[np.int64]
     a_school: NDArray[np.int64]
     travel_s: NDArray[np.float64]
 
     def __init__(self, scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> None:
-        self.scenario = scenario
         self.policy = scenario.policy
         self.travel = travel
         self.plan = plan
@@ -69,8 +69,8 @@ class PlanRules:
         for j, s in enumerate(self.schools):
             for code in s.designations:
                 designated[j, need_col[code]] = True
-        low = np.array([s.age_low for s in self.schools], dtype=np.int64)
-        high = np.array([s.age_high for s in self.schools], dtype=np.int64)
+        low = np.array([s.age_low for s in self.schools])
+        high = np.array([s.age_high for s in self.schools])
         takes_m = np.array([s.sex in ("mixed", "M") for s in self.schools], dtype=bool)
         takes_f = np.array([s.sex in ("mixed", "F") for s in self.schools], dtype=bool)
         has_res = np.array([s.residential_places > 0 for s in self.schools], dtype=bool)
@@ -80,15 +80,15 @@ class PlanRules:
         groups: dict[tuple[str, int, str, bool], list[int]] = {}
         for i, c in enumerate(self.children):
             groups.setdefault((c.primary_need, c.age, c.sex, c.residential_need), []).append(i)
-        self.n_suitable = np.zeros(n, dtype=np.int64)
-        self.n_res_ok = np.zeros(n, dtype=np.int64)
-        homes = np.array([(c.lon, c.lat) for c in self.children], dtype=np.float64).reshape(-1, 2)
-        sites = np.array([(s.lon, s.lat) for s in self.schools], dtype=np.float64).reshape(-1, 2)
+        self.n_suitable = np.zeros(n)
+        self.n_res_ok = np.zeros(n)
+        homes = np.array([(c.lon, c.lat) for c in self.children]).reshape(n, 2)
+        sites = np.array([(s.lon, s.lat) for s in self.schools]).reshape(m, 2)
         cap = int(self.policy.max_candidates)
         pc: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
         ps: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
         for (need, age, sex, res), members_list in groups.items():
-            members = np.array(members_list, dtype=np.int64)
+            members = np.array(members_list)
             suitable = (
                 designated[:, need_col[need]]
                 & (low <= age)
@@ -100,13 +100,14 @@ class PlanRules:
             self.n_res_ok[members] = len(ok)
             if len(ok) == 0:
                 continue
+            # Mutant note: `len(ok) < cap` is equivalent (the cap nearest of cap schools are all).
             if cap == 0 or len(ok) <= cap:
                 pc.append(np.repeat(members, len(ok)))
                 ps.append(np.tile(ok, len(members)))
                 continue
             _, idx = cKDTree(_xyz(sites[ok])).query(_xyz(homes[members]), k=cap)
             pc.append(np.repeat(members, cap))
-            ps.append(ok[np.asarray(idx, dtype=np.int64).reshape(-1)])
+            ps.append(ok[np.ravel(idx)])
             ok_set = set(ok.tolist())
             for i in members_list:
                 for sid in self.children[i].preferences:
@@ -115,37 +116,38 @@ class PlanRules:
                         ps.append(np.array([self.school_index[sid]]))
         keys = np.unique(np.concatenate(pc) * max(m, 1) + np.concatenate(ps))
         ci, sj = keys // max(m, 1), keys % max(m, 1)
-        cand_travel = np.zeros(len(ci), dtype=np.float64)
+        cand_travel = np.zeros(len(ci))
         if len(ci):
             seconds, _ = self.travel.pairs(homes[ci], sites[sj])
-            cand_travel = np.asarray(seconds, dtype=np.float64)
-        self.limit_s = np.array(
-            [self.policy.max_travel_min(c) * 60.0 for c in self.children], dtype=np.float64
-        )
+            cand_travel = np.asarray(seconds)
+        self.limit_s = np.array([self.policy.max_travel_min(c) * 60.0 for c in self.children])
         within = cand_travel <= self.limit_s[ci]
         self.cand_child, self.cand_school = ci[within], sj[within]
         self.cand_travel = cand_travel[within]
+        # Child i's candidates: cand_starts[i]:cand_starts[i + 1] (`n + 2` would be equivalent:
+        # nothing reads beyond index n).
         self.cand_starts = np.searchsorted(self.cand_child, np.arange(n + 1))
 
     def check_capacity(self) -> NDArray[np.int64]:
         """Capacity rules; returns the places each school is over capacity."""
         m = len(self.schools)
         residential = np.array([c.residential_need for c in self.children], dtype=bool)
-        current = np.array(
-            [self.school_index.get(str(c.current_school), -1) for c in self.children],
-            dtype=np.int64,
-        )
-        locked = np.array([c.locked for c in self.children], dtype=bool)
-        self.at_lock = locked[self.a_child] & (current[self.a_child] == self.a_school)
+        # A locked child's current school is in the scenario (the scenario checks it).
+        lock_at = {
+            i: self.school_index[str(c.current_school)]
+            for i, c in enumerate(self.children)
+            if c.locked
+        }
+        self.at_lock = np.array([lock_at.get(i) == j for i, j in self.pairs], dtype=bool)
         used = np.bincount(self.a_school, minlength=m)
         res_a = residential[self.a_child]
         used_res = np.bincount(self.a_school[res_a], minlength=m)
         locked_n = np.bincount(self.a_school[self.at_lock], minlength=m)
         locked_res = np.bincount(self.a_school[self.at_lock & res_a], minlength=m)
-        capacity = np.array([s.capacity for s in self.schools], dtype=np.int64)
-        res_places = np.array([s.residential_places for s in self.schools], dtype=np.int64)
+        capacity = np.array([s.capacity for s in self.schools])
+        res_places = np.array([s.residential_places for s in self.schools])
         limit = np.maximum(capacity, locked_n)
-        over = np.where(self.soft, np.maximum(used - limit, 0), 0).astype(np.int64)
+        over = np.where(self.soft, np.maximum(used - limit, 0), 0)
         for j in np.flatnonzero((used > limit) & ~self.soft):
             sid = self.schools[j].school_id
             self.fail(f"school {sid}: {used[j]} children placed, capacity {limit[j]}")
@@ -157,14 +159,14 @@ class PlanRules:
             )
         # Places reserved per need: children of that need (locked ones too) within the number,
         # unless locked children alone exceed it.
-        need_of = np.array([c.primary_need for c in self.children], dtype=object)
+        need_of = np.array([c.primary_need for c in self.children])
         self.pool_used: dict[tuple[int, str], int] = {}
         self.pool_cap: dict[tuple[int, str], int] = {}
         for k, school in enumerate(self.schools):
             for need, places in school.capacity_by_designation:
                 self.pool_cap[k, need] = places
         if self.pool_cap:
-            a_need = need_of[self.a_child] if len(self.a_child) else np.zeros(0, dtype=object)
+            a_need = need_of[self.a_child]
             for (k, need), places in self.pool_cap.items():
                 mine = (self.a_school == k) & (a_need == need)
                 n_used = int(mine.sum())
@@ -178,11 +180,9 @@ class PlanRules:
         stated = dict(self.plan.over_capacity)
         truth = {self.schools[j].school_id: int(over[j]) for j in np.flatnonzero(over)}
         for sid in sorted(set(stated) | set(truth)):
-            if stated.get(sid, 0) != truth.get(sid, 0):
-                self.fail(
-                    f"school {sid}: stated over capacity by {stated.get(sid, 0)}, "
-                    f"recomputed {truth.get(sid, 0)}"
-                )
+            said, real = stated.get(sid, 0), truth.get(sid, 0)
+            if said != real:
+                self.fail(f"school {sid}: stated over capacity by {said}, recomputed {real}")
         self.used, self.used_res = used, used_res
         self.full = used >= capacity
         self.full_res = self.full | (used_res >= res_places)
@@ -195,9 +195,9 @@ class PlanRules:
         ci, sj, t = self.a_child, self.a_school, self.travel_s
         children, schools = self.children, self.schools
         need_col = {code: k for k, code in enumerate(NEED_CODES)}
-        need = np.array([need_col[children[i].primary_need] for i in ci], dtype=np.int64)
-        age = np.array([children[i].age for i in ci], dtype=np.int64)
-        male = np.array([children[i].sex == "M" for i in ci], dtype=bool)
+        need = np.array([need_col[children[i].primary_need] for i in ci])
+        age = np.array([children[i].age for i in ci])
+        male = np.array([children[i].sex == "M" for i in ci])
         free = ~self.at_lock
         res = self.residential[ci]
         bad_need = free & ~self.designated[sj, need]
@@ -205,7 +205,7 @@ class PlanRules:
         bad_sex = free & ~np.where(male, self.takes_m[sj], self.takes_f[sj])
         bad_res = free & res & ~self.has_res[sj]
         bad_travel = free & (t > self.limit_s[ci])
-        locked_elsewhere = np.array([children[i].locked for i in ci], dtype=bool) & ~self.at_lock
+        locked_elsewhere = np.array([children[i].locked for i in ci]) & ~self.at_lock
 
         def where(x: int | np.integer) -> str:
             return f"child {children[ci[x]].child_id} at school {schools[sj[x]].school_id}"
@@ -233,26 +233,22 @@ class PlanRules:
                 "travel",
             )
 
-        annual = np.array([s.annual_cost_gbp for s in schools], dtype=np.float64)
-        in_area = np.array([s.in_area for s in schools], dtype=bool)
+        annual = np.array([s.annual_cost_gbp for s in schools])
+        in_area = np.array([s.in_area for s in schools])
         la = [s.la_code for s in schools]
         true_rank = np.array(
             [
                 children[i].preferences.index(schools[j].school_id) + 1
                 if schools[j].school_id in children[i].preferences
                 else 0
-                for i, j in zip(ci.tolist(), sj.tolist(), strict=True)
-            ],
-            dtype=np.int64,
+                for i, j in self.pairs
+            ]
         )
-        cross = np.array(
-            [children[i].home_la != la[j] for i, j in zip(ci.tolist(), sj.tolist(), strict=True)],
-            dtype=bool,
-        )
-        stated_t = np.array([a.travel_s for a in known], dtype=np.float64)
-        stated_d = np.array([a.distance_m for a in known], dtype=np.float64)
-        stated_fee = np.array([a.annual_cost_gbp for a in known], dtype=np.float64)
-        stated_rank = np.array([a.preference_rank or 0 for a in known], dtype=np.int64)
+        cross = np.array([children[i].home_la != la[j] for i, j in self.pairs])
+        stated_t = np.array([a.travel_s for a in known])
+        stated_d = np.array([a.distance_m for a in known])
+        stated_fee = np.array([a.annual_cost_gbp for a in known])
+        stated_rank = np.array([a.preference_rank or 0 for a in known])
         checks = (
             ("travel_s", ~_close(stated_t, t, TRAVEL_ABS_TOL_S), stated_t, t),
             ("distance_m", ~_close(stated_d, distance_m, DISTANCE_ABS_TOL_M), stated_d, distance_m),
@@ -291,16 +287,14 @@ class PlanRules:
         ci, sj, t = self.a_child, self.a_school, self.travel_s
         n = len(self.children)
         valid = {str(r) for r in PlacementReason}
-        annual = np.array([s.annual_cost_gbp for s in self.schools], dtype=np.float64)
+        annual = np.array([s.annual_cost_gbp for s in self.schools])
         cand_res = self.residential[self.cand_child]
         cand_full = np.where(cand_res, self.full_res[self.cand_school], self.full[self.cand_school])
         if self.pool_cap:
             cand_full = cand_full | np.array(
                 [
-                    self.is_full(j, i)
-                    for i, j in zip(
-                        self.cand_child.tolist(), self.cand_school.tolist(), strict=True
-                    )
+                    self.is_full(j, int(self.cand_child[x]))
+                    for x, j in enumerate(self.cand_school.tolist())
                 ],
                 dtype=bool,
             )
@@ -313,13 +307,13 @@ class PlanRules:
             np.minimum.at(min_fee, seg, annual[self.cand_school])
             np.minimum.at(min_open_t, seg, np.where(cand_full, np.inf, self.cand_travel))
         nearer = min_t[ci] < t
-        in_area = np.array([s.in_area for s in self.schools], dtype=bool)
+        away = np.array([not s.in_area for s in self.schools])
         exact = {
             PlacementReason.LOCKED: self.at_lock,
             PlacementReason.FIRST_PREFERENCE: true_rank == 1,
             PlacementReason.OTHER_PREFERENCE: true_rank > 1,
             PlacementReason.RESIDENTIAL_PLACE: self.residential[ci],
-            PlacementReason.OUT_OF_AREA: ~in_area[sj],
+            PlacementReason.OUT_OF_AREA: away[sj],
         }
         # Terms are compared with 1 GBP of slack: the solver rounds each arc to whole pounds.
         min_open_term = np.full(n, np.inf)
@@ -355,10 +349,10 @@ class PlanRules:
     ) -> NDArray[np.float64]:
         """Each (child, school) pair's share of the objective, GBP per year (vectorised)."""
         pol = self.policy
-        fee = np.array([s.annual_cost_gbp for s in self.schools], dtype=np.float64)[sj]
-        away = np.array([not s.in_area for s in self.schools], dtype=bool)[sj]
-        pref = np.zeros(len(ci), dtype=np.float64)
-        has_prefs = np.array([bool(c.preferences) for c in self.children], dtype=bool)
+        fee = np.array([s.annual_cost_gbp for s in self.schools])[sj]
+        away = np.array([not s.in_area for s in self.schools])[sj]
+        pref = np.zeros(len(ci))
+        has_prefs = np.array([bool(c.preferences) for c in self.children])
         for x in np.flatnonzero(has_prefs[ci]).tolist():
             wanted = self.children[int(ci[x])].preferences
             sid = self.schools[int(sj[x])].school_id
