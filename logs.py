@@ -17,7 +17,11 @@ ROOT = "sendplan"
 
 # A decimal degree with 4+ places, or a BNG easting/northing pair of 6-7 digits each: enough to
 # place a home to a street. Bare integers (counts, seconds, ids) are left alone.
-_COORDINATE = re.compile(r"(?<![\w.])-?\d{1,3}\.\d{4,}(?!\d)|(?<!\w)\d{6,7}\s*,\s*\d{6,7}(?!\w)")
+_COORDINATE = re.compile(
+    r"(?<![\w.])-?\d{1,3}\.\d{4,}(?!\d)"  # decimal degrees
+    r"|(?<!\w)\d{6,7}\s*,\s*\d{6,7}(?!\w)"  # easting, northing
+    r"|(?<![\w])[EN]\s*:?\s*\d{6,7}(?!\w)"  # E 458123 or N 304567
+)
 # UK postcodes, full (LE1 7RH) or outward-plus-sector (LE1 7), case-insensitive.
 _POSTCODE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]?(?:\s*\d[A-Za-z]{2}|\s+\d)(?![A-Za-z0-9])"

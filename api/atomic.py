@@ -71,6 +71,24 @@ def check_out_folder(out: Path, *, option: str = "--out") -> Path:
     return path
 
 
+def check_inputs_outside(
+    out: Path, inputs: dict[str, Path | None], *, option: str = "--out"
+) -> None:
+    """An InputError when an input (by its option or argument name) lies inside ``out``: the
+    run replaces the whole output folder, so it would delete its own input."""
+    target = Path(os.path.realpath(out))
+    for name, given in inputs.items():
+        if given is None:
+            continue
+        source = Path(os.path.realpath(given))
+        if source == target or target in source.parents:
+            raise InputError(
+                option,
+                f"{visible(str(out), 80)} holds the {name} {visible(str(given), 80)}; the run "
+                "replaces the whole output folder, so write the outputs somewhere else",
+            )
+
+
 def _written_by_sendplan(folder: Path, names: list[str]) -> bool:
     if MANIFEST_NAME in names:
         try:

@@ -20,7 +20,7 @@ from rich.text import Text
 from sendplan.api.atomic import check_out_folder
 from sendplan.api.invocation import command_line, running
 from sendplan.api.loader import load_scenario
-from sendplan.errors import InputError
+from sendplan.errors import InputError, visible
 from sendplan.geo.postcodes import load_postcodes
 from sendplan.logs import ROOT, ChildDataFilter
 from sendplan.routing.model import Scenario
@@ -130,6 +130,16 @@ def fail_cleanly(run: Callable[[], None]) -> None:
                                    "independent checker; no outputs written"))  # fmt: skip
         for violation in err.violations:
             stderr.print(Text(f"  {violation}"), soft_wrap=True)
+        raise typer.Exit(1) from None
+    except OSError as err:
+        if debug_enabled():
+            raise
+        # The machine said no (disk full, file too large, permissions): say what, in one line.
+        where = f" ({visible(str(err.filename), 80)})" if err.filename else ""
+        what = err.strerror or type(err).__name__
+        stderr.print(
+            Text.assemble(("error:", "red"), f" cannot read or write a file{where}: {what}")
+        )
         raise typer.Exit(1) from None
     except Exception as err:
         if debug_enabled():

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sendplan.api.atomic import check_inputs_outside
 from sendplan.api.cli_common import (
     MatrixOption,
     NetworkOption,
@@ -96,6 +97,10 @@ def place(
     def run() -> None:
         if mode not in MODES:
             raise InputError("--mode", f"unknown mode {mode!r}; use {' or '.join(MODES)}")
+        check_inputs_outside(out, {
+            "scenario": scenario_path, "--network file": network, "--matrix file": matrix,
+            "--postcodes file": postcodes,
+        })  # fmt: skip
         with progress() as say:
             say(f"reading {scenario_path.name}")
             scenario = load_with_postcodes(scenario_path, postcodes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from sendplan.api.atomic import check_inputs_outside
 from sendplan.api.cli_common import (
     IterationsOption,
     OutOption,
@@ -31,6 +33,11 @@ class SessionChoice(StrEnum):
     am = "am"
     pm = "pm"
     both = "both"
+
+
+def file_hash(path: Path) -> tuple[str, str]:
+    """(file name, sha256 of its bytes)."""
+    return path.name, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def sessions_of(choice: str) -> tuple[Session, ...]:
@@ -89,6 +96,10 @@ def routes(
         )
 
     def run() -> None:
+        check_inputs_outside(out, {
+            "scenario": scenario_path, "--evaluate file": evaluate, "--columns file": columns,
+            "--network file": network, "--matrix file": matrix, "--postcodes file": postcodes,
+        })  # fmt: skip
         with progress() as say:
             say(f"reading {scenario_path.name}")
             scenario = load_with_postcodes(scenario_path, postcodes)
@@ -101,6 +112,9 @@ def routes(
                 if evaluate is None
                 else read_existing_routes(evaluate, scenario, columns=columns)
             )
+            # Every file the run reads is named with its hash in the summary and manifest.
+            extra = [p for p in (evaluate, columns, matrix, network, postcodes) if p is not None]
+            scenario = replace(scenario, sources=(*scenario.sources, *map(file_hash, extra)))
             # Children who all have a current school keep it; otherwise the scenario is placed.
             keep = all(c.current_school for c in scenario.children)
             result = solve(

@@ -26,4 +26,5 @@ def leicester_scenario(*, seed: int = DEFAULT_SEED, n_children: int | None = Non
         fleet=base.fleet,
         policy=base.policy,
         seed=seed,
+        sources=base.sources,
     )

@@ -23,14 +23,14 @@ from sendplan.routing.model import Scenario
 from sendplan.routing.placement.explain import Explanation
 from sendplan.routing.placement.plan import PlacementPlan
 from sendplan.routing.result import Result
-from sendplan.routing.summary import Summary
+from sendplan.routing.summary import Summary, locked_over_capacity, locked_unsuitable
 from sendplan.routing.transport.eligibility import TransportReview
 
 PLACEMENT_COLUMNS = (
     "child_id", "status", "school_id", "school_name", "school_la_code", "travel_min", "distance_km",
     "annual_cost_gbp", "preference_rank", "in_area", "residential", "cross_border", "reasons",
-    "unplaced_reason", "detail", "alternatives", "first_preference", "first_preference_status",
-    "first_preference_extra_gbp",
+    "flags", "unplaced_reason", "detail", "alternatives", "first_preference",
+    "first_preference_status", "first_preference_extra_gbp",
 )  # fmt: skip
 
 
@@ -71,6 +71,18 @@ def write_explanations_json(explanations: Sequence[Explanation], path: Path) -> 
     )
 
 
+def review_flags(scenario: Scenario) -> dict[str, tuple[str, ...]]:
+    """Per child, what a person should review: a locked child at a school that cannot meet their
+    need (``locked_unsuitable``) or among locked children over its capacity
+    (``locked_over_capacity``)."""
+    out: dict[str, list[str]] = {c: ["locked_unsuitable"] for c in locked_unsuitable(scenario)}
+    over = locked_over_capacity(scenario)
+    for c in scenario.children:
+        if c.locked and c.current_school in over:
+            out.setdefault(c.child_id, []).append("locked_over_capacity")
+    return {c: tuple(f) for c, f in out.items()}
+
+
 def write_placements_csv(
     scenario: Scenario,
     plan: PlacementPlan,
@@ -85,6 +97,7 @@ def write_placements_csv(
     """
     schools = {s.school_id: s for s in scenario.schools}
     explained = {e.child_id: e for e in explanations}
+    flags = review_flags(scenario)
     rows: list[dict[str, str]] = []
     for a in plan.assignments:
         school = schools[a.school_id]
@@ -103,6 +116,7 @@ def write_placements_csv(
                 "residential": "true" if a.residential else "false",
                 "cross_border": "true" if a.cross_border else "false",
                 "reasons": ";".join(a.reasons),
+                "flags": ";".join(flags.get(a.child_id, ())),
                 "unplaced_reason": "",
                 "detail": "",
                 "alternatives": _alternatives_cell(explained.get(a.child_id)),

@@ -312,3 +312,17 @@ def test_a_folder_from_an_older_sendplan_may_be_replaced(tmp_path: Path, placed:
     assert {p.name for p in old.iterdir()} <= OUTPUT_NAMES
     write_result(placed, old)
     assert not (old / "routes.json").exists() and manifest_problems(old) == []
+
+
+def test_an_out_folder_holding_an_input_is_refused(tmp_path: Path) -> None:
+    """The README says to edit the demo's scenario/ and re-run: writing over the demo folder
+    would replace scenario/ too, so a run whose --out holds any input exits 2 first."""
+    runner = CliRunner()
+    demo = tmp_path / "demo"
+    assert runner.invoke(app, ["demo", "--out", str(demo), "--no-routes"]).exit_code == 0
+    before = sorted(p.name for p in (demo / "scenario").iterdir())
+    for argv in (["routes", str(demo / "scenario"), "--out", str(demo), "--iterations", "5"],
+                 ["place", str(demo / "scenario"), "--out", str(demo)]):  # fmt: skip
+        outcome = runner.invoke(app, argv)
+        assert outcome.exit_code == 2 and "holds the scenario" in outcome.stderr
+        assert sorted(p.name for p in (demo / "scenario").iterdir()) == before

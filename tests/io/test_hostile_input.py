@@ -2,8 +2,9 @@
 line naming the file, row and field, with the offending value shown escaped, never raw, and
 nothing written; no traceback.
 
-Each case is one kind of hostile input; ``HOSTILE_KINDS`` (this list plus the workbook, CLI and
-output cases in the other files) is the count the README quotes.
+Each case is one kind of hostile input. The README's count is these ``LOADER_KINDS`` (47) plus
+the workbook (6, test_xlsx_bombs.py), CLI option and printing (14, tests/cli/test_cli_hostile.py),
+routes (1) and output (8, test_formula_injection.py) kinds: 76.
 """
 
 from __future__ import annotations
@@ -191,3 +192,9 @@ def test_every_policy_number_has_a_range() -> None:
     for name, (low, high) in POLICY_RANGES.items():
         value = getattr(default, name)
         assert all(low <= v <= high for v in (value if isinstance(value, tuple) else (value,)))
+
+
+def test_the_readme_counts_these_kinds() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert len(LOADER_KINDS) == len(set(LOADER_KINDS)) == 47
+    assert f"{47 + 6 + 14 + 1 + 8} kinds of hostile" in readme

@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import sendplan
+import sendplan.api.outputs as outputs
+import sendplan.routing.solve as front
 from sendplan.api.cli import app
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.writer import write_scenario
@@ -205,7 +207,6 @@ def test_a_plan_failing_the_checker_is_never_issued(
     scenario_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A solver bug shows as exit 1 listing every violation, with no outputs at all."""
-    import sendplan.routing.solve as front
 
     def broken(*args: object, **kwargs: object) -> TransportCheck:
         return TransportCheck(violations=("route AM-X-001: planted breach",), cost_gbp=0.0,
@@ -242,3 +243,23 @@ def test_routes_without_a_fleet_is_an_input_error(scenario_dir: Path, tmp_path: 
     assert not (tmp_path / "o").exists()
     placed = RUNNER.invoke(app, ["place", str(folder), "--out", str(tmp_path / "p")])
     assert placed.exit_code == 0  # placement needs no vehicles
+
+
+def test_a_failing_disk_is_one_line_not_an_internal_error(
+    scenario_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "o" / "summary.json"))
+
+    monkeypatch.setattr(outputs, "write_summary", full)
+    outcome = RUNNER.invoke(app, ["place", str(scenario_dir), "--out", str(tmp_path / "o")])
+    assert outcome.exit_code == 1
+    assert "cannot read or write a file" in outcome.stderr
+    assert "No space left on device" in outcome.stderr and "internal error" not in outcome.stderr
+
+
+def test_grid_references_are_scrubbed_from_logs(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="sendplan"):
+        get_logger("sendplan.tests").info("home at E 458123 N 304567 (%s children)", 123456)
+    assert "458123" not in caplog.text and "304567" not in caplog.text
+    assert "123456 children" in caplog.text

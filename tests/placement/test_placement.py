@@ -3,10 +3,12 @@ sparsity and scale. Every plan produced here also goes through the independent c
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import itertools
 import math
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ from strategies import (
     tiny_scenarios,
 )
 
+from sendplan.api.outputs import write_placements_csv
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement.check import check_placement
@@ -478,3 +481,19 @@ def test_every_placed_child_has_a_reason_in_a_weighted_plan(sc: Scenario) -> Non
         assert a.reasons, a
         locked_here = any(c.child_id == a.child_id and c.locked for c in sc.children)
         assert locked_here or str(PlacementReason.LEAST_COST_WITH_ROOM) in a.reasons
+
+
+def test_locked_children_to_review_are_flagged_in_placements_csv(tmp_path: Path) -> None:
+    kids = [
+        _child("L1", 0.0, locked=True, current_school="A"),
+        _child("L2", 0.0, locked=True, current_school="A"),
+        _child("L3", 0.0, locked=True, current_school="A", primary_need="SEMH"),
+        _child("C1", 0.0),
+    ]
+    scenario = _scenario(kids, [_school("A", 1.0, capacity=2), _school("B", 2.0)])
+    plan = _place_checked(scenario)
+    write_placements_csv(scenario, plan, tmp_path / "p.csv")
+    with (tmp_path / "p.csv").open(encoding="utf-8") as handle:
+        flags = {row["child_id"]: row["flags"] for row in csv.DictReader(handle)}
+    assert flags == {"L1": "locked_over_capacity", "L2": "locked_over_capacity",
+                     "L3": "locked_unsuitable;locked_over_capacity", "C1": ""}  # fmt: skip
