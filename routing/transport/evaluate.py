@@ -15,7 +15,9 @@ the last one before their drop-off, PM). The route is read the way that breaks t
 then leaves the vehicle the least time waiting before a stated time (to the minute), then the
 default way, then the cheapest: a run whose times show a detour to a school is read with that
 call. Times of pick-ups alone cannot order the calls after the last pick-up, so a mixed run
-without school times may be costed in another order than the one driven.
+without school times may be costed in another order than the one driven, and with no times at
+all its calls follow every pick-up (may overload it): each such route gets a note naming the
+call order inferred.
 
 **Times.** A stop or call without a stated time follows the one before on a tight schedule
 (boarding, then the drive; a morning call after another waits for its school's window to open,
@@ -50,6 +52,7 @@ from sendplan.routing.transport.check import (
 from sendplan.routing.transport.evaluate_run import _Run
 from sendplan.routing.transport.existing import ExistingStop
 from sendplan.routing.transport.plan import (
+    Route,
     Session,
     TransportPlan,
     Unrouted,
@@ -65,6 +68,8 @@ class Evaluation:
 
     plan: TransportPlan
     check: TransportCheck
+    notes: tuple[str, ...] = ()
+    """Per mixed-school route without school times: the inferred order of its school calls."""
 
     @property
     def cost_gbp(self) -> float:
@@ -95,10 +100,13 @@ def evaluate_routes(
     for s in stops:
         if s.session == session:
             grouped.setdefault(s.route_id, []).append(s)
-    routes = []
+    routes, notes = [], []
     for route_id in sorted(grouped):
         rows = sorted(grouped[route_id], key=lambda s: s.stop_order)
         routes.append(_Run(rows, scenario, travel, session).route(route_id))
+        note = _inferred(routes[-1], rows)
+        if note is not None:
+            notes.append(note)
     on_routes = {c for r in routes for c in r.child_ids}
     unrouted = [
         Unrouted(c, UnroutedReason.NOT_PLACED if s is None else UnroutedReason.NOT_ROUTED)
@@ -113,7 +121,26 @@ def evaluate_routes(
         seed=0,
         engine="existing",
     )
-    return Evaluation(plan, check_transport(scenario, school_of, travel, plan))
+    return Evaluation(plan, check_transport(scenario, school_of, travel, plan), tuple(notes))
+
+
+def _inferred(route: Route, rows: Sequence[ExistingStop]) -> str | None:
+    """A note for a mixed-school route read without every school time: the call order used."""
+    if len({r.school_id for r in rows}) < 2 or all(r.school_time_min is not None for r in rows):
+        return None
+    order = " > ".join(c.school_id for c in route.school_calls)
+    am = route.session == "am"
+    where = "after the last pick-up" if am else "before the first drop-off"
+    how = (
+        f"placed where the stated times leave room, the rest {where} as fewest rules break"
+        if any(r.time_min is not None for r in rows)
+        else f"with no times, all {where} in {'bell' if am else 'finish'} order"
+    )
+    return (
+        f"route {route.route_id}: mixed-school run without school_time: school call order "
+        f"inferred ({order}; {how}), so its seats, rides and cost are judged on that order, "
+        "not necessarily the one driven"
+    )
 
 
 def saving(existing: Evaluation, new: TransportPlan, *, days_per_year: int) -> dict[str, float]:
@@ -154,6 +181,7 @@ def evaluate_sessions(
             "max_ride_min": round(max(ev.check.rides_min.values(), default=0.0), 2),
             "rides_over_limit": list(ev.check.rides_over_limit),
             "violations": list(ev.violations),
+            "notes": list(ev.notes),
         }
         new = next((p for p in plans if p.session == session), None)
         if new is not None:

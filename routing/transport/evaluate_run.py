@@ -473,9 +473,16 @@ class _Differences:
         np.fill_diagonal(self.d, 0.0)
 
     def add(self, i: int, j: int, w: float) -> bool:
-        if self.d[j, i] + w < -_EPS:
+        """Accept the constraint unless it contradicts the others by more than float noise. One
+        within the noise is eased to agree exactly: a negative cycle, however tiny, would grow
+        threefold with every constraint added after it, and the times fixed last (PM: the last
+        drop-offs) would no longer keep the drives the system had accepted."""
+        back = self.d[j, i]
+        if back + w < -_EPS:
             return False
+        w = max(w, -back)
         self.d = np.minimum(self.d, self.d[:, i : i + 1] + w + self.d[j : j + 1, :])
+        np.fill_diagonal(self.d, 0.0)
         return True
 
     def bounds(self, k: int) -> tuple[float, float]:
