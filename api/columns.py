@@ -58,6 +58,8 @@ CHILD_SPEC = Spec(
         "travel_alone": Column(parse_bool),
         "locked": Column(parse_bool),
         "transport_eligible": Column(parse_bool),
+        "ride_limit_min": Column(parse_ride_limit),
+        # The name of earlier releases (and DESIGN.md), still read; written as ride_limit_min.
         "max_ride_min": Column(parse_ride_limit),
         "current_school": Column(parse_id),
         "preferences": Column(parse_ids),

@@ -78,8 +78,10 @@ def _child(
         raise FieldError("current_school", f"unknown school {show(current)}")
     if values.get("locked") and current is None:
         raise FieldError("locked", "locked is true but current_school is blank")
-    # The CSV column keeps DESIGN.md's name; the field says it is a limit, not an observed ride.
+    # max_ride_min is the column's name in DESIGN.md and earlier releases: read as the limit.
     if "max_ride_min" in values:
+        if values.get("ride_limit_min") is not None:
+            raise FieldError("max_ride_min", "give ride_limit_min or max_ride_min, not both")
         values = {**values, "ride_limit_min": values["max_ride_min"]}
     fields = {k: v for k, v in values.items() if k in _CHILD_FIELDS}
     fields.update(lon=lon, lat=lat, age=age)  # lon/lat may have come from easting/northing

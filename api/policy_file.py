@@ -39,8 +39,8 @@ POLICY_RANGES: dict[str, tuple[float, float]] = {
     "max_candidates": (0, 100_000),
     "max_travel_min_primary": _MINUTES,
     "max_travel_min_secondary": _MINUTES,
-    "max_ride_min_primary": _MINUTES,
-    "max_ride_min_secondary": _MINUTES,
+    "ride_limit_min_primary": _MINUTES,
+    "ride_limit_min_secondary": _MINUTES,
     "boarding_walk_on_min": (0, 60),
     "boarding_wheelchair_min": (0, 60),
     "arrival_window_min": (0, 120),
@@ -109,12 +109,21 @@ def _policy_text(text: str, hint: object) -> object:
         return text
 
 
+RENAMED = {
+    "max_ride_min_primary": "ride_limit_min_primary",
+    "max_ride_min_secondary": "ride_limit_min_secondary",
+}
+"""Keys of earlier releases, still read: a limit is now named ``ride_limit``, as
+``max_ride_min`` in a summary is only ever the longest ride observed."""
+
+
 def policy_from(items: Iterable[tuple[int | None, str, object]], source: Source) -> Policy:
     hints = typing.get_type_hints(Policy)
     known = [f.name for f in dataclasses.fields(Policy)]
     values: dict[str, object] = {}
     rows: dict[str, int | None] = {}
-    for row, key, value in items:
+    for row, given, value in items:
+        key = RENAMED.get(given, given)
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""

@@ -18,7 +18,7 @@ from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School, 
 
 CHILD_COLUMNS = (
     "child_id", "lon", "lat", "age", "sex", "primary_need", "secondary_needs", "residential_need",
-    "wheelchair", "needs_assistant", "travel_alone", "transport_eligible", "max_ride_min",
+    "wheelchair", "needs_assistant", "travel_alone", "transport_eligible", "ride_limit_min",
     "current_school", "locked", "preferences", "home_la",
 )  # fmt: skip
 SCHOOL_COLUMNS = (

@@ -65,7 +65,7 @@ def run_transport_bench(
         "vehicles": len(plan.routes),
         "vehicles_by_type": plan.vehicles_by_type(),
         "cost_gbp_per_day": round(plan.cost_gbp, 2),
-        "max_ride_min": round(max(check.rides_min.values(), default=0.0), 2),
+        "longest_ride_min": round(max(check.rides_min.values(), default=0.0), 2),
         "rides_over_limit": len(check.rides_over_limit),
         "solo_routes": sum(r.solo for r in plan.routes),
         "checker_ok": check.ok,

@@ -245,8 +245,8 @@ class Policy:
     max_travel_min_primary: float = 60.0
     max_travel_min_secondary: float = 90.0
     # Transport rules.
-    max_ride_min_primary: float = 45.0
-    max_ride_min_secondary: float = 75.0
+    ride_limit_min_primary: float = 45.0
+    ride_limit_min_secondary: float = 75.0
     boarding_walk_on_min: float = 2.0
     boarding_wheelchair_min: float = 10.0
     arrival_window_min: tuple[float, float] = (5.0, 20.0)
@@ -280,7 +280,7 @@ class Policy:
         for name in (
             "weight_placement_cost", "travel_gbp_per_min", "preference_gbp_per_rank",
             "not_preferred_gbp", "out_of_area_gbp", "unplaced_gbp", "max_travel_min_primary",
-            "max_travel_min_secondary", "max_ride_min_primary", "max_ride_min_secondary",
+            "max_travel_min_secondary", "ride_limit_min_primary", "ride_limit_min_secondary",
             "boarding_walk_on_min", "boarding_wheelchair_min", "school_days_per_year",
             "over_capacity_gbp", "transport_gbp_per_km", "max_candidates",
             "mixed_max_school_gap_min", "boarder_journeys_per_year",
@@ -311,8 +311,8 @@ class Policy:
         if child.ride_limit_min is not None:
             return child.ride_limit_min
         if is_primary(child.age):
-            return self.max_ride_min_primary
-        return self.max_ride_min_secondary
+            return self.ride_limit_min_primary
+        return self.ride_limit_min_secondary
 
 
 @dataclass(frozen=True)

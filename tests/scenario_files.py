@@ -27,7 +27,7 @@ SCHOOLS_CSV = "\n".join(
 )
 CHILD_HEADER = (
     "child_id,lon,lat,age,sex,primary_need,secondary_needs,wheelchair,residential_need,"
-    "current_school,locked,preferences,max_ride_min,transport_eligible,home_la"
+    "current_school,locked,preferences,ride_limit_min,transport_eligible,home_la"
 )
 CHILD_ROWS = (
     "C001,-1.1335,52.6363,7,M,PMLD,PD,true,no,,,120001,,,",
@@ -41,7 +41,7 @@ taxi,4,0,,30,1.5,40,-1.12,52.62
 """
 POLICY_TOML = """\
 # a comment
-max_ride_min_primary = 40
+ride_limit_min_primary = 40
 arrival_window_min = [10, 25]
 school_days_per_year = 195
 """

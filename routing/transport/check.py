@@ -54,7 +54,8 @@ def limit_min(child: Child, policy: Policy) -> float:
     """The child's ride limit (own override, else by phase)."""
     if child.ride_limit_min is not None:
         return child.ride_limit_min
-    return policy.max_ride_min_primary if is_primary(child.age) else policy.max_ride_min_secondary
+    primary = is_primary(child.age)
+    return policy.ride_limit_min_primary if primary else policy.ride_limit_min_secondary
 
 
 def boarding_min(child: Child, policy: Policy) -> float:

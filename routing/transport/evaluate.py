@@ -178,7 +178,7 @@ def evaluate_sessions(
         entry: dict[str, object] = {
             "cost_gbp": round(ev.cost_gbp, 2),
             "routes": len(ev.plan.routes),
-            "max_ride_min": round(max(ev.check.rides_min.values(), default=0.0), 2),
+            "longest_ride_min": round(max(ev.check.rides_min.values(), default=0.0), 2),
             "rides_over_limit": list(ev.check.rides_over_limit),
             "violations": list(ev.violations),
             "notes": list(ev.notes),

@@ -107,7 +107,7 @@ CASES: list[tuple[str, dict[str, str], tuple[str, int | None, str | None], str]]
      (S, 5, "capacity_by_designation"), "outside 0..100000"),
     ("school-age-1e9", schools(age_high="1e9"), (S, 5, "age_high"), "outside 2..25"),
     ("child-age-1e9", kids(age="1e9"), (C, 5, "age"), "outside 2..25"),
-    ("ride-limit-601", kids(max_ride_min="601"), (C, 5, "max_ride_min"), "outside 1..600"),
+    ("ride-limit-601", kids(ride_limit_min="601"), (C, 5, "ride_limit_min"), "outside 1..600"),
     ("coordinate-1e308", kids(lon="1e308"), (C, 5, "lon"), "outside the UK"),
     ("seats-1e12", fleet(seats="1e12"), (F, 4, "seats"), "outside 1..100"),
     ("wheelchair-spaces-21", fleet(wheelchair_spaces="21"), (F, 4, "wheelchair_spaces"), "0..20"),

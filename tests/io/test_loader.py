@@ -13,7 +13,14 @@ import tomllib
 from pathlib import Path
 
 import openpyxl
-from scenario_files import CHILD_ROWS, SCHOOLS_CSV, children_csv, load_error, make_folder
+from scenario_files import (
+    CHILD_HEADER,
+    CHILD_ROWS,
+    SCHOOLS_CSV,
+    children_csv,
+    load_error,
+    make_folder,
+)
 
 from sendplan.api.loader import load_scenario, read_children, read_policy, read_schools
 from sendplan.routing.model import Child, Policy
@@ -50,7 +57,7 @@ def test_folder_loads_every_field(tmp_path: Path) -> None:
     assert not taxi.has_assistant and taxi.available == 40
 
     assert scenario.policy == Policy(
-        max_ride_min_primary=40.0, arrival_window_min=(10.0, 25.0), school_days_per_year=195
+        ride_limit_min_primary=40.0, arrival_window_min=(10.0, 25.0), school_days_per_year=195
     )
 
 
@@ -211,4 +218,19 @@ def test_read_functions_work_on_single_files(tmp_path: Path) -> None:
     schools = read_schools(folder / "schools.csv")
     ids = {s.school_id for s in schools}
     assert len(read_children(folder / "children.csv", school_ids=ids)) == 3
-    assert read_policy(folder / "policy.toml").max_ride_min_primary == 40.0
+    assert read_policy(folder / "policy.toml").ride_limit_min_primary == 40.0
+
+
+def test_earlier_names_of_ride_limits_are_still_read(tmp_path: Path) -> None:
+    """A limit is named ride_limit (max_ride_min in a summary is the longest ride observed);
+    files written with the earlier names load the same."""
+    old_header = CHILD_HEADER.replace("ride_limit_min", "max_ride_min")
+    folder = make_folder(
+        tmp_path,
+        children_csv=children_csv(*CHILD_ROWS, header=old_header),
+        policy_toml="max_ride_min_primary = 40\nmax_ride_min_secondary = 70\n",
+    )
+    scenario = load_scenario(folder)
+    assert scenario.children[1].ride_limit_min == 40.0
+    assert scenario.policy.ride_limit_min_primary == 40.0
+    assert scenario.policy.ride_limit_min_secondary == 70.0

@@ -116,7 +116,7 @@ def vehicle_types(draw: st.DrawFn, name: str) -> VehicleType:
 def policies(draw: st.DrawFn) -> Policy:
     low = draw(st.floats(min_value=0, max_value=60))
     return Policy(
-        max_ride_min_primary=draw(st.floats(min_value=1, max_value=200)),
+        ride_limit_min_primary=draw(st.floats(min_value=1, max_value=200)),
         travel_gbp_per_min=draw(money),
         arrival_window_min=(low, draw(st.floats(min_value=low, max_value=120))),
         school_days_per_year=draw(st.integers(1, 366)),

@@ -21,7 +21,7 @@ from sendplan.routing.transport.planner import school_of_children
 KIDS = [child(f"C{i}", 1 + 0.4 * i, 1 + 0.3 * (i % 2)) for i in range(6)]
 KIDS += [child("WC", 2, 2, wheelchair=True), child("ALONE", 0.5, 2, travel_alone=True)]
 KIDS += [child("FAR1", 12, 0), child("FAR2", -12, 0)]
-SC = scenario(KIDS, max_ride_min_secondary=30.0)
+SC = scenario(KIDS, ride_limit_min_secondary=30.0)
 EXISTING_COLUMNS = FIELDS[:7]  # without school_time
 
 

@@ -105,8 +105,8 @@ def oracle_cost_gbp(sc: Scenario) -> float:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(1, 5), seed=st.integers(0, 10_000), limit=st.sampled_from([12.0, 20.0, 45.0]))
 def test_tiny_plans_equal_the_brute_force_optimum(n: int, seed: int, limit: float) -> None:
-    sc = scenario(random_children(n, seed, radius_km=5.0), max_ride_min_secondary=limit,
-                  max_ride_min_primary=limit)  # fmt: skip
+    sc = scenario(random_children(n, seed, radius_km=5.0), ride_limit_min_secondary=limit,
+                  ride_limit_min_primary=limit)  # fmt: skip
     p = planned_and_checked(sc, iterations=300)
     assert not p.unrouted
     assert math.isclose(p.cost_gbp, oracle_cost_gbp(sc), abs_tol=1e-6)
@@ -200,7 +200,7 @@ def test_travel_alone_and_over_limit_children_ride_alone_flagged() -> None:
     kids = [child(f"C{i}", 1 + i * 0.2, 1, age=12) for i in range(5)]
     kids.append(child("ALONE", 1.1, 1.1, travel_alone=True))
     kids.append(child("FAR", 30, 0, age=12))  # ~40 min direct on the straight-line model
-    sc = scenario(kids, max_ride_min_secondary=20.0)
+    sc = scenario(kids, ride_limit_min_secondary=20.0)
     for session in ("am", "pm"):
         p = planned_and_checked(sc, session)  # type: ignore[arg-type]
         alone, far = p.route_of("ALONE"), p.route_of("FAR")
@@ -212,8 +212,8 @@ def test_travel_alone_and_over_limit_children_ride_alone_flagged() -> None:
 
 
 def test_ride_limits_and_school_times_hold_morning_and_afternoon() -> None:
-    sc = scenario(random_children(25, 5, radius_km=7.0), max_ride_min_primary=25.0,
-                  max_ride_min_secondary=30.0)  # fmt: skip
+    sc = scenario(random_children(25, 5, radius_km=7.0), ride_limit_min_primary=25.0,
+                  ride_limit_min_secondary=30.0)  # fmt: skip
     bell, finish = sc.schools[0].bell_am_min, sc.schools[0].finish_pm_min
     am, pm = planned_and_checked(sc, "am"), planned_and_checked(sc, "pm")
     for r in am.routes:

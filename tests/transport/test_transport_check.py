@@ -141,7 +141,7 @@ def test_misreported_ride_is_caught() -> None:
 
 
 def test_over_limit_solo_must_be_flagged() -> None:
-    sc = scenario([child("FAR", 30, 0)], max_ride_min_secondary=20.0)
+    sc = scenario([child("FAR", 30, 0)], ride_limit_min_secondary=20.0)
     p = plan(sc)
     assert check(sc, p).ok and p.routes[0].solo
     unflagged = with_route(p, 0, replace(p.routes[0], flags=(), solo=False))
