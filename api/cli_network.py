@@ -1,4 +1,4 @@
-"""`sendplan network ...` and `sendplan bench matrix`: building road networks and timing matrices.
+"""`sendplan network ...` and `sendplan bench matrix`: road networks, points for another router.
 
 ``network_app`` is mounted by the main CLI as ``sendplan network``; ``bench_matrix_cmd`` is
 registered as ``sendplan bench matrix``. Only ``network build --place`` goes online.
@@ -13,13 +13,21 @@ from typing import Annotated
 
 import typer
 
-from sendplan.api.cli_common import SEED_MAX, fail_cleanly, progress
+from sendplan.api.cli_common import (
+    SEED_MAX,
+    PostcodesOption,
+    fail_cleanly,
+    load_with_postcodes,
+    progress,
+)
+from sendplan.api.loader import SCENARIO_FILES
 from sendplan.bench.matrix import bench_matrix
 from sendplan.errors import InputError
 from sendplan.geo.calibrate import calibrate_straight_line
 from sendplan.geo.network import Profile, build_network, load_network, save_network
 from sendplan.geo.network_model import NetworkTravelModel
 from sendplan.geo.osm import download_place, read_graphml, read_osm_xml, read_pbf
+from sendplan.geo.router_json import place_rows, write_points_csv
 
 network_app = typer.Typer(
     add_completion=False,
@@ -96,6 +104,54 @@ def calibrate_cmd(
         model = NetworkTravelModel(load_network(graph, profiles=("drive",)))
         result = calibrate_straight_line(model, pairs=pairs, seed=seed)
         typer.echo(json.dumps(result.as_dict(), sort_keys=True))
+
+    fail_cleanly(run)
+
+
+POINTS_HELP = (
+    "Write every child, school and depot (index,id,kind,lon,lat, in a fixed order) for your own "
+    "router's matrix.\n\n"
+    "Send the points, in this order, to your router as both sources and destinations (OSRM "
+    "/table with annotations=duration,distance, or Valhalla sources_to_targets); save its answer "
+    "as NAME.json beside this file named NAME.points.csv, then pass --matrix NAME.json to place "
+    "or routes.\n\n"
+    "The file holds children's HOME LOCATIONS (personal data): keep it as you keep children.csv "
+    "and send it only to a router you control."
+)
+
+
+@network_app.command("points", help=POINTS_HELP)
+def points_cmd(
+    scenario_path: Annotated[
+        Path, typer.Argument(metavar="SCENARIO", help="Scenario folder or .xlsx workbook.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="CSV to write (index,id,kind,lon,lat). It holds children's HOME LOCATIONS: "
+            "keep it as you keep children.csv.",
+        ),
+    ],
+    postcodes: PostcodesOption = None,
+) -> None:
+    """Write the points file for another router's matrix (see POINTS_HELP)."""
+
+    def run() -> None:
+        target, source = out.resolve(), scenario_path.resolve()
+        if target == source or (target.parent == source and target.name in SCENARIO_FILES):
+            raise InputError("--out", "would overwrite the scenario's own file")
+        scenario = load_with_postcodes(scenario_path, postcodes)
+        places = place_rows(
+            [(c.child_id, c.lon, c.lat) for c in scenario.children],
+            [(s.school_id, s.lon, s.lat) for s in scenario.schools],
+            [(v.name, v.depot_lon, v.depot_lat) for v in scenario.fleet],
+        )
+        write_points_csv(places, out)
+        typer.echo(
+            f"wrote {len(places)} places to {out} (children's home locations: keep it as you "
+            "keep children.csv)"
+        )
 
     fail_cleanly(run)
 

@@ -5,18 +5,29 @@ places, ids being a ``child_id``, a ``school_id`` or a vehicle type's name (for 
 model answers for points by the ids at them (places sharing a point share their rows), so every
 pair a plan needs must be in the file: a missing pair is an error naming it. Rows for ids the
 scenario does not know are ignored, so one matrix can serve several scenarios.
+
+An OSRM ``/table`` or Valhalla ``sources_to_targets`` JSON response is read too, its rows and
+columns named by the points file beside it (:mod:`sendplan.geo.router_json`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.errors import InputError, read_csv
+from sendplan.geo.router_json import (
+    check_points,
+    is_json,
+    points_path,
+    read_points_csv,
+    read_router_json,
+)
 
 COLUMNS = ("from_id", "to_id", "seconds", "metres")
 _DIGITS = 7  # ~1 cm: points compare after rounding
@@ -36,7 +47,28 @@ class ExternalMatrixModel:
         *,
         source: str,
     ) -> None:
-        self._pairs = dict(pairs)
+        ids = sorted(points)
+        index = {place_id: n for n, place_id in enumerate(ids)}
+        secs = np.full((len(ids), len(ids)), np.nan)
+        metres = np.full((len(ids), len(ids)), np.nan)
+        for (a, b), (s, m) in pairs.items():
+            if a in index and b in index:
+                secs[index[a], index[b]], metres[index[a], index[b]] = s, m
+        self._setup(ids, secs, metres, points, source)
+
+    def _setup(
+        self,
+        ids: Sequence[str],
+        secs: NDArray[np.float64],
+        metres: NDArray[np.float64],
+        points: Mapping[str, tuple[float, float]],
+        source: str,
+        label: str = "",
+    ) -> None:
+        # Dense (seconds, metres) over ``ids``; NaN where the file gave no value.
+        self._label = label
+        self._index = {place_id: n for n, place_id in enumerate(ids)}
+        self._secs, self._metres = secs, metres
         self._source = source
         self._ids_at: dict[tuple[float, float], list[str]] = {}
         for place_id in sorted(points):
@@ -44,12 +76,31 @@ class ExternalMatrixModel:
 
     @property
     def name(self) -> str:
-        return f"external-matrix:{self._source}"
+        return f"external-matrix:{self._source}{self._label}"
 
     @classmethod
     def from_csv(cls, path: Path, points: Mapping[str, tuple[float, float]]) -> ExternalMatrixModel:
         """Read ``path``; ``points`` maps each id the scenario knows to its (lon, lat)."""
         return cls(read_matrix_csv(path, known=set(points)), points, source=path.name)
+
+    @classmethod
+    def from_file(
+        cls, path: Path, points: Mapping[str, tuple[float, float]]
+    ) -> ExternalMatrixModel:
+        """Our CSV, or an OSRM/Valhalla JSON response with ``NAME.points.csv`` beside it
+        (see :mod:`sendplan.geo.router_json`); either is checked whole before it is used."""
+        if not is_json(path):
+            return cls.from_csv(path, points)
+        points_file = points_path(path)
+        places = read_points_csv(points_file)
+        check_points(points_file, places, points)
+        secs, metres = read_router_json(path, places)
+        model = cls.__new__(cls)
+        # The points file decides what each row means, so the name records its hash too.
+        digest = hashlib.sha256(points_file.read_bytes()).hexdigest()[:16]
+        label = f" (points {points_file.name} sha256:{digest})"
+        model._setup([p[0] for p in places], secs, metres, points, path.name, label)
+        return model
 
     def _one(self, o: tuple[float, float], d: tuple[float, float]) -> tuple[float, float]:
         ko, kd = _key(*o), _key(*d)
@@ -60,9 +111,9 @@ class ExternalMatrixModel:
             raise InputError(self._source, "a point that is no known place was asked for")
         for a in froms:
             for b in tos:
-                found = self._pairs.get((a, b))
-                if found is not None:
-                    return found
+                i, j = self._index.get(a), self._index.get(b)
+                if i is not None and j is not None and not math.isnan(self._secs[i, j]):
+                    return (float(self._secs[i, j]), float(self._metres[i, j]))
         raise InputError(
             self._source, f"no row for the pair from {froms[0]} to {tos[0]}", field="from_id"
         )

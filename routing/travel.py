@@ -52,7 +52,7 @@ def travel_models(
             [(s.school_id, s.lon, s.lat) for s in scenario.schools],
             [(v.name, v.depot_lon, v.depot_lat) for v in scenario.fleet],
         )
-        return TravelModels(ExternalMatrixModel.from_csv(matrix, points))
+        return TravelModels(ExternalMatrixModel.from_file(matrix, points))
     if network is None:
         return TravelModels(straight_line_model(scenario))
     drive = NetworkTravelModel.from_file(
