@@ -13,13 +13,17 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from datetime import time as dt_time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sendplan.api.neutralise import safe_append
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.plan import Route, TransportPlan
 from sendplan.routing.transport.steps import route_steps
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 UNITS = {
     "time": "minutes after midnight",
@@ -157,18 +161,32 @@ def write_routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan], pat
     path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-SHEET_COLUMNS = (
-    "stop_order", "child_id", "school_id", "pickup_time", "arrival", "ride_min", "vehicle",
-    "assistant",
+SHEET_COLUMNS = {
+    "am": ("stop_order", "child_id", "school_id", "school_name", "pickup_time", "arrival",
+           "ride_min", "vehicle", "assistant", "wheelchair", "needs_assistant", "travel_alone"),
+    "pm": ("stop_order", "child_id", "school_id", "school_name", "departure", "dropoff_time",
+           "ride_min", "vehicle", "assistant", "wheelchair", "needs_assistant", "travel_alone"),
+}  # fmt: skip
+INDEX_COLUMNS = (
+    "route_id", "session", "school_id", "school_name", "vehicle", "assistant", "children",
+    "leaves_depot", "school_time", "distance_km", "cost_gbp", "flags",
 )  # fmt: skip
+INDEX_KEY = (
+    "key: child_id is pseudonymous; the council joins its own address list by child_id "
+    "(no names or addresses here)"
+)
+_TIME_FORMAT = "hh:mm"
 
 
 def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path: Path) -> None:
-    """route_sheets.xlsx: an index sheet, then one sheet per route for the operator.
+    """route_sheets.xlsx: an index sheet, then one sheet per route for the driver and operator.
 
     AM: ``pickup_time`` is when the child boards, ``arrival`` the arrival at their school. PM:
-    ``pickup_time`` is when the vehicle leaves their school, ``arrival`` when it reaches the
-    child. A mixed-school run names each child's school.
+    ``departure`` is when the vehicle leaves their school, ``dropoff_time`` when it reaches the
+    child. Times are Excel time cells (``hh:mm``); each child's school is named beside its id,
+    with the needs the crew must know (``wheelchair``, ``needs_assistant``, ``travel_alone``:
+    ``yes`` or blank). No names or addresses: the council joins its own list by ``child_id``.
+    Each sheet prints landscape, one page wide, its header repeated on every page.
     """
     from openpyxl import Workbook  # about 0.1 s to import; only route sheets need it
 
@@ -176,44 +194,98 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
     index = book.active
     assert index is not None
     index.title = INDEX_SHEET
-    safe_append(
-        index,
-        ["route_id", "session", "school_id", "vehicle", "assistant", "children", "leaves_depot",
-         "school_time", "distance_km", "cost_gbp", "flags"]
-    )  # fmt: skip
+    safe_append(index, [*INDEX_COLUMNS, INDEX_KEY])
+    children = {c.child_id: c for c in scenario.children}
     names = sheet_names([r.route_id for plan in plans for r in plan.routes])
     for plan in plans:
         for r in plan.routes:
+            one_call = len(r.school_calls) == 1
             safe_append(
                 index,
-                [r.route_id, r.session, _school_ids(r), r.vehicle_type, _yes(r.assistant),
-                 len(r.stops), hhmm(r.start_min), _call_times(r),
+                [r.route_id, r.session, _school_ids(r), _school_names(scenario, r),
+                 r.vehicle_type, _yes(r.assistant), len(r.stops), _time(r.start_min),
+                 _time(r.school_calls[0].time_min) if one_call else _call_times(r),
                  _r(r.distance_m / 1000, 1), _r(r.cost_gbp), ";".join(r.flags)]
             )  # fmt: skip
             sheet = book.create_sheet(next(names))
             safe_append(
-                sheet, [f"route {r.route_id}", f"school {_school_ids(r)}", r.session.upper()]
-            )
-            safe_append(sheet, list(SHEET_COLUMNS))
+                sheet,
+                [f"route {r.route_id}", f"school {_school_ids(r)}", r.session.upper(),
+                 _school_names(scenario, r)],
+            )  # fmt: skip
+            columns = SHEET_COLUMNS["pm" if r.session == "pm" else "am"]
+            safe_append(sheet, list(columns))
             call_of = {i: c for c in r.school_calls for i in c.child_ids}
             for order, s in enumerate(r.stops, start=1):
                 call = call_of[s.child_id]
-                pickup, arrival = (
+                first, second = (
                     (s.time_min, call.time_min)
-                    if r.session == "am"
+                    if r.session != "pm"
                     else (call.time_min, s.time_min)
-                )
+                )  # AM: pick-up, arrival; PM: departure, drop-off (the columns' order)
+                child = children.get(s.child_id)
                 safe_append(
                     sheet,
-                    [order, s.child_id, call.school_id, hhmm(pickup), hhmm(arrival),
-                     _r(s.ride_min, 1), r.vehicle_type, _yes(r.assistant)]
+                    [order, s.child_id, call.school_id, scenario.school(call.school_id).name,
+                     _time(first), _time(second), _r(s.ride_min, 1), r.vehicle_type,
+                     _yes(r.assistant), _flag(child is not None and child.wheelchair),
+                     _flag(child is not None and child.needs_assistant),
+                     _flag(child is not None and child.travel_alone)]
                 )  # fmt: skip
+            _lay_out(sheet, header_row=2)
+    _lay_out(index, header_row=1)
     fixed = datetime(2000, 1, 1)
     book.properties.created = fixed
     book.properties.modified = fixed
     buffer = io.BytesIO()
     book.save(buffer)
     path.write_bytes(_fixed_zip(buffer.getvalue()))
+
+
+def _time(minutes: float) -> dt_time:
+    """Minutes after midnight as an Excel time cell's value, to the minute (as hhmm)."""
+    m = round(minutes) % (24 * 60)
+    return dt_time(m // 60, m % 60)
+
+
+def _school_names(scenario: Scenario, route: Route) -> str:
+    """The route's school name, or its schools' names joined by ' + ' for a mixed run."""
+    ids = dict.fromkeys(c.school_id for c in route.school_calls)
+    return " + ".join(scenario.school(i).name for i in ids)
+
+
+def _flag(flag: bool) -> str:
+    return "yes" if flag else ""
+
+
+def _lay_out(sheet: Worksheet, *, header_row: int) -> None:
+    """Time cells as hh:mm, column widths to fit, the header frozen and repeated on each printed
+    page, landscape and one page wide."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            value = cell.value
+            if isinstance(value, dt_time):
+                cell.number_format = _TIME_FORMAT
+                width = 5
+            elif value is None:
+                continue
+            else:
+                width = len(str(value))
+            column = int(cell.column or 1)
+            if (cell.row or 0) >= header_row:  # the title row above may run across
+                widths[column] = max(widths.get(column, 0), width)
+    for column, width in sorted(widths.items()):
+        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 60)
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"1:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages tall as it takes
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
 def _call_times(route: Route) -> str:

@@ -63,8 +63,9 @@ def test_outputs_cover_every_child_and_hold_no_personal_fields(tmp_path: Path) -
     assert book.sheetnames[0] == "routes" and len(book.sheetnames) == 1 + n_routes
     sheet = book[book.sheetnames[1]]
     header = [c.value for c in sheet[2]]
-    assert header == ["stop_order", "child_id", "school_id", "pickup_time", "arrival",
-                      "ride_min", "vehicle", "assistant"]  # fmt: skip
+    assert header == ["stop_order", "child_id", "school_id", "school_name", "pickup_time",
+                      "arrival", "ride_min", "vehicle", "assistant", "wheelchair",
+                      "needs_assistant", "travel_alone"]  # fmt: skip
     for ws in book.worksheets:
         for row in ws.iter_rows(values_only=True):
             for value in row:

@@ -202,9 +202,10 @@ def test_round_trip_from_route_sheets_with_time_cells_and_pm_headings(
             sheet.cell(row=2, column=col, value=names.get(str(name), name))
             if name in ("pickup_time", "arrival"):
                 for row in range(3, sheet.max_row + 1):
-                    text = str(sheet.cell(row=row, column=col).value)
-                    h, m = (int(x) for x in text.split(":"))
-                    sheet.cell(row=row, column=col, value=datetime.time(h, m))
+                    value = sheet.cell(row=row, column=col).value
+                    if not isinstance(value, datetime.time):  # text HH:MM in older sheets
+                        h, m = (int(x) for x in str(value).split(":"))
+                        sheet.cell(row=row, column=col, value=datetime.time(h, m))
         sheet.cell(row=2, column=len(header) + 1, value="notes")
     book.save(tmp_path / "sheets.xlsx")
     assert_round_trip(case, read_existing_routes(tmp_path / "sheets.xlsx", case.scenario))
