@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +21,7 @@ from sendplan.api.cli_common import (
     progress,
 )
 from sendplan.api.existing_routes import read_existing_routes
+from sendplan.api.loader import file_sha256
 from sendplan.api.outputs import write_result
 from sendplan.routing.solve import solve
 from sendplan.routing.transport.plan import Session
@@ -33,11 +33,6 @@ class SessionChoice(StrEnum):
     am = "am"
     pm = "pm"
     both = "both"
-
-
-def file_hash(path: Path) -> tuple[str, str]:
-    """(file name, sha256 of its bytes)."""
-    return path.name, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def sessions_of(choice: str) -> tuple[Session, ...]:
@@ -114,13 +109,11 @@ def routes(
             )
             # Every file the run reads is named with its hash in the summary and manifest.
             extra = [p for p in (evaluate, columns, matrix, network, postcodes) if p is not None]
-            scenario = replace(scenario, sources=(*scenario.sources, *map(file_hash, extra)))
-            # Children who all have a current school keep it; otherwise the scenario is placed.
-            keep = all(c.current_school for c in scenario.children)
+            scenario = replace(scenario, sources=(*scenario.sources, *map(file_sha256, extra)))
             result = solve(
                 scenario, sessions=sessions_of(session.value), travel=travel, seed=seed,
                 stop=work_limit(time_limit_s=time_limit, iterations=iterations),
-                placement="current" if keep else "solve", existing_routes=existing,
+                placement="auto", existing_routes=existing,
                 progress=say,
             )  # fmt: skip
             say("writing outputs")

@@ -266,10 +266,15 @@ def _workbook_parts(path: Path) -> _Parts:
     return _Parts(schools=schools, children=table("children"), fleet=table("fleet"), policy=policy)
 
 
+def file_sha256(path: Path) -> tuple[str, str]:
+    """(file name, sha256 of its bytes): how every input a run reads is recorded."""
+    return path.name, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _sources(path: Path) -> tuple[tuple[str, str], ...]:
     """(name, sha256) of the workbook, or of each scenario file present in the folder."""
     files = [path] if path.is_file() else [path / n for n in SCENARIO_FILES]
-    return tuple((f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files if f.is_file())
+    return tuple(file_sha256(f) for f in files if f.is_file())
 
 
 def load_scenario(

@@ -24,9 +24,8 @@ from sendplan.routing.vrp.stop import work_limit
 
 
 def _solve(scenario: Scenario, **options: Any) -> tuple[Result, float]:
-    keep = all(c.current_school for c in scenario.children)
     t0 = time.monotonic()
-    result = solve(scenario, placement="current" if keep else "solve", **options)
+    result = solve(scenario, placement="auto", **options)
     return result, time.monotonic() - t0
 
 

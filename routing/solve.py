@@ -65,7 +65,7 @@ def solve(
     stop: StopCriterion | None = None,
     seed: int = 1,
     travel: TravelModel | TravelModels | None = None,
-    placement: Literal["solve", "current"] = "solve",
+    placement: Literal["solve", "current", "auto"] = "solve",
     mode: str = "weighted",
     must_admit: Sequence[str] = (),
     existing_routes: Sequence[ExistingStop] | None = None,
@@ -80,7 +80,8 @@ def solve(
             ``MaxIterations(DEFAULT_ITERATIONS)``.
         travel: a travel model, or drive and walk models; default straight-line.
         placement: ``"solve"`` places every child; ``"current"`` keeps each child at their
-            ``current_school`` and plans transport only (placement figures are then None).
+            ``current_school`` and plans transport only (placement figures are then None);
+            ``"auto"`` is ``"current"`` when every child has a current school, else ``"solve"``.
         mode, must_admit: as in :func:`sendplan.routing.placement.place.place`.
         existing_routes: a council's current routes to check and compare with the new plan.
         workers: processes solving schools in parallel (default: one per core).
@@ -102,6 +103,9 @@ def solve(
     drive = models.drive
     stop = stop or MaxIterations(DEFAULT_ITERATIONS)
 
+    if placement == "auto":
+        every = all(c.current_school for c in scenario.children)
+        placement = "current" if every else "solve"
     plan = explanations = None
     if placement == "solve":
         say(f"placing {len(scenario.children):,} children in {len(scenario.schools)} schools")

@@ -36,7 +36,7 @@ import numpy as np
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, Scenario, School
 from sendplan.routing.placement.candidates import build_candidates
-from sendplan.routing.placement.costs import arc_cost_gbp
+from sendplan.routing.placement.costs import arc_cost_gbp, preference_gbp
 from sendplan.routing.placement.plan import PlacementPlan
 
 ALTERNATIVES = 3
@@ -107,16 +107,10 @@ def objective_terms_gbp(
     child: Child, school: School, travel_s: float, policy: Policy
 ) -> dict[str, float]:
     """The objective's terms for one child at one school, GBP per year, unrounded."""
-    if not child.preferences:
-        preference = 0.0
-    elif school.school_id in child.preferences:
-        preference = child.preferences.index(school.school_id) * policy.preference_gbp_per_rank
-    else:
-        preference = policy.not_preferred_gbp
     return {
         "fee": policy.weight_placement_cost * school.annual_cost_gbp,
         "travel": policy.travel_gbp_per_min * travel_s / 60.0,
-        "preference": preference,
+        "preference": preference_gbp(child, school, policy),
         "out_of_area": 0.0 if school.in_area else policy.out_of_area_gbp,
     }
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from strategies import CENTRE_LAT, CENTRE_LON, make_school
+from strategies import CENTRE_LAT, make_child, make_school
 
 from sendplan.geo.straight_line import StraightLineModel
-from sendplan.routing.model import Child, Policy, Scenario, School
+from sendplan.routing.model import Policy, Scenario, School
 from sendplan.routing.placement import check as checker
 from sendplan.routing.placement import check_rules
 from sendplan.routing.placement.check import PlacementCheck, check_placement
@@ -39,17 +39,7 @@ def _school(school_id: str, km_east: float, **kw: object) -> School:
     return make_school(school_id, km_east, **{"capacity": 5, **kw})
 
 
-def _child(child_id: str, km_east: float, **kw: object) -> Child:
-    values: dict[str, object] = {
-        "child_id": child_id,
-        "lon": CENTRE_LON + km_east * KM_LON,
-        "lat": CENTRE_LAT,
-        "age": 9,
-        "primary_need": "ASD",
-        "sex": "M",
-    }
-    values.update(kw)
-    return Child(**values)  # type: ignore[arg-type]
+_child = make_child
 
 
 SCENARIO = Scenario(
