@@ -74,7 +74,7 @@ def _child_row(child: Child) -> list[str]:
         format_bool(child.wheelchair),
         format_bool(child.needs_assistant),
         format_bool(child.travel_alone),
-        format_bool(child.transport_eligible),
+        "policy" if child.transport_eligible is None else format_bool(child.transport_eligible),
         "" if child.ride_limit_min is None else format_number(child.ride_limit_min),
         child.current_school or "",
         format_bool(child.locked),

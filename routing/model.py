@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Literal
 
 from sendplan.errors import visible
@@ -21,7 +22,9 @@ NEED_CODES: tuple[str, ...] = (
 SCHOOL_TYPES: tuple[str, ...] = (
     "la_maintained", "academy", "free", "independent", "non_maintained", "resourced_provision",
 )  # fmt: skip
+COHORTS: tuple[str, ...] = ("special", "dsp")
 Sex = Literal["M", "F"]
+Cohort = Literal["special", "dsp"]
 SchoolSex = Literal["mixed", "M", "F"]
 
 # Rough bounding box of the United Kingdom (lon, lat), used to catch swapped or foreign points.
@@ -89,12 +92,20 @@ class Child:
     current_school: str | None = None
     locked: bool = False
     preferences: tuple[str, ...] = ()
-    transport_eligible: bool = True
+    # None: decided by the policy's eligibility rules (walking distance by age, post-16 by
+    # exception); True/False: the council's own decision, taken as given.
+    transport_eligible: bool | None = True
     home_la: str = "856"
     # Children sharing a non-empty group (same school and session) ride the same route.
     sibling_group: str | None = None
     # Children this child must never share a vehicle with (symmetric in effect).
     never_with: tuple[str, ...] = ()
+    # A plan issued since the last placement round: the child is placed this year even under
+    # phase-transfer moves.
+    new_plan: bool = False
+    # "special": needs a special school place (SEN2's special total); "dsp": a mainstream pupil
+    # for a resourced provision (DSP/SEN unit) place, which SEN2 counts as mainstream.
+    cohort: Cohort = "special"
 
     def __post_init__(self) -> None:
         if not self.child_id:
@@ -123,6 +134,8 @@ class Child:
             raise ModelError(f"child {self.child_id}: a school is preferred twice")
         if self.child_id in self.never_with:
             raise ModelError(f"child {self.child_id}: never_with names the child itself")
+        if self.cohort not in COHORTS:
+            raise ModelError(f"child {self.child_id}: cohort must be one of {COHORTS}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +158,16 @@ class School:
     bell_am_min: int = 9 * 60
     finish_pm_min: int = 15 * 60 + 15
     in_area: bool = True
-    # Places reserved per need, e.g. (("ASD", 40), ("SLD", 20)): children with that primary
-    # need use at most that many places (within the total capacity); other needs share the rest.
+    # A cap per need, e.g. (("ASD", 40), ("SLD", 20)): children with that primary need take at
+    # most that many places; any need may fill the rest of the capacity.
     capacity_by_designation: tuple[tuple[str, int], ...] = ()
+    # Places reserved for a need, e.g. (("ASD", 40),): only children with that primary need may
+    # fill them (they may also use the unreserved places); the others share capacity - reserved.
+    reserved_by_designation: tuple[tuple[str, int], ...] = ()
+    # First day open (None: open before any date modelled; date.max: opening date not known)
+    # and first day closed (None: not closing).
+    opens: date | None = None
+    closes: date | None = None
 
     def __post_init__(self) -> None:
         if not self.school_id:
@@ -157,18 +177,16 @@ class School:
         for name in ("bell_am_min", "finish_pm_min"):
             if not 0 <= getattr(self, name) < 24 * 60:
                 raise ModelError(f"school {self.school_id}: {name} is not a time of day")
-        seen: set[str] = set()
-        for need, places in self.capacity_by_designation:
-            if need not in self.designations or need in seen:
-                raise ModelError(
-                    f"school {self.school_id}: capacity_by_designation names {need!r} twice or "
-                    "outside its designations"
-                )
-            if not 0 <= places <= self.capacity:
-                raise ModelError(
-                    f"school {self.school_id}: capacity_by_designation {need} outside 0..capacity"
-                )
-            seen.add(need)
+        for name in ("capacity_by_designation", "reserved_by_designation"):
+            self._check_designation_places(name)
+        reserved = sum(places for _, places in self.reserved_by_designation)
+        if reserved > self.capacity:
+            raise ModelError(
+                f"school {self.school_id}: reserved_by_designation totals {reserved} places, "
+                f"above capacity {self.capacity}"
+            )
+        if self.opens is not None and self.closes is not None and self.closes <= self.opens:
+            raise ModelError(f"school {self.school_id}: closes on or before it opens")
         if self.type not in SCHOOL_TYPES:
             raise ModelError(f"school {self.school_id}: unknown type {self.type!r}")
         unknown = self.designations - set(NEED_CODES)
@@ -185,8 +203,32 @@ class School:
         if not in_uk(self.lon, self.lat):
             raise ModelError(f"school {self.school_id}: location outside the UK")
 
+    def _check_designation_places(self, name: str) -> None:
+        seen: set[str] = set()
+        for need, places in getattr(self, name):
+            if need not in self.designations or need in seen:
+                raise ModelError(
+                    f"school {self.school_id}: {name} names {need!r} twice or "
+                    "outside its designations"
+                )
+            if not 0 <= places <= self.capacity:
+                raise ModelError(f"school {self.school_id}: {name} {need} outside 0..capacity")
+            seen.add(need)
+
+    def open_on(self, day: date | None) -> bool:
+        """Whether the school takes children on ``day`` (None: no date set, every school)."""
+        if day is None:
+            return True
+        return (self.opens is None or self.opens <= day) and (
+            self.closes is None or day < self.closes
+        )
+
+    def reserved_places(self, need: str) -> int:
+        """Places only children with this primary need may fill (0 if none reserved)."""
+        return dict(self.reserved_by_designation).get(need, 0)
+
     def designation_capacity(self, need: str) -> int | None:
-        """The places reserved for children with this primary need, or None if not limited."""
+        """The cap on places for children with this primary need, or None if not capped."""
         for code, places in self.capacity_by_designation:
             if code == need:
                 return places
@@ -274,9 +316,13 @@ class Policy:
     # that is cheaper than their single-school runs and breaks no ride limit.
     mixed_school_routes: bool = False
     mixed_max_school_gap_min: float = 15.0
+    # Whether special-school children may take resourced-provision (DSP) places; by default
+    # those places belong to the mainstream "dsp" cohort, as SEN2 counts them.
+    special_cohort_in_dsp: bool = False
 
     def __post_init__(self) -> None:
         _check_finite("policy", self)
+
         for name in (
             "weight_placement_cost", "travel_gbp_per_min", "preference_gbp_per_rank",
             "not_preferred_gbp", "out_of_area_gbp", "unplaced_gbp", "max_travel_min_primary",
@@ -325,6 +371,8 @@ class Scenario:
     fleet: tuple[VehicleType, ...] = ()
     policy: Policy = field(default_factory=Policy)
     seed: int | None = None
+    # The date the scenario describes: a school not open on it takes no one (None: all open).
+    as_of: date | None = None
     # The files it was read from, as (file name, sha256 of the bytes): a record of where the
     # scenario came from, not part of what it is (two equal scenarios may come from two files).
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
