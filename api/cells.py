@@ -8,13 +8,14 @@ personal data.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable
 
 from sendplan.api.neutralise import restore
 from sendplan.errors import visible
-from sendplan.routing.model import ID_CHARACTERS, NEED_CODES, SCHOOL_TYPES, is_safe_id
+from sendplan.routing.model import COHORTS, ID_CHARACTERS, NEED_CODES, SCHOOL_TYPES, is_safe_id
 
 AGE_RANGE = (2, 25)
 YEAR_GROUP_RANGE = (0, 14)  # Reception = 0; age on 31 August = year group + 4
@@ -270,3 +271,51 @@ def parse_school_type(text: str) -> str:
     if kind not in SCHOOL_TYPES:
         raise CellError(f"unknown school type {show(text)} (use one of {', '.join(SCHOOL_TYPES)})")
     return kind
+
+
+# A workbook date cell arrives as "YYYY-MM-DD 00:00:00" (``tables.cell_text``).
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?")
+UNKNOWN_DATE = "unknown"
+
+
+def parse_date(text: str) -> datetime.date:
+    """An ISO date, YYYY-MM-DD."""
+    match = _DATE.fullmatch(text)
+    try:
+        if match is None:
+            raise ValueError
+        return datetime.date.fromisoformat(match[1])
+    except ValueError:
+        raise CellError(f"{show(text)} is not a date YYYY-MM-DD") from None
+
+
+def parse_opens(text: str) -> datetime.date:
+    """An opening date, or ``unknown`` (opening date not known: never open, ``date.max``)."""
+    if text.lower() == UNKNOWN_DATE:
+        return datetime.date.max
+    try:
+        return parse_date(text)
+    except CellError:
+        raise CellError(f"{show(text)} is not a date YYYY-MM-DD or {UNKNOWN_DATE}") from None
+
+
+def parse_cohort(text: str) -> str:
+    low = text.lower()
+    if low not in COHORTS:
+        raise CellError(f"{show(text)} is not a cohort (use {' or '.join(COHORTS)})")
+    return low
+
+
+POLICY_DECIDES = "policy"
+
+
+def parse_eligibility(text: str) -> bool | None:
+    """transport_eligible: a boolean, or ``policy`` (None: the policy's rules decide)."""
+    if text.lower() == POLICY_DECIDES:
+        return None
+    try:
+        return parse_bool(text)
+    except CellError:
+        raise CellError(
+            f"{show(text)} is not a boolean (true/false, yes/no, y/n, 1/0) or {POLICY_DECIDES}"
+        ) from None

@@ -15,6 +15,7 @@ so the user can find the typo.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ from typing import Any, cast
 from sendplan.api.cells import FieldError, show
 from sendplan.api.columns import CHILD_SPEC, FLEET_SPEC, SCHOOL_SPEC
 from sendplan.api.locations import PostcodeLookup, location
-from sendplan.api.policy_file import policy_from, policy_items, read_policy
+from sendplan.api.policy_file import (
+    AS_OF_KEY,
+    SCENARIO_SETTINGS_FILE,
+    as_of_from,
+    policy_from,
+    policy_items,
+    read_policy,
+    read_scenario_settings,
+)
 from sendplan.api.tables import (
     Source,
     Table,
@@ -43,7 +52,8 @@ SCHOOLS_FILE = "schools.csv"
 FLEET_FILE = "fleet.csv"
 POLICY_FILE = "policy.toml"
 SHEETS = ("children", "schools", "fleet", "policy")
-SCENARIO_FILES = (CHILDREN_FILE, SCHOOLS_FILE, FLEET_FILE, POLICY_FILE)
+SCENARIO_FILE = SCENARIO_SETTINGS_FILE  # optional: as_of = 2025-01-16
+SCENARIO_FILES = (CHILDREN_FILE, SCHOOLS_FILE, FLEET_FILE, POLICY_FILE, SCENARIO_FILE)
 
 
 # --- rows -> domain objects ----------------------------------------------------------------
@@ -99,11 +109,39 @@ def _school(values: dict[str, Any]) -> School:
             raise FieldError("capacity_by_designation", f"{need} is not among the designations")
         if places > values["capacity"]:
             raise FieldError("capacity_by_designation", f"{need} places exceed capacity")
+    _check_reserved(values)
+    _check_dates(values)
     fields = {k: v for k, v in values.items() if k in _SCHOOL_FIELDS}
     fields["designations"] = frozenset(values["designations"])
     fields.update(_school_times(values))
     fields.update(lon=lon, lat=lat)
     return School(**fields)
+
+
+def _check_reserved(values: dict[str, Any]) -> None:
+    reserved = values.get("reserved_by_designation", ())
+    for need, places in reserved:
+        if need not in values["designations"]:
+            raise FieldError("reserved_by_designation", f"{need} is not among the designations")
+        if places > values["capacity"]:
+            raise FieldError(
+                "reserved_by_designation",
+                f"{need}: {places} reserved places, above capacity {values['capacity']}",
+            )
+    total = sum(places for _, places in reserved)
+    if total > values["capacity"]:
+        raise FieldError(
+            "reserved_by_designation",
+            f"reserved places total {total}, above capacity {values['capacity']}",
+        )
+
+
+def _check_dates(values: dict[str, Any]) -> None:
+    opens: datetime.date | None = values.get("opens")
+    closes: datetime.date | None = values.get("closes")
+    if opens is not None and closes is not None and closes <= opens:
+        shown = "unknown" if opens == datetime.date.max else opens.isoformat()
+        raise FieldError("closes", f"closes {closes.isoformat()} is not after opens {shown}")
 
 
 def _hhmm(minutes: int) -> str:
@@ -202,6 +240,7 @@ class _Parts:
     children: Table | None
     fleet: Table | None
     policy: Callable[[], Policy]
+    as_of: Callable[[], datetime.date | None]
 
 
 def _folder_parts(folder: Path) -> _Parts:
@@ -210,12 +249,15 @@ def _folder_parts(folder: Path) -> _Parts:
         raise InputError(
             SCHOOLS_FILE, f"missing: the scenario folder {folder.name} has no {SCHOOLS_FILE}"
         )
-    children, fleet, policy = (folder / n for n in (CHILDREN_FILE, FLEET_FILE, POLICY_FILE))
+    children, fleet, policy, settings = (
+        folder / n for n in (CHILDREN_FILE, FLEET_FILE, POLICY_FILE, SCENARIO_FILE)
+    )
     return _Parts(
         schools=csv_table(schools),
         children=csv_table(children) if children.is_file() else None,
         fleet=csv_table(fleet) if fleet.is_file() else None,
         policy=(lambda: read_policy(policy)) if policy.is_file() else Policy,
+        as_of=(lambda: read_scenario_settings(settings)) if settings.is_file() else lambda: None,
     )
 
 
@@ -257,13 +299,27 @@ def _workbook_parts(path: Path) -> _Parts:
         rows = ([cell_text(value) for value in row] for row in raw[sheet])
         return table_from_rows(Source(path.name, sheet), rows)
 
+    # The policy sheet may also hold the scenario's as_of date (key as_of).
+    source = Source(path.name, "policy")
+    items = list(policy_items(raw.get("policy", []), source))
+
     def policy() -> Policy:
-        source = Source(path.name, "policy")
-        return policy_from(policy_items(raw.get("policy", []), source), source)
+        return policy_from((item for item in items if item[1] != AS_OF_KEY), source)
+
+    def as_of() -> datetime.date | None:
+        for row, _, value in (item for item in items if item[1] == AS_OF_KEY):
+            return as_of_from(value, source, row=row)
+        return None
 
     schools = table("schools")
     assert schools is not None
-    return _Parts(schools=schools, children=table("children"), fleet=table("fleet"), policy=policy)
+    return _Parts(
+        schools=schools,
+        children=table("children"),
+        fleet=table("fleet"),
+        policy=policy,
+        as_of=as_of,
+    )
 
 
 def file_sha256(path: Path) -> tuple[str, str]:
@@ -285,10 +341,13 @@ def load_scenario(
     children: Sequence[Child] | None = None,
     seed: int | None = None,
     postcodes: PostcodeLookup | None = None,
+    as_of: datetime.date | None = None,
 ) -> Scenario:
     """A scenario from a folder of CSV files or an .xlsx workbook.
 
     ``postcodes`` geocodes children given by `postcode` alone (see ``geo.postcodes``).
+    ``as_of`` (the date the scenario describes) overrides the folder's optional
+    ``scenario.toml`` (``as_of = 2025-01-16``) or the workbook's policy-sheet key ``as_of``.
 
     fleet and policy are optional (empty fleet, default Policy). children are required unless
     ``require_children`` is False or ``children`` are passed in (which then replace the file's).
@@ -319,6 +378,7 @@ def load_scenario(
         kids = ()
     fleet = _fleet_from(parts.fleet) if parts.fleet is not None else ()
     policy = parts.policy()
+    day = as_of if as_of is not None else parts.as_of()
     scenario_name = (
         name if name is not None else (path.stem if path.is_file() else path.resolve().name)
     )
@@ -330,6 +390,7 @@ def load_scenario(
             fleet=fleet,
             policy=policy,
             seed=seed,
+            as_of=day,
             sources=_sources(path),
         )
     except ModelError as err:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
 import difflib
 import math
 import tomllib
@@ -16,6 +18,7 @@ from sendplan.api.cells import (
     format_bound,
     out_of_range,
     parse_bool,
+    parse_date,
     parse_float,
     show,
     split_list,
@@ -51,6 +54,9 @@ POLICY_RANGES: dict[str, tuple[float, float]] = {
     "boarder_journeys_per_year": (0, 732),
     "ptb_pence_per_mile": (0, 1_000),
     "ptb_annual_gbp": (0, 1_000_000),
+    "ptb_pre16_pence_per_mile": (0, 1_000),
+    "ptb_pre16_annual_gbp": (0, 1_000_000),
+    "post16_from_age": (2, 26),
     "circuity_factor": (1, 5),
     "max_snap_m": (1, 100_000),
     "am_peak_congestion_factor": (1, 10),
@@ -176,3 +182,47 @@ def policy_items(
         if any(cell is not None and str(cell).strip() for cell in row[2:]):
             raise source.error("only two columns (key, value) are allowed", row=number, field=name)
         yield number, name, value
+
+
+SCENARIO_SETTINGS_FILE = "scenario.toml"
+AS_OF_KEY = "as_of"
+
+
+def as_of_from(value: object, source: Source, *, row: int | None = None) -> datetime.date:
+    """The scenario's as_of date: a TOML date (or a workbook date cell, or its text)."""
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        value = value.date()  # a workbook date cell
+    elif isinstance(value, str):
+        with contextlib.suppress(CellError):  # reported below, with the value
+            value = parse_date(value.strip())
+    if type(value) is not datetime.date:
+        raise source.error(
+            f"{AS_OF_KEY} must be a date such as 2025-01-16 (unquoted in TOML), not "
+            f"{show(str(value))}",
+            row=row,
+            field=AS_OF_KEY,
+        )
+    return value
+
+
+def read_scenario_settings(path: Path) -> datetime.date | None:
+    """scenario.toml: the one key ``as_of``, a TOML date (``as_of = 2025-01-16``); any other key
+    is an error. Returns the date, or None when the file does not set it."""
+    source = Source(path.name)
+    text = decode(read_bytes(path, source), source)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise source.error(f"not valid TOML ({err})") from None
+    for key in document:
+        if key != AS_OF_KEY:
+            raise source.error(f"unknown key {show(key)} (the only key is {AS_OF_KEY})", field=key)
+    if AS_OF_KEY not in document:
+        return None
+    value = document[AS_OF_KEY]
+    if isinstance(value, str):  # a quoted date is a string in TOML: ask for the date itself
+        raise source.error(
+            f"{AS_OF_KEY} must be a TOML date such as 2025-01-16 (unquoted), not a string",
+            field=AS_OF_KEY,
+        )
+    return as_of_from(value, source)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Iterable, Sequence
+import datetime
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from sendplan.api.neutralise import csv_row
@@ -28,8 +29,11 @@ SCHOOL_COLUMNS = (
 )  # fmt: skip
 # Written only when some child uses them, so older files keep their bytes.
 OPTIONAL_CHILD_COLUMNS = ("sibling_group", "never_with")
-# Written only when some school reserves places per need, so older files keep their bytes.
-OPTIONAL_SCHOOL_COLUMN = "capacity_by_designation"
+# Each written only when some row differs from the default, so older files keep their bytes.
+LATER_CHILD_COLUMNS = ("cohort", "new_plan")
+# Each written only when some school uses it, so older files keep their bytes.
+OPTIONAL_SCHOOL_COLUMNS = ("capacity_by_designation", "reserved_by_designation", "opens", "closes")
+OPTIONAL_SCHOOL_COLUMN = OPTIONAL_SCHOOL_COLUMNS[0]  # the first of them, earlier the only one
 FLEET_COLUMNS = (
     "name", "seats", "wheelchair_spaces", "has_assistant", "fixed_cost_gbp", "cost_per_km_gbp",
     "available", "depot_lon", "depot_lat",
@@ -59,6 +63,36 @@ def format_needs(needs: Iterable[str]) -> str:
     """Need codes in the canonical SEN2 order (a school's designations are a set)."""
     wanted = set(needs)
     return ";".join(code for code in NEED_CODES if code in wanted)
+
+
+def format_date(day: datetime.date | None) -> str:
+    """An ISO date; ``date.max`` (an opening date not known) as ``unknown``; None as blank."""
+    if day is None:
+        return ""
+    return "unknown" if day == datetime.date.max else day.isoformat()
+
+
+def format_need_places(pairs: Iterable[tuple[str, int]]) -> str:
+    return ";".join(f"{need}:{places}" for need, places in pairs)
+
+
+# Optional columns: name -> (the cell of a row, whether a row uses the column).
+_CHILD_EXTRA: dict[str, tuple[Callable[[Child], str], Callable[[Child], bool]]] = {
+    "cohort": (lambda c: c.cohort, lambda c: c.cohort != "special"),
+    "new_plan": (lambda c: format_bool(c.new_plan), lambda c: c.new_plan),
+}
+_SCHOOL_EXTRA: dict[str, tuple[Callable[[School], str], Callable[[School], bool]]] = {
+    "capacity_by_designation": (
+        lambda s: format_need_places(s.capacity_by_designation),
+        lambda s: bool(s.capacity_by_designation),
+    ),
+    "reserved_by_designation": (
+        lambda s: format_need_places(s.reserved_by_designation),
+        lambda s: bool(s.reserved_by_designation),
+    ),
+    "opens": (lambda s: format_date(s.opens), lambda s: s.opens is not None),
+    "closes": (lambda s: format_date(s.closes), lambda s: s.closes is not None),
+}
 
 
 def _child_row(child: Child) -> list[str]:
@@ -129,29 +163,27 @@ def write_children_csv(children: Iterable[Child], path: Path) -> None:
     """children.csv in the input format, one row per child in the given order (the transport
     grouping columns only when some child uses them)."""
     listed = list(children)
-    if not any(c.sibling_group or c.never_with for c in listed):
-        _write_csv(path, CHILD_COLUMNS, (_child_row(c) for c in listed))
-        return
-    _write_csv(
-        path,
-        (*CHILD_COLUMNS, *OPTIONAL_CHILD_COLUMNS),
-        ([*_child_row(c), c.sibling_group or "", ";".join(c.never_with)] for c in listed),
-    )
+    grouping = any(c.sibling_group or c.never_with for c in listed)
+    later = [n for n in LATER_CHILD_COLUMNS if any(_CHILD_EXTRA[n][1](c) for c in listed)]
+
+    def row(c: Child) -> list[str]:
+        cells = _child_row(c)
+        if grouping:
+            cells += [c.sibling_group or "", ";".join(c.never_with)]
+        return cells + [_CHILD_EXTRA[n][0](c) for n in later]
+
+    header = (*CHILD_COLUMNS, *(OPTIONAL_CHILD_COLUMNS if grouping else ()), *later)
+    _write_csv(path, header, (row(c) for c in listed))
 
 
 def write_schools_csv(schools: Iterable[School], path: Path) -> None:
-    """schools.csv in the input format (``capacity_by_designation`` only when used)."""
+    """schools.csv in the input format (each of ``OPTIONAL_SCHOOL_COLUMNS`` only when used)."""
     listed = list(schools)
-    if not any(s.capacity_by_designation for s in listed):
-        _write_csv(path, SCHOOL_COLUMNS, (_school_row(s) for s in listed))
-        return
+    extra = [n for n in OPTIONAL_SCHOOL_COLUMNS if any(_SCHOOL_EXTRA[n][1](s) for s in listed)]
     _write_csv(
         path,
-        (*SCHOOL_COLUMNS, OPTIONAL_SCHOOL_COLUMN),
-        (
-            [*_school_row(s), ";".join(f"{n}:{k}" for n, k in s.capacity_by_designation)]
-            for s in listed
-        ),
+        (*SCHOOL_COLUMNS, *extra),
+        ([*_school_row(s), *(_SCHOOL_EXTRA[n][0](s) for n in extra)] for s in listed),
     )
 
 
@@ -177,8 +209,14 @@ def format_policy_toml(policy: Policy) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_scenario_toml(as_of: datetime.date) -> str:
+    """scenario.toml: the date the scenario describes, a TOML date."""
+    return f"# sendplan scenario settings\nas_of = {as_of.isoformat()}\n"
+
+
 def write_scenario(scenario: Scenario, folder: Path) -> None:
-    """children.csv, schools.csv, fleet.csv and policy.toml in ``folder`` (created if needed).
+    """children.csv, schools.csv, fleet.csv and policy.toml in ``folder`` (created if needed),
+    and scenario.toml when the scenario has an ``as_of`` date.
 
     The scenario's name and seed are not files: pass them to ``load_scenario`` to get them back.
     """
@@ -187,3 +225,5 @@ def write_scenario(scenario: Scenario, folder: Path) -> None:
     write_schools_csv(scenario.schools, folder / "schools.csv")
     write_fleet_csv(scenario.fleet, folder / "fleet.csv")
     (folder / "policy.toml").write_bytes(format_policy_toml(scenario.policy).encode("utf-8"))
+    if scenario.as_of is not None:
+        (folder / "scenario.toml").write_bytes(format_scenario_toml(scenario.as_of).encode())

@@ -303,9 +303,17 @@ class Policy:
     # Children in residential (boarding) places travel home and back at weekends, not daily:
     # 38-week placements, home each weekend = 2 x 38 single journeys a year (12 if termly).
     boarder_journeys_per_year: int = 76
-    # Personal transport budget offered instead of a seat: pence per mile plus a yearly sum.
+    # Post-16 personal transport budget, Leicester's rate from 2025/26: 45p a mile plus £500 a
+    # year (post-16 transport policy statement 2025-2026).
     ptb_pence_per_mile: float = 45.0
     ptb_annual_gbp: float = 500.0
+    # Pre-16 personal transport budget: no published Leicester pre-16 rate is held, so the
+    # post-16 rate stands in (estimate).
+    ptb_pre16_pence_per_mile: float = 45.0
+    ptb_pre16_annual_gbp: float = 500.0
+    # Age on 31 August from which post-16 rules apply (Year 12): transport only by exception,
+    # for complex SEND (Leicester post-16 transport policy statement 2025-2026).
+    post16_from_age: int = 16
     # Straight-line travel model.
     circuity_factor: float = 1.3
     # Road-network travel model: furthest a home or school may lie from a road, and a factor on
@@ -329,7 +337,9 @@ class Policy:
             "max_travel_min_secondary", "ride_limit_min_primary", "ride_limit_min_secondary",
             "boarding_walk_on_min", "boarding_wheelchair_min", "school_days_per_year",
             "over_capacity_gbp", "transport_gbp_per_km", "max_candidates",
-            "mixed_max_school_gap_min", "boarder_journeys_per_year",
+            "mixed_max_school_gap_min", "boarder_journeys_per_year", "ptb_pence_per_mile",
+            "ptb_annual_gbp", "ptb_pre16_pence_per_mile", "ptb_pre16_annual_gbp",
+            "post16_from_age",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ModelError(f"policy {name} must not be negative")

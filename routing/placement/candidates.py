@@ -1,7 +1,10 @@
 """Who can go where: the sparse candidate set, with identical children grouped into classes.
 
-*Candidates.* A school is a candidate for a child when ``school.admits(child)`` (designation,
-age range, sex), it has residential places if the child has a residential need, and the direct
+*Candidates.* A school is a candidate for a child when it is open on the scenario's ``as_of``
+date (``School.open_on``), ``school.admits(child)`` (designation, age range, sex), the cohort
+fits (``cohort_admits``: a "dsp" child only at a resourced provision, a "special" child there
+only under ``policy.special_cohort_in_dsp``), it has residential places if the child has a
+residential need, and the direct
 travel time is at most ``policy.max_travel_min(child)``. With ``policy.max_candidates = K > 0``
 only the K admissible schools nearest by great-circle distance are considered (ties broken
 arbitrarily; preferred schools are always considered too): the national-scale setting, where the
@@ -19,6 +22,7 @@ and the travel limit exactly as the age does. Members are assigned in child-id o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,23 +56,44 @@ class CandidateSet:
     schools: list[School]
     class_of: NDArray[np.int64]  # per child
     rep: NDArray[np.int64]  # per class: its first child (lowest id)
-    admits_any: NDArray[np.int64]  # per class: schools admitting need, age and sex
-    admits_res: NDArray[np.int64]  # per class: of those, with residential places
+    admits_any: NDArray[np.int64]  # per class: schools admitting need, age, sex and cohort
+    admits_res: NDArray[np.int64]  # per class: of the open ones, with residential places
     considered: Pairs
     candidates: Pairs
     cost: NDArray[np.int64]
     cand_starts: NDArray[np.int64]  # class c's candidates: cand_starts[c]:cand_starts[c + 1]
     cons_starts: NDArray[np.int64]
+    admits_open: NDArray[np.int64]  # per class: of admits_any, those open on ``as_of``
 
     @property
     def n_classes(self) -> int:
         return len(self.rep)
 
 
+def cohort_admits(school: School, child: Child, policy: Policy) -> bool:
+    """The cohort rule: resourced-provision places are for the "dsp" cohort (and for "special"
+    children only under ``policy.special_cohort_in_dsp``); a "dsp" child needs one."""
+    if school.type == "resourced_provision":
+        return child.cohort == "dsp" or policy.special_cohort_in_dsp
+    return child.cohort != "dsp"
+
+
+def held_locked(child: Child, schools: dict[str, School], as_of: date | None) -> bool:
+    """Whether a child stays locked at its current school: a locked child whose school is not
+    open on ``as_of`` is not held there (it is placed like any other child)."""
+    return child.locked and schools[str(child.current_school)].open_on(as_of)
+
+
 def build_candidates(
-    children: list[Child], schools: list[School], travel: TravelModel, policy: Policy
+    children: list[Child],
+    schools: list[School],
+    travel: TravelModel,
+    policy: Policy,
+    *,
+    as_of: date | None = None,
 ) -> tuple[CandidateSet, Pairs]:
-    """Classes and their candidate arcs, plus the locked children's pairs (by child index).
+    """Classes and their candidate arcs, plus the held locked children's pairs (by child
+    index; see ``held_locked``).
 
     ``children`` and ``schools`` must be sorted by id.
     """
@@ -85,7 +110,8 @@ def build_candidates(
     band = np.searchsorted(bounds, np.array([c.age for c in children], dtype=np.int64), "right")
     male = np.array([single_sex and c.sex == "M" for c in children], dtype=np.int64)
     res = np.array([c.residential_need for c in children], dtype=np.int64)
-    gkey = ((need * (len(bounds) + 1) + band) * 2 + male) * 2 + res
+    dsp = np.array([c.cohort == "dsp" for c in children], dtype=np.int64)
+    gkey = (((need * (len(bounds) + 1) + band) * 2 + male) * 2 + res) * 2 + dsp
     _, group_rep_a, group_of = np.unique(gkey, return_index=True, return_inverse=True)
     group_rep = group_rep_a.tolist()
     pref_id: dict[tuple[str, ...], int] = {}
@@ -112,18 +138,30 @@ def build_candidates(
     n_classes = len(rep)
 
     has_res = np.array([s.residential_places > 0 for s in schools], dtype=bool)
+    is_open = np.array([s.open_on(as_of) for s in schools], dtype=bool)
     group_found = [
-        np.array([j for j, s in enumerate(schools) if s.admits(children[r])], dtype=np.int64)
+        np.array(
+            [
+                j
+                for j, s in enumerate(schools)
+                if s.admits(children[r]) and cohort_admits(s, children[r], policy)
+            ],
+            dtype=np.int64,
+        )
         for r in group_rep
     ]
+    group_open = [f[is_open[f]] for f in group_found]
     group_ok = [
         f[has_res[f]] if children[r].residential_need else f
-        for f, r in zip(group_found, group_rep, strict=True)
+        for f, r in zip(group_open, group_rep, strict=True)
     ]
     n_found = np.array([len(f) for f in group_found], dtype=np.int64)
-    n_found_res = np.array([int(has_res[f].sum()) for f in group_found], dtype=np.int64)
-    admits_any = n_found[group_a] if n_classes else np.zeros(0, dtype=np.int64)
-    admits_res = n_found_res[group_a] if n_classes else np.zeros(0, dtype=np.int64)
+    n_open = np.array([len(f) for f in group_open], dtype=np.int64)
+    n_found_res = np.array([int(has_res[f].sum()) for f in group_open], dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    admits_any = n_found[group_a] if n_classes else none
+    admits_open = n_open[group_a] if n_classes else none
+    admits_res = n_found_res[group_a] if n_classes else none
 
     homes = np.array([(children[r].lon, children[r].lat) for r in rep], dtype=np.float64)
     homes = homes.reshape(-1, 2)
@@ -151,7 +189,10 @@ def build_candidates(
     keys = keys[np.concatenate([[True], np.diff(keys) != 0])] if len(keys) else keys
     pair_c, pair_s = keys // max(m, 1), keys % max(m, 1)
 
-    locked_c = np.array([i for i, c in enumerate(children) if c.locked], dtype=np.int64)
+    by_id = {s.school_id: s for s in schools}
+    locked_c = np.array(
+        [i for i, c in enumerate(children) if held_locked(c, by_id, as_of)], dtype=np.int64
+    )
     locked_s = np.array(
         [school_index[str(children[i].current_school)] for i in locked_c], dtype=np.int64
     )
@@ -195,6 +236,7 @@ def build_candidates(
             cost=cost,
             cand_starts=np.searchsorted(candidates.child, ticks).astype(np.int64),
             cons_starts=np.searchsorted(considered.child, ticks).astype(np.int64),
+            admits_open=admits_open,
         ),
         locked,
     )
@@ -255,4 +297,6 @@ def disaggregate(
     return members[member_start[arc_class] + rank], arcs
 
 
-__all__ = ["CandidateSet", "Pairs", "build_candidates", "disaggregate"]
+__all__ = [
+    "CandidateSet", "Pairs", "build_candidates", "cohort_admits", "disaggregate", "held_locked",
+]  # fmt: skip

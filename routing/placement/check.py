@@ -14,18 +14,24 @@ residential need), so it checks national-scale plans. Rules:
   residential child uses a residential place and a place); when locked children alone exceed
   a limit, the limit becomes their number, since locked placements are valid by definition;
   per (school, need) in ``capacity_by_designation``: children with that primary need <= the
-  places reserved; a school named in ``plan.must_admit`` may exceed its capacity (not its
-  residential places nor its places per designation),
-  and ``plan.over_capacity`` must state exactly the places each school is over;
-- per assignment: designation, age range, sex, residential places, max direct travel, all
-  skipped for a locked child at its current school; a locked child must be at its current
-  school; the stated travel_s, distance_m, annual_cost_gbp, in_area, preference_rank,
-  residential and cross_border match the inputs; stated reasons are true (LOCKED, preferences,
-  RESIDENTIAL_PLACE and OUT_OF_AREA exactly when they hold; NEAREST_SUITABLE,
+  cap; with ``reserved_by_designation``: ``sum_d max(0, n_d - reserved_d) <= capacity -
+  sum reserved`` (the unreserved places; locked children count, their excess over the
+  reserved places raising the limit as above); a school named in ``plan.must_admit`` may
+  exceed its unreserved places (not its residential places nor its caps per need), and
+  ``plan.over_capacity`` must state exactly the places each school is over them;
+- per assignment: open on ``scenario.as_of``, cohort (a "dsp" child only at a
+  resourced_provision school, a "special" child there only under
+  ``policy.special_cohort_in_dsp``), designation, age range, sex, residential places, max
+  direct travel, all skipped for a locked child at its current school; a locked child must be
+  at its current school when that school is open (a locked child whose school is not open is
+  checked like any other); the stated travel_s, distance_m, annual_cost_gbp, in_area,
+  preference_rank, residential and cross_border match the inputs; stated reasons are true
+  (LOCKED, preferences, RESIDENTIAL_PLACE and OUT_OF_AREA exactly when they hold; NEAREST_SUITABLE,
   LOWEST_COST_SUITABLE and NEARER_SCHOOLS_FULL only when they hold);
 - candidates: admissible schools within the travel limit; with ``policy.max_candidates = K``
   only the K admissible schools nearest by great-circle distance, plus preferred ones;
-- per unplaced child: not locked, and the reason is the most fundamental one that holds; a
+- per unplaced child: not held locked, and the reason is the most fundamental one that holds
+  (no admissible school; none open; none with residential places; travel; capacity); a
   CAPACITY_EXHAUSTED child has every candidate school full in the plan (otherwise the reason
   is COSTS_MORE_THAN_UNPLACED, and only a weighted plan may leave such a child out);
 - the plan's objective (including over-capacity penalties) equals the recomputed one within
@@ -150,6 +156,93 @@ class _Checker(PlanRules):
                 )
             elif count > 1:
                 self.fail(f"child {child.child_id}: appears {count} times in the plan", "dup")
+
+    def check_capacity(self) -> NDArray[np.int64]:
+        """Capacity rules; returns the places each must-admit school is over its unreserved
+        places (its capacity when it reserves none)."""
+        m = len(self.schools)
+        residential = np.array([c.residential_need for c in self.children], dtype=bool)
+        # A locked child's current school is in the scenario (the scenario checks it).
+        lock_at = {
+            i: self.school_index[str(c.current_school)]
+            for i, c in enumerate(self.children)
+            if self.held(i)
+        }
+        self.at_lock = np.array([lock_at.get(i) == j for i, j in self.pairs], dtype=bool)
+        used = np.bincount(self.a_school, minlength=m)
+        res_a = residential[self.a_child]
+        used_res = np.bincount(self.a_school[res_a], minlength=m)
+        locked_n = np.bincount(self.a_school[self.at_lock], minlength=m)
+        locked_res = np.bincount(self.a_school[self.at_lock & res_a], minlength=m)
+        capacity = np.array([s.capacity for s in self.schools])
+        res_places = np.array([s.residential_places for s in self.schools])
+        limit = np.maximum(capacity, locked_n)
+        for j in np.flatnonzero((used > limit) & ~self.soft):
+            sid = self.schools[j].school_id
+            self.fail(f"school {sid}: {used[j]} children placed, capacity {limit[j]}")
+        res_limit = np.maximum(res_places, locked_res)
+        for j in np.flatnonzero(used_res > res_limit):
+            self.fail(
+                f"school {self.schools[j].school_id}: {used_res[j]} residential children placed, "
+                f"residential places {res_limit[j]}"
+            )
+        # Children per (school, need), all and held locked ones.
+        need_of = [c.primary_need for c in self.children]
+        self.need_used = Counter((j, need_of[i]) for i, j in self.pairs)
+        locked_need = Counter(
+            (j, need_of[i]) for (i, j), held in zip(self.pairs, self.at_lock, strict=True) if held
+        )
+        # Caps per need: children of that need within the cap, unless locked ones exceed it.
+        self.pool_cap = {
+            (k, need): places
+            for k, school in enumerate(self.schools)
+            for need, places in school.capacity_by_designation
+        }
+        self.pool_used = {key: self.need_used[key] for key in self.pool_cap}
+        for (k, need), places in self.pool_cap.items():
+            n_used = self.pool_used[k, need]
+            limit_pool = max(places, locked_need[k, need])
+            if n_used > limit_pool:
+                self.fail(
+                    f"school {self.schools[k].school_id}: {n_used} children with need {need} "
+                    f"placed, capacity_by_designation {limit_pool}"
+                )
+        # Reserved places: children beyond their need's reserved places share the unreserved.
+        self.reserved = {
+            (k, need): places
+            for k, school in enumerate(self.schools)
+            for need, places in school.reserved_by_designation
+        }
+        unreserved = capacity.copy()
+        for (k, _), places in self.reserved.items():
+            unreserved[k] -= places
+        beyond = np.zeros(m, dtype=np.int64)
+        locked_beyond = np.zeros(m, dtype=np.int64)
+        for (k, need), n_used in self.need_used.items():
+            beyond[k] += max(0, n_used - self.reserved.get((k, need), 0))
+        for (k, need), n_used in locked_need.items():
+            locked_beyond[k] += max(0, n_used - self.reserved.get((k, need), 0))
+        general_limit = np.maximum(unreserved, locked_beyond)
+        has_reserved = unreserved < capacity
+        for j in np.flatnonzero((beyond > general_limit) & ~self.soft & has_reserved):
+            self.fail(
+                f"school {self.schools[j].school_id}: {beyond[j]} children beyond the places "
+                f"reserved for their need (reserved_by_designation), unreserved places "
+                f"{general_limit[j]}"
+            )
+        over = np.where(self.soft, np.maximum(beyond - general_limit, 0), 0)
+        stated = dict(self.plan.over_capacity)
+        truth = {self.schools[j].school_id: int(over[j]) for j in np.flatnonzero(over)}
+        for sid in sorted(set(stated) | set(truth)):
+            said, real = stated.get(sid, 0), truth.get(sid, 0)
+            if said != real:
+                self.fail(f"school {sid}: stated over capacity by {said}, recomputed {real}")
+        self.used, self.used_res = used, used_res
+        self.full = used >= capacity
+        self.full_res = self.full | (used_res >= res_places)
+        self.general_full = beyond >= unreserved
+        self.residential = residential
+        return over
 
     def recompute_travel(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if len(self.a_child) == 0:

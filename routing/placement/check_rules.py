@@ -1,5 +1,6 @@
-"""The independent checker's rule groups: the candidate set rebuilt rule by rule, capacity,
-each assignment's facts and reasons, and each unplaced child's reason.
+"""The independent checker's rule groups: the candidate set rebuilt rule by rule (open on
+``as_of``, cohort, designation, age, sex, residential places, travel), each assignment's facts
+and reasons, and each unplaced child's reason (capacity is in ``check.py``).
 
 ``PlanRules`` holds one plan and the scenario it is checked against; ``check.py`` runs the
 groups in order and reports. Like ``check.py``, this module shares no code with the solver.
@@ -43,6 +44,19 @@ class PlanRules:
     a_child: NDArray[np.int64]
     a_school: NDArray[np.int64]
     travel_s: NDArray[np.float64]
+    # Set by the capacity rules (``check.py``): who is held at a locked school, places used,
+    # and per (school, need) the cap, the reserved places and the children placed.
+    at_lock: NDArray[np.bool_]
+    residential: NDArray[np.bool_]
+    used: NDArray[np.int64]
+    used_res: NDArray[np.int64]
+    full: NDArray[np.bool_]
+    full_res: NDArray[np.bool_]
+    general_full: NDArray[np.bool_]
+    pool_cap: dict[tuple[int, str], int]
+    pool_used: dict[tuple[int, str], int]
+    reserved: dict[tuple[int, str], int]
+    need_used: Counter[tuple[int, str]]
 
     def __init__(self, scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> None:
         self.policy = scenario.policy
@@ -52,8 +66,16 @@ class PlanRules:
         self.schools = sorted(scenario.schools, key=lambda s: s.school_id)
         self.child_index = {c.child_id: i for i, c in enumerate(self.children)}
         self.school_index = {s.school_id: j for j, s in enumerate(self.schools)}
+        self.as_of = scenario.as_of
         self.violations: list[str] = []
         self.counts: Counter[str] = Counter()
+
+    def held(self, i: int) -> bool:
+        """Child i is held at its current school: locked there, and the school open."""
+        child = self.children[i]
+        if not child.locked:
+            return False
+        return bool(self.open[self.school_index[str(child.current_school)]])
 
     def fail(self, message: str, rule: str = "") -> None:
         self.counts[rule] += 1
@@ -74,29 +96,49 @@ class PlanRules:
         takes_m = np.array([s.sex in ("mixed", "M") for s in self.schools], dtype=bool)
         takes_f = np.array([s.sex in ("mixed", "F") for s in self.schools], dtype=bool)
         has_res = np.array([s.residential_places > 0 for s in self.schools], dtype=bool)
+        day = self.as_of
+        # Open on the scenario date: opened on or before it, not yet closed (no date: all).
+        self.open = np.array(
+            [
+                day is None
+                or ((s.opens is None or s.opens <= day) and (s.closes is None or day < s.closes))
+                for s in self.schools
+            ],
+            dtype=bool,
+        )
+        dsp_site = np.array([s.type == "resourced_provision" for s in self.schools], dtype=bool)
+        # Per cohort, the schools it may be placed at.
+        self.cohort_ok = {
+            "dsp": dsp_site,
+            "special": ~dsp_site | bool(self.policy.special_cohort_in_dsp),
+        }
         self.designated, self.low, self.high = designated, low, high
         self.takes_m, self.takes_f, self.has_res = takes_m, takes_f, has_res
 
-        groups: dict[tuple[str, int, str, bool], list[int]] = {}
+        groups: dict[tuple[str, int, str, bool, str], list[int]] = {}
         for i, c in enumerate(self.children):
-            groups.setdefault((c.primary_need, c.age, c.sex, c.residential_need), []).append(i)
+            key = (c.primary_need, c.age, c.sex, c.residential_need, c.cohort)
+            groups.setdefault(key, []).append(i)
         self.n_suitable = np.zeros(n)
+        self.n_open = np.zeros(n)
         self.n_res_ok = np.zeros(n)
         homes = np.array([(c.lon, c.lat) for c in self.children]).reshape(n, 2)
         sites = np.array([(s.lon, s.lat) for s in self.schools]).reshape(m, 2)
         cap = int(self.policy.max_candidates)
         pc: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
         ps: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
-        for (need, age, sex, res), members_list in groups.items():
+        for (need, age, sex, res, cohort), members_list in groups.items():
             members = np.array(members_list)
             suitable = (
                 designated[:, need_col[need]]
                 & (low <= age)
                 & (age <= high)
                 & (takes_m if sex == "M" else takes_f)
+                & self.cohort_ok[cohort]
             )
-            ok = np.flatnonzero(suitable & (has_res | (not res))).astype(np.int64)
+            ok = np.flatnonzero(suitable & self.open & (has_res | (not res))).astype(np.int64)
             self.n_suitable[members] = int(suitable.sum())
+            self.n_open[members] = int((suitable & self.open).sum())
             self.n_res_ok[members] = len(ok)
             if len(ok) == 0:
                 continue
@@ -128,67 +170,6 @@ class PlanRules:
         # nothing reads beyond index n).
         self.cand_starts = np.searchsorted(self.cand_child, np.arange(n + 1))
 
-    def check_capacity(self) -> NDArray[np.int64]:
-        """Capacity rules; returns the places each school is over capacity."""
-        m = len(self.schools)
-        residential = np.array([c.residential_need for c in self.children], dtype=bool)
-        # A locked child's current school is in the scenario (the scenario checks it).
-        lock_at = {
-            i: self.school_index[str(c.current_school)]
-            for i, c in enumerate(self.children)
-            if c.locked
-        }
-        self.at_lock = np.array([lock_at.get(i) == j for i, j in self.pairs], dtype=bool)
-        used = np.bincount(self.a_school, minlength=m)
-        res_a = residential[self.a_child]
-        used_res = np.bincount(self.a_school[res_a], minlength=m)
-        locked_n = np.bincount(self.a_school[self.at_lock], minlength=m)
-        locked_res = np.bincount(self.a_school[self.at_lock & res_a], minlength=m)
-        capacity = np.array([s.capacity for s in self.schools])
-        res_places = np.array([s.residential_places for s in self.schools])
-        limit = np.maximum(capacity, locked_n)
-        over = np.where(self.soft, np.maximum(used - limit, 0), 0)
-        for j in np.flatnonzero((used > limit) & ~self.soft):
-            sid = self.schools[j].school_id
-            self.fail(f"school {sid}: {used[j]} children placed, capacity {limit[j]}")
-        res_limit = np.maximum(res_places, locked_res)
-        for j in np.flatnonzero(used_res > res_limit):
-            self.fail(
-                f"school {self.schools[j].school_id}: {used_res[j]} residential children placed, "
-                f"residential places {res_limit[j]}"
-            )
-        # Places reserved per need: children of that need (locked ones too) within the number,
-        # unless locked children alone exceed it.
-        need_of = np.array([c.primary_need for c in self.children])
-        self.pool_used: dict[tuple[int, str], int] = {}
-        self.pool_cap: dict[tuple[int, str], int] = {}
-        for k, school in enumerate(self.schools):
-            for need, places in school.capacity_by_designation:
-                self.pool_cap[k, need] = places
-        if self.pool_cap:
-            a_need = need_of[self.a_child]
-            for (k, need), places in self.pool_cap.items():
-                mine = (self.a_school == k) & (a_need == need)
-                n_used = int(mine.sum())
-                self.pool_used[k, need] = n_used
-                limit_pool = max(places, int((mine & self.at_lock).sum()))
-                if n_used > limit_pool:
-                    self.fail(
-                        f"school {self.schools[k].school_id}: {n_used} children with need {need} "
-                        f"placed, capacity_by_designation {limit_pool}"
-                    )
-        stated = dict(self.plan.over_capacity)
-        truth = {self.schools[j].school_id: int(over[j]) for j in np.flatnonzero(over)}
-        for sid in sorted(set(stated) | set(truth)):
-            said, real = stated.get(sid, 0), truth.get(sid, 0)
-            if said != real:
-                self.fail(f"school {sid}: stated over capacity by {said}, recomputed {real}")
-        self.used, self.used_res = used, used_res
-        self.full = used >= capacity
-        self.full_res = self.full | (used_res >= res_places)
-        self.residential = residential
-        return over
-
     def check_assignments(self, known: list[Assignment], distance_m: NDArray[np.float64]) -> None:
         if not known:
             return
@@ -205,7 +186,12 @@ class PlanRules:
         bad_sex = free & ~np.where(male, self.takes_m[sj], self.takes_f[sj])
         bad_res = free & res & ~self.has_res[sj]
         bad_travel = free & (t > self.limit_s[ci])
-        locked_elsewhere = np.array([children[i].locked for i in ci]) & ~self.at_lock
+        bad_open = free & ~self.open[sj]
+        cohorts = [children[i].cohort for i in ci.tolist()]
+        bad_cohort = free & ~np.array(
+            [self.cohort_ok[k][j] for k, j in zip(cohorts, sj.tolist(), strict=True)], dtype=bool
+        )
+        locked_elsewhere = np.array([self.held(i) for i in ci.tolist()], dtype=bool) & ~self.at_lock
 
         def where(x: int | np.integer) -> str:
             return f"child {children[ci[x]].child_id} at school {schools[sj[x]].school_id}"
@@ -224,6 +210,14 @@ class PlanRules:
             self.fail(f"{where(x)}: age {age[x]} outside age range {s.age_low}-{s.age_high}", "age")
         for x in np.flatnonzero(bad_sex):
             self.fail(f"{where(x)}: school admits sex {schools[sj[x]].sex} only", "sex")
+        for x in np.flatnonzero(bad_open):
+            self.fail(f"{where(x)}: the school is not open on {self.as_of}", "open")
+        for x in np.flatnonzero(bad_cohort):
+            self.fail(
+                f"{where(x)}: a {cohorts[x]} child at a {schools[sj[x]].type} school "
+                f"(special_cohort_in_dsp {self.policy.special_cohort_in_dsp})",
+                "cohort",
+            )
         for x in np.flatnonzero(bad_res):
             self.fail(f"{where(x)}: residential need but the school has no residential places")
         for x in np.flatnonzero(bad_travel):
@@ -290,7 +284,7 @@ class PlanRules:
         annual = np.array([s.annual_cost_gbp for s in self.schools])
         cand_res = self.residential[self.cand_child]
         cand_full = np.where(cand_res, self.full_res[self.cand_school], self.full[self.cand_school])
-        if self.pool_cap:
+        if self.pool_cap or self.reserved:
             cand_full = cand_full | np.array(
                 [
                     self.is_full(j, int(self.cand_child[x]))
@@ -369,10 +363,15 @@ class PlanRules:
         )
 
     def is_full(self, j: int, i: int) -> bool:
+        """No place at school j for child i: places, residential places, the need's cap, or
+        the general places full with none reserved for the child's need left."""
         if self.full_res[j] if self.residential[i] else self.full[j]:
             return True
         key = (j, self.children[i].primary_need)
-        return key in self.pool_cap and self.pool_used[key] >= self.pool_cap[key]
+        if key in self.pool_cap and self.pool_used[key] >= self.pool_cap[key]:
+            return True
+        reserved = self.reserved.get(key, 0)
+        return self.need_used.get(key, 0) >= reserved and self.general_full[j]
 
     def check_unplaced(self) -> None:
         placed = {a.child_id for a in self.plan.assignments}
@@ -382,11 +381,13 @@ class PlanRules:
                 continue
             child = self.children[i]
             cid = child.child_id
-            if child.locked:
+            if self.held(i):
                 self.fail(f"child {cid}: locked at school {child.current_school} but unplaced")
             cand_s = self.cand_school[self.cand_starts[i] : self.cand_starts[i + 1]]
             if self.n_suitable[i] == 0:
                 expected = UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE
+            elif self.n_open[i] == 0:
+                expected = UnplacedReason.NO_OPEN_SCHOOL
             elif self.n_res_ok[i] == 0:
                 expected = UnplacedReason.RESIDENTIAL_NEED_UNMET
             elif len(cand_s) == 0:

@@ -2,14 +2,17 @@
 
 *Feasible alternative* of a placed, unlocked child: a school other than the one chosen that
 
-1. admits the child (designation, age range, sex: ``School.admits``);
+1. admits the child (designation, age range, sex: ``School.admits``; cohort) and is open on
+   ``scenario.as_of``;
 2. has residential places if the child has a residential need;
 3. is within the child's maximum direct travel (``policy.max_travel_min``);
 4. is in the child's candidate set (with ``policy.max_candidates = K``: among the K nearest
    admissible schools, or preferred);
 5. has a free place in the final plan: places used < capacity, for a residential child
-   residential places used < residential places, and where the school reserves places for the
-   child's need (``capacity_by_designation``) children of that need placed < those places.
+   residential places used < residential places, where the school caps the child's need
+   (``capacity_by_designation``) children of that need placed < the cap, and where it reserves
+   places (``reserved_by_designation``) a place reserved for the child's need is free or the
+   unreserved places are not all taken.
 
 Alternatives are ranked by the objective delta (the difference of the policy's arc costs,
 ``arc_cost_gbp``), then travel, then school id; the top ``ALTERNATIVES`` are listed with the
@@ -22,20 +25,23 @@ fee of the school chosen, or the whole fee for an unplaced child) plus ``extra_t
 (the estimated annual transport: ``transport_gbp_per_km x direct km x 2 trips x
 school_days_per_year``, preferred minus chosen). ``status`` says whether it could have been
 honoured in this plan: ``feasible`` (a free place, every rule met: the panel's question is
-then cost), ``full``, ``over_max_travel``, ``no_residential_places`` or ``not_admissible``
-(need, age range or sex); ``not_candidate`` when it lies beyond the K nearest (capped runs).
+then cost), ``full`` (also when its places left are reserved for other needs),
+``over_max_travel``, ``no_residential_places``, ``closed`` (not open on the scenario date) or
+``not_admissible`` (need, age range, sex or cohort); ``not_candidate`` when it lies beyond the
+K nearest (capped runs).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, Scenario, School
-from sendplan.routing.placement.candidates import build_candidates
+from sendplan.routing.placement.candidates import build_candidates, cohort_admits
 from sendplan.routing.placement.costs import arc_cost_gbp, preference_gbp
 from sendplan.routing.placement.plan import PlacementPlan
 
@@ -134,7 +140,7 @@ def explain_plan(
     children = sorted(scenario.children, key=lambda c: c.child_id)
     schools = sorted(scenario.schools, key=lambda s: s.school_id)
     school_index = {s.school_id: j for j, s in enumerate(schools)}
-    cs, _ = build_candidates(children, schools, travel, policy)
+    cs, _ = build_candidates(children, schools, travel, policy, as_of=scenario.as_of)
     m = len(schools)
     placed = {a.child_id: a for a in plan.assignments}
     used = np.zeros(m, dtype=np.int64)
@@ -153,10 +159,22 @@ def explain_plan(
         key = (placed_one.school_id, need_of[placed_one.child_id])
         need_used[key] = need_used.get(key, 0) + 1
 
+    # Children placed beyond the places reserved for their need, per school.
+    beyond: dict[str, int] = {}
+    for (sid, need), n_used in need_used.items():
+        over_reserved = max(0, n_used - schools[school_index[sid]].reserved_places(need))
+        beyond[sid] = beyond.get(sid, 0) + over_reserved
+
     def pool_free(child: Child, school: School) -> bool:
         places = school.designation_capacity(child.primary_need)
         used_need = need_used.get((school.school_id, child.primary_need), 0)
-        return places is None or used_need < places
+        if places is not None and used_need >= places:
+            return False
+        unreserved = school.capacity - sum(n for _, n in school.reserved_by_designation)
+        return (
+            used_need < school.reserved_places(child.primary_need)
+            or beyond.get(school.school_id, 0) < unreserved
+        )
 
     # Travel to each first preference that was not chosen, in one call.
     wanted = [
@@ -225,6 +243,7 @@ def explain_plan(
                 pref_travel[i],
                 a_fee_distance=(a.annual_cost_gbp, a.distance_m) if a is not None else None,
                 candidate=child.preferences[0] in {schools[j].school_id for j in cand_s},
+                as_of=scenario.as_of,
                 has_room=bool(
                     (free_res if child.residential_need else free)[
                         school_index[child.preferences[0]]
@@ -261,10 +280,13 @@ def _preference_cost(
     candidate: bool,
     has_room: bool,
     policy: Policy,
+    as_of: date | None = None,
 ) -> PreferenceCost:
     travel_s, distance_m = travel
-    if not school.admits(child):
+    if not (school.admits(child) and cohort_admits(school, child, policy)):
         status = "not_admissible"
+    elif not school.open_on(as_of):
+        status = "closed"
     elif child.residential_need and school.residential_places == 0:
         status = "no_residential_places"
     elif travel_s > policy.max_travel_min(child) * 60.0:

@@ -1,14 +1,17 @@
 """The min-cost flow network over classes, and its weighted and lexicographic solves.
 
-*Network.* Class -> school arcs (capacity = class size, cost ``arc_cost_gbp``); a residential
-class reaches the school through the school's residential node, whose arc into the school node
-carries the residential places left. School -> sink carries the places left; class -> sink
-(cost ``unplaced_gbp``) lets children stay unplaced, so every instance is feasible. In the
-"what if" mode the ``must_admit`` schools also get an unbounded school -> sink arc costing
-``over_capacity_gbp`` per place: their capacity becomes soft (residential places stay hard).
-Places a school reserves per need (``capacity_by_designation``) flow through a pool node
-between the classes of that need and the school (``build_pools``). The solver must report
-OPTIMAL.
+*Network.* Per school three nodes: the school node, its general node and its residential node.
+Class -> school arcs (capacity = class size, cost ``arc_cost_gbp``) end at the general node (a
+residential class: at the residential node, whose arc into the general node carries the
+residential places left); the general node's arc into the school node carries the general
+(unreserved) places left, and school -> sink the places left. A class whose need the school
+caps or reserves places for enters that (school, need) pool instead (``pools.py``): pool in ->
+pool out (the cap left), out -> school node (the reserved places left), out -> general node.
+Class -> sink (cost ``unplaced_gbp``) lets children stay unplaced, so every instance is
+feasible. In the "what if" mode the ``must_admit`` schools also get an unbounded general ->
+school arc costing ``over_capacity_gbp`` per place, and an unbounded school -> sink arc: their
+general places become soft (residential places and caps per need stay hard). The solver must
+report OPTIMAL.
 
 *Weighted solve.* The costs above: the weighted objective of ``place.py``.
 
@@ -21,7 +24,7 @@ are fixed by routing in-area schools, out-of-area schools and the unplaced arcs 
 hub nodes with capacities equal to the optimum's counts (they sum to the total supply, so each
 is saturated: the feasible flows are exactly the optima of (1)); arc cost ``fee x M + travel``,
 so cost comes first and travel breaks ties. ``M = 2 x S x t_max + 1`` with S the school-side
-nodes (schools, residential nodes, pools, hubs, sink) and t_max the longest candidate journey:
+nodes (every node but the classes) and t_max the longest candidate journey:
 the flow is optimal when no residual cycle has negative cost; in a simple residual cycle no two
 class nodes are adjacent, so it has at most 2S travel-carrying arcs and its travel is within
 +-2S x t_max; hence a cycle that lowers cost by at least 1 GBP is always negative (the plan is
@@ -39,70 +42,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.routing.model import NEED_CODES, Policy
-from sendplan.routing.placement.candidates import CandidateSet, Pairs
+from sendplan.routing.model import Policy
+from sendplan.routing.placement.candidates import CandidateSet
 from sendplan.routing.placement.costs import unplaced_cost_gbp
 from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
 from sendplan.routing.placement.plan import PlacementError
+from sendplan.routing.placement.pools import PoolSet
 
 # Headroom under 2**63 for OR-Tools' internal cost scaling (it multiplies by the node count).
 _COST_LIMIT = 2**62
-
-
-@dataclass(frozen=True)
-class PoolSet:
-    """Places reserved per (school, need): a node between the classes of that need and the
-    school, whose arc into the school carries the reserved places left."""
-
-    school: NDArray[np.int64]  # per pool
-    cap: NDArray[np.int64]
-    spare: NDArray[np.int64]  # cap minus the locked children of that need there
-    cand_pool: NDArray[np.int64]  # per candidate arc: its pool or -1
-    locked_pool: NDArray[np.int64]  # per locked pair: its pool or -1
-
-
-def build_pools(cs: CandidateSet, locked: Pairs) -> PoolSet:
-    """The (school, need) pools of ``capacity_by_designation``.
-
-    A pool shared by day and residential children would need two commodities (the flow could
-    not keep residential children on the residential path), so a school may not combine places
-    per designation with residential places: PlacementError (a CP-SAT model would be needed).
-    """
-    codes = {code: k for k, code in enumerate(NEED_CODES)}
-    n_codes = len(NEED_CODES)
-    keys: list[int] = []
-    caps: list[int] = []
-    for j, school in enumerate(cs.schools):
-        if school.capacity_by_designation and school.residential_places > 0:
-            raise PlacementError(
-                f"school {school.school_id}: places per designation together with residential "
-                "places are not a flow model; give one or the other"
-            )
-        for need, places in school.capacity_by_designation:
-            keys.append(j * n_codes + codes[need])
-            caps.append(places)
-    key_a = np.array(keys, dtype=np.int64)
-    cap_a = np.array(caps, dtype=np.int64)
-    child_need = np.array([codes[c.primary_need] for c in cs.children], dtype=np.int64)
-
-    def lookup(school: NDArray[np.int64], need: NDArray[np.int64]) -> NDArray[np.int64]:
-        if len(key_a) == 0:
-            return np.full(len(school), -1, dtype=np.int64)
-        wanted = school * n_codes + need
-        pos = np.minimum(np.searchsorted(key_a, wanted), len(key_a) - 1)
-        return np.where(key_a[pos] == wanted, pos, -1).astype(np.int64)
-
-    cand = cs.candidates
-    cand_pool = lookup(cand.school, child_need[cs.rep][cand.child] if len(cs.rep) else cand.school)
-    locked_pool = lookup(locked.school, child_need[locked.child])
-    locked_use = np.bincount(locked_pool[locked_pool >= 0], minlength=len(cap_a))
-    return PoolSet(
-        school=key_a // n_codes,
-        cap=cap_a,
-        spare=np.maximum(cap_a - locked_use, 0),
-        cand_pool=cand_pool,
-        locked_pool=locked_pool,
-    )
 
 
 @dataclass(frozen=True)
@@ -154,11 +102,11 @@ class Network:
         travel = np.rint(cand.travel_s).astype(np.int64)
         # Every node but the class nodes is "school-side"; a simple residual cycle alternates
         # class and school-side nodes, so it has at most 2 x side travel-carrying arcs.
-        side = 2 * len(fee) + 4 + len(self.pools.cap)
+        side = 3 * len(fee) + 4 + 2 * len(self.pools.cap)
         big_m = 2 * side * (int(travel.max()) if len(travel) else 0) + 1
         over_gbp = self.over_gbp
         top = max(int(fee.max()) if len(fee) else 0, over_gbp)
-        nodes = self.cs.n_classes + 2 * len(fee) + 4 + len(self.pools.cap)
+        nodes = self.cs.n_classes + side
         # Preferences above cost: a residual cycle's cost-and-travel part stays within
         # 2 x side x (top x M + M), so one preference rank (x pref_m) outweighs it.
         pref_m = 2 * side * (top * big_m + big_m) + 1 if preference is not None else 0
@@ -188,25 +136,27 @@ class Network:
         over_cost: int,
         hubs: tuple[int, int, int] | None,
     ) -> _Flow:
-        cs, cand = self.cs, self.cs.candidates
+        cs, cand, pools = self.cs, self.cs.candidates, self.pools
         k = cs.n_classes
         m = len(cs.schools)
+        n_pools = len(pools.cap)
         school_node = k + np.arange(m, dtype=np.int64)
-        res_node = k + m + np.arange(m, dtype=np.int64)
-        hub_in, hub_out, hub_un = k + 2 * m, k + 2 * m + 1, k + 2 * m + 2
-        sink = k + 2 * m + 3
+        general_node = school_node + m
+        res_node = school_node + 2 * m
+        hub_in, hub_out, hub_un = k + 3 * m, k + 3 * m + 1, k + 3 * m + 2
+        sink = k + 3 * m + 3
+        pool_in = sink + 1 + np.arange(n_pools, dtype=np.int64)
+        pool_out = pool_in + n_pools
         # A class without candidates can only stay unplaced: it needs no node.
         active = (self.supply > 0) & (np.diff(cs.cand_starts) > 0)
         use = active[cand.child]
         c_class, c_school = cand.child[use], cand.school[use]
-        pools = self.pools
-        pool_node = sink + 1 + np.arange(len(pools.cap), dtype=np.int64)
         c_pool = pools.cand_pool[use]
-        c_head = np.where(self.class_res[c_class], res_node[c_school], school_node[c_school])
-        c_head = np.where(
-            c_pool >= 0, pool_node[np.maximum(c_pool, 0)] if len(pool_node) else 0, c_head
-        )
+        c_head = np.where(self.class_res[c_class], res_node[c_school], general_node[c_school])
+        if n_pools:
+            c_head = np.where(c_pool >= 0, pool_in[np.maximum(c_pool, 0)], c_head)
         classes = np.flatnonzero(active).astype(np.int64)
+        total = int(self.supply[classes].sum())
         with_res = np.flatnonzero(self.spare_res > 0).astype(np.int64)
         softs = np.flatnonzero(self.soft).astype(np.int64)
         if hubs is None:
@@ -215,54 +165,42 @@ class Network:
         else:
             school_exit = np.where(self.in_area, hub_in, hub_out).astype(np.int64)
             unplaced_head = hub_un
-        tails = [c_class, res_node[with_res], school_node, school_node[softs], classes]
-        heads = [
-            c_head,
-            school_node[with_res],
-            school_exit,
-            school_exit[softs],
-            np.full(len(classes), unplaced_head),
-        ]
-        caps = [
-            self.supply[c_class],
-            self.spare_res[with_res],
-            self.spare,
-            np.full(len(softs), int(self.supply[classes].sum())),
-            self.supply[classes],
-        ]
-        costs = [
-            cand_cost[use],
-            np.zeros(len(with_res) + m, dtype=np.int64),
-            np.full(len(softs), over_cost),
-            np.full(len(classes), unplaced_cost),
-        ]
-        # Pools go last so the arc offsets above stay fixed.
-        tails.append(pool_node)
-        heads.append(school_node[pools.school])
-        caps.append(pools.spare)
-        costs.append(np.zeros(len(pool_node), dtype=np.int64))
+        zeros = np.zeros(max(m, n_pools), dtype=np.int64)
+        # (tail, head, capacity, cost) blocks; the candidate arcs first, the soft ones second.
+        blocks = [
+            (c_class, c_head, self.supply[c_class], cand_cost[use]),
+            (general_node[softs], school_node[softs], np.full(len(softs), total),
+             np.full(len(softs), over_cost)),
+            (res_node[with_res], general_node[with_res], self.spare_res[with_res],
+             zeros[: len(with_res)]),
+            (general_node, school_node, pools.general_spare, zeros[:m]),
+            (school_node, school_exit, np.where(self.soft, total, self.spare), zeros[:m]),
+            (classes, np.full(len(classes), unplaced_head), self.supply[classes],
+             np.full(len(classes), unplaced_cost)),
+            (pool_in, pool_out, np.where(pools.cap_spare >= 0, pools.cap_spare, total),
+             zeros[:n_pools]),
+            (pool_out, school_node[pools.school], pools.reserved_spare, zeros[:n_pools]),
+            (pool_out, general_node[pools.school], np.full(n_pools, total), zeros[:n_pools]),
+        ]  # fmt: skip
         if hubs is not None:
-            tails.append(np.array([hub_in, hub_out, hub_un]))
-            heads.append(np.full(3, sink))
-            caps.append(np.array(hubs))
-            costs.append(np.zeros(3, dtype=np.int64))
-        supplies = np.zeros(sink + 1 + len(pool_node), dtype=np.int64)
+            hub_nodes = np.array([hub_in, hub_out, hub_un], dtype=np.int64)
+            blocks.append((hub_nodes, np.full(3, sink), np.array(hubs), np.zeros(3, np.int64)))
+        supplies = np.zeros(sink + 1 + 2 * n_pools, dtype=np.int64)
         supplies[classes] = self.supply[classes]
-        supplies[sink] = -int(self.supply[classes].sum())
-        tails_a = np.concatenate(tails).astype(np.int64)
+        supplies[sink] = -total
+        tails_a = np.concatenate([b[0] for b in blocks]).astype(np.int64)
         result = solve_min_cost_flow(
             tails=tails_a,
-            heads=np.concatenate(heads).astype(np.int64),
-            capacities=np.concatenate(caps).astype(np.int64),
-            unit_costs=np.concatenate(costs).astype(np.int64),
+            heads=np.concatenate([b[1] for b in blocks]).astype(np.int64),
+            capacities=np.concatenate([b[2] for b in blocks]).astype(np.int64),
+            unit_costs=np.concatenate([b[3] for b in blocks]).astype(np.int64),
             supplies=supplies,
         )
         cand_flow = np.zeros(len(cand.child), dtype=np.int64)
         cand_flow[np.flatnonzero(use)] = result.flows[: len(c_class)]
-        start = len(c_class) + len(with_res) + m
         over = np.zeros(m, dtype=np.int64)
-        over[softs] = result.flows[start : start + len(softs)]
+        over[softs] = result.flows[len(c_class) : len(c_class) + len(softs)]
         return _Flow(cand_flow=cand_flow, over=over, nodes=len(supplies), arcs=len(tails_a))
 
 
-__all__ = ["Network", "PoolSet", "build_pools"]
+__all__ = ["Network"]

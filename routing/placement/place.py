@@ -6,7 +6,16 @@ class's flow to its members and states every child's reasons (``reasons.py``).
 
 *Locked children* (``locked`` with a ``current_school``) stay where they are, valid by
 definition even if that school would fail another rule. They consume a place there (and a
-residential place if they have a residential need); the rest is free for the others.
+residential place if they have a residential need, and a place reserved for their need first
+where there is one); the rest is free for the others. The one exception: a school not open on
+``scenario.as_of`` (``School.open_on``) takes no one, so a locked child whose current school is
+not open is not held there: it is placed like any other child (without the LOCKED reason).
+
+*Open schools, cohorts, places per need.* Only schools open on ``scenario.as_of`` are
+candidates; a "dsp" child goes only to a resourced provision, a "special" child there only
+under ``policy.special_cohort_in_dsp`` (``candidates.py``). Caps and reserved places per need
+are pools of the flow network (``pools.py``) in every mode; must-admit makes the general
+(unreserved) places soft, and ``over_capacity`` counts the places over them.
 
 *Weighted mode* (default). Objective (GBP per year, integers): the sum of ``arc_cost_gbp`` over
 every placed child (locked ones included), ``round(unplaced_gbp)`` per unplaced child and
@@ -40,8 +49,9 @@ from sendplan.routing.placement.costs import (
     preference_units,
     unplaced_cost_gbp,
 )
-from sendplan.routing.placement.network import Network, build_pools
+from sendplan.routing.placement.network import Network
 from sendplan.routing.placement.plan import Assignment, PlacementError, PlacementPlan
+from sendplan.routing.placement.pools import arc_blocked, build_pools, room
 from sendplan.routing.placement.reasons import assignments_with_reasons, unplaced_with_reason
 
 SOLVER_NAME = "ortools-min-cost-flow"
@@ -75,7 +85,7 @@ def place(
     n, m = len(children), len(schools)
     say(f"placement: {n:,} children, {m:,} schools")
 
-    cs, locked = build_candidates(children, schools, travel, policy)
+    cs, locked = build_candidates(children, schools, travel, policy, as_of=scenario.as_of)
     say(f"placement: {cs.n_classes:,} classes, {len(cs.candidates.child):,} candidate arcs")
 
     capacity = np.array([s.capacity for s in schools], dtype=np.int64)
@@ -90,7 +100,7 @@ def place(
     supply = np.bincount(cs.class_of[~is_locked], minlength=cs.n_classes).astype(np.int64)
     soft = np.zeros(m, dtype=bool)
     soft[[school_index[s] for s in soft_ids]] = True
-    pools = build_pools(cs, locked)
+    pools = build_pools(cs, locked, soft)
     net = Network(
         cs=cs,
         supply=supply,
@@ -131,18 +141,18 @@ def place(
     # For a residential child a school is also full when its residential places are.
     full_res = full | (used_res >= res_places)
     in_pool = np.concatenate([pools.cand_pool[placed_arc], pools.locked_pool])
-    pool_used = np.bincount(in_pool[in_pool >= 0], minlength=len(pools.cap))
-    pool_full = np.append(pool_used >= pools.cap, False)  # index -1: no pool
-    # Per candidate arc: is that school full for that class (places, residential, pool)?
+    pool_used, gen_used, excess = room(pools, used, in_pool, soft)
+    # Per candidate arc: is that school full for that class (places, residential, per need)?
     class_res = residential[cs.rep] if cs.n_classes else np.zeros(0, dtype=bool)
-    arc_full = (
-        np.where(
-            class_res[cs.candidates.child],
-            full_res[cs.candidates.school],
-            full[cs.candidates.school],
-        )
-        | pool_full[pools.cand_pool]
+    base_full = np.where(
+        class_res[cs.candidates.child],
+        full_res[cs.candidates.school],
+        full[cs.candidates.school],
     )
+    arc_full = base_full | arc_blocked(
+        pools, pool_used, gen_used, cs.candidates.school, pools.cand_pool
+    )
+    held_for_others = arc_full & ~base_full
 
     # Children are sorted by id, so ordering by child index orders by child_id.
     both = [
@@ -154,7 +164,7 @@ def place(
     placed_mask = is_locked.copy()
     placed_mask[placed.child] = True
     unplaced = [
-        unplaced_with_reason(cs, i, arc_full, policy.max_travel_min(children[i]))
+        unplaced_with_reason(cs, i, arc_full, policy.max_travel_min(children[i]), held_for_others)
         for i in np.flatnonzero(~placed_mask).tolist()
     ]
     locked_cost = np.array(
@@ -164,8 +174,7 @@ def place(
         ],
         dtype=np.int64,
     )
-    # From the usage, not the soft arcs' flow: a zero penalty ties the two arcs.
-    excess = np.where(soft, np.maximum(used - np.maximum(capacity, locked_use), 0), 0)
+    # From the usage (``room``), not the soft arcs' flow: a zero penalty ties the two arcs.
     over = {schools[j].school_id: int(excess[j]) for j in np.flatnonzero(excess > 0)}
     objective = (
         int((cs.cost[placed_arc]).sum())

@@ -17,6 +17,8 @@ class UnplacedReason(StrEnum):
     """Machine-readable reasons a child has no place, most fundamental first."""
 
     NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE = "no_school_meets_need_in_age_range"
+    # Schools admit the child (need, age, sex, cohort) but none is open on the scenario date.
+    NO_OPEN_SCHOOL = "no_open_school_meets_need"
     RESIDENTIAL_NEED_UNMET = "residential_need_unmet"
     OVER_MAX_TRAVEL = "over_max_travel"
     CAPACITY_EXHAUSTED = "capacity_exhausted"

@@ -1,11 +1,13 @@
 """Why each child is placed where they are, or why not: reason codes from the final plan.
 
-*Unplaced reasons*, most fundamental first: no school admits the child
-(NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE); schools admit but none has residential places for a
-residential child (RESIDENTIAL_NEED_UNMET); all considered ones are beyond the travel limit
+*Unplaced reasons*, most fundamental first: no school admits the child (need, age range, sex
+and cohort: NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE); schools admit but none is open on the scenario
+date (NO_OPEN_SCHOOL); open ones admit but none has residential places for a residential child
+(RESIDENTIAL_NEED_UNMET); all considered ones are beyond the travel limit
 (OVER_MAX_TRAVEL); otherwise the candidates are full (CAPACITY_EXHAUSTED), or, in the weighted
 mode with a low ``unplaced_gbp``, a place is free but costs more than leaving the child out
-(COSTS_MORE_THAN_UNPLACED).
+(COSTS_MORE_THAN_UNPLACED). A CAPACITY_EXHAUSTED detail counts the candidates whose places
+left are only for other needs (reserved for them, or this need's cap reached).
 
 *Placement reasons* (every one that holds): LOCKED; FIRST_PREFERENCE or OTHER_PREFERENCE;
 NEAREST_SUITABLE (no candidate is nearer in time); LOWEST_COST_SUITABLE (no candidate costs
@@ -138,8 +140,10 @@ def unplaced_with_reason(
     i: int,
     cand_full: NDArray[np.bool_],
     max_travel_min: float,
+    held_for_others: NDArray[np.bool_] | None = None,
 ) -> Unplaced:
-    """The most fundamental reason this child has no place; the detail holds numbers only."""
+    """The most fundamental reason this child has no place; the detail holds numbers only.
+    ``held_for_others`` marks the candidate arcs full only by places per need."""
     child = cs.children[i]
     c = int(cs.class_of[i])
     admits, admits_res = int(cs.admits_any[c]), int(cs.admits_res[c])
@@ -147,7 +151,13 @@ def unplaced_with_reason(
         return Unplaced(
             child.child_id,
             UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE,
-            "no school is designated for this need, age range and sex",
+            "no school is designated for this need, age range, sex and cohort",
+        )
+    if int(cs.admits_open[c]) == 0:
+        return Unplaced(
+            child.child_id,
+            UnplacedReason.NO_OPEN_SCHOOL,
+            f"{admits} suitable school(s), none open on the scenario date",
         )
     if child.residential_need and admits_res == 0:
         return Unplaced(
@@ -165,11 +175,15 @@ def unplaced_with_reason(
             f"{float(considered.min()) / 60.0:.0f} min, limit {max_travel_min:.0f} min",
         )
     # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
-    if cand_full[cs.cand_starts[c] : cs.cand_starts[c + 1]].all():
+    arcs = slice(int(cs.cand_starts[c]), int(cs.cand_starts[c + 1]))
+    if cand_full[arcs].all():
+        held = 0 if held_for_others is None else int(held_for_others[arcs].sum())
+        note = f" ({held} with places left only for other needs)" if held else ""
         return Unplaced(
             child.child_id,
             UnplacedReason.CAPACITY_EXHAUSTED,
-            f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min, all full",
+            f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min, all full"
+            + note,
         )
     return Unplaced(
         child.child_id,

@@ -15,6 +15,7 @@ import numpy as np
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
+from sendplan.routing.placement.candidates import cohort_admits
 from sendplan.routing.placement.costs import arc_cost_gbp
 from sendplan.routing.placement.plan import Assignment, PlacementPlan
 
@@ -78,9 +79,11 @@ def _best_saving(
     school = scenario.school(sid)
     policy = scenario.policy
     schools = {s.school_id: s for s in scenario.schools}
+    if not school.open_on(scenario.as_of):
+        return 0.0
     kids = [
         c for c in scenario.children
-        if not c.locked and school.admits(c)
+        if not c.locked and school.admits(c) and cohort_admits(school, c, policy)
         and (not c.residential_need or school.residential_places > 0)
         and (c.child_id not in before or before[c.child_id].school_id != sid)
     ]  # fmt: skip

@@ -1,13 +1,21 @@
 """Eligibility review and alternatives to a seat, for a person to decide (never applied).
 
-*Walking distance.* Children within the statutory walking distance of their school (2 miles
-under 8, 3 miles from 8; Education Act 1996 s.444) are flagged for review. The distance is the
-travel model's home-to-school distance; a road network gives road distance, which for now
-stands in for the walking route.
+It reviews the children the planner routes (``school_of_children``: transport-eligible, not
+boarding). Run after ``entitlement.apply_entitlements``, those are the children the rules gave a
+seat (or the council did): a child the rules left within walking distance, or gave a post-16
+personal budget, is not eligible and so is neither flagged nor offered a budget again.
+
+*Walking distance.* Children of compulsory school age (below ``post16_from_age``) within the
+statutory walking distance of their school (2 miles under 8, 3 miles from 8; Education Act 1996
+s.444(5)) are flagged for review: if they have a seat it is by the council's decision or the
+SEN/disability proxy of ``entitlement.py``. The distance is the walking model's (a road
+network's walking graph when one is given), else the drive model's.
 
 *Personal transport budget (PTB).* A family may be offered a yearly budget instead of a seat:
-``ptb_annual_gbp`` plus ``ptb_pence_per_mile`` for two return journeys a day (take the child
-in and come home, morning and afternoon) over the school year. It is shown beside two costs of
+the yearly sum plus the mileage rate for two return journeys a day (take the child in and come
+home, morning and afternoon) over the school year, at the rate for the child's age
+(``ptb_rate``: post-16 ``ptb_pence_per_mile``/``ptb_annual_gbp``, Leicester's published 45p a
+mile + £500 a year; pre-16 ``ptb_pre16_*``, an estimate). It is shown beside two costs of
 the child's seat, named as such: the *average* (each route's cost shared equally by its riders)
 and the *marginal* (what the routes would save without them: the same vehicles in the same
 order, skipping their stop; the whole run when they ride alone). "PTB cheaper" compares with the
@@ -24,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sendplan.geo.travel import TravelModel
-from sendplan.routing.model import Scenario
+from sendplan.routing.model import Policy, Scenario
 from sendplan.routing.transport.plan import TransportPlan
 
 METRES_PER_MILE = 1609.344
@@ -64,9 +72,23 @@ def walking_limit_m(age: int, *, under8_miles: float, from8_miles: float) -> flo
     return (under8_miles if age < 8 else from8_miles) * METRES_PER_MILE
 
 
-def _home_school_m(
+def is_post16(policy: Policy, age: int) -> bool:
+    """Whether a child of this age (on 31 August) falls under the post-16 rules."""
+    return age >= policy.post16_from_age
+
+
+def ptb_rate(policy: Policy, age: int) -> tuple[float, float]:
+    """The personal budget rate for this age: (pence per mile, GBP per year)."""
+    if is_post16(policy, age):
+        return policy.ptb_pence_per_mile, policy.ptb_annual_gbp
+    return policy.ptb_pre16_pence_per_mile, policy.ptb_pre16_annual_gbp
+
+
+def home_school_m(
     scenario: Scenario, school_of: Mapping[str, str | None], travel: TravelModel
 ) -> dict[str, tuple[str, float]]:
+    """Each child with a school in ``school_of``: the school and the home-school distance, in
+    one batched ``travel.pairs`` call."""
     children = {c.child_id: c for c in scenario.children}
     schools = {s.school_id: s for s in scenario.schools}
     ids = sorted(c for c, s in school_of.items() if s is not None)
@@ -82,11 +104,12 @@ def _home_school_m(
 def walking_distance_flags(
     scenario: Scenario, school_of: Mapping[str, str | None], travel: TravelModel
 ) -> tuple[WalkingFlag, ...]:
-    """Transport-eligible children living within statutory walking distance of their school."""
+    """Pre-16 children in ``school_of`` living within statutory walking distance of school."""
     policy = scenario.policy
     ages = {c.child_id: c.age for c in scenario.children}
+    pre16 = {c: s for c, s in school_of.items() if not is_post16(policy, ages[c])}
     out = []
-    for child_id, (school_id, metres) in _home_school_m(scenario, school_of, travel).items():
+    for child_id, (school_id, metres) in home_school_m(scenario, pre16, travel).items():
         limit = walking_limit_m(
             ages[child_id],
             under8_miles=policy.walking_distance_under8_miles,
@@ -154,19 +177,17 @@ def ptb_options(
     travel: TravelModel,
     plans: Sequence[TransportPlan],
 ) -> tuple[PtbOption, ...]:
-    """Every placed, transport-eligible child's PTB cost beside their seat's marginal cost."""
+    """Every placed, transport-eligible child's PTB (at the rate for their age) beside their
+    seat's average and marginal cost."""
     policy = scenario.policy
     seats = seat_costs_gbp_per_day(scenario, plans, travel)
     averages = seat_average_gbp_per_day(plans)
+    ages = {c.child_id: c.age for c in scenario.children}
     days = policy.school_days_per_year
     out = []
-    for child_id, (school_id, metres) in _home_school_m(scenario, school_of, travel).items():
-        ptb = ptb_gbp_per_year(
-            metres,
-            pence_per_mile=policy.ptb_pence_per_mile,
-            annual_gbp=policy.ptb_annual_gbp,
-            days=policy.school_days_per_year,
-        )
+    for child_id, (school_id, metres) in home_school_m(scenario, school_of, travel).items():
+        pence, annual = ptb_rate(policy, ages[child_id])
+        ptb = ptb_gbp_per_year(metres, pence_per_mile=pence, annual_gbp=annual, days=days)
         seat, average = seats.get(child_id), averages.get(child_id)
         out.append(
             PtbOption(

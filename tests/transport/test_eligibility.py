@@ -16,8 +16,10 @@ from sendplan.routing.transport.eligibility import (
     METRES_PER_MILE,
     ptb_gbp_per_year,
     ptb_options,
+    ptb_rate,
     walking_distance_flags,
 )
+from sendplan.routing.transport.entitlement import apply_entitlements, decide_entitlements
 from sendplan.routing.transport.planner import school_of_children
 
 
@@ -89,8 +91,62 @@ def test_ptb_cost_and_seat_cost() -> None:
 
 def test_new_policy_fields_round_trip_through_the_writer_and_loader(tmp_path: Path) -> None:
     policy = Policy(
-        pm_departure_after_finish_min=7.0, ptb_pence_per_mile=30.0, ptb_annual_gbp=250.0
+        pm_departure_after_finish_min=7.0,
+        ptb_pence_per_mile=30.0,
+        ptb_annual_gbp=250.0,
+        ptb_pre16_pence_per_mile=20.0,
+        ptb_pre16_annual_gbp=150.0,
+        post16_from_age=17,
     )
     sc = dataclasses.replace(scenario([child("C1", 1, 1)]), policy=policy)
     write_scenario(sc, tmp_path / "s")
     assert load_scenario(tmp_path / "s").policy == policy
+
+
+def test_walking_flags_are_for_pre16_children_only() -> None:
+    # Both live ~1.5 miles away; the statutory walking distance is for compulsory school age.
+    kids = [child("AGE15", 1.9, 0, age=15), child("AGE16", 1.9, 0, age=16)]
+    sc = scenario(kids)
+    flagged = {f.child_id for f in walking_distance_flags(sc, school_of_children(sc, None), TRAVEL)}
+    assert flagged == {"AGE15"}
+    later = scenario(kids, post16_from_age=17)
+    flagged = {
+        f.child_id for f in walking_distance_flags(later, school_of_children(later, None), TRAVEL)
+    }
+    assert flagged == {"AGE15", "AGE16"}
+
+
+def test_ptb_options_use_the_rate_for_the_age() -> None:
+    rates = dict(
+        ptb_pence_per_mile=45.0,
+        ptb_annual_gbp=500.0,
+        ptb_pre16_pence_per_mile=30.0,
+        ptb_pre16_annual_gbp=200.0,
+    )
+    sc = scenario([child("AGE15", 5, 0, age=15), child("AGE16", 5, 0, age=16)], **rates)
+    assert ptb_rate(sc.policy, 15) == (30.0, 200.0)
+    assert ptb_rate(sc.policy, 16) == (45.0, 500.0)
+    options = {o.child_id: o for o in ptb_options(sc, school_of_children(sc, None), TRAVEL, [])}
+    miles = 4 * road_m(5) / METRES_PER_MILE * 190
+    assert math.isclose(options["AGE15"].ptb_gbp_per_year, 200.0 + 0.30 * miles)
+    assert math.isclose(options["AGE16"].ptb_gbp_per_year, 500.0 + 0.45 * miles)
+    assert options["AGE15"].seat_average_gbp_per_year is None  # no plan given
+
+
+def test_review_after_entitlements_does_not_count_a_child_twice() -> None:
+    """A child the rules left within walking distance, or gave a post-16 budget, is not
+    eligible after ``apply_entitlements``: the review neither flags them nor offers a budget."""
+    kids = [
+        child("NEAR", 1.0, 0, age=10, transport_eligible=None),
+        child("NEAR_PA", 1.0, 0.1, age=10, needs_assistant=True, transport_eligible=None),
+        child("POST16_PA", 6.0, 0, age=17, needs_assistant=True, transport_eligible=None),
+        child("FAR", 6.0, 0.1, age=10, transport_eligible=None),
+    ]
+    sc = scenario(kids)
+    done = apply_entitlements(sc, decide_entitlements(sc, None, TRAVEL))
+    school_of = school_of_children(done, None)
+    assert set(school_of) == {"NEAR_PA", "FAR"}
+    flags = walking_distance_flags(done, school_of, TRAVEL)
+    assert [f.child_id for f in flags] == ["NEAR_PA"]  # a seat by the SEN proxy: reviewed
+    options = ptb_options(done, school_of, TRAVEL, [])
+    assert sorted(o.child_id for o in options) == ["FAR", "NEAR_PA"]
