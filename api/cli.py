@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from sendplan.api import (
+    cli_bench_fidelity,
     cli_bench_placement,
     cli_bench_transport,
     cli_bench_vrp,
@@ -67,6 +68,7 @@ bench_app.command("transport")(cli_bench_transport.bench_transport_cmd)
 bench_app.command("solomon")(cli_bench_vrp.bench_solomon_cmd)
 bench_app.command("lilim")(cli_bench_vrp.bench_lilim_cmd)
 bench_app.command("sbrp")(cli_bench_vrp.bench_sbrp_cmd)
+bench_app.command("fidelity")(cli_bench_fidelity.bench_fidelity_cmd)
 
 
 # Every command takes -v/-q as well as the top level (`sendplan routes ... -v`).

@@ -21,9 +21,12 @@ from sendplan.api.cli_common import (
 )
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.outputs import write_outputs
+from sendplan.api.report import comparison_text
 from sendplan.api.writer import write_scenario
 from sendplan.errors import InputError
+from sendplan.routing.placement.movers import MOVERS_RULES, MoversRule
 from sendplan.routing.placement.place import MODES
+from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
 from sendplan.routing.travel import travel_models
 from sendplan.routing.vrp.stop import MaxIterations
@@ -34,6 +37,33 @@ DEMO_ITERATIONS_PER_SCHOOL = 300
 ScenarioArgument = Annotated[
     Path, typer.Argument(metavar="SCENARIO", help="Scenario folder or .xlsx workbook.")
 ]
+MoversOption = Annotated[
+    str,
+    typer.Option(
+        "--movers",
+        help="Who is placed this year: phase_transfer (children entering Reception, Year 7 or "
+        "Year 12, new plans, no current school, school closed or no longer suitable; the rest "
+        "stay at their current school) or all.",
+    ),
+]
+
+
+def movers_rule(value: str) -> MoversRule:
+    """--movers, checked: phase_transfer or all."""
+    for rule in MOVERS_RULES:
+        if value == rule:
+            return rule
+    raise InputError("--movers", f"unknown rule {value!r}; use {' or '.join(MOVERS_RULES)}")
+
+
+def report_result(result: Result, out: Path) -> None:
+    """The closing lines on stdout: who was placed, where the outputs are, and the status quo
+    beside the optimised plan when it was measured."""
+    s = result.summary
+    moved = f" ({s.movers:,} {s.movers_rule} movers)" if s.movers is not None else ""
+    typer.echo(f"placed {s.placed} of {s.children} children{moved}; outputs in {out}")
+    if s.comparison:
+        typer.echo(comparison_text(s.comparison))
 
 
 def demo(
@@ -42,23 +72,24 @@ def demo(
     routes: Annotated[
         bool, typer.Option("--routes/--no-routes", help="Also plan the morning routes.")
     ] = True,
+    movers: MoversOption = "phase_transfer",
 ) -> None:
     """Run the embedded Leicester default end to end on a synthetic cohort."""
 
     def run() -> None:
+        rule = movers_rule(movers)
         with progress() as say:
             say("generating the synthetic Leicester cohort")
             scenario = leicester_scenario(seed=seed)
             result = solve(
                 scenario, sessions=("am",) if routes else (), seed=seed,
-                stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), progress=say,
+                stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), progress=say, movers=rule,
             )  # fmt: skip
             say("writing outputs")
             write_outputs(
                 result, out, extra=lambda folder: write_scenario(scenario, folder / "scenario")
             )
-        summary = result.summary
-        typer.echo(f"placed {summary.placed} of {summary.children} children; outputs in {out}")
+        report_result(result, out)
 
     fail_cleanly(run)
 
@@ -91,10 +122,12 @@ def place(
     network: NetworkOption = None,
     matrix: MatrixOption = None,
     postcodes: PostcodesOption = None,
+    movers: MoversOption = "phase_transfer",
 ) -> None:
     """Place the children of a scenario in school places."""
 
     def run() -> None:
+        rule = movers_rule(movers)
         if mode not in MODES:
             raise InputError("--mode", f"unknown mode {mode!r}; use {' or '.join(MODES)}")
         check_inputs_outside(out, {
@@ -111,11 +144,10 @@ def place(
             travel = travel_models(scenario, network=network, matrix=matrix)
             result = solve(
                 scenario, sessions=(), travel=travel, mode=mode,
-                must_admit=tuple(must_admit or ()), progress=say,
+                must_admit=tuple(must_admit or ()), progress=say, movers=rule,
             )  # fmt: skip
             say("writing outputs")
             write_outputs(result, out)
-        summary = result.summary
-        typer.echo(f"placed {summary.placed} of {summary.children} children; outputs in {out}")
+        report_result(result, out)
 
     fail_cleanly(run)

@@ -1,4 +1,5 @@
-"""A self-contained report.html: KPIs, a table per school, unplaced reasons and an inline SVG map.
+"""A self-contained report.html: KPIs, the status quo beside the plan, a table per school,
+unplaced reasons and an inline SVG map.
 
 Everything is inline (no scripts, fonts or tiles from the web) so the file opens offline and can
 be attached to a panel paper. Children appear only as dots; ids are not printed on the map.
@@ -10,6 +11,7 @@ import math
 from collections import Counter
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.plan import PlacementPlan
@@ -18,6 +20,27 @@ from sendplan.routing.summary import Summary
 MAP_WIDTH_PX = 760
 MAP_HEIGHT_PX = 560
 MAP_MARGIN = 0.08
+
+# The comparison's rows, in the report and on the console: (label, key, kind).
+COMPARISON_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("Children placed", "placed", "count"),
+    ("Placement cost per year", "placement_cost_gbp_per_year", "gbp"),
+    ("Mean direct journey", "mean_travel_min", "min"),
+    ("Longest direct journey", "max_travel_min", "min"),
+    ("In the city (in area)", "placed_in_area", "count"),
+    ("Out of the city", "placed_out_of_area", "count"),
+    ("Out-of-city share", "out_of_area_share", "share"),
+    ("LA-maintained special", "placed_la_maintained", "count"),
+    ("Academy / free special", "placed_academy_free", "count"),
+    ("Independent", "placed_independent", "count"),
+    ("Non-maintained", "placed_non_maintained", "count"),
+    ("Resourced provision", "placed_resourced_provision", "count"),
+    ("Schools over capacity", "over_capacity_schools", "count"),
+    ("Places over capacity", "over_capacity_places", "count"),
+    ("Children transported", "transported", "count"),
+    ("Routes", "routes", "count"),
+    ("Transport cost per year", "transport_cost_gbp_per_year", "gbp"),
+)
 
 
 def write_report(scenario: Scenario, plan: PlacementPlan, summary: Summary, path: Path) -> None:
@@ -33,6 +56,7 @@ def render_report(scenario: Scenario, plan: PlacementPlan, summary: Summary) -> 
             _banner(summary),
             "<h2>Key figures</h2>",
             _kpi_table(summary),
+            *_comparison_section(summary),
             "<h2>Map</h2>",
             _svg_map(scenario, plan),
             "<h2>Schools</h2>",
@@ -92,6 +116,67 @@ def _kpi_table(summary: Summary) -> str:
         ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="kpi">{cells}</table>'
+
+
+def comparison_cell(value: Any, kind: str, *, signed: bool = False) -> str:
+    """One figure of the comparison as text ("n/a" when not computed)."""
+    if value is None:
+        return "n/a"
+    if kind == "gbp":
+        lead = "-" if value < 0 else ("+" if signed else "")
+        return f"{lead}£{abs(value):,.0f}"
+    sign = "+" if signed else ""
+    if kind == "min":
+        return f"{value:{sign}.1f} min"
+    if kind == "share":
+        return f"{100 * value:+.1f} pts" if signed else f"{100 * value:.1f}%"
+    return f"{value:{sign},}"
+
+
+def comparison_rows(comparison: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(label, status quo, optimised, difference) per row of ``COMPARISON_ROWS``."""
+    sq, opt, diff = comparison["status_quo"], comparison["optimised"], comparison["difference"]
+    return [
+        (label, comparison_cell(sq.get(key), kind), comparison_cell(opt.get(key), kind),
+         comparison_cell(diff.get(key), kind, signed=True))
+        for label, key, kind in COMPARISON_ROWS
+    ]  # fmt: skip
+
+
+def comparison_text(comparison: dict[str, Any]) -> str:
+    """The comparison as a plain-text table for the console."""
+    rows = [("", "status quo", "optimised", "difference"), *comparison_rows(comparison)]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join(
+        f"{r[0]:<{widths[0]}}  "
+        + "  ".join(f"{c:>{w}}" for c, w in zip(r[1:], widths[1:], strict=True))
+        for r in rows
+    )
+
+
+def _comparison_section(summary: Summary) -> list[str]:
+    """The status quo (every child at their current school) beside the optimised plan."""
+    if not summary.comparison:
+        return []
+    head = "<tr><th></th><th>Status quo</th><th>Optimised</th><th>Difference</th></tr>"
+    rows = "".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(a)}</td><td>{escape(b)}</td>"
+        f"<td>{escape(d)}</td></tr>"
+        for label, a, b, d in comparison_rows(summary.comparison)
+    )
+    moved = (
+        f" {summary.movers:,} children were placed this year ({escape(summary.movers_rule or '')}"
+        " rule); the others stayed at their current school."
+        if summary.movers is not None
+        else ""
+    )
+    return [
+        "<h2>Status quo and optimised plan</h2>",
+        '<p class="note">Status quo: every child at their current school, measured with the '
+        f"same travel model and, when routes are planned, the same route search.{moved} "
+        "Difference: optimised minus status quo.</p>",
+        f'<table class="kpi">{head}{rows}</table>',
+    ]
 
 
 def _mode_text(summary: Summary) -> str:

@@ -7,7 +7,7 @@ with its source (see SOURCES.md, "Cohort profile and child population"):
   children by primary need, age, sex and placement type; all EHC plans by need x age and
   need x sex; residential placements.
 - ``flags_profile.csv``: per-need rates for what SEN2 does not publish per child (wheelchair,
-  assistant, travel alone, transport eligibility, residential need, preferences), each row
+  assistant, travel alone, residential need, preferences), each row
   marked "assumption" or with its SEN2 basis.
 - ``lsoa_children.csv``: Leicester's 200 LSOAs with children aged 0-15 (mid-2022) and a
   simplified polygon, so homes fall where children live.
@@ -79,7 +79,6 @@ class NeedRates:
     wheelchair: tuple[float, ...]
     needs_assistant: tuple[float, ...]
     travel_alone: tuple[float, ...]
-    transport_eligible: tuple[float, ...]
     residential_need: tuple[float, ...]
     states_preferences: tuple[float, ...]
     independent_first_preference: tuple[float, ...]
@@ -334,9 +333,7 @@ def load_profile() -> CohortProfile:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _systematic_counts(
-    expected: NDArray[np.float64], rng: np.random.Generator
-) -> NDArray[np.int64]:
+def systematic_counts(expected: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.int64]:
     """Whole counts summing to round(expected.sum()), each the floor or ceiling of its expectation.
 
     Systematic sampling with one random start: any run of adjacent cells also gets the floor or
@@ -357,7 +354,7 @@ def _draw_mix(
     """Need index, age and is-male for ``n`` children, in random order."""
     table = np.asarray(profile.need_age_children, dtype=np.float64)
     n_ages = table.shape[1]
-    counts = _systematic_counts(n * table.ravel() / table.sum(), rng)
+    counts = systematic_counts(n * table.ravel() / table.sum(), rng)
     cells = np.repeat(np.arange(counts.size), counts)
     need = cells // n_ages
     age = np.asarray(profile.ages, dtype=np.int64)[cells % n_ages]
@@ -445,7 +442,9 @@ def generate_cohort(
 
     Need and age follow the raked special-school joint, sex the raked share per need, flags the
     per-need rates, homes Leicester's child population by LSOA. About 60% state 1-3 ranked
-    preferences among ``schools`` that admit them. No child is locked or has a current school.
+    preferences among ``schools`` that admit them. No child is locked or has a current school
+    (``sendplan.data.status_quo`` draws one); transport eligibility is left to the policy's
+    rules (``transport_eligible=None``).
     """
     if n_children < 0:
         raise ValueError(f"n_children must not be negative, got {n_children}")
@@ -458,13 +457,12 @@ def generate_cohort(
     homes = _draw_homes(profile.lsoas, n_children, home_rng)
     rates = profile.rates
     rate = {f: np.asarray(getattr(rates, f), dtype=np.float64)[need] for f in FLAGS}
-    u = flag_rng.random((n_children, 5))
+    u = flag_rng.random((n_children, 5))  # column 3 (once transport eligibility) stays unused
     wheelchair = u[:, 0] < rate["wheelchair"]
     assistant = u[:, 1] < rate["needs_assistant"]
     alone = (
         (u[:, 2] < rate["travel_alone"]) & (age >= TRAVEL_ALONE_MIN_AGE) & ~wheelchair & ~assistant
     )
-    eligible = wheelchair | (u[:, 3] < rate["transport_eligible"])
     residential = u[:, 4] < rate["residential_need"]
 
     school_lonlat = np.array([(s.lon, s.lat) for s in schools], dtype=np.float64).reshape(-1, 2)
@@ -482,7 +480,9 @@ def generate_cohort(
             wheelchair=bool(wheelchair[i]),
             needs_assistant=bool(assistant[i]),
             travel_alone=bool(alone[i]),
-            transport_eligible=bool(eligible[i]),
+            # Decided at solve time by the policy's eligibility rules (walking distance by age,
+            # post-16 by exception), not drawn here.
+            transport_eligible=None,
             home_la=LEICESTER_LA,
         )
         preferences = _draw_preferences(

@@ -37,7 +37,8 @@ PLACEMENT_COLUMNS = (
 class Result:
     """A solved scenario. ``placement`` is None when children kept their current schools;
     ``transport`` holds one plan per planned session; ``evaluation`` the existing routes'
-    check when they were given."""
+    check when they were given. ``scenario`` is the one placed: children who are not movers
+    this year are locked at their current school in it."""
 
     scenario: Scenario
     summary: Summary
@@ -48,6 +49,11 @@ class Result:
     evaluation: dict[str, dict[str, object]] | None
     # The independent route checker's report on each session's plan, in session order.
     checks: tuple[TransportCheck, ...] = ()
+    # When every child has a current school: the status quo as a plan (every child at their
+    # current school) and its routes for the same sessions, measured beside the optimised plan
+    # in ``summary.comparison``.
+    status_quo: PlacementPlan | None = None
+    status_quo_transport: tuple[TransportPlan, ...] = ()
 
     @cached_property
     def placements(self) -> pd.DataFrame:

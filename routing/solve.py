@@ -20,15 +20,31 @@ from typing import Literal
 from sendplan.errors import InputError
 from sendplan.geo.travel import TravelModel
 from sendplan.logs import get_logger
+from sendplan.routing.kpis import cost_per_transported_child_gbp, solo_share
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import explain_plan
+from sendplan.routing.placement.movers import MOVERS_RULES, MoversRule, lock_non_movers
+from sendplan.routing.placement.movers import movers as find_movers
 from sendplan.routing.placement.place import MODES, place
+from sendplan.routing.placement.plan import PlacementPlan
 from sendplan.routing.placement.what_if import must_admit_effects
 from sendplan.routing.result import Result
+from sendplan.routing.status_quo import (
+    compare,
+    comparison_kpis,
+    has_status_quo,
+    status_quo_summary,
+)
 from sendplan.routing.summary import Summary, summarise_placement, summarise_transport, versions
 from sendplan.routing.transport.check import TransportCheck, check_transport
 from sendplan.routing.transport.eligibility import review_transport
+from sendplan.routing.transport.entitlement import (
+    Entitlement,
+    apply_entitlements,
+    decide_entitlements,
+    summarise_entitlements,
+)
 from sendplan.routing.transport.evaluate import ExistingStop, evaluate_sessions
 from sendplan.routing.transport.plan import Session, TransportPlan
 from sendplan.routing.transport.planner import plan_transport, school_of_children
@@ -71,6 +87,7 @@ def solve(
     existing_routes: Sequence[ExistingStop] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    movers: MoversRule = "phase_transfer",
 ) -> Result:
     """Place every child, plan each session's routes, review and summarise them.
 
@@ -85,9 +102,20 @@ def solve(
         mode, must_admit: as in :func:`sendplan.routing.placement.place.place`.
         existing_routes: a council's current routes to check and compare with the new plan.
         workers: processes solving schools in parallel (default: one per core).
+        movers: with ``placement="solve"``, who is placed this year: ``"phase_transfer"``
+            (children entering Reception, Year 7 or Year 12, new plans, children without a
+            current school or whose school is closed or no longer admits them; see
+            :mod:`sendplan.routing.placement.movers`) or ``"all"``; the others are locked at
+            their current school. With no current schools everyone is a mover.
+
+    When ``placement="solve"`` and every child has a current school, the status quo (every
+    child at their current school, routes planned for the same sessions) is measured beside
+    the optimised plan: ``summary.comparison`` and ``result.status_quo``.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use {' or '.join(MODES)}")
+    if movers not in MOVERS_RULES:
+        raise ValueError(f"unknown movers rule {movers!r}; use {' or '.join(MOVERS_RULES)}")
     unknown = [s for s in sessions if s not in SESSIONS]
     if unknown:
         raise ValueError(f"unknown session {unknown[0]!r}; use am or pm")
@@ -106,9 +134,13 @@ def solve(
     if placement == "auto":
         every = all(c.current_school for c in scenario.children)
         placement = "current" if every else "solve"
-    plan = explanations = None
+    plan = explanations = status_quo = None
+    original = scenario
     if placement == "solve":
-        say(f"placing {len(scenario.children):,} children in {len(scenario.schools)} schools")
+        moving = find_movers(scenario, rule=movers)
+        scenario = lock_non_movers(scenario, moving)
+        say(f"placing {len(moving):,} of {len(scenario.children):,} children ({movers} movers) "
+            f"in {len(scenario.schools)} schools")  # fmt: skip
         t0 = now()
         plan = place(scenario, drive, mode=mode, must_admit=must_admit, progress=progress)
         log.info(
@@ -122,6 +154,7 @@ def solve(
         say("explaining the placements")
         explanations = tuple(explain_plan(scenario, drive, plan))
         summary = summarise_placement(scenario, plan, explanations)
+        summary = dataclasses.replace(summary, movers_rule=movers, movers=len(moving))
         if must_admit:
             baseline = place(scenario, drive, mode=mode)
             effects = must_admit_effects(scenario, drive, plan, baseline)
@@ -137,7 +170,11 @@ def solve(
 
     plans: list[TransportPlan] = []
     checks: list[TransportCheck] = []
-    school_of = school_of_children(scenario, plan)
+    entitlements: tuple[Entitlement, ...] = ()
+    school_of: dict[str, str | None] = {}
+    if sessions or existing_routes is not None:
+        scenario, entitlements = _offers(scenario, plan, models)
+        school_of = school_of_children(scenario, plan)
     for session in sessions:
         say(f"planning the {session.upper()} routes")
         t0 = now()
@@ -161,16 +198,29 @@ def solve(
         if not checks[-1].ok:
             raise PlanRejected(f"{session.upper()} transport plan", checks[-1].violations)
 
-    review = evaluation = None
+    review = evaluation = comparison = None
+    sq_plans: tuple[TransportPlan, ...] = ()
+    notes: list[str] = []
     fields: dict[str, object] = {}
+    if plan is not None and has_status_quo(original):
+        say("measuring the status quo")
+        status_quo, sq_plans, comparison = _status_quo(
+            original, models, sessions=sessions, stop=stop, seed=seed, workers=workers
+        )
+    elif plan is not None and any(c.current_school for c in original.children):
+        missing = sum(1 for c in original.children if not c.current_school)
+        notes.append(f"status quo not compared: {missing} children have no current school")
     if plans:
         fields.update(summarise_transport(scenario, plans, checker_ok=all(c.ok for c in checks)))
+        fields.update(summarise_entitlements(entitlements), solo_share=solo_share(scenario, plans))
         review = review_transport(scenario, school_of, drive, plans, walk_travel=models.walk)
         fields.update(
             walking_distance_flags=len(review.flags), ptb_cheaper_than_seat=review.ptb_cheaper
         )
     else:
-        fields["notes"] = ("transport not planned: transport figures are null",)
+        notes.insert(0, "transport not planned: transport figures are null")
+    if notes:
+        fields["notes"] = tuple(notes)
     if existing_routes is not None:
         say("evaluating the existing routes")
         evaluation = evaluate_sessions(scenario, school_of, drive, existing_routes, plans=plans)
@@ -183,6 +233,14 @@ def solve(
         inputs=dict(sorted(scenario.sources)),
         **fields,  # type: ignore[arg-type]
     )
+    if plans:
+        summary = dataclasses.replace(
+            summary,
+            cost_per_transported_child_gbp=cost_per_transported_child_gbp(summary, entitlements),
+        )
+    if comparison is not None and plan is not None:
+        optimised = comparison_kpis(scenario, plan, summary)
+        summary = dataclasses.replace(summary, comparison=compare(comparison, optimised))
     return Result(
         scenario=scenario,
         summary=summary,
@@ -192,7 +250,58 @@ def solve(
         review=review,
         evaluation=evaluation,
         checks=tuple(checks),
+        status_quo=status_quo,
+        status_quo_transport=sq_plans,
     )
+
+
+def decide_transport(
+    scenario: Scenario, plan: PlacementPlan | None, models: TravelModels
+) -> Scenario:
+    """``scenario`` with every child whose ``transport_eligible`` is None decided by the
+    policy's rules for the schools of ``plan`` (else current schools): see
+    :mod:`sendplan.routing.transport.entitlement`. Council decisions are kept."""
+    return _offers(scenario, plan, models)[0]
+
+
+def _offers(
+    scenario: Scenario, plan: PlacementPlan | None, models: TravelModels
+) -> tuple[Scenario, tuple[Entitlement, ...]]:
+    """:func:`decide_transport` and every child's offer (seat, ptb, boarder or none)."""
+    walk = models.walk or models.drive
+    entitlements = tuple(decide_entitlements(scenario, plan, walk, drive=models.drive))
+    return apply_entitlements(scenario, entitlements), entitlements
+
+
+def _status_quo(
+    scenario: Scenario,
+    models: TravelModels,
+    *,
+    sessions: Sequence[Session],
+    stop: StopCriterion,
+    seed: int,
+    workers: int | None,
+) -> tuple[PlacementPlan, tuple[TransportPlan, ...], dict[str, object]]:
+    """The status-quo plan, its routes for the same sessions, search and seed as the optimised
+    plan (each passed by the independent route checker, or PlanRejected), and its figures."""
+    drive = models.drive
+    plan, summary = status_quo_summary(scenario, drive)
+    routes = []
+    if sessions:
+        scenario = decide_transport(scenario, plan, models)
+        school_of = school_of_children(scenario, plan)
+    for session in sessions:
+        made = plan_transport(
+            scenario, plan, drive, session=session, stop=stop, seed=seed, workers=workers
+        )
+        verdict = check_transport(scenario, school_of, drive, made)
+        if not verdict.ok:
+            raise PlanRejected(f"status-quo {session.upper()} transport plan", verdict.violations)
+        routes.append(made)
+    if routes:
+        figures = summarise_transport(scenario, routes, checker_ok=True)
+        summary = dataclasses.replace(summary, **figures)
+    return plan, tuple(routes), comparison_kpis(scenario, plan, summary)
 
 
 def _counts(evaluation: dict[str, dict[str, object]]) -> dict[str, object]:

@@ -96,6 +96,23 @@ class Summary:
     # that were feasible (placement + estimated transport, GBP per year).
     first_preference_not_met_by_status: dict[str, int] = field(default_factory=dict)
     first_preference_feasible_extra_gbp_per_year: float | None = None
+    # Issue 12: which children were placed this year (``movers_rule``, "phase_transfer" or
+    # "all", and how many: the others stayed locked at their current school), and, when every
+    # child has a current school, the status quo beside the optimised plan with their
+    # difference: {"status_quo": {...}, "optimised": {...}, "difference": {...}}, the same keys
+    # in each (``sendplan.routing.status_quo.COMPARISON_KEYS``).
+    movers_rule: str | None = None
+    movers: int | None = None
+    comparison: dict[str, Any] | None = None
+    # Transport offers by the policy's rules (``transport.entitlement``; children the council
+    # decided count as "seat"/"none" with reason "council decision"), personal budgets' yearly
+    # spend, cost per child helped (routes + budgets + boarders, ``routing.kpis``) and the share
+    # of pre-16 routed children riding alone: comparable with NAO/CCN figures.
+    entitlements_by_offer: dict[str, int] | None = None
+    entitlements_by_reason: dict[str, int] | None = None
+    ptb_gbp_per_year: float | None = None
+    cost_per_transported_child_gbp: float | None = None
+    solo_share: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with stable key order."""

@@ -41,7 +41,8 @@ def profile_rows(sen: Path) -> list[dict[str, object]]:
     needs_file = "sen2_2025_sen_needs_all_plans.csv"
     caseload_file = "sen2_2025_caseload.csv"
     res_file = "sen2_2025_residential_settings.csv"
-    files = {f: read(sen / f) for f in (needs_file, caseload_file, res_file)}
+    newplans_file = "sen2_2025_newplans.csv"
+    files = {f: read(sen / f) for f in (needs_file, caseload_file, res_file, newplans_file)}
     out: list[dict[str, object]] = []
 
     def add(table: str, file: str, column: str, match: dict[str, str], **keys: object) -> None:
@@ -123,6 +124,16 @@ def profile_rows(sen: Path) -> list[dict[str, object]]:
             area="Leicester",
             year=year,
         )
+    # New EHC plans issued in calendar 2024 whose first placement is a special school (all ages):
+    # over the January 2025 special caseload, the share of children with a plan under a year old.
+    add(
+        "new_plans_special",
+        newplans_file,
+        "special_total",
+        {"old_la_code": "856", "time_period": "2024", "breakdown": "New EHC plans"},
+        area="Leicester",
+        year="2024",
+    )
     england = {"geographic_level": "National", "time_period": "202425"}
     add(
         "residential_placements",

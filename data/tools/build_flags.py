@@ -1,4 +1,8 @@
-"""Write data/flags_profile.csv: per-need rates for the flags SEN2 does not publish per child."""
+"""Write data/flags_profile.csv: per-need rates for the flags SEN2 does not publish per child.
+
+Transport eligibility is not drawn: the policy's rules decide it at solve time (statutory walking
+distance by age, post-16 by exception; see data/SOURCES.md), so there is no transport_eligible rate.
+"""
 
 import csv
 import io
@@ -83,15 +87,6 @@ add(
         "some secondary pupils must travel alone (conflict with peers) or are travel-trained"
         if n in ("SEMH", "ASD")
         else "assumed never required to travel alone"
-    ),
-)
-add(
-    "transport_eligible",
-    per(0.85),
-    "assumption",
-    lambda n: (
-        "about 15% of families take a personal travel budget or make their own arrangements; "
-        "wheelchair users are always eligible"
     ),
 )
 add(

@@ -6,7 +6,9 @@ Run from the repository root::
 
 school_records.csv has one row per (school, field) with columns
 school_id,field,value,value_basis,source,note. ``field`` is a schools.csv column and every school
-has exactly one row with a value for each column. Each row's value_basis, source and note become
+has exactly one row with a value for each column, except the OPTIONAL ones (blank when no row
+gives them: ``opens``/``closes`` as ISO dates or ``unknown``, ``capacity_by_designation`` and
+``reserved_by_designation`` as ``NEED:PLACES;...``). Each row's value_basis, source and note become
 that field's row in school_sources.csv, with these conventions:
 
 * lon+lat, age_low+age_high and bell_am+finish_pm are listed there as one ``location``,
@@ -29,8 +31,11 @@ RECORD_COLUMNS = ["school_id", "field", "value", "value_basis", "source", "note"
 COLUMNS = [
     "school_id", "name", "lon", "lat", "la_code", "type", "age_low", "age_high", "sex",
     "designations", "capacity", "residential_places", "annual_cost_gbp", "bell_am", "finish_pm",
-    "in_area",
+    "in_area", "opens", "closes", "capacity_by_designation", "reserved_by_designation",
 ]  # fmt: skip
+# Columns a school may leave out: blank in schools.csv (open before any modelled date, not
+# closing, no cap or reservation by need).
+OPTIONAL = ("opens", "closes", "capacity_by_designation", "reserved_by_designation")
 SOURCE_COLUMNS = ["school_id", "field", "value_basis", "source", "note"]
 BASES = ("fact", "estimate")
 NO_FIELD_SOURCE = "no per-field source recorded; see data/SOURCES.md"
@@ -87,7 +92,7 @@ def school_table(rows: list[tuple[int, dict[str, str]]], name: str) -> list[dict
         values[field] = value
         first[sid, field] = line
     for sid, values in schools.items():
-        missing = [c for c in COLUMNS if c not in values]
+        missing = [c for c in COLUMNS if c not in values and c not in OPTIONAL]
         if missing:
             raise RecordsError(f"{name}: school {sid!r} has no row for {', '.join(missing)}")
     return list(schools.values())
@@ -118,7 +123,7 @@ def build(records: Path, out_dir: Path) -> None:
     """Check ``records`` and write schools.csv and school_sources.csv into ``out_dir``."""
     rows = read_records(records)
     schools = school_table(rows, records.name)
-    write_csv(out_dir / "schools.csv", COLUMNS, [[s[c] for c in COLUMNS] for s in schools])
+    write_csv(out_dir / "schools.csv", COLUMNS, [[s.get(c, "") for c in COLUMNS] for s in schools])
     write_csv(out_dir / "school_sources.csv", SOURCE_COLUMNS, source_rows(rows))
 
 

@@ -105,6 +105,13 @@ def school_of_children(
     Boarders (a residential place) travel weekly, not daily, so they are on no daily route:
     see ``boarders``.
     """
+    undecided = [c.child_id for c in scenario.children if c.transport_eligible is None]
+    if undecided:
+        # Undecided is not "not eligible": planning would silently route nobody.
+        raise ValueError(
+            f"{len(undecided)} children (first {undecided[0]}) have transport_eligible left to "
+            "the policy: decide it first (sendplan.routing.solve.decide_transport)"
+        )
     out: dict[str, str | None] = {}
     placed = {a.child_id: a for a in placement.assignments} if placement is not None else {}
     boarding = boarders(scenario, placement)

@@ -18,7 +18,8 @@ SUMMARY_KEYS = {
     "children", "placed", "unplaced", "placed_in_area", "placed_out_of_area",
     "placement_cost_gbp_per_year", "mean_travel_min", "p95_travel_min", "transported", "vehicles",
     "routes", "transport_cost_gbp_per_day", "transport_cost_gbp_per_year", "max_ride_min",
-    "rides_over_limit", "solo_routes", "seed", "versions", "travel_model",
+    "rides_over_limit", "solo_routes", "seed", "versions", "travel_model", "movers_rule", "movers",
+    "comparison",
 }  # fmt: skip
 OUTPUTS = (
     "summary.json", "placements.csv", "report.html", "routes.json", "routes.geojson",

@@ -149,12 +149,14 @@ def test_flag_rates_are_sourced_and_sen2_rows_match_the_facts() -> None:
             england["residential_placements"] / england["special_total"], abs=5e-5
         )
     assumed = {r["flag"] for r in rows if r["basis"] == "assumption"}
-    assert {"wheelchair", "needs_assistant", "travel_alone", "transport_eligible"} <= assumed
+    assert {"wheelchair", "needs_assistant", "travel_alone"} <= assumed
+    # Transport eligibility is the policy's rules' decision at solve time, not a drawn rate.
+    assert "transport_eligible" not in {r["flag"] for r in rows}
 
 
 def _shared_value(source: str) -> int:
     """The count a cohort_profile row's ``source`` names, looked up in the shared SEN2 file."""
-    match = re.fullmatch(r"(\S+\.csv): (\S+) (\d{6}) (.+) / (.+); (\w+)", source)
+    match = re.fullmatch(r"(\S+\.csv): (\S+) (\d{6}|\d{4}) (.+) / (.+); (\w+)", source)
     assert match, source
     name, area, year, topic, breakdown, column = match.groups()
     with (SEN / name).open(encoding="utf-8-sig", newline="") as fh:
@@ -287,8 +289,7 @@ def test_flags_follow_the_rates_and_stay_consistent(cohorts: Cohorts, seed: int)
     for c in children:
         if c.travel_alone:
             assert c.age >= 11 and not c.wheelchair and not c.needs_assistant
-        if c.wheelchair:
-            assert c.transport_eligible
+        assert c.transport_eligible is None
         assert not c.locked and c.current_school is None and c.home_la == "856"
     # PMLD children mostly use wheelchairs, ASD children rarely: the per-need rates are applied.
     by_need = {need: [c for c in children if c.primary_need == need] for need in ("PD", "ASD")}

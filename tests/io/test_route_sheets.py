@@ -27,7 +27,10 @@ PERSONAL = {"name", "child_name", "first_name", "surname", "address", "postcode"
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scenario, Result, Path]:
     sc = sendplan.leicester_scenario(seed=1, n_children=120)
-    res = sendplan.solve(sc, sessions=("am", "pm"), stop=sendplan.MaxIterations(30), seed=1)
+    # Every child at their current school, as `sendplan routes --evaluate` reads them back.
+    res = sendplan.solve(
+        sc, sessions=("am", "pm"), stop=sendplan.MaxIterations(30), seed=1, placement="auto"
+    )
     out = tmp_path_factory.mktemp("plan")
     res.write(out)
     return sc, res, out

@@ -44,9 +44,10 @@ COUNCIL = {  # a council's own headings for our fields
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    scenario: Scenario
+    scenario: Scenario  # as planned: every child's transport eligibility decided
     result: Result
     out: Path  # the plan's files: routes.json, route_sheets.xlsx, ...
+    given: Scenario  # as a user gives it, eligibility left to the policy's rules (the CLI's)
 
     def evaluate(self, stops: Sequence[ExistingStop]) -> dict[str, dict[str, object]]:
         school_of = school_of_children(self.scenario, self.result.placement)
@@ -61,14 +62,19 @@ def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     sc = sendplan.leicester_scenario(seed=1, n_children=150)
     mixed = request.param == "mixed"
     sc = dataclasses.replace(sc, policy=dataclasses.replace(sc.policy, mixed_school_routes=mixed))
-    res = sendplan.solve(sc, sessions=("am", "pm"), stop=sendplan.MaxIterations(ITERATIONS), seed=1)
+    # Every child at their current school, as `sendplan routes` plans (and evaluates) them; the
+    # result carries the scenario with eligibility decided.
+    res = sendplan.solve(
+        sc, sessions=("am", "pm"), stop=sendplan.MaxIterations(ITERATIONS), seed=1,
+        placement="auto",
+    )  # fmt: skip
     assert [p.session for p in res.transport] == ["am", "pm"]
     for plan in res.transport:  # the mixed plan has mixed runs in both sessions
         assert any(r.mixed for r in plan.routes) == mixed
         assert any(len(r.stops) > 2 for r in plan.routes)
     out = tmp_path_factory.mktemp(request.param)
     res.write(out)
-    return Case(sc, res, out)
+    return Case(res.scenario, res, out, sc)
 
 
 def school_call(route: Route, child_id: str) -> tuple[str, float]:
@@ -155,14 +161,15 @@ def test_round_trip_of_long_pm_runs_from_drop_off_times_only(tmp_path: Path) -> 
     long tight minibus runs (PM-EST-LEI-005-006, 14 children) once read back with "cannot be
     reached" breaches, the float noise of their pinned times compounding to a third of a
     minute by the last drop-offs."""
-    sc = sendplan.leicester_scenario(seed=1)
-    res = sendplan.solve(sc, sessions=("pm",), stop=sendplan.MaxIterations(ITERATIONS), seed=1)
+    given = sendplan.leicester_scenario(seed=1)
+    res = sendplan.solve(given, sessions=("pm",), stop=sendplan.MaxIterations(ITERATIONS), seed=1)
+    sc = res.scenario
     (plan,) = res.transport
     assert max(len(r.stops) for r in plan.routes) >= 14
     rows = plan_rows(res, school_time=False)
     stops = read_existing_routes(write_rows(tmp_path / "pm.csv", rows), sc)
     assert {s.precision_min for s in stops} == {1.0}
-    entry: dict[str, Any] = Case(sc, res, tmp_path).evaluate(stops)["pm"]
+    entry: dict[str, Any] = Case(sc, res, tmp_path, given).evaluate(stops)["pm"]
     assert entry["violations"] == [], entry["violations"][:5]
     assert entry["cost_gbp"] == round(plan.cost_gbp, 2)
     assert entry["notes"] == []  # single-school runs: nothing inferred
@@ -265,7 +272,7 @@ def test_a_ride_a_whole_minute_over_its_limit_is_reported(
         dataclasses.replace(c, ride_limit_min=limit) if c.child_id == stop.child_id else c
         for c in case.scenario.children
     )
-    strict = Case(dataclasses.replace(case.scenario, children=kids), case.result, case.out)
+    strict = dataclasses.replace(case, scenario=dataclasses.replace(case.scenario, children=kids))
     forms = [True] if mixed else [True, False]
     for rows in [plan_rows(case.result, school_time=form) for form in forms]:
         stops = read_existing_routes(write_rows(tmp_path / "r.csv", rows), strict.scenario)
@@ -298,7 +305,7 @@ def test_council_headings_through_a_mapping(case: Case, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def folder(case: Case, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("scenario")
-    write_scenario(case.scenario, path)
+    write_scenario(case.given, path)  # what a user has: `sendplan routes` decides eligibility
     return path
 
 

@@ -25,12 +25,13 @@ from transport_cases import (
 from sendplan.api.defaults import leicester_scenario
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.place import place
+from sendplan.routing.solve import decide_transport
 from sendplan.routing.transport import planner
 from sendplan.routing.transport.check import check_transport, forward_rides
 from sendplan.routing.transport.plan import RouteFlag, TransportPlan, UnroutedReason
 from sendplan.routing.transport.planner import plan_transport, school_of_children
 from sendplan.routing.transport.rules import int_matrices
-from sendplan.routing.travel import straight_line_model
+from sendplan.routing.travel import TravelModels, straight_line_model
 from sendplan.routing.vrp.stop import MaxIterations
 
 # ------------------------------------------------------------------- brute-force oracle (AM)
@@ -268,9 +269,12 @@ def test_same_seed_and_iterations_give_the_same_plan() -> None:
 
 
 def test_leicester_default_subset_respects_every_rule() -> None:
-    sc = leicester_scenario(n_children=150)
+    # Eligibility is decided by the policy's rules for the placed schools (about half the
+    # cohort): 250 children leave more than 100 to route.
+    sc = leicester_scenario(n_children=250)
     travel = straight_line_model(sc)
     placement = place(sc, travel)
+    sc = decide_transport(sc, placement, TravelModels(travel))
     p = plan_transport(sc, placement, travel, session="am", stop=MaxIterations(100), seed=1,
                        workers=1)  # fmt: skip
     report = check_transport(sc, school_of_children(sc, placement), travel, p)
