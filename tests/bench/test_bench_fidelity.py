@@ -123,6 +123,11 @@ def test_seed_1_reproduces_sen2_by_placement_type(seed1: dict[str, dict[str, obj
         "sex_M", "sex_F",
     ):  # fmt: skip
         assert seed1[name]["within"] is True, (name, seed1[name]["values"])
+    # Every figure but the 2018 out-of-city share (see the next test) is within, needs and age
+    # bands included.
+    missed = {n for n, f in seed1.items() if n != "_" and not f["within"]}
+    assert missed == {"out_of_city_share_pct"}
+    assert any(n.startswith("need_") for n in seed1) and any(n.startswith("age_") for n in seed1)
     assert seed1["_"]["as_of"] == "2025-01-16"
 
 
