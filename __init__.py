@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sendplan.api.defaults import leicester_scenario
     from sendplan.api.loader import load_scenario
+    from sendplan.api.result_reader import read_result
     from sendplan.errors import InputError
     from sendplan.routing.model import Child, Policy, Scenario, School, VehicleType
+    from sendplan.routing.planning.compare import Comparison, compare
+    from sendplan.routing.planning.expand import Expansion, expand
+    from sendplan.routing.planning.forecast import ForecastParams, special_demand
+    from sendplan.routing.planning.options import Option
+    from sendplan.routing.planning.sweep import Grid, SweepResult, sweep
     from sendplan.routing.result import Result
     from sendplan.routing.solve import solve
     from sendplan.routing.summary import Summary
@@ -44,12 +50,24 @@ _EXPORTS = {
     "MaxIterations": "sendplan.routing.vrp.stop",
     "NoImprovement": "sendplan.routing.vrp.stop",
     "InputError": "sendplan.errors",
+    "sweep": "sendplan.routing.planning.sweep",
+    "Grid": "sendplan.routing.planning.sweep",
+    "SweepResult": "sendplan.routing.planning.sweep",
+    "compare": "sendplan.routing.planning.compare",
+    "Comparison": "sendplan.routing.planning.compare",
+    "read_result": "sendplan.api.result_reader",
+    "expand": "sendplan.routing.planning.expand",
+    "Expansion": "sendplan.routing.planning.expand",
+    "Option": "sendplan.routing.planning.options",
+    "ForecastParams": "sendplan.routing.planning.forecast",
+    "special_demand": "sendplan.routing.planning.forecast",
 }
 
 __all__ = [
-    "Child", "InputError", "MaxIterations", "MaxRuntime", "NoImprovement", "Policy", "Result",
-    "Scenario", "School", "Summary", "VehicleType", "__version__", "leicester_scenario",
-    "load_scenario", "solve", "travel_models",
+    "Child", "Comparison", "Expansion", "ForecastParams", "Grid", "InputError", "MaxIterations",
+    "MaxRuntime", "NoImprovement", "Option", "Policy", "Result", "Scenario", "School", "Summary",
+    "SweepResult", "VehicleType", "__version__", "compare", "expand", "leicester_scenario",
+    "load_scenario", "read_result", "solve", "special_demand", "sweep", "travel_models",
 ]  # fmt: skip
 
 

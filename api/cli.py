@@ -11,13 +11,19 @@ from typing import Annotated
 import typer
 
 from sendplan.api import (
+    cli_bench_expand,
     cli_bench_fidelity,
+    cli_bench_forecast,
     cli_bench_placement,
     cli_bench_transport,
     cli_bench_vrp,
+    cli_compare,
+    cli_expand,
+    cli_forecast,
     cli_network,
     cli_place,
     cli_routes,
+    cli_sweep,
 )
 from sendplan.api.cli_common import (
     QuietOption,
@@ -38,6 +44,10 @@ bench_app = typer.Typer(
 app.command("demo")(cli_place.demo)
 app.command("place")(cli_place.place)
 app.command("routes")(cli_routes.routes)
+app.command("sweep")(cli_sweep.sweep_cmd)
+app.command("compare")(cli_compare.compare_cmd)
+app.command("expand")(cli_expand.expand_cmd)
+app.command("forecast")(cli_forecast.forecast)
 
 
 def _version(value: bool) -> None:
@@ -68,7 +78,10 @@ bench_app.command("transport")(cli_bench_transport.bench_transport_cmd)
 bench_app.command("solomon")(cli_bench_vrp.bench_solomon_cmd)
 bench_app.command("lilim")(cli_bench_vrp.bench_lilim_cmd)
 bench_app.command("sbrp")(cli_bench_vrp.bench_sbrp_cmd)
+bench_app.command("sweep")(cli_sweep.bench_sweep_cmd)
 bench_app.command("fidelity")(cli_bench_fidelity.bench_fidelity_cmd)
+bench_app.command("expand")(cli_bench_expand.bench_expand_cmd)
+bench_app.command("forecast")(cli_bench_forecast.bench_forecast_cmd)
 
 
 # Every command takes -v/-q as well as the top level (`sendplan routes ... -v`).

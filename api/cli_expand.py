@@ -1,0 +1,219 @@
+"""`sendplan expand`: choose expansion options and their timing; write expansion.json/.csv.
+
+The folder is written atomically (``api/atomic.py``) with a manifest.json naming every file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sendplan.api.atomic import GENERATOR, MANIFEST_NAME, atomic_output, check_inputs_outside
+from sendplan.api.cli_common import SeedOption, fail_cleanly, load_with_postcodes, progress
+from sendplan.api.defaults import leicester_scenario
+from sendplan.api.manifest import file_entries
+from sendplan.api.neutralise import csv_row
+from sendplan.api.options_io import default_options, read_options
+from sendplan.errors import InputError
+from sendplan.routing.model import Scenario
+from sendplan.routing.planning.expand import (
+    DEFAULT_ANNUITY_RATE,
+    DEFAULT_ASSET_LIFE_YEARS,
+    Expansion,
+    ExpansionError,
+    expand,
+)
+
+DEFAULT_SCENARIO = "leicester"
+_YEARS = re.compile(r"(\d{4})(?:-(\d{4}))?")
+CSV_COLUMNS = (
+    "year", "children", "options_open", "cost_gbp", "placement_gbp", "capital_gbp",
+    "unplaced", "in_city_share", "mean_journey_min", "transport_estimate_gbp",
+    "do_nothing_cost_gbp", "do_nothing_unplaced", "do_nothing_in_city_share",
+    "do_nothing_mean_journey_min", "saving_gbp",
+)  # fmt: skip
+
+
+def parse_years(text: str) -> list[int]:
+    """``2026-2031`` or ``2026`` as the list of years; InputError naming --years otherwise."""
+    match = _YEARS.fullmatch(text.strip())
+    if match is None:
+        raise InputError("--years", f"{text!r} is not YEAR or FIRST-LAST (e.g. 2026-2031)")
+    first = int(match[1])
+    last = int(match[2] or first)
+    if not 2000 <= first <= last <= 2100 or last - first >= 50:
+        raise InputError("--years", f"{text!r}: give FIRST <= LAST within 2000..2100, <= 50 years")
+    return list(range(first, last + 1))
+
+
+def load_expansion_scenario(text: str, *, seed: int) -> Scenario:
+    """The scenario folder or workbook, or the embedded Leicester default for ``leicester``."""
+    if text == DEFAULT_SCENARIO:
+        return leicester_scenario(seed=seed)
+    return load_with_postcodes(Path(text), None)
+
+
+def expansion_document(result: Expansion) -> dict[str, Any]:
+    """expansion.json: the portfolio, costs, marginal values and both trajectories."""
+    return {
+        "method": result.method,
+        "optimal": True,
+        "gap": result.gap,
+        "chosen": result.chosen,
+        "cost_gbp": result.cost_gbp,
+        "do_nothing_gbp": result.do_nothing_gbp,
+        "saving_gbp": result.do_nothing_gbp - result.cost_gbp,
+        "capital_gbp": result.capital_gbp,
+        "budget_gbp": result.budget_gbp,
+        "annuity_factor": result.annuity_factor,
+        "growth": {str(y): g for y, g in result.growth.items()},
+        "marginal_gbp": result.marginal_gbp,
+        "marginal_meaning": "chosen: cost of dropping it (and what requires it); unchosen: "
+        "the capital in GBP at or below which it would be chosen (null: not at any capital)",
+        "options": [
+            {
+                "option_id": o.option_id,
+                "school_id": o.school_id,
+                "name": o.name,
+                "places": o.places,
+                "capital_gbp": o.capital_gbp,
+                "earliest_year": o.earliest_year,
+                "exclusive_group": o.exclusive_group,
+                "requires": o.requires,
+                "source": o.source,
+            }
+            for o in result.options
+        ],
+        "years": [_year(r) for r in result.years],
+        "do_nothing": [_year(r) for r in result.do_nothing],
+        "feasible_sets": result.feasible_sets,
+        "placement_solves": result.placement_solves,
+    }
+
+
+def _year(row: Any) -> dict[str, Any]:
+    return {
+        "year": row.year, "children": row.children, "options_open": list(row.options_open),
+        "cost_gbp": row.cost_gbp, "placement_gbp": row.placement_gbp,
+        "capital_gbp": row.capital_gbp, "placed": row.placed, "unplaced": row.unplaced,
+        "in_city_share": round(row.in_city_share, 4),
+        "mean_journey_min": round(row.mean_journey_min, 2),
+        "transport_estimate_gbp": round(row.transport_estimate_gbp),
+    }  # fmt: skip
+
+
+def expansion_rows(result: Expansion) -> list[list[str]]:
+    """expansion.csv's rows (after the header): one per year, plan beside do-nothing."""
+    rows = []
+    for r, b in zip(result.years, result.do_nothing, strict=True):
+        rows.append([
+            str(r.year), str(r.children), ";".join(r.options_open), str(r.cost_gbp),
+            str(r.placement_gbp), str(r.capital_gbp), str(r.unplaced),
+            f"{r.in_city_share:.4f}", f"{r.mean_journey_min:.2f}",
+            str(round(r.transport_estimate_gbp)), str(b.cost_gbp), str(b.unplaced),
+            f"{b.in_city_share:.4f}", f"{b.mean_journey_min:.2f}", str(b.cost_gbp - r.cost_gbp),
+        ])  # fmt: skip
+    return rows
+
+
+def write_expansion(result: Expansion, out: Path, *, command: list[str]) -> None:
+    """expansion.json, expansion.csv and manifest.json, atomically."""
+    with atomic_output(out) as folder:
+        document = expansion_document(result)
+        (folder / "expansion.json").write_text(
+            json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        with (folder / "expansion.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows(csv_row(row) for row in expansion_rows(result))
+        manifest = {"generator": GENERATOR, "command": command, "files": file_entries(folder)}
+        (folder / MANIFEST_NAME).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+
+
+def expansion_table(result: Expansion) -> str:
+    """The console table: per year, the plan against doing nothing."""
+    lines = [
+        f"{'year':>4}  {'cost GBP':>12}  {'do-nothing':>12}  {'in-city':>7}  {'(none)':>7}  "
+        f"{'journey':>7}  {'(none)':>7}  opens"
+    ]
+    shown: set[str] = set()
+    for r, b in zip(result.years, result.do_nothing, strict=True):
+        new = [o for o in r.options_open if o not in shown]
+        shown.update(new)
+        lines.append(
+            f"{r.year:>4}  {r.cost_gbp:>12,}  {b.cost_gbp:>12,}  {r.in_city_share:>7.1%}  "
+            f"{b.in_city_share:>7.1%}  {r.mean_journey_min:>7.1f}  {b.mean_journey_min:>7.1f}  "
+            f"{' '.join(new)}"
+        )
+    lines.append(
+        f"total {result.cost_gbp:,} GBP vs do-nothing {result.do_nothing_gbp:,} "
+        f"(saving {result.do_nothing_gbp - result.cost_gbp:,}); capital {result.capital_gbp:,.0f}"
+    )
+    for option_id, value in result.marginal_gbp.items():
+        kind = "drop costs" if option_id in result.chosen else "chosen at capital <="
+        shown_value = "never" if value is None else f"{value:,}"
+        lines.append(f"  {option_id}: {kind} {shown_value}")
+    return "\n".join(lines)
+
+
+def expand_cmd(
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            metavar="SCENARIO",
+            help="Scenario folder or .xlsx workbook, or 'leicester' for the embedded default.",
+        ),
+    ] = DEFAULT_SCENARIO,
+    options: Annotated[
+        Path | None,
+        typer.Option("--options", help="Options CSV (default: the 2023 Leicester options)."),
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option("--budget", min=0, help="Capital budget over the horizon, GBP.")
+    ] = None,
+    years: Annotated[str, typer.Option("--years", help="FIRST-LAST, e.g. 2026-2031.")] = (
+        "2026-2031"
+    ),
+    annuity_rate: Annotated[
+        float, typer.Option("--annuity-rate", min=0, max=1, help="Green Book 3.5% by default.")
+    ] = DEFAULT_ANNUITY_RATE,
+    asset_life: Annotated[
+        int, typer.Option("--asset-life", min=1, max=200, help="Years (40: an estimate).")
+    ] = DEFAULT_ASSET_LIFE_YEARS,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("sendplan-expand"),
+    seed: SeedOption = 1,
+) -> None:
+    """Choose which expansion options to build, and when, at least total cost."""
+
+    def run() -> None:
+        span = parse_years(years)
+        inputs: dict[str, Path | None] = {"--options file": options}
+        if scenario != DEFAULT_SCENARIO:
+            inputs["scenario"] = Path(scenario)
+        check_inputs_outside(out, inputs)
+        with progress() as say:
+            base = load_expansion_scenario(scenario, seed=seed)
+            chosen_options = (
+                default_options(base) if options is None else read_options(options, base)
+            )
+            try:
+                result = expand(
+                    base, chosen_options, years=span, budget_gbp=budget,
+                    annuity_rate=annuity_rate, asset_life_years=asset_life, progress=say,
+                )  # fmt: skip
+            except ExpansionError as err:
+                raise InputError("--options", str(err)) from None
+            write_expansion(result, out, command=["sendplan", *sys.argv[1:]])
+        typer.echo(expansion_table(result))
+        typer.echo(f"outputs in {out}")
+
+    fail_cleanly(run)

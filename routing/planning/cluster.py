@@ -1,0 +1,131 @@
+"""The one module that talks to Dask distributed: run tasks on a cluster, stream the results.
+
+A local cluster (one single-threaded worker process per core, localhost only, no dashboard) is
+made and closed per run; with an address, an existing scheduler's workers run the tasks and the
+cluster is left as it was. Whatever stops a run (Ctrl-C, a callback raising, a task failing),
+pending tasks are cancelled and the client closed before the exception goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import dask
+from distributed import Client, LocalCluster, as_completed
+
+from sendplan.errors import InputError, visible
+from sendplan.logs import get_logger
+
+log = get_logger(__name__)
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
+
+CONNECT_TIMEOUT_S = 10
+
+
+def default_workers() -> int:
+    """One worker per core."""
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def dask_client(
+    *, workers: int | None = None, scheduler: str | None = None, preload: Sequence[str] = ()
+) -> Iterator[Client]:
+    """A client of the scheduler at ``scheduler``, else of a new local cluster of ``workers``
+    processes that import the ``preload`` modules as they start; both closed on leaving."""
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise InputError(
+                "--scheduler", f"cannot reach the Dask scheduler {visible(scheduler, 80)} ({err})"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = default_workers() if workers is None else workers
+    if n < 1:
+        raise ValueError(f"workers must be at least 1, got {n}")
+    # Localhost only and no dashboard: a sweep opens no port to the network.
+    # One task per worker process, so a worker that dies (out of memory) was running one
+    # variant: fail that variant at once rather than retry it on, and kill, the next workers.
+    config = {"distributed.scheduler.allowed-failures": 0}
+    with _sigint_ignored(), dask.config.set(config):
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR, preload=list(preload),
+        )  # fmt: skip
+    try:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            with _sigint_ignored():  # a second Ctrl-C must not cut the cleanup short
+                client.close()
+    finally:
+        with _sigint_ignored():
+            cluster.close()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while inside (main thread only; elsewhere nothing changes).
+
+    Ctrl-C reaches every process of the terminal's process group: worker processes started
+    inside inherit the ignored SIGINT (it survives exec), so only this process acts on Ctrl-C,
+    by cancelling and closing the cluster, instead of every worker dying with a traceback.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_on_dask(
+    task: Callable[[S, T], R],
+    shared: S,
+    items: Sequence[T],
+    *,
+    on_done: Callable[[R], None],
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """``task(shared, item)`` for every item, one Dask task each; ``on_done`` gets each result
+    in this process as it finishes (completion order). ``shared`` is sent to the workers once;
+    ``on_ready`` is called when the cluster is up, before the first task is sent."""
+    # Local workers import the task's module while starting, not inside the first task.
+    with dask_client(workers=workers, scheduler=scheduler, preload=(task.__module__,)) as client:
+        futures: list[Any] = []
+        if on_ready is not None:
+            on_ready()
+        try:
+            data = client.scatter(shared, broadcast=True)
+            run = secrets.token_hex(4)  # task keys unique per run on a shared scheduler
+            futures = [
+                client.submit(task, data, item, key=f"sendplan-{run}-{i}", pure=False)
+                for i, item in enumerate(items)
+            ]
+            for future in as_completed(futures):
+                on_done(future.result())
+                future.release()
+        except BaseException:
+            log.info("cancelling %d pending tasks", sum(not f.done() for f in futures))
+            client.cancel(futures)
+            raise

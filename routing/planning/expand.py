@@ -1,0 +1,440 @@
+"""Choose which expansion options to build, and when, at least total cost over a horizon.
+
+*Cost* of a plan, in GBP summed over the years: each year's placement objective (the weighted
+objective of ``routing.placement.place``: fees, ``travel_gbp_per_min`` x direct minutes,
+preferences, out-of-area and unplaced penalties, priced by ``placement/costs.py``), plus the
+annualised capital of every option built by then (``capital x annuity_factor``, whole GBP). The
+km-based transport estimate (``transport_gbp_per_km``, ``explain.transport_gbp_per_year``) is
+reported per year, not optimised, exactly as in placement. ``budget_gbp`` caps the capital of
+everything built over the horizon.
+
+*Demand.* Year Y's cohort is the scenario's children scaled by ``demand_growth[Y]`` (default
+``(1 + DEFAULT_GROWTH_PER_YEAR) ** (Y - as_of year)``): extra children are clones of existing
+ones spread evenly through the id order (same home, need, age and preferences, not locked),
+or children are dropped evenly; the date moves to Y so schools open or close as dated.
+
+*Exact decomposition.* Given the set S of options open in a year, that year's placement is
+independent of every other year, so the plan's cost is ``sum_Y P_Y(S_Y) + A(S_Y)`` with P_Y the
+placement optimum (the real min-cost-flow solver, itself exact) and A the annualised capital.
+Options are built once and stay, so S_2026 <= S_2027 <= ... (subsets), each closed under
+``requires`` with at most one option per exclusive group and only options whose earliest year
+has come; the budget binds the last set (capital only grows along the chain). The optimum over
+such chains is a shortest path over (year, set), solved by dynamic programming:
+``V_Y(S) = P_Y(S) + A(S) + min over S' <= S of V_{Y-1}(S')``. Every term is exact and every
+feasible chain is considered, so the answer is proven optimal (gap 0). The price is one
+placement solve per feasible (year, set): fine for the tens of sets of a council's options
+(``MAX_SETS`` guards against an exponential blow-up).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from sendplan.geo.travel import TravelModel
+from sendplan.routing.model import Child, ModelError, Scenario
+from sendplan.routing.placement.explain import transport_gbp_per_year
+from sendplan.routing.placement.place import place
+from sendplan.routing.planning.options import Option, annex_school, check_options
+from sendplan.routing.travel import straight_line_model
+
+# Leicester special-school EHC plans (DfE SEN2, data/cohort_profile.csv special_total) grew
+# from 1,091 (January 2019) to 1,345 (January 2025): (1345 / 1091) ** (1 / 6) - 1 = 3.55%/yr.
+DEFAULT_GROWTH_PER_YEAR = 0.0355
+# HM Treasury Green Book social time preference rate (3.5% for the first 30 years).
+DEFAULT_ANNUITY_RATE = 0.035
+# Life over which a school extension's capital is annualised: 40 years (estimate).
+DEFAULT_ASSET_LIFE_YEARS = 40
+MAX_SETS = 4096
+
+
+class ExpansionError(ValueError):
+    """The expansion problem is malformed or too large to solve exactly."""
+
+
+@dataclass(frozen=True)
+class YearOutcome:
+    """One year of a plan: its open options and what placement gives."""
+
+    year: int
+    options_open: tuple[str, ...]
+    children: int
+    placement_gbp: int  # the placement objective
+    capital_gbp: int  # annualised capital of the options open
+    placed: int
+    unplaced: int
+    in_city_share: float  # children placed in area / all children
+    mean_journey_min: float  # over placed children
+    transport_estimate_gbp: float
+
+    @property
+    def cost_gbp(self) -> int:
+        return self.placement_gbp + self.capital_gbp
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """The chosen portfolio (option -> build year), its cost and the do-nothing baseline."""
+
+    chosen: dict[str, int]
+    cost_gbp: int
+    capital_gbp: float
+    do_nothing_gbp: int
+    years: tuple[YearOutcome, ...]
+    do_nothing: tuple[YearOutcome, ...]
+    # Chosen: cost of dropping it (and what requires it); unchosen: the capital at or below
+    # which it would be chosen (None: not at any capital).
+    marginal_gbp: dict[str, int | None]
+    growth: dict[int, float]
+    annuity_factor: float
+    budget_gbp: float | None
+    feasible_sets: int
+    placement_solves: int
+    seconds: float
+    gap: float = 0.0
+    method: str = "exact enumeration of option sets + dynamic programming over years"
+    options: tuple[Option, ...] = field(default=(), repr=False)
+
+
+def annuity_factor(*, rate: float, life_years: int) -> float:
+    """Equal yearly payment per GBP of capital repaid over ``life_years`` at ``rate``."""
+    if life_years < 1 or rate < 0:
+        raise ExpansionError("annuity needs life_years >= 1 and rate >= 0")
+    if rate == 0:
+        return 1.0 / life_years
+    return rate / (1.0 - (1.0 + rate) ** -life_years)
+
+
+def default_growth(scenario: Scenario, years: Sequence[int]) -> dict[int, float]:
+    """Cumulative demand factor per year at ``DEFAULT_GROWTH_PER_YEAR`` from the scenario's
+    year (2025 if it has no date)."""
+    base = scenario.as_of.year if scenario.as_of is not None else 2025
+    return {y: (1.0 + DEFAULT_GROWTH_PER_YEAR) ** (y - base) for y in years}
+
+
+def year_cohort(scenario: Scenario, year: int, *, factor: float) -> Scenario:
+    """The scenario in ``year``: ``round(n x factor)`` children (clones or evenly dropped)
+    and the date moved to that year."""
+    if factor <= 0:
+        raise ExpansionError(f"demand factor for {year} must be positive, not {factor}")
+    children = sorted(scenario.children, key=lambda c: c.child_id)
+    n = len(children)
+    target = round(n * factor)
+    if target <= n:
+        keep = sorted({(k * n) // max(target, 1) for k in range(target)})
+        cohort = [children[i] for i in keep]
+    else:
+        cohort = list(children)
+        extra = target - n
+        for k in range(extra):
+            twin = children[((k * n) // extra) % n] if n else None
+            if twin is not None:
+                cohort.append(_clone(twin, f"{twin.child_id[:48]}.y{year}x{k}"))
+    as_of = _in_year(scenario.as_of, year)
+    return replace(scenario, children=tuple(cohort), as_of=as_of)
+
+
+def _clone(child: Child, child_id: str) -> Child:
+    # A new child like ``child``: no ties to siblings or vehicles, free to be placed anywhere.
+    return replace(
+        child, child_id=child_id, locked=False, current_school=None, sibling_group=None,
+        never_with=(), new_plan=True,
+    )  # fmt: skip
+
+
+def _in_year(day: date | None, year: int) -> date | None:
+    if day is None:
+        return None
+    return day.replace(year=year, day=min(day.day, 28) if day.month == 2 else day.day)
+
+
+class _Planner:
+    """Placement costs per (year, option set), cached, and the DP over years."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        options: Sequence[Option],
+        years: Sequence[int],
+        growth: Mapping[int, float],
+        travel: TravelModel,
+        say: Callable[[str], None],
+    ) -> None:
+        self.options = list(options)
+        self.years = list(years)
+        self.travel = travel
+        self.say = say
+        self.cohorts = {y: year_cohort(scenario, y, factor=growth[y]) for y in self.years}
+        self.annexes = [annex_school(o, scenario) for o in self.options]
+        self.base_schools = scenario.schools
+        index = {o.option_id: k for k, o in enumerate(self.options)}
+        self.need = [0] * len(self.options)  # bit mask of what each option requires, closed
+        for k, option in enumerate(self.options):
+            at = option.requires
+            while at is not None:
+                self.need[k] |= 1 << index[at]
+                at = self.options[index[at]].requires
+        self.sets = self._feasible_sets()
+        self.cache: dict[tuple[int, int], YearOutcome] = {}
+
+    def _feasible_sets(self) -> list[int]:
+        groups: dict[str, int] = {}
+        for k, option in enumerate(self.options):
+            if option.exclusive_group is not None:
+                groups[option.exclusive_group] = groups.get(option.exclusive_group, 0) | 1 << k
+        sets = [0]
+        for k in range(len(self.options)):
+            grown = [s | 1 << k for s in sets]
+            sets += [
+                s for s in grown
+                if all((s & g).bit_count() <= 1 for g in groups.values())
+            ]  # fmt: skip
+            if len(sets) > 2 * MAX_SETS:
+                break
+        sets = [s for s in sets if all(s & self.need[k] == self.need[k] for k in _bits(s))]
+        if len(sets) > MAX_SETS:
+            raise ExpansionError(
+                f"{len(sets)} or more feasible option sets: above {MAX_SETS}, too many to "
+                "enumerate exactly; group alternatives with exclusive_group or split the run"
+            )
+        return sorted(sets)
+
+    def outcome(self, year: int, mask: int) -> YearOutcome:
+        key = (year, mask)
+        if key not in self.cache:
+            self.cache[key] = self._place(year, mask)
+        return self.cache[key]
+
+    def _place(self, year: int, mask: int) -> YearOutcome:
+        cohort = self.cohorts[year]
+        annexes = tuple(self.annexes[k] for k in _bits(mask))
+        scenario = replace(cohort, schools=self.base_schools + annexes)
+        plan = place(scenario, self.travel)
+        policy = cohort.policy
+        placed = plan.assignments
+        n = len(cohort.children)
+        return YearOutcome(
+            year=year,
+            options_open=tuple(a.school_id for a in annexes),
+            children=n,
+            placement_gbp=round(plan.objective),
+            capital_gbp=0,
+            placed=len(placed),
+            unplaced=len(plan.unplaced),
+            in_city_share=sum(a.in_area for a in placed) / n if n else 0.0,
+            mean_journey_min=sum(a.travel_s for a in placed) / 60.0 / len(placed)
+            if placed
+            else 0.0,
+            transport_estimate_gbp=sum(
+                transport_gbp_per_year(a.distance_m, policy, boarder=a.residential) for a in placed
+            ),
+        )
+
+    def open_in(self, year: int, capital: Sequence[float], budget: float | None) -> list[int]:
+        return [
+            s for s in self.sets
+            if all(self.options[k].earliest_year <= year for k in _bits(s))
+            and (budget is None or _capital(s, capital) <= budget + 1e-6)
+        ]  # fmt: skip
+
+    def best(
+        self, capital: Sequence[float], annual: Sequence[int], budget: float | None, *,
+        banned: int = 0, forced: int = 0,
+    ) -> tuple[int, list[int]]:  # fmt: skip
+        """The least cost and its chain of sets, one per year (``forced`` options built by the
+        last year, ``banned`` ones never)."""
+        value: dict[int, tuple[int, list[int]]] = {}
+        for year in self.years:
+            here = [s for s in self.open_in(year, capital, budget) if not s & banned]
+            nxt: dict[int, tuple[int, list[int]]] = {}
+            for s in here:
+                if value:
+                    prev = [value[sub] for sub in _submasks(s) if sub in value]
+                    if not prev:
+                        continue
+                    before, chain = min(prev, key=lambda v: (v[0], v[1]))
+                else:
+                    before, chain = 0, []
+                cost = self.outcome(year, s).placement_gbp + sum(annual[k] for k in _bits(s))
+                nxt[s] = (before + cost, [*chain, s])
+            value = nxt
+        final = [v for s, v in value.items() if s & forced == forced]
+        if not final:
+            raise ExpansionError("no feasible portfolio (check budget and earliest years)")
+        return min(final, key=lambda v: (v[0], v[1]))
+
+
+def _bits(mask: int) -> list[int]:
+    return [k for k in range(mask.bit_length()) if mask >> k & 1]
+
+
+def _submasks(mask: int) -> list[int]:
+    out, sub = [], mask
+    while True:
+        out.append(sub)
+        if sub == 0:
+            return out
+        sub = (sub - 1) & mask
+
+
+def _capital(mask: int, capital: Sequence[float]) -> float:
+    return sum(capital[k] for k in _bits(mask))
+
+
+def expand(
+    scenario: Scenario,
+    options: Sequence[Option],
+    *,
+    years: Sequence[int],
+    budget_gbp: float | None = None,
+    demand_growth: Mapping[int, float] | None = None,
+    travel: TravelModel | None = None,
+    annuity_rate: float = DEFAULT_ANNUITY_RATE,
+    asset_life_years: int = DEFAULT_ASSET_LIFE_YEARS,
+    marginal: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Expansion:
+    """The least-cost portfolio and timing of ``options`` over ``years``, proven optimal.
+
+    ``demand_growth`` maps each year to its cohort factor (1.0 = the scenario's children).
+    """
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    years = sorted(set(years))
+    if not years:
+        raise ExpansionError("no years to plan")
+    try:
+        check_options(options, scenario)
+    except ModelError as err:
+        raise ExpansionError(str(err)) from None
+    growth = dict(demand_growth) if demand_growth is not None else default_growth(scenario, years)
+    missing = [y for y in years if y not in growth]
+    if missing:
+        raise ExpansionError(f"demand_growth has no factor for {missing[0]}")
+    if budget_gbp is not None and budget_gbp < 0:
+        raise ExpansionError("budget_gbp must not be negative")
+    factor = annuity_factor(rate=annuity_rate, life_years=asset_life_years)
+    planner = _Planner(
+        scenario, options, years, growth, travel or straight_line_model(scenario), say
+    )
+    say(f"expand: {len(planner.sets)} feasible option sets x {len(years)} years")
+    capital = [o.capital_gbp for o in planner.options]
+    annual = [round(c * factor) for c in capital]
+    cost, chain = planner.best(capital, annual, budget_gbp)
+    last = chain[-1]
+    chosen = {
+        planner.options[k].option_id: next(
+            y for y, s in zip(years, chain, strict=True) if s >> k & 1
+        )
+        for k in _bits(last)
+    }
+    marginals: dict[str, int | None] = {}
+    if marginal:
+        for k, option in enumerate(planner.options):
+            if last >> k & 1:
+                dependents = sum(1 << j for j in range(len(capital)) if planner.need[j] >> k & 1)
+                try:
+                    without, _ = planner.best(
+                        capital, annual, budget_gbp, banned=1 << k | dependents
+                    )
+                    marginals[option.option_id] = without - cost
+                except ExpansionError:
+                    marginals[option.option_id] = None
+            else:
+                marginals[option.option_id] = _threshold(planner, k, capital, factor, budget_gbp)
+    rows = tuple(
+        _with_capital(planner.outcome(y, s), s, annual) for y, s in zip(years, chain, strict=True)
+    )
+    base = tuple(planner.outcome(y, 0) for y in years)
+    return Expansion(
+        chosen=chosen,
+        cost_gbp=cost,
+        capital_gbp=_capital(last, capital),
+        do_nothing_gbp=sum(b.cost_gbp for b in base),
+        years=rows,
+        do_nothing=base,
+        marginal_gbp=marginals,
+        growth={y: growth[y] for y in years},
+        annuity_factor=factor,
+        budget_gbp=budget_gbp,
+        feasible_sets=len(planner.sets),
+        placement_solves=len(planner.cache),
+        seconds=time.perf_counter() - started,
+        options=tuple(planner.options),
+    )
+
+
+def _with_capital(row: YearOutcome, mask: int, annual: Sequence[int]) -> YearOutcome:
+    return replace(row, capital_gbp=sum(annual[k] for k in _bits(mask)))
+
+
+def _threshold(
+    planner: _Planner, k: int, capital: Sequence[float], factor: float, budget: float | None
+) -> int | None:
+    """The largest whole-GBP capital at which option k is in an optimal portfolio (None if
+    not even free). Being chosen is monotone in the capital: a lower capital only lowers the
+    cost and the budget use of every portfolio holding it."""
+
+    def chosen_at(c: int) -> bool:
+        trial = [*capital]
+        trial[k] = float(c)
+        annual = [round(x * factor) for x in trial]
+        try:
+            _, chain = planner.best(trial, annual, budget)
+        except ExpansionError:
+            return False
+        return bool(chain[-1] >> k & 1)
+
+    if not chosen_at(0):
+        return None
+    low, high = 0, max(int(capital[k]), 1)
+    while chosen_at(high):  # cheaper than stated already chosen? (ties) search above
+        low, high = high, high * 2
+        if high > 10**12:
+            return high
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if chosen_at(mid) else (low, mid)
+    return low
+
+
+def evaluate_portfolio(
+    scenario: Scenario,
+    options: Sequence[Option],
+    chosen: Mapping[str, int],
+    *,
+    years: Sequence[int],
+    demand_growth: Mapping[int, float],
+    travel: TravelModel | None = None,
+    annuity_rate: float = DEFAULT_ANNUITY_RATE,
+    asset_life_years: int = DEFAULT_ASSET_LIFE_YEARS,
+) -> int:
+    """The cost of a portfolio re-placed from scratch: each year, add the built options' places
+    to the scenario and call the placement solver; plus the annualised capital."""
+    factor = annuity_factor(rate=annuity_rate, life_years=asset_life_years)
+    model = travel or straight_line_model(scenario)
+    total = 0
+    for year in sorted(years):
+        cohort = year_cohort(scenario, year, factor=demand_growth[year])
+        built = [o for o in options if o.option_id in chosen and chosen[o.option_id] <= year]
+        annexes = tuple(annex_school(o, scenario) for o in built)
+        plan = place(replace(cohort, schools=cohort.schools + annexes), model)
+        total += round(plan.objective) + sum(round(o.capital_gbp * factor) for o in built)
+    return total
+
+
+__all__ = [
+    "DEFAULT_ANNUITY_RATE",
+    "DEFAULT_ASSET_LIFE_YEARS",
+    "DEFAULT_GROWTH_PER_YEAR",
+    "Expansion",
+    "ExpansionError",
+    "YearOutcome",
+    "annuity_factor",
+    "default_growth",
+    "evaluate_portfolio",
+    "expand",
+    "year_cohort",
+]

@@ -1,0 +1,131 @@
+"""The options CSV (row and field errors), the default 2023 options and the expand commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sendplan.api.cli import app
+from sendplan.api.cli_expand import parse_years
+from sendplan.api.defaults import leicester_scenario
+from sendplan.api.options_io import default_options, read_options
+from sendplan.errors import InputError
+from sendplan.routing.planning.expand import DEFAULT_GROWTH_PER_YEAR
+
+HEADER = "option_id,school_id,places,capital_gbp,earliest_year,requires,lon,lat"
+
+
+@pytest.fixture(scope="module")
+def leicester():  # type: ignore[no-untyped-def]
+    return leicester_scenario(seed=1)
+
+
+def _write(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
+    path = tmp_path / "options.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_default_options_are_the_2023_report(leicester) -> None:  # type: ignore[no-untyped-def]
+    options = default_options(leicester)
+    assert len(options) == 7
+    assert sum(o.places for o in options) == 296  # the June 2023 report's total
+    assert all(o.source for o in options)
+    by_id = {o.option_id: o for o in options}
+    assert by_id["WG-80"].requires == "WG-32"
+    # Capital per place: GBP 51,000 in school, GBP 80,000 on a satellite (data/SOURCES.md).
+    assert {o.capital_gbp / o.places for o in options} == {51_000.0, 80_000.0}
+
+
+def test_default_growth_is_the_sen2_cagr() -> None:
+    path = files("sendplan.data") / "cohort_profile.csv"
+    with path.open(encoding="utf-8") as handle:
+        rows = {
+            r["year"]: int(r["count"])
+            for r in csv.DictReader(handle)
+            if r["table"] == "special_total" and r["area"] == "Leicester"
+        }
+    cagr = (rows["202425"] / rows["201819"]) ** (1 / 6) - 1
+    assert math.isclose(DEFAULT_GROWTH_PER_YEAR, cagr, abs_tol=5e-5)
+
+
+@pytest.mark.parametrize(
+    ("row", "where"),
+    [
+        ("X,131099,ten,1000,2026,,,", "row 2, field places"),
+        ("X,131099,10,-5,2026,,,", "row 2, field capital_gbp"),
+        ("X,NOPE,10,1000,2026,,,", "row 2, field school_id"),
+        ("X,131099,10,1000,2026,Y,,", "row 2, field requires"),
+        ("X,,10,1000,2026,,-1.1,52.6", "row 2"),  # a new site without designations
+        ("131099,131099,10,1000,2026,,,", "row 2, field option_id"),
+    ],
+)
+def test_bad_rows_name_row_and_field(tmp_path: Path, leicester, row: str, where: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError) as caught:
+        read_options(_write(tmp_path, row), leicester)
+    assert f"options.csv {where}" in str(caught.value)
+
+
+def test_duplicate_and_unknown_columns(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="row 3, field option_id"):
+        read_options(_write(tmp_path, "X,131099,10,1,2026,,,", "X,131099,10,1,2026,,,"))
+    with pytest.raises(InputError, match="unknown column"):
+        read_options(_write(tmp_path, "X,1", header="option_id,colour"))
+
+
+def test_parse_years() -> None:
+    assert parse_years("2026-2028") == [2026, 2027, 2028]
+    assert parse_years("2030") == [2030]
+    for bad in ("2028-2026", "26-31", "next year"):
+        with pytest.raises(InputError, match="--years"):
+            parse_years(bad)
+
+
+def test_expand_command_writes_outputs(tmp_path: Path) -> None:
+    options = _write(tmp_path, "WG,131099,40,2040000,2026,,,")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["expand", "leicester", "--options", str(options), "--years", "2026-2027",
+              "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads((out / "expansion.json").read_text())
+    rows = list(csv.DictReader((out / "expansion.csv").open()))
+    assert [r["year"] for r in rows] == ["2026", "2027"]
+    assert sum(int(r["cost_gbp"]) for r in rows) == document["cost_gbp"]
+    assert sum(int(r["do_nothing_cost_gbp"]) for r in rows) == document["do_nothing_gbp"]
+    assert set(document["marginal_gbp"]) == {"WG"}
+    assert (out / "manifest.json").exists()
+    again = runner.invoke(
+        app, ["expand", "leicester", "--options", str(options), "--years", "2026",
+              "--out", str(out)],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output  # our own folder may be replaced
+
+
+def test_expand_command_bad_input_is_one_line(tmp_path: Path) -> None:
+    options = _write(tmp_path, "WG,NOPE,40,2040000,2026,,,")
+    result = CliRunner().invoke(
+        app, ["expand", "leicester", "--options", str(options), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "options.csv row 2, field school_id" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bench_expand_recomputes_its_objective(leicester) -> None:  # type: ignore[no-untyped-def]
+    from sendplan.bench.expand import bench_expand
+
+    result = bench_expand(leicester, default_options(leicester), n_options=2, n_years=2)
+    assert result["gap"] == 0.0 and result["feasible_sets"] == 3  # {}, {WG-32}, {WG-32, WG-80}
+    assert result["objective_recomputed"] == result["objective"]
+    assert result["objective"] <= result["do_nothing"]
+    with pytest.raises(ValueError, match="--options"):
+        bench_expand(leicester, default_options(leicester), n_options=99, n_years=1)
