@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sendplan.api.defaults import leicester_scenario
+    from sendplan.api.forecasting import Forecast, forecast
     from sendplan.api.loader import load_scenario
     from sendplan.api.result_reader import read_result
     from sendplan.errors import InputError
@@ -60,14 +61,17 @@ _EXPORTS = {
     "Expansion": "sendplan.routing.planning.expand",
     "Option": "sendplan.routing.planning.options",
     "ForecastParams": "sendplan.routing.planning.forecast",
+    "forecast": "sendplan.api.forecasting",
+    "Forecast": "sendplan.api.forecasting",
     "special_demand": "sendplan.routing.planning.forecast",
 }
 
 __all__ = [
-    "Child", "Comparison", "Expansion", "ForecastParams", "Grid", "InputError", "MaxIterations",
-    "MaxRuntime", "NoImprovement", "Option", "Policy", "Result", "Scenario", "School", "Summary",
-    "SweepResult", "VehicleType", "__version__", "compare", "expand", "leicester_scenario",
-    "load_scenario", "read_result", "solve", "special_demand", "sweep", "travel_models",
+    "Child", "Comparison", "Expansion", "Forecast", "ForecastParams", "Grid", "InputError",
+    "MaxIterations", "MaxRuntime", "NoImprovement", "Option", "Policy", "Result", "Scenario",
+    "School", "Summary", "SweepResult", "VehicleType", "__version__", "compare", "expand",
+    "forecast", "leicester_scenario", "load_scenario", "read_result", "solve", "special_demand",
+    "sweep", "travel_models",
 ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import fail_cleanly
-from sendplan.api.cli_forecast import DEFAULT_SEN2_DIR
+from sendplan.api.forecasting import DEFAULT_SEN2_DIR
 from sendplan.bench.forecast import backtest_all
 from sendplan.data.forecast_params import LEICESTER
 from sendplan.data.sen2 import read_sen2

@@ -7,6 +7,7 @@ import inspect
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -228,3 +229,23 @@ def with_verbosity(command: Callable[..., None]) -> Callable[..., None]:
         parameters=[*signature.parameters.values(), *extra]
     )
     return wrapper
+
+
+_YEAR_RANGE = re.compile(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?")
+MAX_YEARS = 50
+
+
+def parse_year_range(text: str) -> tuple[int, int]:
+    """``2026-2031`` (or one year) as (first, last), within 2000..2100 and at most
+    ``MAX_YEARS`` years; InputError naming --years otherwise."""
+    found = _YEAR_RANGE.fullmatch(text)
+    if found is None:
+        raise InputError("--years", f"{visible(text)} is not a year or a range like 2026-2031")
+    first = int(found.group(1))
+    last = int(found.group(2) or first)
+    if not 2000 <= first <= last <= 2100 or last - first >= MAX_YEARS:
+        raise InputError(
+            "--years",
+            f"{visible(text)}: give FIRST <= LAST within 2000..2100, <= {MAX_YEARS} years",
+        )
+    return first, last

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +14,13 @@ from typing import Annotated, Any
 import typer
 
 from sendplan.api.atomic import GENERATOR, MANIFEST_NAME, atomic_output, check_inputs_outside
-from sendplan.api.cli_common import SeedOption, fail_cleanly, load_with_postcodes, progress
+from sendplan.api.cli_common import (
+    SeedOption,
+    fail_cleanly,
+    load_with_postcodes,
+    parse_year_range,
+    progress,
+)
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.manifest import file_entries
 from sendplan.api.neutralise import csv_row
@@ -31,7 +36,6 @@ from sendplan.routing.planning.expand import (
 )
 
 DEFAULT_SCENARIO = "leicester"
-_YEARS = re.compile(r"(\d{4})(?:-(\d{4}))?")
 CSV_COLUMNS = (
     "year", "children", "options_open", "cost_gbp", "placement_gbp", "capital_gbp",
     "unplaced", "in_city_share", "mean_journey_min", "transport_estimate_gbp",
@@ -42,13 +46,7 @@ CSV_COLUMNS = (
 
 def parse_years(text: str) -> list[int]:
     """``2026-2031`` or ``2026`` as the list of years; InputError naming --years otherwise."""
-    match = _YEARS.fullmatch(text.strip())
-    if match is None:
-        raise InputError("--years", f"{text!r} is not YEAR or FIRST-LAST (e.g. 2026-2031)")
-    first = int(match[1])
-    last = int(match[2] or first)
-    if not 2000 <= first <= last <= 2100 or last - first >= 50:
-        raise InputError("--years", f"{text!r}: give FIRST <= LAST within 2000..2100, <= 50 years")
+    first, last = parse_year_range(text)
     return list(range(first, last + 1))
 
 

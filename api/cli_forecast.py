@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import sys
 from dataclasses import asdict
 from datetime import date
@@ -20,91 +19,11 @@ import pandas as pd
 import typer
 
 from sendplan.api.atomic import GENERATOR, MANIFEST_NAME, atomic_output, check_inputs_outside
-from sendplan.api.cli_common import OutOption, fail_cleanly
+from sendplan.api.cli_common import OutOption, fail_cleanly, parse_year_range
+from sendplan.api.forecasting import LEICESTER
+from sendplan.api.forecasting import forecast as forecast_demand
 from sendplan.api.loader import load_scenario
 from sendplan.api.manifest import file_entries
-from sendplan.data.forecast_params import DEFAULT_PARAMS, LEICESTER, fit_for_la, read_params
-from sendplan.data.sen2 import read_sen2
-from sendplan.errors import InputError, visible
-from sendplan.routing.planning.forecast import (
-    ForecastParams,
-    places_by_phase,
-    project_cohort,
-    special_demand,
-    special_totals,
-    sufficiency,
-)
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SEN2_DIR = ROOT.parent / "shared" / "data" / "sen_statistics"
-MAX_YEARS = 30
-
-
-def parse_years(text: str) -> tuple[int, int]:
-    """``2026-2031`` (or one year) as (first, last); InputError naming --years otherwise."""
-    found = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", text)
-    if found is None:
-        raise InputError("--years", f"{visible(text)} is not a year or a range like 2026-2031")
-    first = int(found.group(1))
-    last = int(found.group(2) or first)
-    if last < first or last - first >= MAX_YEARS:
-        raise InputError("--years", f"{visible(text)} is not a range of at most {MAX_YEARS} years")
-    return first, last
-
-
-def forecast_params(
-    *, la_code: str, sen2_dir: Path | None, params_file: Path | None
-) -> ForecastParams:
-    """Shipped Leicester parameters, or a fit from SEN2 for another LA (or with --sen2-dir);
-    then the rows of ``params_file`` override."""
-    shipped = read_params(DEFAULT_PARAMS)
-    if la_code != LEICESTER or sen2_dir is not None:
-        folder = sen2_dir or DEFAULT_SEN2_DIR
-        if not folder.is_dir():
-            raise InputError(
-                "--sen2-dir", f"{visible(str(folder), 80)} is not a folder of SEN2 releases"
-            )
-        fitted = fit_for_la(read_sen2(folder), la_code)
-        # The uncertainty band is the all-LA back-test's, shipped with the defaults.
-        shipped = ForecastParams(
-            **{**asdict(fitted), "error_log_lo": shipped.error_log_lo,
-               "error_log_hi": shipped.error_log_hi}
-        )  # fmt: skip
-    if params_file is not None:
-        shipped = read_params(params_file, base=shipped)
-    return shipped
-
-
-def forecast_tables(
-    scenario_path: Path, params: ForecastParams, *, first: int, last: int
-) -> dict[str, pd.DataFrame]:
-    """The cohort, totals and sufficiency tables for the years ``first``..``last``."""
-    if first <= params.origin_year:
-        raise InputError(
-            "--years", f"forecasts start after the data's last January, {params.origin_year}"
-        )
-    horizon = last - params.origin_year
-    scenario = load_scenario(scenario_path, require_children=False)
-    wanted = range(first, last + 1)
-    cohort = project_cohort(params, years=horizon)
-    demand = special_demand(params, years=horizon)
-    # Each phase's total over needs, beside the needs.
-    phase_total = demand.groupby(["year", "phase"], as_index=False)[
-        ["demand", "demand_low", "demand_high"]
-    ].sum()
-    demand = pd.concat([demand, phase_total.assign(need="all")], ignore_index=True)
-    places = places_by_phase(scenario.schools, wanted)
-    table = sufficiency(demand, places)
-    totals = special_totals(params, years=horizon)
-    all_places = places[places["need"] == "all"].groupby("year")["places"].sum()
-    totals["places"] = totals["year"].map(all_places)
-    return {
-        "cohort": cohort[cohort["year"].isin(wanted)].round(1),
-        "totals": totals[totals["year"].isin(wanted)].round(1),
-        "sufficiency": table[table["year"].isin(wanted)]
-        .sort_values(["year", "phase", "need"])
-        .round(1),
-    }
 
 
 def chart_svg(totals: pd.DataFrame, *, width: int = 640, height: int = 320) -> str:
@@ -199,10 +118,16 @@ def forecast(
     """Forecast special-school demand by phase and need against the scenario's places."""
 
     def run() -> None:
-        first, last = parse_years(years)
+        first, last = parse_year_range(years)
         check_inputs_outside(out, {"scenario": scenario_path, "--params file": params_file})
-        params = forecast_params(la_code=la_code, sen2_dir=sen2_dir, params_file=params_file)
-        tables = forecast_tables(scenario_path, params, first=first, last=last)
+        scenario = load_scenario(scenario_path, require_children=False)
+        result = forecast_demand(
+            scenario, years=(first, last), la_code=la_code, sen2_dir=sen2_dir,
+            params_file=params_file,
+        )  # fmt: skip
+        params = result.params
+        tables = {"cohort": result.cohort, "totals": result.totals,
+                  "sufficiency": result.sufficiency}  # fmt: skip
         document: dict[str, Any] = {
             "la_code": la_code,
             "origin_year": params.origin_year,

@@ -88,6 +88,7 @@ def solve(
     progress: Progress | None = None,
     workers: int | None = None,
     movers: MoversRule = "phase_transfer",
+    status_quo: bool = True,
 ) -> Result:
     """Place every child, plan each session's routes, review and summarise them.
 
@@ -108,9 +109,9 @@ def solve(
             :mod:`sendplan.routing.placement.movers`) or ``"all"``; the others are locked at
             their current school. With no current schools everyone is a mover.
 
-    When ``placement="solve"`` and every child has a current school, the status quo (every
-    child at their current school, routes planned for the same sessions) is measured beside
-    the optimised plan: ``summary.comparison`` and ``result.status_quo``.
+    When ``placement="solve"``, ``status_quo`` is true and every child has a current school, the
+    status quo (every child at their current school, routes planned for the same sessions) is
+    measured beside the optimised plan: ``summary.comparison`` and ``result.status_quo``.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use {' or '.join(MODES)}")
@@ -134,7 +135,7 @@ def solve(
     if placement == "auto":
         every = all(c.current_school for c in scenario.children)
         placement = "current" if every else "solve"
-    plan = explanations = status_quo = None
+    plan = explanations = sq_plan = None
     original = scenario
     if placement == "solve":
         moving = find_movers(scenario, rule=movers)
@@ -202,12 +203,12 @@ def solve(
     sq_plans: tuple[TransportPlan, ...] = ()
     notes: list[str] = []
     fields: dict[str, object] = {}
-    if plan is not None and has_status_quo(original):
+    if plan is not None and status_quo and has_status_quo(original):
         say("measuring the status quo")
-        status_quo, sq_plans, comparison = _status_quo(
+        sq_plan, sq_plans, comparison = _status_quo(
             original, models, sessions=sessions, stop=stop, seed=seed, workers=workers
         )
-    elif plan is not None and any(c.current_school for c in original.children):
+    elif plan is not None and status_quo and any(c.current_school for c in original.children):
         missing = sum(1 for c in original.children if not c.current_school)
         notes.append(f"status quo not compared: {missing} children have no current school")
     if plans:
@@ -250,7 +251,7 @@ def solve(
         review=review,
         evaluation=evaluation,
         checks=tuple(checks),
-        status_quo=status_quo,
+        status_quo=sq_plan,
         status_quo_transport=sq_plans,
     )
 

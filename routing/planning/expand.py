@@ -3,10 +3,12 @@
 *Cost* of a plan, in GBP summed over the years: each year's placement objective (the weighted
 objective of ``routing.placement.place``: fees, ``travel_gbp_per_min`` x direct minutes,
 preferences, out-of-area and unplaced penalties, priced by ``placement/costs.py``), plus the
-annualised capital of every option built by then (``capital x annuity_factor``, whole GBP). The
-km-based transport estimate (``transport_gbp_per_km``, ``explain.transport_gbp_per_year``) is
-reported per year, not optimised, exactly as in placement. ``budget_gbp`` caps the capital of
-everything built over the horizon.
+annualised capital of every option built by then (``capital x annuity_factor``, whole GBP), plus
+the km-based transport estimate of that year's placements (``transport_gbp_per_km``,
+``explain.transport_gbp_per_year``, whole GBP). Each year's children are placed by the placement
+rule itself (which prices travel by ``travel_gbp_per_min``, not by the km estimate); the
+estimate is then a fixed function of the option set, so the decomposition below stays exact.
+``budget_gbp`` caps the capital of everything built over the horizon.
 
 *Demand.* Year Y's cohort is the scenario's children scaled by ``demand_growth[Y]`` (default
 ``(1 + DEFAULT_GROWTH_PER_YEAR) ** (Y - as_of year)``): extra children are clones of existing
@@ -71,7 +73,7 @@ class YearOutcome:
 
     @property
     def cost_gbp(self) -> int:
-        return self.placement_gbp + self.capital_gbp
+        return self.placement_gbp + self.capital_gbp + round(self.transport_estimate_gbp)
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,9 @@ class _Planner:
                     before, chain = min(prev, key=lambda v: (v[0], v[1]))
                 else:
                     before, chain = 0, []
-                cost = self.outcome(year, s).placement_gbp + sum(annual[k] for k in _bits(s))
+                year_cost = self.outcome(year, s)
+                cost = year_cost.placement_gbp + round(year_cost.transport_estimate_gbp)
+                cost += sum(annual[k] for k in _bits(s))
                 nxt[s] = (before + cost, [*chain, s])
             value = nxt
         final = [v for s, v in value.items() if s & forced == forced]
@@ -421,7 +425,12 @@ def evaluate_portfolio(
         built = [o for o in options if o.option_id in chosen and chosen[o.option_id] <= year]
         annexes = tuple(annex_school(o, scenario) for o in built)
         plan = place(replace(cohort, schools=cohort.schools + annexes), model)
+        transport = sum(
+            transport_gbp_per_year(a.distance_m, cohort.policy, boarder=a.residential)
+            for a in plan.assignments
+        )
         total += round(plan.objective) + sum(round(o.capital_gbp * factor) for o in built)
+        total += round(transport)
     return total
 
 

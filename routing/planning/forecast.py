@@ -51,6 +51,8 @@ PHASES: dict[str, str] = {
     "20_25": "post_19",
 }
 
+DSP_TYPE = "resourced_provision"
+
 
 def band_of_age(age: int) -> str:
     """The age band of a single year of age (under 2 counts as under 5, over 25 as 20-25)."""
@@ -343,7 +345,7 @@ def sufficiency(demand: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
 
 
 def places_by_phase(schools: Iterable[School], years: Iterable[int]) -> pd.DataFrame:
-    """Special places open each January (16th) by phase and need.
+    """Special places open each January (16th) by phase and need (resourced provision left out).
 
     A school's capacity is split between phases by the share of its ages in each; need rows
     count the places of schools designated for that need (capped by ``capacity_by_designation``),
@@ -355,7 +357,8 @@ def places_by_phase(schools: Iterable[School], years: Iterable[int]) -> pd.DataF
         day = date(year, 1, 16)
         totals: dict[tuple[str, str], float] = {}
         for school in schools:
-            if not school.open_on(day) or school.capacity <= 0:
+            # Resourced provision (DSP) places are mainstream places in SEN2, not special ones.
+            if not school.open_on(day) or school.capacity <= 0 or school.type == DSP_TYPE:
                 continue
             span = school.age_high - school.age_low + 1
             for band, (low, high) in BAND_AGES.items():

@@ -240,6 +240,7 @@ def run_variant(scenario: Scenario, variant: Variant) -> Row:
         mode=variant.mode,
         movers=variant.movers,
         workers=1,  # the cluster is the parallelism; a task never starts processes
+        status_quo=False,  # one row per variant; the status quo is not a variant's figure
     )
     s = result.summary
     placed = s.placed or 0

@@ -169,3 +169,10 @@ def test_no_comparison_section_without_a_status_quo(result: sendplan.Result) -> 
     assert "Status quo and optimised" in render_report(
         result.scenario, result.placement, result.summary
     )
+
+
+def test_status_quo_false_skips_the_comparison() -> None:
+    scenario = sendplan.leicester_scenario(n_children=30)
+    assert sendplan.solve(scenario, sessions=()).summary.comparison is not None
+    skipped = sendplan.solve(scenario, sessions=(), status_quo=False)
+    assert skipped.summary.comparison is None and skipped.status_quo is None
