@@ -25,6 +25,7 @@ from sendplan.errors import InputError, visible
 from sendplan.geo.postcodes import load_postcodes
 from sendplan.logs import ROOT, ChildDataFilter
 from sendplan.routing.model import Scenario
+from sendplan.routing.placement.plan import PlacementError
 from sendplan.routing.solve import PlanRejected
 
 stderr = Console(stderr=True)
@@ -125,6 +126,11 @@ def fail_cleanly(run: Callable[[], None]) -> None:
         raise typer.Exit(2) from None
     except typer.Exit:
         raise
+    except PlacementError as err:
+        # A request the exact placement model cannot take (a mode, a must-admit school, per-need
+        # places beside residential places): the message names the school and the fields.
+        stderr.print(Text.assemble(("error:", "red"), " ", str(err)), soft_wrap=True)
+        raise typer.Exit(2) from None
     except PlanRejected as err:
         # A solver bug, never a result: every violation is listed and nothing is written.
         stderr.print(Text.assemble(("plan rejected:", "red"), f" the {err.what} failed the "

@@ -220,6 +220,10 @@ def solve(
         )
     else:
         notes.insert(0, "transport not planned: transport figures are null")
+    if scenario.as_of is None and any(
+        s.opens is not None or s.closes is not None for s in scenario.schools
+    ):
+        notes.append("no as_of date: schools' opens and closes are not applied (all are open)")
     if notes:
         fields["notes"] = tuple(notes)
     if existing_routes is not None:

@@ -18,7 +18,12 @@ import numpy as np
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.costs import arc_cost_gbp
-from sendplan.routing.placement.plan import Assignment, PlacementPlan
+from sendplan.routing.placement.plan import (
+    Assignment,
+    PlacementPlan,
+    Unplaced,
+    UnplacedReason,
+)
 from sendplan.routing.summary import Summary, summarise_placement
 
 STATUS_QUO_SOLVER = "status-quo"
@@ -59,6 +64,8 @@ def status_quo_plan(scenario: Scenario, travel: TravelModel) -> PlacementPlan:
     weighted objective those placements would have. ``over_capacity`` stays empty (it records
     must-admit schools); rolls over capacity are in :func:`comparison_kpis`.
 
+    A child whose current school is not open on ``scenario.as_of`` is unplaced
+    (``no_open_school_meets_need``), costing ``unplaced_gbp`` as in the solver's objective.
     Raises ValueError when a child has no current school.
     """
     missing = [c.child_id for c in scenario.children if not c.current_school]
@@ -68,7 +75,23 @@ def status_quo_plan(scenario: Scenario, travel: TravelModel) -> PlacementPlan:
             "there is no status quo to measure"
         )
     schools = {s.school_id: s for s in scenario.schools}
-    children = sorted(scenario.children, key=lambda c: c.child_id)
+    # A child whose school is not open on the scenario date has no place today: unplaced, not
+    # counted at a closed school.
+    closed = [
+        c for c in scenario.children if not schools[str(c.current_school)].open_on(scenario.as_of)
+    ]
+    unplaced = tuple(
+        Unplaced(
+            child_id=c.child_id,
+            reason=UnplacedReason.NO_OPEN_SCHOOL,
+            detail=f"current school {c.current_school} is not open on {scenario.as_of}",
+        )
+        for c in sorted(closed, key=lambda c: c.child_id)
+    )
+    shut = {c.child_id for c in closed}
+    children = sorted(
+        (c for c in scenario.children if c.child_id not in shut), key=lambda c: c.child_id
+    )
     at = [schools[str(c.current_school)] for c in children]
     homes = np.array([(c.lon, c.lat) for c in children], dtype=np.float64).reshape(-1, 2)
     sites = np.array([(s.lon, s.lat) for s in at], dtype=np.float64).reshape(-1, 2)
@@ -96,9 +119,10 @@ def status_quo_plan(scenario: Scenario, travel: TravelModel) -> PlacementPlan:
             )
         )
         objective += arc_cost_gbp(child, school, float(t), scenario.policy)
+    objective += round(len(unplaced) * scenario.policy.unplaced_gbp)
     return PlacementPlan(
         assignments=tuple(assignments),
-        unplaced=(),
+        unplaced=unplaced,
         objective=float(objective),
         optimal=False,
         travel_model=travel.name,

@@ -10,7 +10,8 @@ child is placed when:
 - they have no current school;
 - their current school is not open on ``scenario.as_of`` (closed, or not yet open);
 - their current school no longer admits them (``School.admits``: need, age range, sex; e.g. a
-  child who has aged out of a primary school).
+  child who has aged out of a primary school), or not their cohort (a ``dsp`` child at a special
+  school, a special-school child in resourced provision the policy does not open to them).
 
 Under ``"all"`` every child is placed afresh (the green-field plan). Under either rule a child
 the scenario already locks (``Child.locked``) is no mover: the council's decision stands and the
@@ -52,7 +53,17 @@ def _moves(child: Child, school: School | None, scenario: Scenario) -> bool:
         or school is None
         or not school.open_on(scenario.as_of)
         or not school.admits(child)
+        or not _cohort_fits(child, school, scenario)
     )
+
+
+def _cohort_fits(child: Child, school: School, scenario: Scenario) -> bool:
+    """A DSP-cohort child belongs in resourced provision; a special-school child there only
+    when the policy allows it (the placement's cohort rule)."""
+    dsp = school.type == "resourced_provision"
+    if child.cohort == "dsp":
+        return dsp
+    return not dsp or scenario.policy.special_cohort_in_dsp
 
 
 def lock_non_movers(scenario: Scenario, moving: frozenset[str]) -> Scenario:
