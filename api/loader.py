@@ -128,6 +128,15 @@ def _check_reserved(values: dict[str, Any]) -> None:
                 "reserved_by_designation",
                 f"{need}: {places} reserved places, above capacity {values['capacity']}",
             )
+    caps = dict(values.get("capacity_by_designation", ()))
+    for need, places in reserved:
+        # Reserved places a need's cap forbids it to fill could never be filled by anyone.
+        if need in caps and places > caps[need]:
+            raise FieldError(
+                "reserved_by_designation",
+                f"{need}: {places} reserved places, above its capacity_by_designation cap "
+                f"{caps[need]}",
+            )
     total = sum(places for _, places in reserved)
     if total > values["capacity"]:
         raise FieldError(

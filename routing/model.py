@@ -185,6 +185,13 @@ class School:
                 f"school {self.school_id}: reserved_by_designation totals {reserved} places, "
                 f"above capacity {self.capacity}"
             )
+        for need, places in self.reserved_by_designation:
+            cap = self.designation_capacity(need)
+            if cap is not None and places > cap:
+                raise ModelError(
+                    f"school {self.school_id}: {places} places reserved for {need}, above its "
+                    f"cap {cap}"
+                )
         if self.opens is not None and self.closes is not None and self.closes <= self.opens:
             raise ModelError(f"school {self.school_id}: closes on or before it opens")
         if self.type not in SCHOOL_TYPES:

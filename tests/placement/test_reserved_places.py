@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from strategies import make_child, make_school, tiny_scenarios
 
 from sendplan.geo.straight_line import StraightLineModel
-from sendplan.routing.model import Child, Policy, Scenario, School
+from sendplan.routing.model import Child, ModelError, Policy, Scenario, School
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import explain_plan
 from sendplan.routing.placement.place import place
@@ -388,3 +388,12 @@ def test_explain_names_closed_preferences_and_skips_places_held_for_other_needs(
     (why,) = explain_plan(open_again, TRAVEL, plan)
     assert [a.school_id for a in why.alternatives] == ["S3"]
     assert why.first_preference is not None and why.first_preference.status == "closed"
+
+
+def test_reserved_places_may_not_exceed_the_needs_cap() -> None:
+    at_cap = make_school("CAP", 1.0, capacity=10, designations=frozenset({"ASD", "MLD"}),
+                         capacity_by_designation=(("ASD", 4),),
+                         reserved_by_designation=(("ASD", 4),))  # fmt: skip
+    assert at_cap.reserved_places("ASD") == 4
+    with pytest.raises(ModelError, match="above its cap 4"):
+        dataclasses.replace(at_cap, reserved_by_designation=(("ASD", 5),))
