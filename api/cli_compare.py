@@ -27,7 +27,7 @@ from sendplan.api.cli_place import (
 from sendplan.api.comparison_files import figure, percent, signed, write_comparison
 from sendplan.api.loader import load_scenario
 from sendplan.api.result_reader import is_result_folder, read_result
-from sendplan.errors import InputError, visible
+from sendplan.errors import InputError, printable, visible
 from sendplan.routing.placement.movers import MoversRule
 from sendplan.routing.planning.compare import Comparison, ResultView, compare, view_result
 from sendplan.routing.solve import solve
@@ -100,7 +100,8 @@ def input_names(paths: Sequence[Path]) -> list[str]:
     names: list[str] = []
     for path in paths:
         resolved = path.resolve()
-        base = (resolved.stem if resolved.is_file() else resolved.name) or str(path)
+        # Control characters in a folder name would reach the terminal, CSV and HTML: escape.
+        base = printable((resolved.stem if resolved.is_file() else resolved.name) or str(path))
         name, n = base, 1
         while name in names:
             n += 1

@@ -75,8 +75,13 @@ def forecast(
     params_file: Path | None = None,
 ) -> Forecast:
     """Special-school demand each year of ``years`` (first, last) against ``scenario``'s places."""
+    try:
+        first, last = (int(y) for y in years)
+    except (TypeError, ValueError):
+        raise InputError("years", "give (first, last), e.g. (2026, 2031)") from None
+    if not 2000 <= first <= last <= 2100:
+        raise InputError("years", f"({first}, {last}) is not first <= last within 2000..2100")
     params = forecast_params(la_code=la_code, sen2_dir=sen2_dir, params_file=params_file)
-    first, last = years
     tables = forecast_tables(scenario, params, first=first, last=last)
     return Forecast(params=params, years=(first, last), **tables)
 

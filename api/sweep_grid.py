@@ -56,8 +56,9 @@ CAPACITY_KEYS = ("option", "school_id", "add")
 T = TypeVar("T")
 
 
-def read_grid(path: Path) -> Grid:
+def read_grid(path: Path | str) -> Grid:
     """GRID.toml as a Grid; an InputError naming the file and key for anything wrong."""
+    path = Path(path)
     source = Source(path.name)
     text = decode(read_bytes(path, source), source)
     try:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sendplan.data.sen2 import SPECIAL_TYPES, Sen2Tables
 from sendplan.errors import InputError, visible
+from sendplan.routing.model import NEED_CODES
 from sendplan.routing.planning.forecast import (
     AGE_BANDS,
     BAND_AGES,
@@ -32,6 +33,18 @@ LEICESTER = "856"
 DEFAULT_PARAMS = Path(__file__).with_name("forecast_leicester.csv")
 _BY_BAND = ("origin_plans", "continuation", "special_share", "ageing_out", "ceased_rate")
 _SCALARS = ("origin_year", "origin_special", "special_growth", "damping", "growth_damping")
+# Bounds on a parameter file's values: growth rates are yearly logs (|g| <= 1 is already e-fold a
+# year), years are calendar years, and nothing else is a count or ratio beyond MAX_VALUE.
+MAX_VALUE = 1e7
+_RANGES = {
+    "origin_year": (2000.0, 2100.0),
+    "special_growth": (-1.0, 1.0),
+    "need_growth": (-1.0, 1.0),
+    "error_log_lo": (-2.0, 2.0),
+    "error_log_hi": (-2.0, 2.0),
+    "damping": (0.0, 1.0),
+    "growth_damping": (0.0, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -354,6 +367,12 @@ def read_params(path: Path, *, base: ForecastParams | None = None) -> ForecastPa
             raise InputError(
                 name, f"{visible(str(row['value']))} is not a number", row=row_number, field="value"
             )
+        low, high = _RANGES.get(parameter, (-MAX_VALUE, MAX_VALUE))
+        if not low <= value <= high:
+            raise InputError(
+                name, f"{parameter} {value:g} is outside {low:g}..{high:g}", row=row_number,
+                field="value",
+            )  # fmt: skip
         if parameter in _SCALARS:
             fields[parameter] = int(value) if parameter == "origin_year" else value
         elif parameter in _BY_BAND:
@@ -376,12 +395,17 @@ def read_params(path: Path, *, base: ForecastParams | None = None) -> ForecastPa
             fields.setdefault(parameter, {})[key] = value
         elif parameter == "need_share":
             phase, _, need = key.partition(":")
-            if phase not in PHASES.values() or not need:
+            if phase not in PHASES.values() or need not in NEED_CODES:
                 raise InputError(
                     name, f"{visible(key)} is not phase:need", row=row_number, field="key"
                 )
             fields.setdefault("need_share", {}).setdefault(phase, {})[need] = value
         elif parameter == "need_growth":
+            if key not in NEED_CODES:
+                raise InputError(
+                    name, f"{visible(key)} is not a need code ({', '.join(NEED_CODES)})",
+                    row=row_number, field="key",
+                )  # fmt: skip
             fields.setdefault("need_growth", {})[key] = value
         elif parameter in ("error_log_lo", "error_log_hi") and key.isdigit() and int(key) >= 1:
             (lo if parameter == "error_log_lo" else hi)[int(key)] = value

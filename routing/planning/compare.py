@@ -236,7 +236,13 @@ def compare_kpis(summaries: Sequence[Mapping[str, Any]]) -> list[KpiRow]:
     keys.sort(key=lambda k: (order.get(k.split(".", 1)[0], len(order)), k))
     rows = []
     for key in keys:
-        values = tuple(f.get(key) for f in flat)
+        parent = key.split(".", 1)[0] if "." in key else None
+        # A count missing from a dict that the summary does hold is a zero (no child had that
+        # reason), not an unknown; a dict the summary lacks altogether stays unknown.
+        values = tuple(
+            f.get(key, 0 if parent is not None and isinstance(s.get(parent), Mapping) else None)
+            for f, s in zip(flat, summaries, strict=True)
+        )
         base = values[0]
         deltas = tuple(_delta(v, base) for v in values)
         rows.append(KpiRow(key, values, deltas, tuple(_relative(d, base) for d in deltas)))

@@ -30,6 +30,7 @@ placement solve per feasible (year, set): fine for the tens of sets of a council
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -317,8 +318,8 @@ def expand(
     missing = [y for y in years if y not in growth]
     if missing:
         raise ExpansionError(f"demand_growth has no factor for {missing[0]}")
-    if budget_gbp is not None and budget_gbp < 0:
-        raise ExpansionError("budget_gbp must not be negative")
+    if budget_gbp is not None and not 0 <= budget_gbp < math.inf:
+        raise ExpansionError("budget_gbp must be a finite number, not negative")
     factor = annuity_factor(rate=annuity_rate, life_years=asset_life_years)
     planner = _Planner(
         scenario, options, years, growth, travel or straight_line_model(scenario), say

@@ -188,7 +188,9 @@ def _rich(draw: st.DrawFn) -> tuple[Scenario, tuple[str, ...]]:
                     reserved.append((need, places))
                     left -= places
                 if draw(st.integers(0, 3)) == 0:
-                    caps.append((need, draw(st.integers(0, s.capacity))))
+                    # A cap is never below that need's reserved places (the model refuses it).
+                    floor = dict(reserved).get(need, 0)
+                    caps.append((need, draw(st.integers(floor, s.capacity))))
         opens = draw(st.sampled_from(_DAYS))
         closes = draw(st.sampled_from(_DAYS[:-1]))
         if opens is not None and closes is not None and closes <= opens:

@@ -83,7 +83,11 @@ def test_relative_delta_against_zero_and_missing_figures() -> None:
     assert rows["unplaced"].relative == (0.0, None, 0.0)  # no ratio to a baseline of 0
     assert rows["routes"].deltas == (None, None, None)
     assert rows["placed"].relative == (0.0, 0.0, 0.2)
-    assert rows["unplaced_by_reason.full"].values == (2, 1, None)
+    # A count the summary's dict lacks is 0 (no child had that reason), so it has a delta.
+    assert rows["unplaced_by_reason.full"].values == (2, 1, 0)
+    assert rows["unplaced_by_reason.full"].deltas == (0, -1, -2)
+    absent = {r.key: r for r in compare_kpis([{"placed": 1}, {"placed": 1, "by": {"x": 4}}])}
+    assert absent["by.x"].values == (None, 4)  # no dict at all: unknown, not zero
     assert list(rows)[:3] == ["placed", "unplaced", "unplaced_by_reason.full"]  # Summary order
 
 

@@ -159,3 +159,12 @@ def test_hostile_names_are_escaped_and_neutralised(tmp_path: Path) -> None:
 def test_readme_documents_compare() -> None:
     text = README.read_text(encoding="utf-8")
     assert "sendplan compare" in text and "changed_children.csv" in text
+
+
+def test_input_names_escape_control_characters(tmp_path: Path) -> None:
+    from sendplan.api.cli_compare import input_names
+
+    odd = tmp_path / "e\x1b[31mvil\nx"
+    odd.mkdir()
+    (name,) = input_names([odd])
+    assert "\x1b" not in name and "\n" not in name and "vil" in name

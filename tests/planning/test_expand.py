@@ -199,3 +199,9 @@ def test_bad_options_are_errors_not_tracebacks() -> None:
         _run([_near("P1", requires="P2"), _near("P2", requires="P1")])
     with pytest.raises(ExpansionError, match="no factor"):
         expand(_scenario(), [_near()], years=[2030], demand_growth=GROWTH)
+
+
+@pytest.mark.parametrize("budget", [-1.0, float("inf"), float("nan")])
+def test_a_budget_must_be_finite_and_not_negative(budget: float) -> None:
+    with pytest.raises(ExpansionError, match="budget_gbp"):
+        _run([_near(places=8)], budget_gbp=budget)

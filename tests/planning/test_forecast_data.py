@@ -170,3 +170,27 @@ def test_all_la_back_test_beats_every_baseline() -> None:
     for baseline in ("flat", "naive", "linear"):
         assert result["median_mape_pct"] < result[f"{baseline}_median_mape_pct"]
         assert result["p90_mape_pct"] < result[f"{baseline}_p90_mape_pct"]
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "words"),
+    [
+        ("special_growth,,1e308", "value", "outside -1..1"),
+        ("special_growth,,1.0", None, None),  # the bound itself is allowed
+        ("need_growth,XYZ,0.02", "key", "is not a need code"),
+        ("need_share,primary:XYZ,0.5", "key", "is not phase:need"),
+        ("origin_year,,1999", "value", "outside 2000..2100"),
+    ],
+)
+def test_parameter_files_are_bounded_and_name_row_and_field(
+    tmp_path: Path, row: str, field: str | None, words: str | None
+) -> None:
+    path = tmp_path / "params.csv"
+    path.write_text(f"parameter,key,value\n{row}\n", encoding="utf-8")
+    if field is None:
+        read_params(path, base=read_params(DEFAULT_PARAMS))
+        return
+    with pytest.raises(InputError) as caught:
+        read_params(path, base=read_params(DEFAULT_PARAMS))
+    assert (caught.value.row, caught.value.field) == (2, field)
+    assert words in str(caught.value)

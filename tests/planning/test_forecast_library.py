@@ -32,3 +32,9 @@ def test_forecast_is_on_the_front_door_and_counts_special_places_only() -> None:
 def test_forecast_refuses_years_before_the_data_ends() -> None:
     with pytest.raises(InputError, match="forecasts start after"):
         sendplan.forecast(sendplan.leicester_scenario(n_children=5), years=(2024, 2026))
+
+
+@pytest.mark.parametrize("years", [(2031, 2026), range(2026, 2032), (2026, "x")])
+def test_forecast_years_must_be_first_and_last(years: object) -> None:
+    with pytest.raises(InputError, match="years"):
+        sendplan.forecast(sendplan.leicester_scenario(n_children=5), years=years)  # type: ignore[arg-type]
