@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sendplan.api.atomic import GENERATOR, MANIFEST_NAME, atomic_output, check_inputs_outside
+from sendplan.api.atomic import atomic_output, check_inputs_outside
 from sendplan.api.cli_common import (
     SeedOption,
     fail_cleanly,
@@ -22,7 +22,7 @@ from sendplan.api.cli_common import (
     progress,
 )
 from sendplan.api.defaults import leicester_scenario
-from sendplan.api.manifest import file_entries
+from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row
 from sendplan.api.options_io import default_options, read_options
 from sendplan.errors import InputError
@@ -131,10 +131,7 @@ def write_expansion(result: Expansion, out: Path, *, command: list[str]) -> None
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             writer.writerows(csv_row(row) for row in expansion_rows(result))
-        manifest = {"generator": GENERATOR, "command": command, "files": file_entries(folder)}
-        (folder / MANIFEST_NAME).write_text(
-            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        write_command_manifest(folder, command=command)
 
 
 def expansion_table(result: Expansion) -> str:

@@ -11,19 +11,18 @@ import html
 import json
 import sys
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from sendplan.api.atomic import GENERATOR, MANIFEST_NAME, atomic_output, check_inputs_outside
+from sendplan.api.atomic import atomic_output, check_inputs_outside
 from sendplan.api.cli_common import OutOption, fail_cleanly, parse_year_range
 from sendplan.api.forecasting import LEICESTER
 from sendplan.api.forecasting import forecast as forecast_demand
 from sendplan.api.loader import load_scenario
-from sendplan.api.manifest import file_entries
+from sendplan.api.manifest import write_command_manifest
 
 
 def chart_svg(totals: pd.DataFrame, *, width: int = 640, height: int = 320) -> str:
@@ -145,11 +144,7 @@ def forecast(
             (folder / "forecast.html").write_text(
                 report_html(document, tables["totals"], tables["sufficiency"]), encoding="utf-8"
             )
-            manifest = {
-                "generator": GENERATOR, "command": ["sendplan", *sys.argv[1:]],
-                "created": date.today().isoformat(), "files": file_entries(folder),
-            }  # fmt: skip
-            (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+            write_command_manifest(folder, command=["sendplan", *sys.argv[1:]])
         short = tables["sufficiency"]
         short = short[(short["need"] == "all") & (short["surplus"] < 0)]
         typer.echo(f"wrote {out}: {len(short)} phase-years short of places")

@@ -8,13 +8,12 @@ import csv
 import json
 from collections.abc import Sequence
 from html import escape
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sendplan.api.atomic import GENERATOR, MANIFEST_NAME, atomic_output
+from sendplan.api.atomic import atomic_output
 from sendplan.api.invocation import current_command
-from sendplan.api.manifest import MANIFEST_VERSION, file_entries
+from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row
 from sendplan.routing.planning.compare import Comparison
 
@@ -35,17 +34,7 @@ def write_comparison(
         (folder / "comparison.html").write_text(render_html(comparison), encoding="utf-8")
         recorded = command if command is not None else current_command()
         # A manifest marks the folder as sendplan's, so a later run may replace it.
-        manifest = {
-            "generator": GENERATOR,
-            "manifest_version": MANIFEST_VERSION,
-            "sendplan_version": metadata.version("sendplan"),
-            "command": None if recorded is None else list(recorded),
-            "compared": list(comparison.names),
-            "files": file_entries(folder),
-        }
-        (folder / MANIFEST_NAME).write_text(
-            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        write_command_manifest(folder, command=recorded, compared=list(comparison.names))
     return Path(out)
 
 

@@ -67,6 +67,23 @@ def write_manifest(folder: Path, summary: Summary, *, command: Sequence[str] | N
     return path
 
 
+def write_command_manifest(folder: Path, *, command: Sequence[str] | None, **extra: Any) -> Path:
+    """manifest.json for a command whose output has no Summary (forecast, expand, compare):
+    the generator, versions, command line, any ``extra`` fields and every file; call it after
+    the last file. No time stamp, so the same run gives the same bytes."""
+    document = {
+        "generator": GENERATOR,
+        "manifest_version": MANIFEST_VERSION,
+        "sendplan_version": metadata.version("sendplan"),
+        "command": None if command is None else list(command),
+        **extra,
+        "files": file_entries(folder),
+    }
+    path = folder / MANIFEST_NAME
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
 def manifest_problems(folder: Path) -> list[str]:
     """What differs between ``folder`` and its manifest (missing, extra or changed files);
     empty when the folder is exactly what the manifest says."""

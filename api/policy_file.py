@@ -11,6 +11,7 @@ import tomllib
 import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sendplan.api.cells import (
     CellError,
@@ -154,14 +155,20 @@ def policy_from(items: Iterable[tuple[int | None, str, object]], source: Source)
         raise source.error(str(err)) from None
 
 
-def read_policy(path: Path) -> Policy:
-    """policy.toml as a Policy; missing keys take the defaults, unknown keys are an error."""
+def read_toml(path: Path) -> tuple[dict[str, Any], Source]:
+    """A TOML file's document and its Source (for errors naming the file); bad bytes or TOML
+    are an InputError naming the file."""
     source = Source(path.name)
     text = decode(read_bytes(path, source), source)
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as err:
         raise source.error(f"not valid TOML ({err})") from None
+
+
+def read_policy(path: Path) -> Policy:
+    """policy.toml as a Policy; missing keys take the defaults, unknown keys are an error."""
+    document, source = read_toml(path)
     return policy_from(((None, key, value) for key, value in document.items()), source)
 
 
@@ -208,12 +215,7 @@ def as_of_from(value: object, source: Source, *, row: int | None = None) -> date
 def read_scenario_settings(path: Path) -> datetime.date | None:
     """scenario.toml: the one key ``as_of``, a TOML date (``as_of = 2025-01-16``); any other key
     is an error. Returns the date, or None when the file does not set it."""
-    source = Source(path.name)
-    text = decode(read_bytes(path, source), source)
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise source.error(f"not valid TOML ({err})") from None
+    document, source = read_toml(path)
     for key in document:
         if key != AS_OF_KEY:
             raise source.error(f"unknown key {show(key)} (the only key is {AS_OF_KEY})", field=key)

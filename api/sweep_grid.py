@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sendplan.api.cells import show
-from sendplan.api.policy_file import RENAMED, policy_from
-from sendplan.api.tables import Source, decode, read_bytes
+from sendplan.api.policy_file import RENAMED, policy_from, read_toml
+from sendplan.api.tables import Source
 from sendplan.errors import InputError
 from sendplan.routing.model import is_safe_id
 from sendplan.routing.placement.movers import MOVERS_RULES, MoversRule
@@ -58,13 +57,7 @@ T = TypeVar("T")
 
 def read_grid(path: Path | str) -> Grid:
     """GRID.toml as a Grid; an InputError naming the file and key for anything wrong."""
-    path = Path(path)
-    source = Source(path.name)
-    text = decode(read_bytes(path, source), source)
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise source.error(f"not valid TOML ({err})") from None
+    document, source = read_toml(Path(path))
     return grid_from(document, source)
 
 

@@ -54,6 +54,7 @@ from sendplan.data.synthetic import (
 from sendplan.geo.straight_line import haversine_m
 from sendplan.routing.model import NEED_CODES, Child, School
 from sendplan.routing.placement.flow import solve_min_cost_flow
+from sendplan.routing.status_quo import TYPE_GROUPS
 
 # SEN2's special-school placement types, and the school types that fill each.
 PLACEMENT_TYPES: tuple[str, ...] = (
@@ -62,12 +63,9 @@ PLACEMENT_TYPES: tuple[str, ...] = (
     "independent",
     "non_maintained",
 )
+# SEN2's four special-school placement types (resourced provision is mainstream in SEN2).
 PLACEMENT_OF_SCHOOL_TYPE: dict[str, str] = {
-    "la_maintained": "la_maintained",
-    "academy": "academy_free",
-    "free": "academy_free",
-    "independent": "independent",
-    "non_maintained": "non_maintained",
+    kind: group for kind, group in TYPE_GROUPS.items() if kind != "resourced_provision"
 }
 PLACEMENT_TABLE = "special_need_placement"
 NEW_PLANS_TABLE = "new_plans_special"
