@@ -38,9 +38,11 @@ from datetime import date
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, ModelError, Scenario
+from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import transport_gbp_per_year
 from sendplan.routing.placement.place import place
 from sendplan.routing.planning.options import Option, annex_school, check_options
+from sendplan.routing.solve import PlanRejected
 from sendplan.routing.travel import straight_line_model
 
 # Leicester special-school EHC plans (DfE SEN2, data/cohort_profile.csv special_total) grew
@@ -210,17 +212,28 @@ class _Planner:
             self.cache[key] = self._place(year, mask)
         return self.cache[key]
 
+    def scenario(self, year: int, mask: int) -> Scenario:
+        """Year ``year``'s cohort with the schools of the option set ``mask`` added."""
+        annexes = tuple(self.annexes[k] for k in _bits(mask))
+        return replace(self.cohorts[year], schools=self.base_schools + annexes)
+
+    def verify(self, year: int, mask: int) -> None:
+        """Re-place a reported year and pass it through the independent placement checker
+        (PlanRejected otherwise): only checked plans back the figures a planner reads."""
+        scenario = self.scenario(year, mask)
+        verdict = check_placement(scenario, self.travel, place(scenario, self.travel))
+        if not verdict.ok:
+            raise PlanRejected(f"{year} placement", verdict.violations)
+
     def _place(self, year: int, mask: int) -> YearOutcome:
         cohort = self.cohorts[year]
-        annexes = tuple(self.annexes[k] for k in _bits(mask))
-        scenario = replace(cohort, schools=self.base_schools + annexes)
-        plan = place(scenario, self.travel)
+        plan = place(self.scenario(year, mask), self.travel)
         policy = cohort.policy
         placed = plan.assignments
         n = len(cohort.children)
         return YearOutcome(
             year=year,
-            options_open=tuple(a.school_id for a in annexes),
+            options_open=tuple(self.annexes[k].school_id for k in _bits(mask)),
             children=n,
             placement_gbp=round(plan.objective),
             capital_gbp=0,
@@ -349,6 +362,8 @@ def expand(
                     marginals[option.option_id] = None
             else:
                 marginals[option.option_id] = _threshold(planner, k, capital, factor, budget_gbp)
+    for year, mask in sorted({*zip(years, chain, strict=True), *((y, 0) for y in years)}):
+        planner.verify(year, mask)
     rows = tuple(
         _with_capital(planner.outcome(y, s), s, annual) for y, s in zip(years, chain, strict=True)
     )

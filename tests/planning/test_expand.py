@@ -3,6 +3,7 @@ checked against brute force over every timing of every portfolio."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 
@@ -205,3 +206,28 @@ def test_bad_options_are_errors_not_tracebacks() -> None:
 def test_a_budget_must_be_finite_and_not_negative(budget: float) -> None:
     with pytest.raises(ExpansionError, match="budget_gbp"):
         _run([_near(places=8)], budget_gbp=budget)
+
+
+def test_reported_years_pass_the_independent_checker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan behind a reported figure that fails the checker is never issued (DESIGN.md 12)."""
+    import sendplan.routing.planning.expand as module
+    from sendplan.routing.placement.check import check_placement
+    from sendplan.routing.solve import PlanRejected
+
+    checked: list[int] = []
+
+    def spy(scenario: Scenario, travel: object, plan: object) -> object:
+        checked.append(len(scenario.children))
+        return check_placement(scenario, travel, plan)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "check_placement", spy)
+    _run([_near(places=8)])
+    assert len(checked) == 2 * len(YEARS)  # the chosen chain and doing nothing, each year
+
+    def failing(scenario: Scenario, travel: object, plan: object) -> object:
+        verdict = check_placement(scenario, travel, plan)  # type: ignore[arg-type]
+        return dataclasses.replace(verdict, ok=False, violations=("made-up violation",))
+
+    monkeypatch.setattr(module, "check_placement", failing)
+    with pytest.raises(PlanRejected, match="made-up violation"):
+        _run([_near(places=8)])
