@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck setup clean lock mutation
+.PHONY: demo test lint typecheck setup system-deps clean lock mutation
 
 # Dependencies come from the lock file (the versions CI tested), then sendplan itself, editable.
 $(STAMP): pyproject.toml requirements.lock
@@ -31,7 +31,11 @@ typecheck: $(STAMP)
 	@for p in routing geo api data bench __init__.py errors.py logs.py; do ln -sfn ../../$$p .typecheck/sendplan/$$p; done
 	MYPYPATH=.typecheck $(BIN)/mypy -p sendplan
 
-test: lint typecheck
+# Debian Chromium for the report's browser tests (installed when missing and root or sudo is at hand).
+system-deps:
+	@.ci/system-deps
+
+test: lint typecheck system-deps
 	$(BIN)/pytest
 
 # Mutation testing (mutmut) of the three checkers, each against its own test files only: one JSON

@@ -37,7 +37,8 @@ MANIFEST_NAME = "manifest.json"
 GENERATOR = "sendplan"
 # What sendplan writes into an output folder (this version and earlier ones).
 OUTPUT_NAMES = frozenset(
-    {"summary.json", "placements.csv", "explanations.json", "report.html", "routes.json",
+    {"summary.json", "placements.csv", "placements.xlsx", "explanations.json", "report.html",
+     "routes.json",
      "routes.geojson", "route_sheets.xlsx", "transport_review.csv", "evaluation.json",
      "results.gpkg", "scenario", MANIFEST_NAME}
 )  # fmt: skip

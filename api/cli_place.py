@@ -70,7 +70,8 @@ def demo(
     out: OutOption = Path("sendplan-demo"),
     seed: SeedOption = 1,
     routes: Annotated[
-        bool, typer.Option("--routes/--no-routes", help="Also plan the morning routes.")
+        bool,
+        typer.Option("--routes/--no-routes", help="Also plan the morning and afternoon routes."),
     ] = True,
     movers: MoversOption = "phase_transfer",
 ) -> None:
@@ -82,7 +83,7 @@ def demo(
             say("generating the synthetic Leicester cohort")
             scenario = leicester_scenario(seed=seed)
             result = solve(
-                scenario, sessions=("am",) if routes else (), seed=seed,
+                scenario, sessions=("am", "pm") if routes else (), seed=seed,
                 stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), progress=say, movers=rule,
             )  # fmt: skip
             say("writing outputs")

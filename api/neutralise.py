@@ -60,12 +60,18 @@ def csv_row(values: Iterable[object]) -> list[object]:
 def safe_append(sheet: Worksheet, values: Sequence[object]) -> None:
     """``sheet.append(values)``, with every text cell a string (never a formula or an error
     code) and text that starts like a formula marked with Excel's quote prefix."""
-    sheet.append(list(values))
-    row = sheet.max_row
-    for column, value in enumerate(values, start=1):
+    from openpyxl.cell import WriteOnlyCell
+
+    row: list[object] = []
+    for value in values:
         if not isinstance(value, str):
+            row.append(value)
             continue
-        cell = sheet.cell(row=row, column=column)
+        # The text cells are made here and handed to append, not looked up after it: finding
+        # the new row (``sheet.max_row``) scans every cell, quadratic over a large sheet.
+        cell = WriteOnlyCell(sheet, value=value)  # append gives it its row and column
         cell.data_type = "s"  # openpyxl makes '=...' a formula and '#N/A' an error otherwise
         if value[:1] in FORMULA_STARTS:
             cell.quotePrefix = True
+        row.append(cell)
+    sheet.append(row)

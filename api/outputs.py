@@ -14,24 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.atomic import atomic_output
+from sendplan.api.gpkg import write_results_gpkg
 from sendplan.api.invocation import current_command
 from sendplan.api.manifest import write_manifest
-from sendplan.api.neutralise import csv_cell, csv_row
+from sendplan.api.neutralise import csv_row
+from sendplan.api.placement_rows import PLACEMENT_COLUMNS, csv_text, placement_rows
+from sendplan.api.placements_xlsx import write_placements_xlsx
 from sendplan.api.report import write_report
+from sendplan.api.route_lines import route_lines
 from sendplan.api.transport_io import write_route_sheets, write_routes_geojson, write_routes_json
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.explain import Explanation
 from sendplan.routing.placement.plan import PlacementPlan
 from sendplan.routing.result import Result
-from sendplan.routing.summary import Summary, locked_over_capacity, locked_unsuitable
+from sendplan.routing.summary import Summary
 from sendplan.routing.transport.eligibility import TransportReview
-
-PLACEMENT_COLUMNS = (
-    "child_id", "status", "school_id", "school_name", "school_la_code", "travel_min", "distance_km",
-    "annual_cost_gbp", "preference_rank", "in_area", "residential", "cross_border", "reasons",
-    "flags", "unplaced_reason", "detail", "alternatives", "first_preference",
-    "first_preference_status", "first_preference_extra_gbp",
-)  # fmt: skip
 
 
 def write_summary(summary: Summary, path: Path) -> None:
@@ -39,28 +36,6 @@ def write_summary(summary: Summary, path: Path) -> None:
     path.write_text(
         json.dumps(summary.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-
-
-def _alternatives_cell(explanation: Explanation | None) -> str:
-    """``school:fee delta GBP:journey delta min`` per alternative, best first, ``;``-joined."""
-    if explanation is None:
-        return ""
-    return ";".join(
-        f"{x.school_id}:{x.cost_delta_gbp:+.0f}:{x.travel_delta_s / 60.0:+.1f}"
-        for x in explanation.alternatives
-    )
-
-
-def _preference_cells(explanation: Explanation | None) -> dict[str, str]:
-    pref = explanation.first_preference if explanation is not None else None
-    if pref is None:
-        return {"first_preference": "", "first_preference_status": "",
-                "first_preference_extra_gbp": ""}  # fmt: skip
-    return {
-        "first_preference": pref.school_id,
-        "first_preference_status": pref.status,
-        "first_preference_extra_gbp": f"{pref.extra_total_gbp:.0f}",
-    }
 
 
 def write_explanations_json(explanations: Sequence[Explanation], path: Path) -> None:
@@ -71,18 +46,6 @@ def write_explanations_json(explanations: Sequence[Explanation], path: Path) -> 
     )
 
 
-def review_flags(scenario: Scenario) -> dict[str, tuple[str, ...]]:
-    """Per child, what a person should review: a locked child at a school that cannot meet their
-    need (``locked_unsuitable``) or among locked children over its capacity
-    (``locked_over_capacity``)."""
-    out: dict[str, list[str]] = {c: ["locked_unsuitable"] for c in locked_unsuitable(scenario)}
-    over = locked_over_capacity(scenario)
-    for c in scenario.children:
-        if c.locked and c.current_school in over:
-            out.setdefault(c.child_id, []).append("locked_over_capacity")
-    return {c: tuple(f) for c, f in out.items()}
-
-
 def write_placements_csv(
     scenario: Scenario,
     plan: PlacementPlan,
@@ -91,50 +54,16 @@ def write_placements_csv(
 ) -> None:
     """One row per child (placed or unplaced), ordered by child_id; pseudonymous ids only.
 
-    ``alternatives`` lists up to three feasible alternatives as ``school:fee delta GBP:journey
-    delta min``; ``first_preference_extra_gbp`` is the yearly placement + estimated transport
-    cost of honouring the first preference (see ``sendplan.routing.placement.explain``).
+    The columns and their meaning: :mod:`sendplan.api.placement_rows` (each child's unrounded
+    travel and objective terms included); booleans as ``true``/``false``, empty cells empty.
     """
-    schools = {s.school_id: s for s in scenario.schools}
-    explained = {e.child_id: e for e in explanations}
-    flags = review_flags(scenario)
-    rows: list[dict[str, str]] = []
-    for a in plan.assignments:
-        school = schools[a.school_id]
-        rows.append(
-            {
-                "child_id": a.child_id,
-                "status": "placed",
-                "school_id": a.school_id,
-                "school_name": school.name,
-                "school_la_code": school.la_code,
-                "travel_min": f"{a.travel_s / 60.0:.1f}",
-                "distance_km": f"{a.distance_m / 1000.0:.2f}",
-                "annual_cost_gbp": f"{a.annual_cost_gbp:.0f}",
-                "preference_rank": "" if a.preference_rank is None else str(a.preference_rank),
-                "in_area": "true" if a.in_area else "false",
-                "residential": "true" if a.residential else "false",
-                "cross_border": "true" if a.cross_border else "false",
-                "reasons": ";".join(a.reasons),
-                "flags": ";".join(flags.get(a.child_id, ())),
-                "unplaced_reason": "",
-                "detail": "",
-                "alternatives": _alternatives_cell(explained.get(a.child_id)),
-                **_preference_cells(explained.get(a.child_id)),
-            }
-        )
-    for u in plan.unplaced:
-        row = dict.fromkeys(PLACEMENT_COLUMNS, "")
-        row.update(
-            child_id=u.child_id, status="unplaced", unplaced_reason=str(u.reason), detail=u.detail
-        )
-        row.update(_preference_cells(explained.get(u.child_id)))
-        rows.append(row)
-    rows.sort(key=lambda r: r["child_id"])
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=PLACEMENT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(PLACEMENT_COLUMNS)
+        writer.writerows(
+            csv_row([csv_text(c, row[c]) for c in PLACEMENT_COLUMNS])
+            for row in placement_rows(scenario, plan, explanations)
+        )
 
 
 TRANSPORT_KEYS = (
@@ -184,18 +113,23 @@ def write_files(result: Result, out_dir: Path) -> Path:
     if result.placement is not None:
         write_placements_csv(scenario, result.placement, out_dir / "placements.csv",
                              result.explanations)  # fmt: skip
+        write_placements_xlsx(scenario, result.placement, out_dir / "placements.xlsx",
+                              result.explanations)  # fmt: skip
         write_explanations_json(result.explanations, out_dir / "explanations.json")
-        write_report(scenario, result.placement, summary, out_dir / "report.html")
+    lines = route_lines(result)  # along the roads when solved on a road network
+    write_report(result, out_dir / "report.html", lines=lines)
     if result.transport:
         data = summary.to_dict()
         kpis = {key: data[key] for key in TRANSPORT_KEYS}
         write_routes_json(scenario, result.transport, out_dir / "routes.json", kpis=kpis)
-        write_routes_geojson(scenario, result.transport, out_dir / "routes.geojson")
+        write_routes_geojson(scenario, result.transport, out_dir / "routes.geojson",
+                             lines=lines)  # fmt: skip
         write_route_sheets(scenario, result.transport, out_dir / "route_sheets.xlsx")
     if result.review is not None:
         write_review_csv(result.review, out_dir / "transport_review.csv")
     if result.evaluation is not None:
         write_json(result.evaluation, out_dir / "evaluation.json")
+    write_results_gpkg(result, out_dir / "results.gpkg", lines=lines)
     return out_dir
 
 

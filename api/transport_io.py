@@ -10,14 +10,15 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from datetime import time as dt_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sendplan.api.neutralise import safe_append
+from sendplan.api.route_lines import RouteLine
+from sendplan.api.xlsx_bytes import fixed_zip
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.plan import Route, TransportPlan
 from sendplan.routing.transport.steps import route_steps
@@ -32,7 +33,6 @@ UNITS = {
     "cost": "GBP",
     "location": "[lon, lat] WGS84",
 }
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def hhmm(minutes: float) -> str:
@@ -107,12 +107,21 @@ def write_routes_json(
     path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict[str, Any]:
-    """RFC 7946: a LineString per route through its stops, and a Point per stop; ids only."""
+def routes_geojson(
+    scenario: Scenario,
+    plans: Sequence[TransportPlan],
+    *,
+    lines: Mapping[str, RouteLine] | None = None,
+) -> dict[str, Any]:
+    """RFC 7946: a LineString per route and a Point per stop; ids only. A route's line is its
+    entry in ``lines`` (along the roads when solved on a road network, see
+    :mod:`sendplan.api.route_lines`), else straight through its stops; ``along_roads`` says
+    which."""
     features: list[dict[str, Any]] = []
     for plan in plans:
         for r in plan.routes:
             steps = route_steps(scenario, r)
+            line = (lines or {}).get(r.route_id)
             props = {
                 "kind": "route",
                 "route_id": r.route_id,
@@ -124,8 +133,9 @@ def routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict[s
                 "solo": r.solo,
                 "cost_gbp": _r(r.cost_gbp),
                 "distance_m": _r(r.distance_m, 0),
+                "along_roads": line is not None and line.along_roads,
             }
-            coords = [s["location"] for s in steps]
+            coords = [list(c) for c in line.coords] if line else [s["location"] for s in steps]
             features.append(
                 {
                     "type": "Feature",
@@ -156,8 +166,14 @@ def routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict[s
     return {"type": "FeatureCollection", "features": features}
 
 
-def write_routes_geojson(scenario: Scenario, plans: Sequence[TransportPlan], path: Path) -> None:
-    doc = routes_geojson(scenario, plans)
+def write_routes_geojson(
+    scenario: Scenario,
+    plans: Sequence[TransportPlan],
+    path: Path,
+    *,
+    lines: Mapping[str, RouteLine] | None = None,
+) -> None:
+    doc = routes_geojson(scenario, plans, lines=lines)
     path.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -239,7 +255,7 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
     book.properties.modified = fixed
     buffer = io.BytesIO()
     book.save(buffer)
-    path.write_bytes(_fixed_zip(buffer.getvalue()))
+    path.write_bytes(fixed_zip(buffer.getvalue()))
 
 
 def _time(minutes: float) -> dt_time:
@@ -315,22 +331,3 @@ def sheet_names(route_ids: Sequence[str]) -> Iterator[str]:
             name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
         taken.add(name.casefold())
         yield name
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """The same zip with fixed entry timestamps, so the same plan gives the same bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                # openpyxl stamps the save time into `modified` whatever the properties say.
-                content = re.sub(
-                    rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>",
-                    rb"<dcterms:modified\1>2000-01-01T00:00:00Z</dcterms:modified>",
-                    content,
-                )
-            dst.writestr(fixed, content)
-    return out.getvalue()

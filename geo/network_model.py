@@ -31,6 +31,7 @@ from sendplan.geo.network import (
     network_bytes,
     with_congestion,
 )
+from sendplan.geo.paths import path_through
 from sendplan.geo.snap import DEFAULT_MAX_SNAP_M, SnapIndex, Snapped, snap_points
 from sendplan.geo.travel import TravelModel
 
@@ -204,6 +205,21 @@ class NetworkTravelModel:
             return travel_matrix(self.graph, snapped_o, snapped_d)
 
         return self._cached("matrix", o, d, compute)
+
+    def path_nodes(self, points: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The road nodes (indices into :attr:`graph`) of the route through ``points`` (n, 2)
+        in order: each leg the shortest path the travel times measure (see
+        :mod:`sendplan.geo.paths`). A single point is a leg to itself."""
+        p = _as_points(points, "points")
+        if len(p) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return path_through(self.graph, self.snap(p))
+
+    def path_lonlat(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The lon/lat (m, 2) of the road nodes of the route through ``points`` in order (see
+        :meth:`path_nodes`): every vertex is a node of the road network."""
+        nodes = self.path_nodes(points)
+        return np.column_stack([self.graph.lon[nodes], self.graph.lat[nodes]])
 
 
 if TYPE_CHECKING:

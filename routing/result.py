@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.explain import Explanation
 from sendplan.routing.placement.plan import PlacementPlan
 from sendplan.routing.summary import Summary
 from sendplan.routing.transport.check import TransportCheck
 from sendplan.routing.transport.eligibility import TransportReview
+from sendplan.routing.transport.lines import lines_of
 from sendplan.routing.transport.plan import TransportPlan
-from sendplan.routing.transport.steps import route_steps
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -54,6 +55,9 @@ class Result:
     # in ``summary.comparison``.
     status_quo: PlacementPlan | None = None
     status_quo_transport: tuple[TransportPlan, ...] = ()
+    # The drive model the plan was solved with, so outputs can draw routes along its roads
+    # when it can rebuild its paths; a tool, not part of the result's value.
+    travel: TravelModel | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def placements(self) -> pd.DataFrame:
@@ -111,11 +115,13 @@ class Result:
         return gpd.GeoDataFrame(frame, geometry=lines, crs="EPSG:4326")
 
     def routes_gdf(self) -> gpd.GeoDataFrame:
-        """One row per route of every planned session, its path through its stops (WGS84)."""
+        """One row per route of every planned session, its path through its stops (WGS84):
+        along the roads when solved on a road network (``along_roads``), else straight."""
         import geopandas as gpd  # heavy (about a second to import); only tables on demand need it
         from shapely.geometry import LineString
 
         rows, lines = [], []
+        drawn = lines_of(self.scenario, self.transport, self.travel)
         for plan in self.transport:
             for r in plan.routes:
                 rows.append(
@@ -135,9 +141,10 @@ class Result:
                         "solo": r.solo,
                         "mixed": r.mixed,
                         "flags": ";".join(r.flags),
+                        "along_roads": drawn[r.route_id].along_roads,
                     }
                 )
-                lines.append(LineString([s["location"] for s in route_steps(self.scenario, r)]))
+                lines.append(LineString(drawn[r.route_id].coords))
         return gpd.GeoDataFrame(rows, geometry=lines, crs="EPSG:4326")
 
     def write(self, out_dir: str | Path) -> Path:

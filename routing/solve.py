@@ -257,6 +257,7 @@ def solve(
         checks=tuple(checks),
         status_quo=sq_plan,
         status_quo_transport=sq_plans,
+        travel=drive,
     )
 
 

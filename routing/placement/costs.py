@@ -17,6 +17,22 @@ from sendplan.routing.model import Child, Policy, School
 _Num = TypeVar("_Num", float, NDArray[np.float64])
 
 
+def _weighted_terms(
+    annual_cost_gbp: _Num,
+    travel_s: _Num,
+    preference_gbp: _Num,
+    out_of_area_gbp: _Num,
+    policy: Policy,
+) -> tuple[_Num, _Num, _Num, _Num]:
+    """The four terms of an arc's cost, unrounded: weighted fee, travel, preference, area."""
+    return (
+        policy.weight_placement_cost * annual_cost_gbp,
+        policy.travel_gbp_per_min * (travel_s / 60.0),
+        preference_gbp,
+        out_of_area_gbp,
+    )
+
+
 def _arc_cost_terms(
     annual_cost_gbp: _Num,
     travel_s: _Num,
@@ -24,13 +40,12 @@ def _arc_cost_terms(
     out_of_area_gbp: _Num,
     policy: Policy,
 ) -> _Num:
-    # One expression shared by the scalar and the vectorised path, so both round identically.
-    return (
-        policy.weight_placement_cost * annual_cost_gbp
-        + policy.travel_gbp_per_min * (travel_s / 60.0)
-        + preference_gbp
-        + out_of_area_gbp
+    # One sum shared by the scalar and the vectorised path (and by ``arc_cost_terms_gbp``'s
+    # terms, added in this order), so all of them round identically.
+    fee, travel, preference, area = _weighted_terms(
+        annual_cost_gbp, travel_s, preference_gbp, out_of_area_gbp, policy
     )
+    return fee + travel + preference + area
 
 
 def preference_gbp(child: Child, school: School, policy: Policy) -> float:
@@ -40,6 +55,21 @@ def preference_gbp(child: Child, school: School, policy: Policy) -> float:
     if school.school_id in child.preferences:
         return float(child.preferences.index(school.school_id)) * policy.preference_gbp_per_rank
     return policy.not_preferred_gbp
+
+
+def arc_cost_terms_gbp(
+    child: Child, school: School, travel_s: float, policy: Policy
+) -> tuple[float, float, float, float]:
+    """The unrounded terms of ``arc_cost_gbp``, GBP per year: (``weight_placement_cost x
+    annual_cost_gbp``, travel, preference, out of area). Added in this order and rounded to
+    whole GBP they give ``arc_cost_gbp`` exactly."""
+    return _weighted_terms(
+        float(school.annual_cost_gbp),
+        float(travel_s),
+        preference_gbp(child, school, policy),
+        0.0 if school.in_area else policy.out_of_area_gbp,
+        policy,
+    )
 
 
 def arc_cost_gbp(child: Child, school: School, travel_s: float, policy: Policy) -> int:
@@ -114,6 +144,7 @@ def over_capacity_cost_gbp(policy: Policy) -> int:
 
 __all__ = [
     "arc_cost_gbp",
+    "arc_cost_terms_gbp",
     "arc_costs_gbp",
     "over_capacity_cost_gbp",
     "preference_gbp",

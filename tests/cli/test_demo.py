@@ -8,11 +8,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from sendplan.api import cli_place
 from sendplan.api.cli import app
+from sendplan.routing.result import Result
+from sendplan.routing.solve import solve
 
 SUMMARY_KEYS = {
     "children", "placed", "unplaced", "placed_in_area", "placed_out_of_area",
@@ -22,19 +27,67 @@ SUMMARY_KEYS = {
     "comparison",
 }  # fmt: skip
 OUTPUTS = (
-    "summary.json", "placements.csv", "report.html", "routes.json", "routes.geojson",
-    "route_sheets.xlsx",
+    "summary.json", "placements.csv", "placements.xlsx", "report.html", "routes.json",
+    "routes.geojson", "route_sheets.xlsx",
 )  # fmt: skip
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """The demo through the CLI, with the Result its solve returned."""
     out = tmp_path_factory.mktemp("demo")
-    result = runner.invoke(app, ["demo", "--out", str(out), "--seed", "7"])
+    solved: list[Result] = []
+
+    def keep(*args: Any, **kwargs: Any) -> Result:
+        solved.append(solve(*args, **kwargs))
+        return solved[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli_place, "solve", keep)
+        result = runner.invoke(app, ["demo", "--out", str(out), "--seed", "7"])
     assert result.exit_code == 0, result.output
-    return out
+    assert len(solved) == 1
+    return out, solved[0]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(demo_run: tuple[Path, Result]) -> Path:
+    return demo_run[0]
+
+
+def test_demo_plans_morning_and_afternoon(demo_run: tuple[Path, Result]) -> None:
+    out, solved = demo_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sessions"] == ["am", "pm"] and summary["transport_cost_basis"] == "am+pm"
+    routes = json.loads((out / "routes.json").read_text())["sessions"]
+    assert set(routes) == {"am", "pm"} and all(routes[s]["routes"] for s in ("am", "pm"))
+    assert summary["routes"] == len(routes["am"]["routes"]) + len(routes["pm"]["routes"])
+    day = sum(r["cost"] for s in ("am", "pm") for r in routes[s]["routes"])
+    # Each route's cost is written to the penny: allow half a penny per route.
+    tolerance = 0.005 * summary["routes"] + 0.01
+    assert summary["transport_cost_gbp_per_day"] == pytest.approx(day, abs=tolerance)
+    index = load_workbook(out / "route_sheets.xlsx").worksheets[0]
+    rows = list(index.iter_rows(values_only=True))
+    at = rows[0].index("session")
+    assert {str(row[at]).lower() for row in rows[1:]} == {"am", "pm"}
+    # The status quo beside it is measured on the same two runs.
+    assert [p.session for p in solved.transport] == ["am", "pm"]
+    assert [p.session for p in solved.status_quo_transport] == ["am", "pm"]
+    sq_routes = sum(len(p.routes) for p in solved.status_quo_transport)
+    assert summary["comparison"]["status_quo"]["routes"] == sq_routes
+    assert summary["comparison"]["optimised"]["routes"] == summary["routes"]
+
+
+def test_placements_re_add_the_objective(demo_run: tuple[Path, Result]) -> None:
+    out, solved = demo_run
+    with (out / "placements.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    summary = json.loads((out / "summary.json").read_text())
+    assert solved.placement is not None
+    total = sum(int(r["objective_gbp"]) for r in rows)
+    assert total == solved.placement.objective == summary["objective"] > 0
 
 
 def test_demo_writes_every_output(demo_dir: Path) -> None:
@@ -76,7 +129,8 @@ def test_report_is_offline_and_pseudonymous(demo_dir: Path) -> None:
     assert "<svg" in html and "straight-line" in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in html
-    assert "<script" not in html
+    # One inline script (table sorting, the map's session switch); nothing loaded from outside.
+    assert "<script src" not in html and html.count("<script") == 1
 
 
 def test_same_seed_same_bytes(demo_dir: Path, tmp_path: Path) -> None:

@@ -162,13 +162,9 @@ def test_no_comparison_section_without_a_status_quo(result: sendplan.Result) -> 
         Scenario(name="b", children=(make_child("Z"),), schools=SCHOOLS), sessions=()
     )
     assert bare.placement is not None and bare.summary.comparison is None
-    assert "Status quo and optimised" not in render_report(
-        bare.scenario, bare.placement, bare.summary
-    )
+    assert "Status quo and optimised" not in render_report(bare)
     assert result.placement is not None
-    assert "Status quo and optimised" in render_report(
-        result.scenario, result.placement, result.summary
-    )
+    assert "Status quo and optimised" in render_report(result)
 
 
 def test_status_quo_false_skips_the_comparison() -> None:

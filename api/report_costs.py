@@ -1,0 +1,151 @@
+"""The report's cost breakdown and charts: placement fees against transport, fees by school type
+and in/out of the city, transport by vehicle type; journey times, school fill, cost by type."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from sendplan.api.report_charts import bar_chart, histogram
+from sendplan.api.report_tables import cell, gbp, html_table, school_of
+from sendplan.routing.model import is_primary
+from sendplan.routing.result import Result
+
+TYPE_NAMES = {"la_maintained": "LA maintained", "academy": "Academy", "free": "Free school",
+              "independent": "Independent", "non_maintained": "Non-maintained",
+              "resourced_provision": "Resourced provision"}  # fmt: skip
+
+
+def _year_factor(result: Result) -> float:
+    """Days a year that a day of the planned sessions stands for (as the summary counts it)."""
+    s = result.summary
+    if s.transport_cost_gbp_per_day and s.transport_cost_gbp_per_year is not None:
+        return s.transport_cost_gbp_per_year / s.transport_cost_gbp_per_day
+    return float(result.scenario.policy.school_days_per_year)
+
+
+def _fees_by(result: Result, key: str) -> dict[str, tuple[int, float]]:
+    """(children, fees per year) per school type or per area, from the plan's assignments."""
+    if result.placement is None:
+        return {}
+    schools = {s.school_id: s for s in result.scenario.schools}
+    out: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for a in result.placement.assignments:
+        s = schools[a.school_id]
+        group = TYPE_NAMES.get(s.type, s.type) if key == "type" else (
+            "In the city" if a.in_area else "Out of the city")  # fmt: skip
+        out[group][0] += 1
+        out[group][1] += a.annual_cost_gbp
+    return {g: (int(v[0]), v[1]) for g, v in sorted(out.items())}
+
+
+def cost_section(result: Result) -> str:
+    """Every cost table, with a note on what each figure includes."""
+    s = result.summary
+    fees = s.placement_cost_gbp_per_year
+    routes_year = s.transport_cost_gbp_per_year
+    parts = [
+        ("Placement fees", fees, "the plan's schools' fees for every placed child"),
+        ("Daily routes", routes_year,
+         f"the planned routes ({s.transport_cost_basis or 'no session planned'}) over the year"),
+        ("Boarders' journeys", s.boarder_transport_gbp_per_year,
+         "home and back weekly or termly: estimated per km"),
+        ("Personal transport budgets", s.ptb_gbp_per_year, "budgets offered instead of a seat"),
+    ]  # fmt: skip
+    known = [v for _, v, _ in parts if v is not None]
+    rows = [[cell(label), cell(gbp(v), v), cell(what)] for label, v, what in parts]
+    rows.append(["<th>Total of the figures computed</th>", cell(gbp(sum(known)), sum(known)),
+                 cell("n/a figures are left out")])  # fmt: skip
+    html = [
+        "<h3>Placement fees and transport, per year</h3>",
+        html_table(["Item", "Per year", "What it covers"], rows, numeric=(1,)),
+    ]
+    cols = []
+    for title, key in (("By school type", "type"), ("In and out of the city", "area")):
+        groups = _fees_by(result, key)
+        if groups:
+            total = sum(v for _, v in groups.values()) or 1.0
+            body = [
+                [cell(g), cell(str(n), n), cell(gbp(v), v), cell(f"{100 * v / total:.0f}%", v)]
+                for g, (n, v) in groups.items()
+            ]
+            cols.append(
+                f"<div><h3>Placement fees: {title.lower()}</h3>"
+                + html_table(
+                    ["Group", "Children", "Fees per year", "Share"], body, numeric=(1, 2, 3)
+                )
+                + "</div>"
+            )
+    if result.transport:
+        cols.append(f"<div><h3>Transport by vehicle type</h3>{_vehicle_table(result)}</div>")
+    html.append(f'<div class="cols">{"".join(cols)}</div>')
+    return "".join(html)
+
+
+def _vehicle_table(result: Result) -> str:
+    factor = _year_factor(result)
+    sessions = [p.session for p in result.transport]
+    runs: dict[str, Counter[str]] = defaultdict(Counter)
+    riders: Counter[str] = Counter()
+    cost: defaultdict[str, float] = defaultdict(float)
+    for plan in result.transport:
+        for r in plan.routes:
+            runs[r.vehicle_type][plan.session] += 1
+            riders[r.vehicle_type] += len(r.stops)
+            cost[r.vehicle_type] += r.cost_gbp
+    head = ["Vehicle type", *(f"{x.upper()} routes" for x in sessions), "Rides a day",
+            "Cost per day", "Cost per year"]  # fmt: skip
+    rows = [
+        [cell(v), *(cell(str(runs[v][x]), runs[v][x]) for x in sessions),
+         cell(str(riders[v]), riders[v]), cell(gbp(cost[v]), cost[v]),
+         cell(gbp(cost[v] * factor), cost[v] * factor)]
+        for v in sorted(runs)
+    ]  # fmt: skip
+    n = len(sessions)
+    return html_table(head, rows, numeric=tuple(range(1, n + 4)))
+
+
+def charts(result: Result, numbers: dict[str, int]) -> str:
+    """Journey-time distribution(s), school fill and cost by school type."""
+    scenario, policy = result.scenario, result.scenario.policy
+    out = []
+    if result.transport:
+        series = [
+            (f"{p.session.upper()} ride", [s.ride_min for r in p.routes for s in r.stops])
+            for p in result.transport
+        ]
+        limits = [("primary limit", policy.ride_limit_min_primary),
+                  ("secondary limit", policy.ride_limit_min_secondary)]  # fmt: skip
+        out.append(histogram("rides", "Ride on the route: children per 5 minutes", series,
+                             limits=limits))  # fmt: skip
+    if result.placement is not None:
+        children = {c.child_id: c for c in scenario.children}
+        direct = [a.travel_s / 60 for a in result.placement.assignments
+                  if not children[a.child_id].residential_need]  # fmt: skip
+        primary = any(is_primary(c.age) for c in scenario.children)
+        limits = [("primary max", policy.max_travel_min_primary)] if primary else []
+        limits.append(("secondary max", policy.max_travel_min_secondary))
+        title = "Direct journey home to school (day pupils): children per 5 minutes"
+        out.append(histogram("journeys", title, [("direct journey", direct)], limits=limits))
+    used = Counter(school_of(result).values())
+    ordered = sorted(scenario.schools, key=lambda s: numbers[s.school_id])
+    # As a share of capacity, so a 6-place unit reads as clearly as a 366-place school.
+    fill = [(f"{numbers[s.school_id]}. {s.name}",
+             100.0 * used[s.school_id] / s.capacity if s.capacity else 0.0,
+             f"{used[s.school_id]} of {s.capacity}") for s in ordered]  # fmt: skip
+    title = "School fill: places used as a share of capacity (outline: full); over capacity in red"
+    out.append(bar_chart("fill", title, fill, capacity=[100.0] * len(ordered), unit="%"))
+    by_type = _fees_by(result, "type")
+    if by_type:
+        rows = [(g, v, gbp(v)) for g, (_, v) in by_type.items()]
+        out.append(bar_chart("cost-type", "Placement fees per year by school type", rows,
+                             unit="gbp"))  # fmt: skip
+    if result.transport:
+        factor = _year_factor(result)
+        cost: defaultdict[str, float] = defaultdict(float)
+        for plan in result.transport:
+            for r in plan.routes:
+                cost[r.vehicle_type] += r.cost_gbp * factor
+        rows = [(v, c, gbp(c)) for v, c in sorted(cost.items())]
+        out.append(bar_chart("cost-vehicle", "Transport cost per year by vehicle type", rows,
+                             unit="gbp"))  # fmt: skip
+    return f'<div class="charts">{"".join(out)}</div>'
