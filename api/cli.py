@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from sendplan.api import (
+    cli_bench_api,
     cli_bench_expand,
     cli_bench_fidelity,
     cli_bench_forecast,
@@ -23,7 +24,9 @@ from sendplan.api import (
     cli_network,
     cli_place,
     cli_routes,
+    cli_serve,
     cli_sweep,
+    cli_worker,
 )
 from sendplan.api.cli_common import (
     QuietOption,
@@ -48,6 +51,8 @@ app.command("sweep")(cli_sweep.sweep_cmd)
 app.command("compare")(cli_compare.compare_cmd)
 app.command("expand")(cli_expand.expand_cmd)
 app.command("forecast")(cli_forecast.forecast)
+app.command("serve")(cli_serve.serve_cmd)
+app.command("worker")(cli_worker.worker_cmd)
 
 
 def _version(value: bool) -> None:
@@ -71,6 +76,7 @@ def main_options(
 
 app.add_typer(cli_network.network_app, name="network", help="Build and inspect road networks.")
 app.add_typer(bench_app, name="bench")
+app.add_typer(cli_serve.keys_app, name="keys")
 
 bench_app.command("placement")(cli_bench_placement.bench_placement_cmd)
 bench_app.command("matrix")(cli_network.bench_matrix_cmd)
@@ -82,6 +88,7 @@ bench_app.command("sweep")(cli_sweep.bench_sweep_cmd)
 bench_app.command("fidelity")(cli_bench_fidelity.bench_fidelity_cmd)
 bench_app.command("expand")(cli_bench_expand.bench_expand_cmd)
 bench_app.command("forecast")(cli_bench_forecast.bench_forecast_cmd)
+bench_app.command("api")(cli_bench_api.bench_api_cmd)
 
 
 # Every command takes -v/-q as well as the top level (`sendplan routes ... -v`).

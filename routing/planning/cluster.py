@@ -1,4 +1,5 @@
-"""The one module that talks to Dask distributed: run tasks on a cluster, stream the results.
+"""The one module that talks to Dask distributed: run tasks on a cluster, stream the results;
+and, for the service, keep a cluster for jobs and join one as a worker (:func:`run_worker`).
 
 A local cluster (one single-threaded worker process per core, localhost only, no dashboard) is
 made and closed per run; with an address, an existing scheduler's workers run the tasks and the
@@ -8,6 +9,7 @@ pending tasks are cancelled and the client closed before the exception goes on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import dask
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, Nanny, as_completed, get_worker
 
 from sendplan.errors import InputError, visible
 from sendplan.logs import get_logger
@@ -129,3 +131,56 @@ def run_on_dask(
             log.info("cancelling %d pending tasks", sum(not f.done() for f in futures))
             client.cancel(futures)
             raise
+
+
+# --- long-lived clusters: the service's job workers --------------------------------------------
+
+
+def submit_task(client: Client, task: Callable[..., R], *args: Any, key: str) -> Future:
+    """Run ``task(*args)`` once on the cluster under the unique ``key`` (never deduplicated)."""
+    return client.submit(task, *args, key=key, pure=False)
+
+
+def worker_threads(client: Client) -> int:
+    """Tasks the cluster can run at once (threads over all its workers, as they join and go)."""
+    return sum(client.nthreads().values())
+
+
+def run_worker(scheduler: str, *, nthreads: int = 1, preload: Sequence[str] = ()) -> None:
+    """Join the scheduler at ``scheduler`` as one worker (under a nanny that restarts it if it
+    dies) until SIGINT or SIGTERM; the worker imports the ``preload`` modules as it starts."""
+    asyncio.run(_serve_worker(scheduler, nthreads=nthreads, preload=preload))
+
+
+async def _serve_worker(scheduler: str, *, nthreads: int, preload: Sequence[str]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        nanny = await Nanny(
+            scheduler, nthreads=nthreads, preload=list(preload), dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )  # fmt: skip
+    except (OSError, TimeoutError, ValueError, RuntimeError) as err:  # Runtime: "failed to start"
+        raise InputError(
+            "--scheduler", f"cannot join the Dask scheduler {visible(scheduler, 80)} ({err})"
+        ) from None
+    try:
+        log.info("worker joined %s", visible(scheduler, 80))
+        finished = asyncio.ensure_future(nanny.finished())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({finished, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for pending in (finished, stopped):
+            pending.cancel()
+    finally:
+        await nanny.close()
+
+
+def in_dask_worker() -> bool:
+    """Whether this code runs in a task on a Dask worker."""
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,234 @@
+"""What each kind of job does, given its scenario on disk: the same loader and library calls as
+the CLI (``place``, ``routes``, ``forecast``, ``expand``, ``sweep``) and the same output files.
+
+``placement`` places only; ``transport`` plans routes (placing too unless every child has a
+current school, as `sendplan routes` does); ``both`` places and plans routes. ``forecast``
+writes forecast.csv/.json/.html (the shipped Leicester parameters), ``expansion``
+expansion.json/.csv (the scenario's options.csv, else the shipped options), ``sweep`` the sweep's
+results.csv/.jsonl, sweep.json and sweep.html (variants one by one in this process: a Dask task
+starts no cluster of its own). Each of these three also writes summary.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sendplan.api.cli_common import parse_year_range
+from sendplan.api.loader import load_scenario
+from sendplan.errors import InputError
+from sendplan.routing.placement.movers import MOVERS_RULES, MoversRule
+from sendplan.routing.placement.place import MODES
+from sendplan.routing.transport.plan import Session
+from sendplan.routing.vrp.stop import StopCriterion
+
+if TYPE_CHECKING:
+    from sendplan.api.service.runner import JobControl
+
+SOLVE_KINDS = ("placement", "transport", "both")
+MEDIA_TYPES = {
+    ".json": "application/json", ".geojson": "application/geo+json", ".csv": "text/csv",
+    ".jsonl": "application/x-ndjson", ".html": "text/html", ".svg": "image/svg+xml",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}  # fmt: skip
+
+StopFactory = Callable[[int, "JobControl"], StopCriterion]
+
+
+def _bad(field: str, message: str) -> InputError:
+    return InputError("params", message, field=field)
+
+
+def _int(params: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _bad(key, f"must be a whole number {low}..{high}")
+    return value
+
+
+def _choice(params: dict[str, Any], key: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = params.get(key, default)
+    if value not in allowed:
+        raise _bad(key, f"must be one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _years(params: dict[str, Any]) -> tuple[int, int]:
+    text = params.get("years")
+    if not isinstance(text, str):
+        raise _bad("years", "give the years as FIRST-LAST, e.g. 2026-2031")
+    try:
+        return parse_year_range(text)
+    except InputError as err:
+        raise _bad("years", err.message) from None
+
+
+def run(
+    kind: str,
+    params: dict[str, Any],
+    source: Path,
+    out: Path,
+    *,
+    control: JobControl,
+    stop: StopFactory,
+) -> None:
+    """Run a job of ``kind`` on the scenario at ``source``; write its files into ``out``."""
+    if kind in SOLVE_KINDS:
+        _solve(kind, params, source, out, control=control, stop=stop)
+    elif kind == "forecast":
+        _forecast(params, source, out)
+    elif kind == "expansion":
+        _expansion(params, source, out, control=control)
+    elif kind == "sweep":
+        _sweep(params, source, out, control=control)
+    else:
+        raise _bad("kind", f"unknown job kind {kind!r}")
+
+
+def _solve(
+    kind: str,
+    params: dict[str, Any],
+    source: Path,
+    out: Path,
+    *,
+    control: JobControl,
+    stop: StopFactory,
+) -> None:
+    from sendplan.api.outputs import write_files
+    from sendplan.routing.solve import solve
+    from sendplan.routing.travel import travel_models
+
+    seed = _int(params, "seed", 1, 0, 2**31 - 1)
+    iterations = _int(params, "iterations", 300, 1, 100_000)
+    mode = _choice(params, "mode", "weighted", MODES)
+    chosen = _choice(params, "movers", "phase_transfer", MOVERS_RULES)
+    movers: MoversRule = next(rule for rule in MOVERS_RULES if rule == chosen)
+    sessions: tuple[Session, ...] = ()
+    if kind != "placement":
+        raw = params.get("sessions", ["am", "pm"])
+        if not isinstance(raw, list) or not raw or any(s not in ("am", "pm") for s in raw):
+            raise _bad("sessions", 'give a list of "am" and/or "pm"')
+        sessions = tuple("am" if s == "am" else "pm" for s in dict.fromkeys(raw))
+    control.say("reading the scenario")
+    scenario = load_scenario(source)
+    result = solve(
+        scenario, sessions=sessions, stop=stop(iterations, control), seed=seed,
+        travel=travel_models(scenario), placement="auto" if kind == "transport" else "solve",
+        mode=mode, movers=movers, progress=control.say,
+        workers=1,  # the cluster is the parallelism: a worker process starts no processes
+    )  # fmt: skip
+    control.say("writing outputs")
+    write_files(result, out)
+
+
+def _forecast(params: dict[str, Any], source: Path, out: Path) -> None:
+    from sendplan.api.cli_forecast import report_html
+    from sendplan.api.forecasting import forecast
+    from sendplan.data.forecast_params import LEICESTER
+
+    first, last = _years(params)
+    scenario = load_scenario(source, require_children=False)
+    result = forecast(scenario, years=(first, last))
+    document: dict[str, Any] = {
+        "la_code": LEICESTER,
+        "origin_year": result.params.origin_year,
+        "years": [first, last],
+        "parameters": dict(asdict(result.params)),
+        "totals": result.totals.to_dict(orient="records"),
+        "cohort": result.cohort.to_dict(orient="records"),
+        "sufficiency": result.sufficiency.to_dict(orient="records"),
+    }
+    result.sufficiency.to_csv(out / "forecast.csv", index=False)
+    _write_json(out / "forecast.json", document)
+    (out / "forecast.html").write_text(
+        report_html(document, result.totals, result.sufficiency), encoding="utf-8"
+    )
+    short = result.sufficiency
+    short = short[(short["need"] == "all") & (short["surplus"] < 0)]
+    _write_json(out / "summary.json", {"kind": "forecast", "years": [first, last],
+                                       "phase_years_short": len(short)})  # fmt: skip
+
+
+def _expansion(params: dict[str, Any], source: Path, out: Path, *, control: JobControl) -> None:
+    from sendplan.api.cli_expand import CSV_COLUMNS, expansion_document, expansion_rows
+    from sendplan.api.neutralise import csv_row
+    from sendplan.api.options_io import default_options, read_options
+    from sendplan.routing.planning.expand import ExpansionError, expand
+
+    first, last = _years(params)
+    budget = params.get("budget_gbp")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
+                               or not 0 <= budget < 1e13):  # fmt: skip
+        raise _bad("budget_gbp", "must be a non-negative amount in GBP, or null")
+    base = load_scenario(source)
+    options_file = source / "options.csv" if source.is_dir() else None
+    if options_file is not None and options_file.is_file():
+        options = read_options(options_file, base)
+    else:
+        options = default_options(base)
+    try:
+        result = expand(
+            base, options, years=list(range(first, last + 1)),
+            budget_gbp=None if budget is None else float(budget), progress=control.say,
+        )  # fmt: skip
+    except ExpansionError as err:
+        raise InputError("options.csv", str(err)) from None
+    document = expansion_document(result)
+    _write_json(out / "expansion.json", document)
+    with (out / "expansion.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_row(row) for row in expansion_rows(result))
+    _write_json(out / "summary.json", {"kind": "expansion", "years": [first, last]})
+
+
+def _sweep(params: dict[str, Any], source: Path, out: Path, *, control: JobControl) -> None:
+    from sendplan.api.sweep_grid import grid_from, sweep_input_error
+    from sendplan.api.sweep_output import write_final
+    from sendplan.api.tables import Source
+    from sendplan.routing.planning.sweep import SweepCancelled, SweepError, sweep
+
+    document = params.get("grid", {})
+    if not isinstance(document, dict):
+        raise _bad("grid", "give the grid as an object with GRID.toml's keys")
+    grid = grid_from(document, Source("grid"))
+    scenario = load_scenario(source)
+    done = [0]
+
+    def on_result(_row: dict[str, Any]) -> None:
+        done[0] += 1
+        control.say(f"sweep: {done[0]} variants finished")
+        if control.should_stop():
+            raise KeyboardInterrupt  # the sweep keeps every finished row (SweepCancelled)
+
+    try:
+        result = sweep(scenario, grid, in_process=True, on_result=on_result)
+    except SweepCancelled as cancelled:
+        result = cancelled.result
+    except SweepError as err:
+        raise sweep_input_error(err, "grid") from None
+    write_final(out, result, title=scenario.name)
+    _write_json(out / "summary.json", {"kind": "sweep", "variants": result.variants,
+                                       "finished": len(result.rows),
+                                       "cancelled": result.cancelled,
+                                       "pareto": list(result.front)})  # fmt: skip
+
+
+def _write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=1, sort_keys=True, default=float) + "\n",
+                    encoding="utf-8")  # fmt: skip
+
+
+def read_outputs(out: Path) -> list[tuple[str, str, bytes]]:
+    """Every file under ``out`` as (relative name, media type, bytes), sorted by name."""
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    unknown = "application/octet-stream"
+    return [
+        (p.relative_to(out).as_posix(), MEDIA_TYPES.get(p.suffix.lower(), unknown), p.read_bytes())
+        for p in files
+    ]

@@ -1,0 +1,1 @@
+"""One router per resource: health, scenarios, jobs, results, audit, keys (and tokens)."""

@@ -1,0 +1,127 @@
+"""Jobs: start one on a scenario (202 + Location, Idempotency-Key), poll, cancel, list.
+
+Jobs only get queued here; the dispatcher hands them to worker processes (never this one).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy import select
+
+from sendplan.api.service.auth import PERMISSIONS, Principal, PrincipalDep, check
+from sendplan.api.service.deps import SessionDep, WriteLockDep
+from sendplan.api.service.jobs import IdempotencyConflict, create_job, request_cancel
+from sendplan.api.service.problems import field_problem
+from sendplan.api.service.routers.common import (
+    PROBLEM_RESPONSES,
+    JobId,
+    ScenarioId,
+    file_names,
+    job_out,
+    own_job,
+    own_scenario,
+)
+from sendplan.api.service.schemas import (
+    JobKind,
+    JobListOut,
+    JobOut,
+    JobParamsIn,
+    JobStatus,
+    request_sha256,
+)
+from sendplan.api.service.tables import JobRow
+
+router = APIRouter(tags=["jobs"], responses=PROBLEM_RESPONSES)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$",
+        description="Same key and body: the same job; same key, another body: 422.",
+    ),
+]  # fmt: skip
+
+
+def visible_kinds(principal: Principal) -> list[str]:
+    """The job kinds the caller's role may see."""
+    return [k for k in PERMISSIONS if k.startswith("job.") and principal.role in PERMISSIONS[k]]
+
+
+@router.post(
+    "/scenarios/{scenario_id}/jobs", status_code=202, response_model=JobOut,
+    responses={200: {"model": JobOut, "description": "The job made before with this key"}},
+)  # fmt: skip
+def create_scenario_job(
+    scenario_id: ScenarioId,
+    params: JobParamsIn,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    write_lock: WriteLockDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JobOut:
+    """Queue a job on a scenario: 202 with Location /jobs/{id} (200 for a repeated key)."""
+    check(principal, f"job.{params.kind}")
+    scenario = own_scenario(session, principal, scenario_id)
+    stored = params.stored()
+    try:
+        with write_lock:
+            job, created = create_job(
+                session, tenant=principal.tenant, scenario_id=scenario.id, kind=params.kind,
+                params=stored, actor=principal.key_id, idempotency_key=idempotency_key,
+                request_sha256=request_sha256(scenario.id, stored),
+            )  # fmt: skip
+    except IdempotencyConflict:
+        raise field_problem(
+            "Idempotency-Key",
+            "was used before with a different request; use a new key",
+            kind="idempotency-conflict",
+        ) from None
+    response.status_code = 202 if created else 200
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job_out(job, file_names(session, [job])[job.id])
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: JobId, session: SessionDep, principal: PrincipalDep) -> JobOut:
+    """A job's status, reason, progress (stage, best cost so far, elapsed) and attempts."""
+    job = own_job(session, principal, job_id)
+    check(principal, f"job.{job.kind}")
+    return job_out(job, file_names(session, [job])[job.id])
+
+
+@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=JobOut)
+def cancel_job(
+    job_id: JobId, session: SessionDep, principal: PrincipalDep, write_lock: WriteLockDep
+) -> JobOut:
+    """Cancel: a queued job at once; a running one stops and keeps its best plan so far."""
+    job = own_job(session, principal, job_id)
+    check(principal, f"job.{job.kind}")
+    with write_lock:
+        job = request_cancel(session, job, actor=principal.key_id)
+    return job_out(job, file_names(session, [job])[job.id])
+
+
+@router.get("/jobs", response_model=JobListOut)
+def list_jobs(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: JobStatus | None = None,
+    kind: JobKind | None = None,
+    scenario_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JobListOut:
+    """Your authority's jobs of the kinds your role may see, newest first."""
+    kinds = [k.removeprefix("job.") for k in visible_kinds(principal)]
+    query = select(JobRow).where(JobRow.tenant == principal.tenant, JobRow.kind.in_(kinds))
+    if status is not None:
+        query = query.where(JobRow.status == status)
+    if kind is not None:
+        query = query.where(JobRow.kind == kind)
+    if scenario_id is not None:
+        query = query.where(JobRow.scenario_id == scenario_id)
+    rows = list(session.scalars(query.order_by(JobRow.created_at.desc(), JobRow.id).limit(limit)))
+    names = file_names(session, rows)
+    return JobListOut(items=[job_out(row, names[row.id]) for row in rows])

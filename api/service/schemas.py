@@ -1,0 +1,220 @@
+"""Request (``...In``) and response (``...Out``) models, one pair per resource.
+
+Responses carry pseudonymous ids, counts and figures only: never a child's row, location or
+postcode. Job parameters are validated here and stored as canonical JSON (sorted keys), whose
+SHA-256 with the scenario id is the request hash that ``Idempotency-Key`` compares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from sendplan.api.sweep_grid import grid_from
+from sendplan.api.tables import Source
+from sendplan.errors import InputError
+
+JobKind = Literal["placement", "transport", "both", "forecast", "expansion", "sweep"]
+JobStatus = Literal["queued", "submitted", "running", "succeeded", "failed", "cancelled"]
+Role = Literal["panel", "transport", "planner", "admin"]
+SEED_MAX = 2**31 - 1
+_YEARS = re.compile(r"(\d{4})(?:-(\d{4}))?")
+MAX_YEARS = 50
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+
+class ScenarioOut(BaseModel):
+    id: str
+    name: str
+    created_at: dt.datetime
+    children: int
+    schools: int
+    vehicles: int
+    content_sha256: str
+
+
+class ScenarioListOut(BaseModel):
+    items: list[ScenarioOut]
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+def _applies(info: ValidationInfo, key: str, kinds: tuple[str, ...], value: object) -> None:
+    # kind is declared first, so it is validated (or missing, when invalid) before the rest.
+    kind = info.data.get("kind")
+    if value is not None and kind is not None and kind not in kinds:
+        raise ValueError(f"{key} applies to {' and '.join(kinds)} jobs, not {kind}")
+
+
+class JobParamsIn(BaseModel):
+    """What to run on a scenario. Keys that do not apply to ``kind`` are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: JobKind
+    seed: int = Field(1, ge=0, le=SEED_MAX)
+    iterations: int = Field(300, ge=1, le=100_000)
+    sessions: list[Literal["am", "pm"]] | None = Field(None, min_length=1, max_length=2)
+    movers: Literal["phase_transfer", "all"] = "phase_transfer"
+    mode: Literal["weighted", "lexicographic", "lexicographic_preferences"] = "weighted"
+    years: str | None = Field(None, max_length=9, description="FIRST-LAST, e.g. 2026-2031")
+    budget_gbp: float | None = Field(None, ge=0, le=1e12, allow_inf_nan=False)
+    # Validated even when absent: a sweep job must have one.
+    grid: dict[str, Any] | None = Field(
+        None, description="GRID.toml keys (see sendplan sweep)", validate_default=True
+    )
+
+    @field_validator("sessions")
+    @classmethod
+    def _sessions(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        _applies(info, "sessions", ("transport", "both"), value)
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each session at most once")
+        return value
+
+    @field_validator("years")
+    @classmethod
+    def _year_range(cls, value: str | None, info: ValidationInfo) -> str | None:
+        _applies(info, "years", ("forecast", "expansion"), value)
+        if value is None:
+            return None
+        found = _YEARS.fullmatch(value)
+        if found is None:
+            raise ValueError("give a year or a range like 2026-2031")
+        first, last = int(found.group(1)), int(found.group(2) or found.group(1))
+        if not 2000 <= first <= last <= 2100 or last - first >= MAX_YEARS:
+            raise ValueError(f"give FIRST <= LAST within 2000..2100, at most {MAX_YEARS} years")
+        return value
+
+    @field_validator("budget_gbp")
+    @classmethod
+    def _budget(cls, value: float | None, info: ValidationInfo) -> float | None:
+        _applies(info, "budget_gbp", ("expansion",), value)
+        return value
+
+    @field_validator("grid")
+    @classmethod
+    def _valid_grid(
+        cls, value: dict[str, Any] | None, info: ValidationInfo
+    ) -> dict[str, Any] | None:
+        _applies(info, "grid", ("sweep",), value)
+        if value is None:
+            if info.data.get("kind") == "sweep":
+                raise ValueError("a sweep job needs grid (GRID.toml keys; {} for the defaults)")
+            return None
+        try:
+            grid_from(value, Source("grid"))
+        except InputError as err:
+            raise ValueError(err.message) from None
+        return value
+
+    def stored(self) -> dict[str, Any]:
+        """The parameters as stored: defaults filled in, keys that do not apply left out."""
+        params = self.model_dump(mode="json", exclude_none=True)
+        if self.kind in ("transport", "both") and self.sessions is None:
+            params["sessions"] = ["am"]
+        return params
+
+
+def request_sha256(scenario_id: str, params: dict[str, Any]) -> str:
+    """The hash an Idempotency-Key is bound to: the scenario and the canonical parameters."""
+    canonical = json.dumps({"scenario_id": scenario_id, "params": params}, sort_keys=True,
+                           separators=(",", ":"))  # fmt: skip
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ProgressOut(BaseModel):
+    stage: str | None = None
+    best_cost_gbp: float | None = None
+    elapsed_s: float | None = None
+
+
+class JobOut(BaseModel):
+    id: str
+    scenario_id: str
+    kind: JobKind
+    status: JobStatus
+    reason: str | None
+    detail: str | None
+    params: dict[str, Any]
+    progress: ProgressOut
+    attempts: int
+    cancel_requested: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    files: list[str] = Field(default_factory=list, description="stored result files")
+
+
+class JobListOut(BaseModel):
+    items: list[JobOut]
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+class PlacementsOut(BaseModel):
+    job_id: str
+    columns: list[str]
+    rows: list[dict[str, str]]
+
+
+# --- audit and keys -----------------------------------------------------------------------------
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    scenario_id: str | None
+    job_id: str | None
+    detail: str | None
+
+
+class AuditListOut(BaseModel):
+    items: list[AuditOut]
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    label: str = Field("", max_length=200, pattern=r"^[\w .,:@()/-]*$")
+
+
+class KeyOut(BaseModel):
+    id: str
+    tenant: str
+    role: Role
+    label: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class KeyCreatedOut(KeyOut):
+    secret: str = Field(description="shown once; store it now, only its hash is kept")
+
+
+class KeyListOut(BaseModel):
+    items: list[KeyOut]

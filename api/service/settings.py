@@ -1,0 +1,101 @@
+"""The service's settings: environment variables ``SENDPLAN_*`` or a ``.env`` file.
+
+Every limit the service enforces lives here, so an operator changes it in one place::
+
+    SENDPLAN_SECRET_KEY=<at least 32 random characters>   # required, signs bearer tokens
+    SENDPLAN_DATABASE_URL=postgresql://user:pass@host/db   # default: a SQLite file
+    SENDPLAN_PRODUCTION=true                               # turns /docs and /openapi.json off
+    SENDPLAN_CORS_ORIGINS=https://planning.example.gov.uk  # comma-separated; default none
+
+:func:`load_settings` refuses a missing, short or placeholder secret with one line saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_CHARS = 32
+# Words that mark a secret copied from documentation rather than generated.
+PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "secret", "placeholder", "example",
+                     "password", "default", "xxxxxxxx", "your-")  # fmt: skip
+
+
+class SettingsError(ValueError):
+    """Settings the service must not start with; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    """What `sendplan serve`, its workers and the web app read (env prefix ``SENDPLAN_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SENDPLAN_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = "sqlite:///./sendplan-service.db"
+    secret_key: SecretStr = Field(description="signs bearer tokens; >= 32 random characters")
+    workers: int = Field(2, ge=0, le=512)
+    scheduler: str | None = None
+    lease_s: float = Field(30.0, gt=0, le=86_400)
+    max_attempts: int = Field(2, ge=1, le=100)
+    job_timeout_s: float = Field(3600.0, gt=0, le=7 * 86_400)
+    retention_days: int = Field(365, ge=1, le=36_500)
+    max_children: int = Field(20_000, ge=1)
+    max_vehicles: int = Field(5_000, ge=0)
+    max_request_bytes: int = Field(20_000_000, ge=1_000)
+    production: bool = False
+    cors_origins: Annotated[list[str], NoDecode] = []
+    token_ttl_s: int = Field(900, ge=60, le=86_400)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        # One comma-separated environment variable is easier to write than a JSON list.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*" or not origin.startswith(("https://", "http://")):
+                raise ValueError(f"{origin!r} is not an origin like https://host (no wildcard)")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _real_secret(cls, value: SecretStr) -> SecretStr:
+        check_secret(value.get_secret_value())
+        return value
+
+
+def check_secret(secret: str) -> None:
+    """Raise ValueError unless ``secret`` is long and not a documentation placeholder."""
+    if len(secret) < MIN_SECRET_CHARS:
+        raise ValueError(
+            f"must be at least {MIN_SECRET_CHARS} characters (it has {len(secret)}); "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    lowered = secret.lower()
+    for word in PLACEHOLDER_WORDS:
+        if word in lowered:
+            raise ValueError(f"looks like a placeholder (contains {word!r}): generate a real one")
+    if len(set(secret)) < 8:
+        raise ValueError("has too few distinct characters to be random: generate a real one")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and ``.env``, with ``overrides`` on top; a SettingsError
+    with one line naming the setting (never its value) when one is missing or refused."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        env = f"SENDPLAN_{name.upper()}"
+        message = "is required" if first["type"] == "missing" else first["msg"]
+        message = message.removeprefix("Value error, ")
+        raise SettingsError(f"setting {env}: {message}") from None

@@ -1,0 +1,78 @@
+"""Results of a finished job: 409 before, the stored bytes with their media type after, placements
+as JSON rows, attachments, and the comparison of two finished jobs."""
+
+from __future__ import annotations
+
+import json
+
+from api_support import FAKE_FILES, PLACEMENTS, SUMMARY, Api, finish_job
+
+
+def test_results_are_409_until_the_job_finishes(api: Api) -> None:
+    scenario = api.upload()
+    job = api.job(scenario)
+    for url in (f"/jobs/{job}/summary", f"/jobs/{job}/placements", f"/jobs/{job}/files/x.csv"):
+        response = api.client.get(url, headers=api.headers())
+        assert response.status_code == 409, url
+        assert response.json()["type"].endswith("not-finished")
+    finish_job(api, job)
+    assert api.client.get(f"/jobs/{job}/summary", headers=api.headers()).json() == SUMMARY
+
+
+def test_result_files_come_back_as_stored(api: Api) -> None:
+    scenario = api.upload()
+    job = api.job(scenario, kind="both")
+    finish_job(api, job)
+    status = api.client.get(f"/jobs/{job}", headers=api.headers()).json()
+    assert status["status"] == "succeeded" and status["files"] == sorted(FAKE_FILES)
+    for name, (media, content) in FAKE_FILES.items():
+        response = api.client.get(f"/jobs/{job}/files/{name}", headers=api.headers())
+        assert response.status_code == 200 and response.content == content
+        assert response.headers["content-type"].split(";")[0] == media
+        assert response.headers["content-disposition"] == f'attachment; filename="{name}"'
+    geojson = api.client.get(f"/jobs/{job}/routes.geojson", headers=api.headers())
+    assert geojson.headers["content-type"] == "application/geo+json"
+    assert json.loads(geojson.content)["type"] == "FeatureCollection"
+    sheets = api.client.get(f"/jobs/{job}/route_sheets.xlsx", headers=api.headers())
+    assert sheets.content == FAKE_FILES["route_sheets.xlsx"][1]
+    assert "attachment" in sheets.headers["content-disposition"]
+    placements = api.client.get(f"/jobs/{job}/placements", headers=api.headers()).json()
+    assert placements["columns"] == PLACEMENTS.splitlines()[0].split(",")
+    assert [row["child_id"] for row in placements["rows"]] == ["C001", "C002", "C003"]
+    assert placements["rows"][2]["status"] == "unplaced"
+    missing = api.client.get(f"/jobs/{job}/files/nothing.csv", headers=api.headers())
+    assert missing.status_code == 404
+    for bad in ("../summary.json", ".hidden", "a%00b"):
+        response = api.client.get(f"/jobs/{job}/files/{bad}", headers=api.headers())
+        assert response.status_code in (404, 422), bad
+
+
+def test_cancel_a_finished_job_changes_nothing(api: Api) -> None:
+    job = api.job(api.upload())
+    finish_job(api, job)
+    response = api.client.post(f"/jobs/{job}/cancel", headers=api.headers())
+    assert response.status_code == 202 and response.json()["status"] == "succeeded"
+
+
+def test_compare_two_finished_jobs(api: Api) -> None:
+    scenario = api.upload()
+    base, variant = api.job(scenario), api.job(scenario, seed=2)
+    finish_job(api, base)
+    moved = PLACEMENTS.replace("C002,placed,120002,Keyham Lodge", "C002,placed,120001,Ash Field")
+    worse = {**SUMMARY, "placement_cost_gbp_per_year": 80000.0}
+    finish_job(api, variant, files={
+        "summary.json": ("application/json", json.dumps(worse).encode()),
+        "placements.csv": ("text/csv", moved.encode()),
+    })  # fmt: skip
+    response = api.client.get(f"/compare?jobs={base},{variant}", headers=api.headers("planner"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    cost = next(k for k in body["kpis"] if k["key"] == "placement_cost_gbp_per_year")
+    assert cost["values"] == {base: 77000.0, variant: 80000.0}
+    assert cost["delta"][variant] == 3000.0
+    assert [c["child_id"] for c in body["changed_children"]] == ["C002"]
+    bad = api.client.get(f"/compare?jobs={base}", headers=api.headers("planner"))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "jobs"
+    running = api.job(scenario, seed=3)
+    busy = api.client.get(f"/compare?jobs={base},{running}", headers=api.headers("planner"))
+    assert busy.status_code == 409

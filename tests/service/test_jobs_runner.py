@@ -1,0 +1,247 @@
+"""run_job in this process against a real database: every output stored, bad input named,
+cancel and timeout keeping the best plan, stale and lost attempts storing nothing, and the
+service's routes equal to the library's for the same seed and iterations."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from service.conftest import small_scenario_files
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sendplan.api.loader import load_scenario
+from sendplan.api.outputs import write_files
+from sendplan.api.service.db import session_factory
+from sendplan.api.service.jobs import claim_queued, create_job, reap_expired, request_cancel
+from sendplan.api.service.runner import run_job
+from sendplan.api.service.tables import AuditRow, JobRow, ResultFileRow, ScenarioRow, utc_now
+from sendplan.routing.solve import solve
+from sendplan.routing.travel import travel_models
+from sendplan.routing.vrp.stop import MaxIterations
+
+Maker = Callable[..., ScenarioRow]
+ENDLESS = 100_000  # iterations: the search runs until stopped
+
+
+def _queued(
+    session: Session, maker: Maker, kind: str, params: dict, files: dict[str, bytes] | None = None
+) -> tuple[str, int]:
+    scenario = maker(session, files=small_scenario_files() if files is None else files)
+    job, _ = create_job(
+        session, tenant="856", scenario_id=scenario.id, kind=kind, params=params, actor="k",
+        idempotency_key=None, request_sha256="",
+    )  # fmt: skip
+    (claim,) = claim_queued(session, limit=1, lease_s=30, actor="d")
+    return job.id, claim.attempt
+
+
+def _job(session: Session, job_id: str) -> JobRow:
+    session.expire_all()
+    return session.get_one(JobRow, job_id)
+
+
+def _files(session: Session, job_id: str) -> dict[str, bytes]:
+    rows = session.scalars(select(ResultFileRow).where(ResultFileRow.job_id == job_id))
+    return {r.name: r.content for r in rows}
+
+
+def _wait(check: Callable[[], bool], *, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {within_s} s")
+        time.sleep(0.1)
+
+
+def test_a_solve_job_stores_every_output_file(
+    db_url: str, db_session: Session, scenario_maker: Maker
+):
+    params = {"iterations": 20, "sessions": ["am"], "seed": 3}
+    job_id, attempt = _queued(db_session, scenario_maker, "both", params)
+    assert run_job(db_url, job_id, attempt, 30, 600) == "succeeded"
+    job = _job(db_session, job_id)
+    assert (job.status, job.reason, job.lease_expires_at) == ("succeeded", None, None)
+    progress = json.loads(job.progress)
+    assert progress["stage"] == "succeeded" and progress["best_cost_gbp"] > 0
+    files = _files(db_session, job_id)
+    assert {"summary.json", "placements.csv", "routes.geojson", "route_sheets.xlsx"} <= set(files)
+    assert json.loads(files["summary.json"])["seed"] == 3
+    audit = db_session.scalars(select(AuditRow).where(AuditRow.job_id == job_id)).all()
+    worker = [a for a in audit if a.action in ("job.running", "job.succeeded")]
+    assert len(worker) == 2 and all(a.actor == f"worker:{job.lease_owner}" for a in worker)
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_service_routes_equal_the_librarys(
+    sqlite_url: str, scenario_maker: Maker, tmp_path: Path, mixed: bool
+):
+    from sendplan.api.service.db import make_engine, migrate
+
+    files = dict(small_scenario_files())
+    if mixed:  # the merge stage has its own iteration limit: JobStop must apply it too
+        policy = (
+            files["policy.toml"]
+            .decode()
+            .replace("mixed_school_routes = false", "mixed_school_routes = true")
+        )
+        assert "mixed_school_routes = true" in policy
+        files["policy.toml"] = policy.encode()
+    migrate(sqlite_url)
+    with session_factory(make_engine(sqlite_url))() as session:
+        params = {"iterations": 40, "sessions": ["am", "pm"], "seed": 2}
+        job_id, attempt = _queued(session, scenario_maker, "both", params, files)
+        assert run_job(sqlite_url, job_id, attempt, 30, 600) == "succeeded"
+        stored = _files(session, job_id)
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    scenario = load_scenario(folder)
+    result = solve(
+        scenario, sessions=("am", "pm"), stop=MaxIterations(40), seed=2,
+        travel=travel_models(scenario), workers=1,
+    )  # fmt: skip
+    write_files(result, tmp_path / "out")
+    for name in ("routes.json", "placements.csv"):
+        assert stored[name] == (tmp_path / "out" / name).read_bytes(), name
+    assert json.loads(stored["summary.json"])["work_limit"] == repr(MaxIterations(40))
+
+
+def test_bad_input_fails_naming_file_row_and_field_without_child_data(
+    db_url: str, db_session: Session, scenario_maker: Maker
+):
+    files = dict(small_scenario_files())
+    lines = files["children.csv"].decode().splitlines()
+    header = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[header.index("age")] = "eleventy"
+    lines[3] = ",".join(cells)
+    files["children.csv"] = ("\n".join(lines) + "\n").encode()
+    job_id, attempt = _queued(db_session, scenario_maker, "placement", {}, files)
+    assert run_job(db_url, job_id, attempt, 30, 600) == "failed"
+    job = _job(db_session, job_id)
+    assert (job.status, job.reason) == ("failed", "bad_input")
+    assert job.detail is not None
+    assert "children.csv row 4" in job.detail and "age" in job.detail
+    for private in ("lon", "lat"):  # the child's location never reaches the database
+        value = cells[header.index(private)]
+        assert value not in job.detail
+    assert _files(db_session, job_id) == {}
+
+
+def test_bad_params_fail_as_bad_input(db_url: str, db_session: Session, scenario_maker: Maker):
+    job_id, attempt = _queued(db_session, scenario_maker, "both", {"mode": "fastest"})
+    run_job(db_url, job_id, attempt, 30, 600)
+    job = _job(db_session, job_id)
+    assert (job.status, job.reason) == ("failed", "bad_input")
+    assert job.detail is not None and "mode" in job.detail
+
+
+def _run_in_thread(
+    url: str, job_id: str, attempt: int, timeout_s: float
+) -> tuple[threading.Thread, list[str]]:
+    """run_job with a 3 s lease in a thread; the list receives its outcome."""
+    outcome: list[str] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(run_job(url, job_id, attempt, 3, timeout_s)), daemon=True
+    )
+    thread.start()
+    return thread, outcome
+
+
+def _routing_started(session: Session, job_id: str) -> Callable[[], bool]:
+    return lambda: json.loads(_job(session, job_id).progress).get("best_cost_gbp") is not None
+
+
+def test_cancel_mid_run_keeps_the_best_plan(
+    db_url: str, db_session: Session, scenario_maker: Maker
+):
+    params = {"iterations": ENDLESS, "sessions": ["am"]}
+    job_id, attempt = _queued(db_session, scenario_maker, "both", params)
+    thread, outcome = _run_in_thread(db_url, job_id, attempt, 600)
+    _wait(_routing_started(db_session, job_id), within_s=60)
+    request_cancel(db_session, _job(db_session, job_id), actor="k")
+    thread.join(timeout=60)
+    assert outcome == ["cancelled"]
+    job = _job(db_session, job_id)
+    assert (job.status, job.reason) == ("cancelled", "cancelled")
+    files = _files(db_session, job_id)
+    assert json.loads(files["routes.json"])  # the best routes found before the cancel
+    assert "placements.csv" in files
+
+
+def test_timeout_fails_the_job_and_keeps_the_best_plan(
+    db_url: str, db_session: Session, scenario_maker: Maker
+):
+    params = {"iterations": ENDLESS, "sessions": ["am"]}
+    job_id, attempt = _queued(db_session, scenario_maker, "both", params)
+    thread, outcome = _run_in_thread(db_url, job_id, attempt, 4)
+    thread.join(timeout=60)
+    assert outcome == ["failed"]
+    job = _job(db_session, job_id)
+    assert (job.status, job.reason) == ("failed", "timeout")
+    assert "routes.json" in _files(db_session, job_id)
+
+
+def test_a_stale_attempt_does_nothing(db_url: str, db_session: Session, scenario_maker: Maker):
+    job_id, attempt = _queued(db_session, scenario_maker, "placement", {})
+    assert run_job(db_url, job_id, attempt + 1, 30, 600) == "stale"
+    job = _job(db_session, job_id)
+    assert (job.status, job.lease_owner) == ("submitted", None)
+
+
+def test_a_worker_that_lost_its_lease_stores_nothing(
+    db_url: str, db_session: Session, scenario_maker: Maker
+):
+    params = {"iterations": ENDLESS, "sessions": ["am"]}
+    job_id, attempt = _queued(db_session, scenario_maker, "both", params)
+    thread, outcome = _run_in_thread(db_url, job_id, attempt, 600)
+    _wait(_routing_started(db_session, job_id), within_s=60)
+    # As if the worker had stalled past its lease: the reaper re-queues the job.
+    past = utc_now().replace(year=2000)
+    db_session.execute(update(JobRow).where(JobRow.id == job_id).values(lease_expires_at=past))
+    db_session.commit()
+    assert reap_expired(db_session, max_attempts=3) == [job_id]
+    thread.join(timeout=60)
+    assert outcome == ["stale"]
+    assert _job(db_session, job_id).status == "queued"
+    assert _files(db_session, job_id) == {}
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "expected"),
+    [
+        ("forecast", {"years": "2026-2027"}, {"forecast.csv", "forecast.json", "forecast.html"}),
+        ("expansion", {"years": "2026-2027"}, {"expansion.json", "expansion.csv"}),
+        ("sweep", {"grid": {"growth": [1.0, 1.05]}}, {"sweep.json", "sweep.html"}),
+    ],
+)
+def test_planning_jobs_store_their_files_and_a_summary(
+    sqlite_url: str, scenario_maker: Maker, kind: str, params: dict, expected: set[str]
+):
+    from sendplan.api.service.db import make_engine, migrate
+
+    migrate(sqlite_url)
+    with session_factory(make_engine(sqlite_url))() as session:
+        job_id, attempt = _queued(session, scenario_maker, kind, params)
+        assert run_job(sqlite_url, job_id, attempt, 30, 600) == "succeeded"
+        files = _files(session, job_id)
+    assert expected | {"summary.json"} <= set(files)
+    assert json.loads(files["summary.json"])["kind"] == kind
+
+
+def test_planning_job_with_bad_years_is_bad_input(sqlite_url: str, scenario_maker: Maker):
+    from sendplan.api.service.db import make_engine, migrate
+
+    migrate(sqlite_url)
+    with session_factory(make_engine(sqlite_url))() as session:
+        job_id, attempt = _queued(session, scenario_maker, "forecast", {"years": "2031-2026"})
+        assert run_job(sqlite_url, job_id, attempt, 30, 600) == "failed"
+        job = _job(session, job_id)
+    assert job.reason == "bad_input" and job.detail is not None and "years" in job.detail
