@@ -1,10 +1,11 @@
 """The one module that talks to Dask distributed: run tasks on a cluster, stream the results;
 and, for the service, keep a cluster for jobs and join one as a worker (:func:`run_worker`).
 
-A local cluster (one single-threaded worker process per core, localhost only, no dashboard) is
-made and closed per run; with an address, an existing scheduler's workers run the tasks and the
-cluster is left as it was. Whatever stops a run (Ctrl-C, a callback raising, a task failing),
-pending tasks are cancelled and the client closed before the exception goes on.
+A local cluster (one single-threaded worker process per core, localhost only, TLS with a
+throwaway certificate, no dashboard) is made and closed per run; with an address, an existing
+scheduler's workers run the tasks and the cluster is left as it was. Whatever stops a run
+(Ctrl-C, a callback raising, a task failing), pending tasks are cancelled and the client closed
+before the exception goes on.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def dask_client(
         cluster = LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=logging.ERROR, preload=list(preload),
+            # TLS with a throwaway certificate held in memory: another user of this machine
+            # cannot connect to the loopback scheduler and run code in our workers.
+            security=True,
         )  # fmt: skip
     try:
         client = Client(cluster)

@@ -73,11 +73,9 @@ from sendplan.routing.transport.school_instance import engine_problem, instance_
 from sendplan.routing.transport.solo import solo_routes
 from sendplan.routing.vrp.solve import solve
 from sendplan.routing.vrp.stop import (
-    AnyOf,
-    MaxIterations,
-    MaxRuntime,
     StopCriterion,
     now,
+    with_limits,
     with_runtime,
 )
 
@@ -161,13 +159,14 @@ def plan_transport(
     mixed_stop = None
     if policy.mixed_school_routes:
         # Single-school runs first, then the merge, each with its share of the runtime.
-        mixed_stop = with_runtime(stop, None if budget is None else budget * MIXED_SHARE)
         iterations = stop.max_iterations()
-        if iterations is not None:
-            fewer = MaxIterations(max(1, iterations // MIXED_ITERATION_DIVISOR))
-            mixed_stop = (
-                fewer if budget is None else AnyOf((MaxRuntime(budget * MIXED_SHARE), fewer))
-            )
+        mixed_stop = with_limits(
+            stop,
+            runtime_s=None if budget is None else budget * MIXED_SHARE,
+            iterations=None
+            if iterations is None
+            else max(1, iterations // MIXED_ITERATION_DIVISOR),
+        )
         stop = with_runtime(stop, None if budget is None else budget * (1 - MIXED_SHARE))
     children = {c.child_id: c for c in scenario.children}
     schools = {s.school_id: s for s in scenario.schools}

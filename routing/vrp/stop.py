@@ -174,14 +174,24 @@ def work_limit(*, time_limit_s: float, iterations: int | None) -> StopCriterion:
 
 
 def with_runtime(stop: StopCriterion, runtime_s: float | None) -> StopCriterion:
-    """``stop``'s iteration limit with a new runtime limit (a share of its budget), or ``stop``
-    itself when it has neither."""
-    parts: list[StopCriterion] = []
-    if runtime_s is not None:
-        parts.append(MaxRuntime(runtime_s))
-    iterations = stop.max_iterations()
-    if iterations is not None:
-        parts.append(MaxIterations(iterations))
-    if not parts:
-        return stop
-    return parts[0] if len(parts) == 1 else AnyOf(tuple(parts))
+    """``stop`` with each wall-clock limit in it set to ``runtime_s`` (a share of its budget);
+    None keeps them. Iteration limits and every other part (e.g. NoImprovement) are kept."""
+    return with_limits(stop, runtime_s=runtime_s)
+
+
+def with_limits(
+    stop: StopCriterion, *, runtime_s: float | None = None, iterations: int | None = None
+) -> StopCriterion:
+    """``stop`` rebuilt with each MaxRuntime set to ``runtime_s`` and each MaxIterations to
+    ``iterations`` (None keeps that kind as it is); any other criterion, a caller's own
+    included, is kept as given, so splitting a budget never drops a condition."""
+    if isinstance(stop, MaxRuntime) and runtime_s is not None:
+        return MaxRuntime(runtime_s)
+    if isinstance(stop, MaxIterations) and iterations is not None:
+        return MaxIterations(iterations)
+    if isinstance(stop, AnyOf | AllOf):
+        parts = tuple(
+            with_limits(p, runtime_s=runtime_s, iterations=iterations) for p in stop.parts
+        )
+        return type(stop)(parts)
+    return stop
