@@ -82,7 +82,12 @@ NetworkOption = Annotated[
 ]
 MatrixOption = Annotated[
     Path | None,
-    typer.Option("--matrix", help="CSV from_id,to_id,seconds,metres from another router."),
+    typer.Option(
+        "--matrix",
+        help="Another router's times and distances: a CSV from_id,to_id,seconds,metres, or an "
+        "OSRM /table or Valhalla sources_to_targets JSON answer (points order: "
+        "`sendplan network points`).",
+    ),
 ]
 PostcodesOption = Annotated[
     Path | None,

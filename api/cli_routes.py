@@ -49,7 +49,12 @@ def routes(
     ] = None,
     matrix: Annotated[
         Path | None,
-        typer.Option("--matrix", help="CSV from_id,to_id,seconds,metres from another router."),
+        typer.Option(
+            "--matrix",
+            help="Another router's times and distances: a CSV from_id,to_id,seconds,metres, or an "
+            "OSRM /table or Valhalla sources_to_targets JSON answer (points order: "
+            "`sendplan network points`).",
+        ),
     ] = None,
     time_limit: TimeLimitOption = 60.0,
     session: Annotated[

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sendplan.errors import InputError
 from sendplan.geo.coords import geodesic_m
 from sendplan.geo.network_model import NetworkTravelModel
 from sendplan.geo.straight_line import StraightLineModel
@@ -63,7 +64,13 @@ def calibrate_straight_line(
         if len(origins) >= pairs:
             break
     if len(origins) < pairs:
-        raise ValueError(f"the network is too small for {pairs} pairs {min_distance_m:.0f} m apart")
+        # A user's input, not a fault: a small extract whose roads span less than the distance.
+        raise InputError(
+            network.name,
+            f"its drive roads are too small for {pairs} random pairs {min_distance_m:.0f} m "
+            f"apart (found {len(origins)}); calibrate on a larger extract, or ask for fewer "
+            "--pairs",
+        )
     o_idx, d_idx = np.asarray(origins[:pairs]), np.asarray(destinations[:pairs])
     o = np.column_stack([graph.lon[o_idx], graph.lat[o_idx]])
     d = np.column_stack([graph.lon[d_idx], graph.lat[d_idx]])

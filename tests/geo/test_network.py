@@ -398,3 +398,17 @@ def test_cli_bad_input_exits_2(tmp_path) -> None:
     assert runner.invoke(cli(), missing).exit_code == 2
     result = runner.invoke(cli(), ["bench", "matrix", "--origins", "2", "--destinations", "2"])
     assert result.exit_code == 2
+
+
+def test_calibrating_an_extract_too_small_for_the_pairs_is_bad_input(tmp_path) -> None:
+    # Leeds' drive roads span under 500 m: no pair is far enough apart, whatever --pairs asks.
+    runner = CliRunner()
+    out = tmp_path / "leeds.network"
+    pbf = shared("leeds_its-example_osmextract.osm.pbf")
+    assert (
+        runner.invoke(cli(), ["network", "build", "--pbf", str(pbf), "--out", str(out)]).exit_code
+        == 0
+    )
+    result = runner.invoke(cli(), ["network", "calibrate", str(out), "--pairs", "10"])
+    assert result.exit_code == 2, result.output
+    assert "leeds.network" in result.output and "too small for 10 random pairs" in result.output
