@@ -63,16 +63,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Which "results.*" action reading a result file needs, by the file's name (stem before the dot).
 ROUTE_FILES = ("routes", "route_sheets", "transport_review", "evaluation")
-PLACEMENT_FILES = ("placements", "explanations", "report")
+PLACEMENT_FILES = ("placements", "explanations")
+# Jobs whose report.html shows routes and each route's stops, beside the map of homes.
+ROUTED_KINDS = frozenset({"transport", "both"})
 
 
-def file_action(name: str) -> str:
-    """The permission reading result file ``name`` needs (see auth.PERMISSIONS)."""
+def file_action(name: str, *, kind: str) -> str:
+    """The permission reading result file ``name`` of a ``kind`` job needs (auth.PERMISSIONS)."""
     stem = name.rsplit("/", 1)[-1].split(".", 1)[0]
     # A GeoPackage holds the homes layer (children's home points): only the roles that plan
     # pickups at homes, as for the routes' stops.
     if stem in ROUTE_FILES or name.lower().endswith(".gpkg"):
         return "results.routes"
+    if stem == "report":
+        # The report of a routed job lists every route's stops and draws the routes: the
+        # transport team's; a placement job's report (homes as dots, no ids) is the panel's.
+        return "results.routes" if kind in ROUTED_KINDS else "results.placements"
     if stem in PLACEMENT_FILES:
         return "results.placements"
     return "results.summary"

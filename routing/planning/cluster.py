@@ -33,6 +33,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 CONNECT_TIMEOUT_S = 10
+NO_HTTP_ROUTES: dict[str, object] = {
+    "distributed.scheduler.http.routes": [],
+    "distributed.worker.http.routes": [],
+}
 
 
 def default_workers() -> int:
@@ -64,7 +68,8 @@ def dask_client(
     # Localhost only and no dashboard: a sweep opens no port to the network.
     # One task per worker process, so a worker that dies (out of memory) was running one
     # variant: fail that variant at once rather than retry it on, and kill, the next workers.
-    config = {"distributed.scheduler.allowed-failures": 0}
+    # No HTTP pages either: Dask's status pages (worker logs, call stacks) have no login.
+    config = {"distributed.scheduler.allowed-failures": 0, **NO_HTTP_ROUTES}
     with _sigint_ignored(), dask.config.set(config):
         cluster = LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -153,7 +158,8 @@ def worker_threads(client: Client) -> int:
 def run_worker(scheduler: str, *, nthreads: int = 1, preload: Sequence[str] = ()) -> None:
     """Join the scheduler at ``scheduler`` as one worker (under a nanny that restarts it if it
     dies) until SIGINT or SIGTERM; the worker imports the ``preload`` modules as it starts."""
-    asyncio.run(_serve_worker(scheduler, nthreads=nthreads, preload=preload))
+    with dask.config.set(NO_HTTP_ROUTES):
+        asyncio.run(_serve_worker(scheduler, nthreads=nthreads, preload=preload))
 
 
 async def _serve_worker(scheduler: str, *, nthreads: int, preload: Sequence[str]) -> None:

@@ -143,6 +143,8 @@ EXPECTED = {
     "placement summary": PANEL,
     "placement placements": PANEL,
     "placement report file": PANEL,
+    "transport report file": TRANSPORT,
+    "both report file": TRANSPORT,  # it lists every route's stops
     "transport summary": TRANSPORT,
     "transport routes.geojson": TRANSPORT,
     "transport route_sheets.xlsx": TRANSPORT,

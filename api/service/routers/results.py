@@ -52,7 +52,7 @@ def finished_job(session: Session, principal: Principal, job_id: str) -> JobRow:
 def result_file(session: Session, principal: Principal, job_id: str, name: str) -> ResultFileRow:
     """A stored file of a finished job of the caller's, if the role may read it."""
     job = finished_job(session, principal, job_id)
-    check(principal, file_action(name))
+    check(principal, file_action(name, kind=job.kind))
     row = session.get(ResultFileRow, (job.id, name))
     if row is None:
         raise not_found(f"result file {name} for this job (status {job.status})")
