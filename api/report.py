@@ -1,10 +1,11 @@
 """A self-contained report.html council teams can open, print and attach to a panel paper.
 
 It shows the key figures, the status quo beside the plan, a map (homes, numbered schools and
-routes over Leicester's LSOA outlines), the routes per session, the costs, charts and the lists
-a panel asks for by pseudonymous id. Everything is inline (no fonts, scripts, tiles or data from
-the web), so the file opens offline; the same Result gives the same bytes. Children appear only
-by pseudonymous id, homes only as dots without ids; text from the inputs is escaped.
+routes over the road network or Leicester's LSOA outlines), the routes per session, the costs,
+charts and the lists a panel asks for by pseudonymous id. Everything is inline (no fonts,
+scripts, tiles or data from the web), so the file opens offline; the same Result gives the same
+bytes. Children appear only by pseudonymous id, homes only as dots without ids; text from the
+inputs is escaped.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ COMPARISON_ROWS: tuple[tuple[str, str, str], ...] = (
     ("Placement cost per year", "placement_cost_gbp_per_year", "gbp"),
     ("Mean direct journey", "mean_travel_min", "min"),
     ("Longest direct journey", "max_travel_min", "min"),
-    ("In the city (in area)", "placed_in_area", "count"),
-    ("Out of the city", "placed_out_of_area", "count"),
-    ("Out-of-city share", "out_of_area_share", "share"),
+    ("Placed in area", "placed_in_area", "count"),
+    ("Placed out of area", "placed_out_of_area", "count"),
+    ("Out-of-area share", "out_of_area_share", "share"),
     ("LA-maintained special", "placed_la_maintained", "count"),
     ("Academy / free special", "placed_academy_free", "count"),
     ("Independent", "placed_independent", "count"),
@@ -111,8 +112,16 @@ def _what_was_solved(result: Result) -> str:
     )
     routes = f"; routes planned for the {runs} run{'s' if len(result.transport) > 1 else ''}" if (
         runs) else "; no routes planned"  # fmt: skip
-    return f"{placed}{routes}. {len(result.scenario.children):,} children, " + (
-        f"{len(result.scenario.schools)} schools.")  # fmt: skip
+    scenario = result.scenario
+    return (
+        f"{placed}{routes}. {plural(len(scenario.children), 'child', 'children')}, "
+        f"{plural(len(scenario.schools), 'school')}."
+    )
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and the noun, singular for exactly one: "1 school", "2 schools", "1,345 children"."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def _route_detail(result: Result, numbers: dict[str, int]) -> str:
@@ -151,7 +160,7 @@ def _kpi_table(summary: Summary) -> str:
         rows += [
             ("Placed", _count(summary.placed)),
             ("Unplaced", _count(summary.unplaced)),
-            ("Placed in area (Leicester)", _count(summary.placed_in_area)),
+            ("Placed in area", _count(summary.placed_in_area)),
             ("Placed out of area", _count(summary.placed_out_of_area)),
             ("Placed in independent / non-maintained schools", _count(summary.placed_independent)),
             ("Residential placements", _count(summary.placed_residential)),

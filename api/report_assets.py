@@ -44,6 +44,8 @@ table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; color: va
 figcaption { font-size: .85rem; color: var(--muted); max-width: 760px; margin-top: .3rem; }
 svg.map { border: 1px solid var(--line); background: #fff; display: block; }
 svg.map .lsoa { fill: #edf2f7; stroke: #fff; stroke-width: .8; }
+svg.map .roads { fill: none; stroke: #b8c2cc; stroke-width: .7; stroke-linecap: round; }
+svg.map .furniture .rule { stroke: var(--line); stroke-width: 1; }
 svg.map .frame { fill: none; stroke: var(--ink); stroke-width: 1; stroke-dasharray: 4 3; }
 svg.map .home.in { fill: var(--in); }
 svg.map .home.out { fill: var(--out); }
@@ -87,8 +89,17 @@ svg.chart .limit { stroke: var(--unplaced); stroke-width: 1.5; stroke-dasharray:
 .route-block h4 { margin: .2rem 0; font-size: .95rem; }
 .route-block table { margin: .2rem 0 .4rem; }
 .cols { display: flex; flex-wrap: wrap; gap: 0 2rem; align-items: flex-start; }
+@page { size: A4; margin: 10mm; }
 @media print {
   body { padding: 0; max-width: none; font-size: 10pt; }
+  /* A4 portrait leaves ~718 px: the map (760 px), charts and wide tables scale to the page. */
+  .maps, .charts, .cols { display: block; }
+  .maps figure, .charts figure { max-width: 100%; margin: 0 0 .6rem; }
+  svg.map, svg.chart { max-width: 100%; height: auto; }
+  figcaption { max-width: 100%; }
+  table { font-size: 7pt; max-width: 100%; }
+  th, td { padding: .08rem .2rem; overflow-wrap: break-word; }
+  table.sortable th::after { content: none; }
   nav.toc, .controls, .noprint { display: none; }
   h2 { break-after: avoid; }
   table, figure, .route-block { break-inside: avoid; }

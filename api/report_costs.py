@@ -1,9 +1,11 @@
 """The report's cost breakdown and charts: placement fees against transport, fees by school type
-and in/out of the city, transport by vehicle type; journey times, school fill, cost by type."""
+and in/out of area, transport by vehicle type; journey times, school fill, cost by type."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 
 from sendplan.api.report_charts import bar_chart, histogram
 from sendplan.api.report_tables import cell, gbp, html_table, school_of
@@ -32,10 +34,26 @@ def _fees_by(result: Result, key: str) -> dict[str, tuple[int, float]]:
     for a in result.placement.assignments:
         s = schools[a.school_id]
         group = TYPE_NAMES.get(s.type, s.type) if key == "type" else (
-            "In the city" if a.in_area else "Out of the city")  # fmt: skip
+            "In area" if a.in_area else "Out of area")  # fmt: skip
         out[group][0] += 1
         out[group][1] += a.annual_cost_gbp
     return {g: (int(v[0]), v[1]) for g, v in sorted(out.items())}
+
+
+def rounded_to_total(values: Sequence[float]) -> list[int]:
+    """``values`` rounded to whole pounds so that they add up to their rounded total (largest
+    remainders round up); each is within a pound of its exact value."""
+    floors = [math.floor(v) for v in values]
+    short = round(sum(values)) - sum(floors)
+    by_remainder = sorted(range(len(values)), key=lambda i: (floors[i] - values[i], i))
+    up = set(by_remainder[: max(short, 0)])
+    return [f + (1 if i in up else 0) for i, f in enumerate(floors)]
+
+
+ROUNDING_NOTE = (
+    '<p class="note">Rows are rounded to the pound so that they add up to the total, which is '
+    "the exact sum rounded.</p>"
+)
 
 
 def cost_section(result: Result) -> str:
@@ -52,22 +70,32 @@ def cost_section(result: Result) -> str:
         ("Personal transport budgets", s.ptb_gbp_per_year, "budgets offered instead of a seat"),
     ]  # fmt: skip
     known = [v for _, v, _ in parts if v is not None]
-    rows = [[cell(label), cell(gbp(v), v), cell(what)] for label, v, what in parts]
-    rows.append(["<th>Total of the figures computed</th>", cell(gbp(sum(known)), sum(known)),
-                 cell("n/a figures are left out")])  # fmt: skip
+    shown = iter(rounded_to_total(known))
+    rows = [
+        [cell(label), cell("n/a") if v is None else cell(gbp(next(shown)), v), cell(what)]
+        for label, v, what in parts
+    ]
+    rows.append(["<th>Total of the figures computed</th>", cell(gbp(round(sum(known))),
+                 sum(known)), cell("n/a figures are left out")])  # fmt: skip
     html = [
         "<h3>Placement fees and transport, per year</h3>",
         html_table(["Item", "Per year", "What it covers"], rows, numeric=(1,)),
     ]
     cols = []
-    for title, key in (("By school type", "type"), ("In and out of the city", "area")):
+    for title, key in (("By school type", "type"), ("In and out of area", "area")):
         groups = _fees_by(result, key)
         if groups:
-            total = sum(v for _, v in groups.values()) or 1.0
+            exact = [v for _, v in groups.values()]
+            total = sum(exact)
+            pounds = rounded_to_total(exact)
+            shares = rounded_to_total([100 * v / (total or 1.0) for v in exact])
             body = [
-                [cell(g), cell(str(n), n), cell(gbp(v), v), cell(f"{100 * v / total:.0f}%", v)]
-                for g, (n, v) in groups.items()
+                [cell(g), cell(str(n), n), cell(gbp(gbp_), v), cell(f"{pct}%", v)]
+                for (g, (n, v)), gbp_, pct in zip(groups.items(), pounds, shares, strict=True)
             ]
+            children = sum(n for n, _ in groups.values())
+            body.append(["<th>Total</th>", cell(str(children), children),
+                         cell(gbp(round(total)), total), cell(f"{sum(shares)}%")])  # fmt: skip
             cols.append(
                 f"<div><h3>Placement fees: {title.lower()}</h3>"
                 + html_table(
@@ -78,10 +106,11 @@ def cost_section(result: Result) -> str:
     if result.transport:
         cols.append(f"<div><h3>Transport by vehicle type</h3>{_vehicle_table(result)}</div>")
     html.append(f'<div class="cols">{"".join(cols)}</div>')
-    return "".join(html)
+    return "".join(html) + ROUNDING_NOTE
 
 
 def _vehicle_table(result: Result) -> str:
+    """Routes, rides and cost per vehicle type, and their total; a day is every planned run."""
     factor = _year_factor(result)
     sessions = [p.session for p in result.transport]
     runs: dict[str, Counter[str]] = defaultdict(Counter)
@@ -94,12 +123,20 @@ def _vehicle_table(result: Result) -> str:
             cost[r.vehicle_type] += r.cost_gbp
     head = ["Vehicle type", *(f"{x.upper()} routes" for x in sessions), "Rides a day",
             "Cost per day", "Cost per year"]  # fmt: skip
+    types = sorted(runs)
+    day = [cost[v] for v in types]
+    year = [cost[v] * factor for v in types]
     rows = [
         [cell(v), *(cell(str(runs[v][x]), runs[v][x]) for x in sessions),
-         cell(str(riders[v]), riders[v]), cell(gbp(cost[v]), cost[v]),
-         cell(gbp(cost[v] * factor), cost[v] * factor)]
-        for v in sorted(runs)
+         cell(str(riders[v]), riders[v]), cell(gbp(d), cost[v]), cell(gbp(y), cost[v] * factor)]
+        for v, d, y in zip(types, rounded_to_total(day), rounded_to_total(year), strict=True)
     ]  # fmt: skip
+    totals = [sum(runs[v][x] for v in types) for x in sessions]
+    rows.append(
+        ["<th>All vehicles</th>", *(cell(str(t), t) for t in totals),
+         cell(str(sum(riders.values())), sum(riders.values())),
+         cell(gbp(round(sum(day))), sum(day)), cell(gbp(round(sum(year))), sum(year))]
+    )  # fmt: skip
     n = len(sessions)
     return html_table(head, rows, numeric=tuple(range(1, n + 4)))
 

@@ -54,8 +54,13 @@ def preference_section(result: Result) -> str:
         numeric=(1,),
     )  # fmt: skip
     extra = summary.first_preference_feasible_extra_gbp_per_year
+    feasible = summary.first_preference_not_met_by_status.get("feasible", 0)
     note = (
-        f'<p class="note">Honouring every <code>feasible</code> first preference (a place was '
+        '<p class="note">There are no <code>feasible</code> first preferences left unmet (a place '
+        "free and every rule met): each one not met was ruled out for the reason counted above, "
+        "so there is no extra cost to weigh.</p>"
+        if not feasible
+        else f'<p class="note">Honouring every <code>feasible</code> first preference (a place was '
         f"free and every rule met) would cost £{extra:,.0f} a year more in fees and estimated "
         "transport (placements.csv gives each child's figure; explanations.json the detail). "
         "This is the figure a panel weighs under the Children and Families Act 2014 s39.</p>"

@@ -15,13 +15,18 @@ from sendplan.routing.result import Result
 from sendplan.routing.transport.steps import route_steps
 
 PAD_PX = 16
+# The smallest area a frame shows (about 450 m north-south), so a scale bar of 50 m always fits.
+MIN_SPAN_DEG_LAT = 0.004
 BASEMAP = "leicester_lsoa_outlines.geojson"
 Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
 class Frame:
-    """An equirectangular projection (north up) of a lon/lat box onto ``width`` x ``height`` px."""
+    """An equirectangular projection (north up) of a lon/lat box onto ``width`` x ``height`` px.
+
+    The bottom ``band_px`` rows are the map furniture's band (scale bar, north arrow): no point
+    is drawn there."""
 
     lon0: float
     lat1: float
@@ -31,6 +36,7 @@ class Frame:
     oy: float
     width: int
     height: int
+    band_px: int = 0
 
     def xy(self, lon: float, lat: float) -> Point:
         return self.ox + (lon - self.lon0) * self.kx * self.scale, self.oy + (
@@ -39,23 +45,47 @@ class Frame:
 
     def contains(self, lon: float, lat: float, *, inset_px: float = PAD_PX / 2) -> bool:
         x, y = self.xy(lon, lat)
-        return inset_px <= x <= self.width - inset_px and inset_px <= y <= self.height - inset_px
+        bottom = self.height - self.band_px
+        return inset_px <= x <= self.width - inset_px and inset_px <= y <= bottom - inset_px
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The lon/lat box the panel shows above its band: (west, east, south, north)."""
+        west = self.lon0 - self.ox / (self.kx * self.scale)
+        north = self.lat1 + self.oy / self.scale
+        east = west + self.width / (self.kx * self.scale)
+        return west, east, north - (self.height - self.band_px) / self.scale, north
 
 
-def frame_around(points: Iterable[Point], width_px: int, max_height_px: int) -> Frame:
-    """The largest scale showing every point inside a ``PAD_PX`` margin, centred."""
+def _widened(lo: float, hi: float, span: float) -> tuple[float, float]:
+    """``lo..hi`` widened about its centre to at least ``span``."""
+    if hi - lo >= span:
+        return lo, hi
+    mid = (lo + hi) / 2
+    return mid - span / 2, mid + span / 2
+
+
+def frame_around(
+    points: Iterable[Point], width_px: int, max_height_px: int, *, band_px: int = 0
+) -> Frame:
+    """The largest scale showing every point inside a ``PAD_PX`` margin, centred, above a
+    ``band_px`` band for the map furniture (the height includes the band)."""
     pts = list(points)
     lons, lats = [p[0] for p in pts], [p[1] for p in pts]
     lon0, lon1, lat0, lat1 = min(lons), max(lons), min(lats), max(lats)
-    # A lone point (or a line of them) still gets a frame about a kilometre across.
+    # A lone point (or a line of them) still gets a frame about a kilometre across; any frame
+    # at least MIN_SPAN_DEG_LAT each way.
     lon0, lon1 = (lon0 - 0.008, lon1 + 0.008) if lon1 - lon0 < 1e-6 else (lon0, lon1)
     lat0, lat1 = (lat0 - 0.005, lat1 + 0.005) if lat1 - lat0 < 1e-6 else (lat0, lat1)
+    lat0, lat1 = _widened(lat0, lat1, MIN_SPAN_DEG_LAT)
     kx = math.cos(math.radians((lat0 + lat1) / 2))
-    inner_w, inner_h = width_px - 2 * PAD_PX, max_height_px - 2 * PAD_PX
+    lon0, lon1 = _widened(lon0, lon1, MIN_SPAN_DEG_LAT / kx)
+    inner_w, inner_h = width_px - 2 * PAD_PX, max_height_px - 2 * PAD_PX - band_px
     scale = min(inner_w / ((lon1 - lon0) * kx), inner_h / (lat1 - lat0))
     used_w = (lon1 - lon0) * kx * scale
-    height = math.ceil((lat1 - lat0) * scale + 2 * PAD_PX)
-    return Frame(lon0, lat1, kx, scale, PAD_PX + (inner_w - used_w) / 2, PAD_PX, width_px, height)
+    height = math.ceil((lat1 - lat0) * scale + 2 * PAD_PX + band_px)
+    return Frame(
+        lon0, lat1, kx, scale, PAD_PX + (inner_w - used_w) / 2, PAD_PX, width_px, height, band_px
+    )
 
 
 @cache
@@ -108,13 +138,13 @@ def served_parts(
 
 
 def school_numbers(result: Result) -> dict[str, int]:
-    """Each school's number on the map and in the tables: city schools first, by name."""
+    """Each school's number on the map and in the tables: in-area schools first, by name."""
     ordered = sorted(result.scenario.schools, key=lambda s: (not s.in_area, s.name, s.school_id))
     return {s.school_id: n for n, s in enumerate(ordered, start=1)}
 
 
 def home_classes(result: Result) -> dict[str, str]:
-    """Per child: ``in``/``out`` (placed, or kept, in or out of the city) or ``unplaced``."""
+    """Per child: ``in``/``out`` (placed, or kept, in or out of area) or ``unplaced``."""
     in_area = {s.school_id: s.in_area for s in result.scenario.schools}
     if result.placement is not None:
         placed = {a.child_id: a.in_area for a in result.placement.assignments}

@@ -94,7 +94,7 @@ def school_table(result: Result, numbers: dict[str, int]) -> str:
                 [
                     cell(str(numbers[s.school_id]), numbers[s.school_id]),
                     cell(s.name), cell(s.la_code), cell(s.type.replace("_", " ")),
-                    cell("city" if s.in_area else "out of city"),
+                    cell("in area" if s.in_area else "out of area"),
                     cell(f"{s.age_low}-{s.age_high}", s.age_low),
                     cell(" ".join(sorted(s.designations))),
                     cell(str(s.capacity), s.capacity), cell(str(n), n),
@@ -143,7 +143,7 @@ def route_table(plan: TransportPlan, scenario: Scenario, numbers: dict[str, int]
     first, second = ("First pick-up", "Arrival at school") if am else (
         "Departure from school", "Last drop-off")  # fmt: skip
     head = ["Route", "Vehicle", "School(s) (map no.)", "Stops", "Riders", first, second,
-            "Longest ride (min)", "Distance (km)", "Cost per day", "Notes"]  # fmt: skip
+            "Longest ride (min)", "Distance (km)", "Cost per run", "Notes"]  # fmt: skip
     rows: list[tuple[str, Sequence[str]]] = []
     for r in sorted(plan.routes, key=lambda r: r.route_id):
         calls = r.school_calls
@@ -208,7 +208,8 @@ def route_blocks(result: Result, numbers: dict[str, int]) -> str:
                 f"{escape(r.vehicle_type)}, {len(r.stops)} rider{'s' if len(r.stops) > 1 else ''}"
                 "</h4>"
                 f'<p class="note">Leaves the depot at {clock(r.start_min)}, {calls}, back at '
-                f"{clock(r.end_min)}; {r.distance_m / 1000:.1f} km, {gbp(r.cost_gbp)} a day.</p>"
+                f"{clock(r.end_min)}; {r.distance_m / 1000:.1f} km; {gbp(r.cost_gbp)} for this "
+                "run.</p>"
                 f"{html_table(head, rows, numeric=(0, 3, 4, 5))}</section>"
             )
     return "".join(blocks)

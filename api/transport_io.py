@@ -187,8 +187,10 @@ INDEX_COLUMNS = (
     "route_id", "session", "school_id", "school_name", "vehicle", "assistant", "children",
     "leaves_depot", "school_time", "distance_km", "cost_gbp", "flags",
 )  # fmt: skip
-INDEX_KEY = (
-    "key: child_id is pseudonymous; the council joins its own address list by child_id "
+# Beside the index's header (after a blank column, outside the print area so that fitting to
+# the page's width does not shrink the table) and in each printed page's header.
+INDEX_NOTE = (
+    "child_id is pseudonymous: the council joins its own address list by child_id "
     "(no names or addresses here)"
 )
 _TIME_FORMAT = "hh:mm"
@@ -210,7 +212,7 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
     index = book.active
     assert index is not None
     index.title = INDEX_SHEET
-    safe_append(index, [*INDEX_COLUMNS, INDEX_KEY])
+    safe_append(index, list(INDEX_COLUMNS))
     children = {c.child_id: c for c in scenario.children}
     names = sheet_names([r.route_id for plan in plans for r in plan.routes])
     for plan in plans:
@@ -250,12 +252,25 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
                 )  # fmt: skip
             _lay_out(sheet, header_row=2)
     _lay_out(index, header_row=1)
+    _note_index(index)
     fixed = datetime(2000, 1, 1)
     book.properties.created = fixed
     book.properties.modified = fixed
     buffer = io.BytesIO()
     book.save(buffer)
     path.write_bytes(fixed_zip(buffer.getvalue()))
+
+
+def _note_index(index: Worksheet) -> None:
+    """The index's note: a cell right of the table (read on screen; its column keeps the default
+    width) and the printed pages' header; the print area is the table alone."""
+    from openpyxl.utils import get_column_letter
+
+    index.cell(row=1, column=len(INDEX_COLUMNS) + 2, value=INDEX_NOTE)
+    index.print_area = f"A1:{get_column_letter(len(INDEX_COLUMNS))}{index.max_row}"
+    header = index.oddHeader
+    assert header is not None  # openpyxl makes one for every sheet
+    header.left.text = INDEX_NOTE
 
 
 def _time(minutes: float) -> dt_time:

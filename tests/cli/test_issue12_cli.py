@@ -39,7 +39,7 @@ def test_demo_reports_the_status_quo_beside_the_plan(demo: tuple[dict[str, objec
     assert sq["children"] == opt["children"] == summary["children"]
     header = next(line for line in stdout.splitlines() if "status quo" in line)
     assert "optimised" in header and "difference" in header
-    assert "Placement cost per year" in stdout and "Out-of-city share" in stdout
+    assert "Placement cost per year" in stdout and "Out-of-area share" in stdout
 
 
 def test_demo_movers_all_places_everyone(tmp_path: Path) -> None:

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 from typer.testing import CliRunner
 
 import sendplan
 from sendplan.api.cli import app
+from sendplan.api.transport_io import INDEX_COLUMNS, INDEX_NOTE
 from sendplan.api.writer import write_scenario
 from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
@@ -48,9 +50,7 @@ def test_index_names_schools_and_keeps_its_columns(
     index = book["routes"]
     header = [c.value for c in index[1]]
     assert header[:4] == ["route_id", "session", "school_id", "school_name"]
-    assert "vehicle" in header
-    key = str(header[-1])
-    assert key.startswith("key") and "child_id" in key and "address" in key
+    assert header == [*INDEX_COLUMNS, None, INDEX_NOTE] and "vehicle" in header
     rows = list(index.iter_rows(min_row=2, values_only=True))
     routes = [r for plan in res.transport for r in plan.routes]
     assert [row[0] for row in rows] == [r.route_id for r in routes]
@@ -58,6 +58,26 @@ def test_index_names_schools_and_keeps_its_columns(
         schools = dict.fromkeys(c.school_id for c in route.school_calls)
         assert row[3] == " + ".join(sc.school(s).name for s in schools)
         assert isinstance(row[header.index("leaves_depot")], datetime.time)
+
+
+def test_the_index_note_sits_beside_the_table_and_out_of_its_print_width(
+    book: openpyxl.Workbook,
+) -> None:
+    index = book["routes"]
+    header = [c.value for c in index[1]]
+    table = len(INDEX_COLUMNS)
+    # Short headings only: the note is a cell past a blank column, not a column's heading.
+    assert all(len(str(h)) <= 14 for h in header[:table])
+    assert header[table] is None and index.cell(row=2, column=table + 2).value is None
+    note = str(header[table + 1])
+    assert "child_id" in note and "address" in note and "pseudonymous" in note
+    # Fit to width prints the table's columns alone (the note prints in the page header).
+    last = get_column_letter(table)
+    assert index.print_area == f"'routes'!$A$1:${last}${index.max_row}"
+    assert index.oddHeader.left.text == note
+    assert index.column_dimensions[get_column_letter(table + 2)].width in (None, 13.0)
+    for column in range(1, table + 1):
+        assert (index.column_dimensions[get_column_letter(column)].width or 0) <= 60
 
 
 def test_route_sheets_by_session_with_time_cells_names_and_needs(

@@ -178,3 +178,34 @@ def test_one_route_per_printed_page_when_asked(
     page.emulate_media(media="print")
     apart = _pdf_pages(page)
     assert together < routes <= apart
+
+
+# A4 portrait less the report's 10 mm page margins (@page), in CSS pixels (96 per inch).
+A4_PRINTABLE_PX = round((210 - 2 * 10) / 25.4 * 96)
+WIDER_THAN = """width => Array.from(document.querySelectorAll("body *"))
+  .filter(e => !e.closest("svg") || e.tagName.toLowerCase() === "svg")
+  .map(e => [e.tagName + "." + (e.getAttribute("class") || ""), e.getBoundingClientRect()])
+  .filter(([, r]) => r.width > 0 && (r.right > width + 0.5 || r.left < -0.5))
+  .map(([k, r]) => k + " " + Math.round(r.left) + ".." + Math.round(r.right))"""
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_printed_page_holds_every_map_table_and_chart(
+    case: str, reports: dict[str, Path], opened: Any
+) -> None:
+    page = opened(reports[case]).page
+    page.set_viewport_size({"width": A4_PRINTABLE_PX, "height": 1000})
+    page.evaluate("document.querySelectorAll('details.print-open').forEach(d => d.open = true)")
+    # On screen the map keeps its 760 px: the check below would see it...
+    assert any("svg.map" in e for e in page.evaluate(WIDER_THAN, A4_PRINTABLE_PX))
+    page.emulate_media(media="print")
+    # ...in print every map, chart and table fits the page's width.
+    assert page.evaluate(WIDER_THAN, A4_PRINTABLE_PX) == []
+    box = page.locator("#map-city").bounding_box()
+    assert box is not None and box["width"] <= A4_PRINTABLE_PX and box["height"] > 100
+    assert _pdf_pages(page) >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    # The top of the printed layout (the whole demo would be ~14 MB): figures, map, tables.
+    tall = min(8000, int(page.evaluate("document.documentElement.scrollHeight")))
+    clip = {"x": 0, "y": 0, "width": A4_PRINTABLE_PX, "height": tall}
+    page.screenshot(path=str(ARTIFACTS / f"report-{case}-print.png"), full_page=True, clip=clip)
