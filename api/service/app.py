@@ -17,7 +17,7 @@ from sendplan.api.service.db import make_engine, session_factory
 from sendplan.api.service.deps import make_write_lock
 from sendplan.api.service.docs import ASSETS_URL, DOCS_URL, OAUTH2_REDIRECT_URL, install_docs
 from sendplan.api.service.problems import document_problems, install_problem_handlers
-from sendplan.api.service.routers import audit, health, jobs, keys, results, scenarios
+from sendplan.api.service.routers import audit, health, jobs, keys, me, results, scenarios, ui
 from sendplan.api.service.security import install_security
 from sendplan.api.service.settings import Settings
 
@@ -28,6 +28,8 @@ Responses carry pseudonymous child ids only. Errors are RFC 9457 problem details
 
 # Routes anyone may call: the rest need credentials (a test walks app.routes to check).
 PUBLIC_PATHS = frozenset({"/health", DOCS_URL, OAUTH2_REDIRECT_URL, ASSETS_URL, "/openapi.json"})
+# The web UI's page and files hold no data: every call they make for data needs a key.
+PUBLIC_PATHS = PUBLIC_PATHS | {ui.INDEX_URL, ui.UI_URL}
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -53,8 +55,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_security(app, max_request_bytes=settings.max_request_bytes,
                      cors_origins=list(settings.cors_origins))  # fmt: skip
-    for module in (health, scenarios, jobs, results, audit, keys):
+    for module in (health, scenarios, jobs, results, audit, keys, me, ui):
         app.include_router(module.router)
+    ui.install_ui(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,0 +1,41 @@
+// Summary figures side by side, one column per job; the first job is the baseline and later
+// columns show their difference from it.
+import { el, gbp, num, jobLabel } from "./dom.js";
+
+export const PLACEMENT_KPIS = [
+  ["children", "Children", num],
+  ["placed", "Placed", num],
+  ["unplaced", "Unplaced", num],
+  ["placed_in_area", "Placed in the authority", num],
+  ["placed_out_of_area", "Placed out of area", num],
+  ["first_preference_met", "First preference met", num],
+  ["placement_cost_gbp_per_year", "Placement cost a year", gbp],
+  ["mean_travel_min", "Mean journey (min)", num],
+  ["max_travel_min", "Longest journey (min)", num],
+];
+
+export const TRANSPORT_KPIS = [
+  ["transported", "Children transported", num],
+  ["routes", "Routes (all sessions)", num],
+  ["vehicles", "Vehicles", num],
+  ["transport_cost_gbp_per_year", "Transport cost a year", gbp],
+  ["max_ride_min", "Longest ride (min)", num],
+  ["rides_over_limit", "Rides over the limit", num],
+  ["solo_routes", "Solo routes", num],
+];
+
+export function kpiTable(jobs, summaries, kpis, caption) {
+  const head = el("tr", {}, el("th", { scope: "col" }, "Figure"),
+    jobs.map((job, i) => el("th", { scope: "col", class: "num" }, jobLabel(job), i || jobs.length < 2 ? "" : " (baseline)")));
+  const rows = kpis.filter(([key]) => summaries.some((s) => s[key] !== undefined && s[key] !== null))
+    .map(([key, label, fmt]) => el("tr", {}, el("th", { scope: "row" }, label),
+      summaries.map((s, i) => {
+        const value = s[key];
+        const base = summaries[0][key];
+        const delta = i && typeof value === "number" && typeof base === "number" ? value - base : 0;
+        return el("td", { class: "num", "data-kpi": key }, fmt(value),
+          delta ? el("span", { class: "delta" }, ` (${delta > 0 ? "+" : "−"}${fmt(Math.abs(delta))})`) : null);
+      })));
+  return el("div", { class: "table-wrap" },
+    el("table", { class: "kpis" }, el("caption", {}, caption), el("thead", {}, head), el("tbody", {}, rows)));
+}

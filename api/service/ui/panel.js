@@ -1,0 +1,136 @@
+// The placement panel's view: finished placement jobs side by side, each child's placement
+// (pseudonymous ids only) with reasons and alternatives, filters by need and school, and a
+// map of homes (per grid cell), schools and where children are placed.
+import { finishedJobs, getJson } from "./api.js";
+import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
+import { createMap, drawBasemap, drawFlows, drawHomeCells, drawSchools } from "./map.js";
+import { kpiTable, PLACEMENT_KPIS } from "./kpis.js";
+
+const MAX_COMPARED = 4;
+
+export async function showPanel(root) {
+  root.replaceChildren(el("h2", {}, "Placement panel"), el("p", { class: "muted" }, "Loading jobs…"));
+  const [jobs, scenarios] = await Promise.all([
+    finishedJobs(["placement", "both"]), getJson("/scenarios?limit=200").catch(() => ({ items: [] })),
+  ]);
+  if (!jobs.length) {
+    root.replaceChildren(el("h2", {}, "Placement panel"), el("p", {}, "No finished placement jobs yet."));
+    return;
+  }
+  const names = Object.fromEntries((scenarios.items || []).map((s) => [s.id, s.name]));
+  const picker = el("fieldset", { class: "jobs" }, el("legend", {}, `Jobs to compare (up to ${MAX_COMPARED}; the first is the baseline)`));
+  jobs.forEach((job, i) => {
+    const id = `pick-${job.id}`;
+    picker.append(el("div", { class: "check" },
+      el("input", { type: "checkbox", id, value: job.id, checked: i === 0, onchange: () => refresh() }),
+      el("label", { for: id }, `${names[job.scenario_id] || "scenario"} · ${jobLabel(job)}`)));
+  });
+  const kpis = el("div", { class: "kpi-area" });
+  const detail = el("div", { class: "detail" });
+  root.replaceChildren(el("h2", {}, "Placement panel"), el("div", { class: "card" }, picker), kpis, detail);
+
+  async function refresh() {
+    const chosen = [...picker.querySelectorAll("input:checked")].map((box) => jobs.find((j) => j.id === box.value));
+    picker.querySelectorAll("input").forEach((box) => {
+      box.disabled = !box.checked && chosen.length >= MAX_COMPARED;
+    });
+    if (!chosen.length) {
+      kpis.replaceChildren(el("p", {}, "Pick a job."));
+      detail.replaceChildren();
+      return;
+    }
+    try {
+      const summaries = await Promise.all(chosen.map((job) => getJson(`/jobs/${job.id}/summary`)));
+      kpis.replaceChildren(kpiTable(chosen, summaries, PLACEMENT_KPIS, "Key figures"));
+      await showDetail(detail, chosen[0]);
+    } catch (error) {
+      showError(kpis, error);
+    }
+  }
+  await refresh();
+}
+
+async function showDetail(root, job) {
+  setStatus(`Loading placements of ${jobLabel(job)}…`);
+  const [placements, map] = await Promise.all([
+    getJson(`/jobs/${job.id}/placements`), getJson(`/jobs/${job.id}/map`),
+  ]);
+  const needs = map.primary_need || {};
+  const names = Object.fromEntries(map.schools.map((s) => [s.school_id, s.name]));
+  const schoolName = (id) => names[id] || id;
+  const rows = placements.rows.map((row) => ({ ...row, need: needs[row.child_id] || "" }));
+  const schoolNames = [...new Map(rows.filter((r) => r.school_id).map((r) => [r.school_id, r.school_name])).entries()]
+    .sort((a, b) => a[1].localeCompare(b[1]));
+  const needList = [...new Set(rows.map((r) => r.need).filter(Boolean))].sort();
+  const filter = { need: "", school: "" };
+  const tableArea = el("div");
+  const mapArea = el("div", { class: "map-area" });
+  const counter = el("p", { class: "muted", "aria-live": "polite" });
+  const controls = el("div", { class: "filters" },
+    select("panel-need", "Need", [["", "All needs"], ...needList.map((n) => [n, n])], (v) => { filter.need = v; render(); }),
+    select("panel-school", "School", [["", "All schools"], ...schoolNames], (v) => { filter.school = v; render(); }));
+  const drawn = createMap(mapArea, {
+    allPoints: [...map.schools.map((s) => [s.lon, s.lat]), ...map.home_cells.map((c) => [c.lon, c.lat])],
+    focusPoints: map.home_cells.map((c) => [c.lon, c.lat]),
+    label: `Map of ${map.home_cells.length} home areas and ${map.schools.length} schools`,
+  });
+  drawBasemap(drawn, map.basemap);
+  drawFlows(drawn, map.out_of_area_flows || [], map.schools);
+  drawHomeCells(drawn, map.home_cells);
+  const placedAt = {};
+  for (const r of rows) if (r.school_id) placedAt[r.school_id] = (placedAt[r.school_id] || 0) + 1;
+  drawSchools(drawn, map.schools.filter((s) => placedAt[s.school_id]), (id) => placedAt[id] || 0);
+
+  function render() {
+    const shown = rows.filter((r) => (!filter.need || r.need === filter.need) && (!filter.school || r.school_id === filter.school));
+    counter.textContent = `${shown.length} of ${rows.length} children`;
+    tableArea.replaceChildren(table([
+      { label: "Child", cell: (r) => r.child_id },
+      { label: "Need", cell: (r) => r.need },
+      { label: "School", cell: (r) => r.school_name || "unplaced" },
+      { label: "Area", cell: (r) => (r.status !== "placed" ? "–" : r.in_area === "true" ? "in" : "out of area") },
+      { label: "Travel (min)", num: true, cell: (r) => num(r.travel_min) },
+      { label: "Cost a year", num: true, cell: (r) => gbp(r.annual_cost_gbp) },
+      { label: "Reasons", cell: (r) => words(r.reasons || r.unplaced_reason) },
+      { label: "Alternatives (extra cost, minutes)", cell: (r) => alternatives(r.alternatives, schoolName) },
+    ], shown, {
+      caption: "Placements (pseudonymous ids)",
+      rowClass: (r) => (r.status !== "placed" ? "unplaced" : r.in_area === "true" ? "" : "out"),
+    }));
+    drawn.svg.querySelectorAll("rect.school, path.flow").forEach((node) => {
+      node.classList.toggle("dim", Boolean(filter.school) && node.dataset.school !== filter.school);
+    });
+  }
+  render();
+  root.replaceChildren(
+    el("h3", {}, `Placements: ${jobLabel(job)}`), controls, counter,
+    el("div", { class: "split wide-right" }, el("div", { class: "card" }, mapArea, legend()), el("div", { class: "card" }, tableArea)));
+  setStatus(`Placements of ${jobLabel(job)} shown.`);
+  requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("sendplan:placements-drawn")));
+}
+
+// Reason codes read as words: "first_preference;nearest_suitable" -> "first preference, nearest suitable".
+function words(codes) {
+  return (codes || "").split(";").filter(Boolean).map((c) => c.replaceAll("_", " ")).join(", ");
+}
+
+// "138935:+1000:+4.9;..." -> one line per school: "Name (+£1,000, +4.9 min)".
+function alternatives(text, schoolName) {
+  const items = (text || "").split(";").filter(Boolean).map((part) => {
+    const [id, cost, minutes] = part.split(":");
+    const extra = Number(cost);
+    return el("li", {}, `${schoolName(id)} (${extra >= 0 ? "+" : "−"}${gbp(Math.abs(extra))}, ${minutes} min)`);
+  });
+  return items.length ? el("ul", { class: "alts" }, items) : "";
+}
+
+function legend() {
+  const item = (cls, text) => el("li", {}, el("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), text);
+  return el("ul", { class: "legend" },
+    item("home in", "Homes (per km square), placed in the authority"),
+    item("home out", "… some placed out of area"),
+    item("home unplaced", "… some unplaced"),
+    item("school in", "School in the authority (size: children placed)"),
+    item("school out", "School out of area"),
+    item("line flow", "Placed out of area (line to the school)"));
+}

@@ -1,0 +1,88 @@
+// The planner's view: a forecast job's demand against places per year (all needs or one), an
+// expansion job's options (chosen or not, with their marginal value), and a sweep job's
+// variants as a scatter of cost against journey time with the Pareto front.
+import { finishedJobs, getJson } from "./api.js";
+import { el, gbp, num, jobLabel, select, table, showError } from "./dom.js";
+import { demandChart, scatter } from "./charts.js";
+import { replanForm } from "./replan.js";
+
+export async function showPlanner(root, me) {
+  root.replaceChildren(el("h2", {}, "Planner"), el("p", { class: "muted" }, "Loading jobs…"));
+  const jobs = await finishedJobs(["forecast", "expansion", "sweep"]);
+  const sections = [["forecast", "Forecast: demand and places", forecastSection],
+    ["expansion", "Expansion options", expansionSection], ["sweep", "Sweep: cost against journey time", sweepSection]];
+  root.replaceChildren(el("h2", {}, "Planner"));
+  for (const [kind, title, draw] of sections) {
+    const mine = jobs.filter((j) => j.kind === kind);
+    const body = el("div");
+    const card = el("section", { class: "card", "aria-label": title }, el("h3", {}, title), body);
+    root.append(card);
+    if (!mine.length) {
+      body.append(el("p", {}, `No finished ${kind} jobs yet.`));
+      continue;
+    }
+    const area = el("div");
+    const open = (id) => draw(area, mine.find((j) => j.id === id)).catch((error) => showError(area, error));
+    body.append(el("div", { class: "filters" }, select(`planner-${kind}`, "Job", mine.map((j) => [j.id, jobLabel(j)]), open)), area);
+    if (kind === "forecast" && me.actions.includes("job.forecast")) {
+      body.append(el("details", {}, el("summary", {}, "Run a new forecast on this scenario"),
+        replanForm(mine[0].scenario_id, { kind: "forecast", label: "Start forecast", extra: { years: "2026-2031" }, noIterations: true })));
+    }
+    await open(mine[0].id);
+  }
+}
+
+async function forecastSection(root, job) {
+  const doc = await getJson(`/jobs/${job.id}/files/forecast.json`);
+  const needs = [...new Set(doc.sufficiency.map((r) => r.need))].filter((n) => n !== "all").sort();
+  const chartArea = el("div");
+  const draw = (need) => {
+    const years = new Map();
+    for (const r of doc.sufficiency) {
+      if (need ? r.need !== need : r.need !== "all") continue;
+      const y = years.get(r.year) || { year: r.year, demand: 0, low: 0, high: 0, places: 0 };
+      y.demand += r.demand; y.low += r.demand_low; y.high += r.demand_high; y.places += r.places;
+      years.set(r.year, y);
+    }
+    const rows = [...years.values()].sort((a, b) => a.year - b.year);
+    const short = rows.filter((r) => r.demand > r.places).map((r) => r.year);
+    chartArea.replaceChildren(
+      demandChart(rows, `Forecast demand against places, ${need || "all needs"}, ${rows[0].year}–${rows[rows.length - 1].year}`),
+      el("ul", { class: "legend" },
+        el("li", {}, el("span", { class: "swatch line demand", "aria-hidden": "true" }), "Forecast demand (band: low–high)"),
+        el("li", {}, el("span", { class: "swatch line places", "aria-hidden": "true" }), "Places")),
+      el("p", {}, short.length ? `Demand is above places in ${short.join(", ")}.` : "Places cover the central forecast in every year."));
+  };
+  root.replaceChildren(el("div", { class: "filters" },
+    select("forecast-need", "Need", [["", "All needs"], ...needs.map((n) => [n, n])], draw)), chartArea);
+  draw("");
+}
+
+async function expansionSection(root, job) {
+  const doc = await getJson(`/jobs/${job.id}/files/expansion.json`);
+  const chosen = doc.chosen || {};
+  const rows = doc.options.map((o) => ({ ...o, year: chosen[o.option_id], marginal: (doc.marginal_gbp || {})[o.option_id] }));
+  root.replaceChildren(
+    el("p", {}, `Cost over the horizon ${gbp(doc.cost_gbp)} against ${gbp(doc.do_nothing_gbp)} doing nothing (saving ${gbp(doc.saving_gbp)}); capital ${gbp(doc.capital_gbp)}.`),
+    table([
+      { label: "Option", cell: (o) => o.option_id },
+      { label: "Name", cell: (o) => o.name || "" },
+      { label: "Places", num: true, cell: (o) => o.places },
+      { label: "Capital", num: true, cell: (o) => gbp(o.capital_gbp) },
+      { label: "Chosen", cell: (o) => (o.year ? `yes, ${o.year}` : "no") },
+      { label: "Marginal value", num: true, cell: (o) => (o.marginal === null || o.marginal === undefined ? "–" : gbp(o.marginal)) },
+    ], rows, { caption: doc.marginal_meaning || "Options", rowClass: (o) => (o.year ? "chosen" : "") }));
+}
+
+async function sweepSection(root, job) {
+  const doc = await getJson(`/jobs/${job.id}/files/sweep.json`);
+  const points = doc.rows.map((r) => ({
+    x: r.placement_cost_gbp_per_year, y: r.mean_travel_min, pareto: Boolean(r.pareto),
+    text: `${r.variant}: ${gbp(r.placement_cost_gbp_per_year)}, ${num(r.mean_travel_min)} min mean, ${r.placed_in_city} placed in the city` +
+      ` (growth ${r.growth}, seed ${r.seed}, options ${r.options})${r.pareto ? "; on the Pareto front" : ""}`,
+  }));
+  root.replaceChildren(
+    scatter(points, { label: `${points.length} sweep variants, cost against mean journey`, xLabel: "Placement cost a year (GBP m)",
+      yLabel: "Mean journey (min)", xFmt: (v) => (v / 1e6).toFixed(1), yFmt: (v) => v.toFixed(1) }),
+    el("p", { class: "muted" }, `${doc.rows.filter((r) => r.pareto).length} of ${doc.rows.length} variants on the Pareto front (cost, in-city placements, journey time); hover a point for its settings.`));
+}

@@ -1,0 +1,46 @@
+// Start a job on a scenario and watch it: POST /scenarios/{id}/jobs, then GET /jobs/{id}
+// every second with its stage, best cost so far and elapsed time, until it has finished.
+import { getJson, postJson } from "./api.js";
+import { el, gbp, num, shortId } from "./dom.js";
+
+const FINISHED = ["succeeded", "failed", "cancelled"];
+const POLL_MS = 1000;
+
+export function replanForm(scenarioId, { kind, label, extra = {}, onDone, noIterations = false }) {
+  const iterations = el("input", { id: `${kind}-iterations`, type: "number", min: "1", max: "100000", value: "50" });
+  const progress = el("p", { class: "progress", role: "status", "aria-live": "polite" });
+  const button = el("button", { type: "submit", class: "primary" }, label);
+  const form = el("form", { class: "replan" },
+    noIterations ? null : el("div", { class: "field" }, el("label", { for: iterations.id }, "Search iterations"), iterations),
+    button, progress);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    try {
+      const body = noIterations ? { kind, ...extra } : { kind, iterations: Number(iterations.value), ...extra };
+      const job = await postJson(`/scenarios/${scenarioId}/jobs`, body, { "Idempotency-Key": crypto.randomUUID() });
+      const done = await watch(job.id, progress);
+      if (done.status === "succeeded" && onDone) await onDone(done);
+    } catch (error) {
+      progress.textContent = `Could not start: ${error.message}`;
+      progress.classList.add("error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+export async function watch(jobId, progress) {
+  for (;;) {
+    const job = await getJson(`/jobs/${jobId}`);
+    const p = job.progress || {};
+    progress.textContent = `Job ${shortId(job.id)}: ${job.status}` +
+      (p.stage ? ` · ${p.stage}` : "") +
+      (p.best_cost_gbp !== null && p.best_cost_gbp !== undefined ? ` · best so far ${gbp(p.best_cost_gbp)}` : "") +
+      (p.elapsed_s !== null && p.elapsed_s !== undefined ? ` · ${num(p.elapsed_s)} s` : "") +
+      (job.reason ? ` · ${job.reason}` : "");
+    if (FINISHED.includes(job.status)) return job;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}

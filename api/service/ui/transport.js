@@ -1,0 +1,157 @@
+// The transport team's view: a job's routes on the map (stops in order, school, vehicle type),
+// the route list and each route's timetable with ride times (rides over the child's limit
+// flagged), filters, downloads, and a re-plan that runs as a job and is watched to the end.
+import { download, finishedJobs, getJson } from "./api.js";
+import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
+import { createMap, drawBasemap, drawSchools, svgEl, pathOf } from "./map.js";
+import { kpiTable, TRANSPORT_KPIS } from "./kpis.js";
+import { routesFrom, vehicleClass } from "./routes_data.js";
+import { replanForm } from "./replan.js";
+
+export async function showTransport(root, me) {
+  root.replaceChildren(el("h2", {}, "Transport"), el("p", { class: "muted" }, "Loading jobs…"));
+  const jobs = await finishedJobs(["transport", "both"]);
+  if (!jobs.length) {
+    root.replaceChildren(el("h2", {}, "Transport"), el("p", {}, "No finished transport jobs yet."));
+    return;
+  }
+  const area = el("div");
+  const open = (id) => showJob(area, jobs.find((j) => j.id === id), me, async (job) => {
+    await showTransport(root, me);
+    root.querySelector("#transport-job").value = job.id;
+    root.querySelector("#transport-job").dispatchEvent(new Event("change"));
+  });
+  root.replaceChildren(el("h2", {}, "Transport"),
+    el("div", { class: "filters" }, select("transport-job", "Job", jobs.map((j) => [j.id, jobLabel(j)]), open)), area);
+  await open(jobs[0].id);
+}
+
+async function showJob(root, job, me, reopen) {
+  setStatus(`Loading routes of ${jobLabel(job)}…`);
+  root.replaceChildren(el("p", { class: "muted" }, "Loading routes…"));
+  try {
+    const [geojson, map, summary] = await Promise.all([
+      getJson(`/jobs/${job.id}/routes.geojson`), getJson(`/jobs/${job.id}/map`), getJson(`/jobs/${job.id}/summary`),
+    ]);
+    render(root, job, me, routesFrom(geojson, map.ride_limit_min || {}), map, summary, reopen);
+    // For the browser test's open-time figure: the frame after the routes were painted.
+    requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("sendplan:routes-drawn")));
+    setStatus(`Routes of ${jobLabel(job)} shown.`);
+  } catch (error) {
+    showError(root, error);
+  }
+}
+
+function render(root, job, me, routes, map, summary, reopen) {
+  const schools = Object.fromEntries(map.schools.map((s) => [s.school_id, s]));
+  const filter = { session: "", school: "", vehicle: "" };
+  const used = (key) => [...new Set(routes.map((r) => r[key]))].sort();
+  const mapArea = el("div", { class: "map-area" });
+  const listArea = el("div");
+  const sheet = el("div", { class: "timetable" }, el("p", { class: "muted" }, "Choose a route (in the list or on the map) for its timetable."));
+  const counter = el("p", { class: "muted", "aria-live": "polite" });
+  const points = routes.flatMap((r) => r.served);
+  const drawn = createMap(mapArea, {
+    allPoints: points.length ? points : map.schools.map((s) => [s.lon, s.lat]),
+    focusPoints: map.home_cells.map((c) => [c.lon, c.lat]),
+    label: `Map of ${routes.length} routes`,
+  });
+  drawBasemap(drawn, map.basemap);
+  const served = new Set(routes.map((r) => r.school_id));
+  const routesTo = {};
+  for (const r of routes) routesTo[r.school_id] = (routesTo[r.school_id] || 0) + 1;
+  drawSchools(drawn, map.schools.filter((s) => served.has(s.school_id)), (id) => routesTo[id] || 0, "routes");
+  const lines = new Map();
+  const stopsOf = new Map();
+  for (const r of routes) {
+    const line = svgEl("path", {
+      d: pathOf(drawn.frame, r.served), class: `route v-${vehicleClass(r.vehicle_type)} s-${r.session}`,
+      "data-route": r.route_id, tabindex: "-1",
+    }, `${r.route_id}: ${r.vehicle_type}, ${r.children} children to ${(schools[r.school_id] || {}).name || r.school_id}`);
+    line.addEventListener("click", () => choose(r));
+    drawn.layers.routes.append(line);
+    lines.set(r.route_id, line);
+    const group = svgEl("g", { "data-route": r.route_id });
+    for (const s of r.stops) {
+      if (!s.child_id) continue;
+      drawn.marker(group, "circle", s.lon, s.lat, s.over ? 4 : 2.6, { class: `stop${s.over ? " over" : ""}` },
+        `${r.route_id} stop ${s.stop_order}: ${s.child_id} ${s.kind} ${s.time || ""}${s.over ? " (ride over the limit)" : ""}`);
+    }
+    drawn.layers.stops.append(group);
+    stopsOf.set(r.route_id, group);
+  }
+  drawn.refresh();
+  let current = null;
+  function choose(r) {
+    if (current) {
+      lines.get(current).classList.remove("chosen");
+      stopsOf.get(current).classList.remove("chosen");
+    }
+    current = r.route_id;
+    lines.get(current).classList.add("chosen");
+    stopsOf.get(current).classList.add("chosen");
+    drawn.layers.routes.append(lines.get(current));  // on top
+    drawn.layers.stops.append(stopsOf.get(current));
+    drawn.focus(r.served);
+    sheet.replaceChildren(timetable(r, schools));
+  }
+  function apply() {
+    const shown = routes.filter((r) => (!filter.session || r.session === filter.session) &&
+      (!filter.school || r.school_id === filter.school) && (!filter.vehicle || r.vehicle_type === filter.vehicle));
+    const ids = new Set(shown.map((r) => r.route_id));
+    for (const [id, line] of lines) {
+      line.classList.toggle("hidden", !ids.has(id));
+      stopsOf.get(id).classList.toggle("hidden", !ids.has(id));
+    }
+    counter.textContent = `${shown.length} of ${routes.length} routes · ${shown.reduce((n, r) => n + r.over, 0)} rides over the limit`;
+    listArea.replaceChildren(table([
+      { label: "Route", cell: (r) => r.route_id },
+      { label: "School", cell: (r) => (schools[r.school_id] || {}).name || r.school_id },
+      { label: "Vehicle", cell: (r) => r.vehicle_type },
+      { label: "Children", num: true, cell: (r) => r.children },
+      { label: "Longest ride (min)", num: true, cell: (r) => num(r.longest_ride_min) },
+      { label: "Over limit", num: true, cell: (r) => r.over || "" },
+      { label: "Cost a day", num: true, cell: (r) => gbp(r.cost_gbp) },
+    ], shown, { caption: "Routes (select one for its timetable)", rowClass: (r) => (r.over ? "over" : ""), onRowClick: choose, limit: 500 }));
+  }
+  const schoolOptions = used("school_id").map((id) => [id, (schools[id] || {}).name || id]).sort((a, b) => a[1].localeCompare(b[1]));
+  const filters = el("div", { class: "filters" },
+    select("transport-session", "Session", [["", "AM and PM"], ...used("session").map((s) => [s, s.toUpperCase()])], (v) => { filter.session = v; apply(); }),
+    select("transport-school", "School", [["", "All schools"], ...schoolOptions], (v) => { filter.school = v; apply(); }),
+    select("transport-vehicle", "Vehicle type", [["", "All vehicles"], ...used("vehicle_type").map((v) => [v, v])], (v) => { filter.vehicle = v; apply(); }));
+  const downloads = el("div", { class: "actions" },
+    el("button", { type: "button", id: "download-sheets", onclick: () => download(`/jobs/${job.id}/route_sheets.xlsx`, "route_sheets.xlsx") }, "Download route sheets (.xlsx)"),
+    el("button", { type: "button", id: "download-geojson", onclick: () => download(`/jobs/${job.id}/routes.geojson`, "routes.geojson") }, "Download routes (GeoJSON)"));
+  const replan = me.actions.includes("job.transport")
+    ? el("details", { class: "card" }, el("summary", {}, "Re-plan the routes of this scenario"),
+      replanForm(job.scenario_id, { kind: "transport", label: "Start re-plan", extra: { sessions: ["am", "pm"] }, onDone: reopen }))
+    : null;
+  apply();
+  root.replaceChildren(
+    el("div", { class: "overview" }, kpiTable([job], [summary], TRANSPORT_KPIS, "Key figures"), el("div", {}, downloads, replan)),
+    filters, counter,
+    el("div", { class: "split" }, el("div", { class: "card" }, mapArea, legend()), el("div", { class: "card" }, sheet, listArea)));
+}
+
+function timetable(r, schools) {
+  const school = (schools[r.school_id] || {}).name || r.school_id;
+  return el("div", {},
+    el("h3", {}, `${r.route_id} · ${r.vehicle_type} · ${school}`),
+    table([
+      { label: "#", num: true, cell: (s) => s.stop_order },
+      { label: "Time", cell: (s) => s.time || "" },
+      { label: "Stop", cell: (s) => (s.kind === "school" ? school : s.kind) },
+      { label: "Child", cell: (s) => s.child_id || "" },
+      { label: "Ride (min)", num: true, cell: (s) => (s.child_id ? num(s.ride_min) : "") },
+      { label: "Limit (min)", num: true, cell: (s) => (s.limit_min === null ? "" : num(s.limit_min)) },
+      { label: "", cell: (s) => (s.over ? "over the limit" : "") },
+    ], r.stops, { caption: `Timetable (${r.session.toUpperCase()})`, rowClass: (s) => (s.over ? "over" : "") }));
+}
+
+function legend() {
+  const item = (cls, text) => el("li", {}, el("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), text);
+  return el("ul", { class: "legend" },
+    item("line v-taxi", "Taxi"), item("line v-minibus", "Minibus"), item("line v-wav", "Wheelchair vehicle"),
+    item("stop", "Pick-up / drop-off"), item("stop over", "Ride over the child's limit"),
+    item("school in", "School"));
+}

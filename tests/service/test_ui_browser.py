@@ -1,0 +1,385 @@
+"""The web UI in headless Chromium against the real app (uvicorn on a loopback port) holding
+the Leicester default solved once (both sessions), a second placement run, and forecast,
+expansion and sweep results: sign in, each view, the map's routes and markers against the
+API's own data, charts, downloads, a re-plan watched to the end, roles and tenancy, offline
+(any request off the loopback server is aborted and counted), no console errors, a screenshot
+per view in test-artifacts/ui-<view>.png, and the time from navigation to the map drawn."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from api_support import OTHER_TENANT, Api, finish_job, make_api, multipart
+
+from sendplan.api.defaults import leicester_scenario
+from sendplan.api.service.db import migrate
+from sendplan.api.service.job_kinds import read_outputs, run
+from sendplan.api.service.loadtest import free_port
+from sendplan.api.service.runner import JobControl, JobStop
+from sendplan.api.writer import write_scenario
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+WAIT_MS = 60_000  # a bound on a hung page, not a timing assertion
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and {CHROMIUM} is missing", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@dataclass
+class Site:
+    base: str
+    api: Api
+    jobs: dict[str, str] = field(default_factory=dict)  # name -> job id
+    scenario: str = ""
+
+
+def _solve(api: Api, scenario: str, folder: Path, kind: str, **params: Any) -> str:
+    """A job run in this process as a worker would, its files stored through the storage layer."""
+    job = api.job(scenario, kind=kind, **params)
+    out = folder / job
+    out.mkdir()
+    run(kind, params, folder / "scenario", out, control=JobControl(timeout_s=600),
+        stop=lambda n, control: JobStop(n, control))  # fmt: skip
+    files = {name: (media, content) for name, media, content in read_outputs(out)}
+    finish_job(api, job, files=files)
+    return job
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Site]:
+    with tempfile.TemporaryDirectory(prefix="sendplan-ui-") as temp:
+        folder = Path(temp)
+        db_url = f"sqlite:///{folder / 'service.db'}"
+        migrate(db_url)
+        api = make_api(db_url)
+        write_scenario(leicester_scenario(seed=1), folder / "scenario")
+        files = {p.name: p.read_bytes() for p in sorted((folder / "scenario").iterdir())}
+        made = api.client.post("/scenarios", files=multipart(files), headers=api.headers())  # type: ignore[arg-type]
+        assert made.status_code == 201, made.text
+        scenario = made.json()["id"]
+        jobs = {
+            "both": _solve(api, scenario, folder, "both", iterations=10),
+            "placement": _solve(api, scenario, folder, "placement", seed=2, movers="all"),
+            "forecast": _solve(api, scenario, folder, "forecast", years="2026-2031"),
+            "expansion": _solve(api, scenario, folder, "expansion", years="2026-2027"),
+            "sweep": _solve(api, scenario, folder, "sweep",
+                            grid={"growth": [1.0, 1.06, 1.12], "seeds": [1, 2]}),
+        }  # fmt: skip
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(api.client.app, host="127.0.0.1", port=port,
+                                               log_level="warning", lifespan="off"))  # fmt: skip
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.05)
+        try:
+            yield Site(base=f"http://127.0.0.1:{port}", api=api, jobs=jobs, scenario=scenario)
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            api.client.close()
+
+
+@dataclass
+class Browser:
+    page: Any
+    errors: list[str]
+    blocked: list[str]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(chromium: Any, site: Site) -> Iterator[Browser]:
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True,
+                                   service_workers="block")  # fmt: skip
+    blocked: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(site.base + "/"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", offline)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(WAIT_MS)
+    yield Browser(page, errors, blocked)
+    context.close()
+    assert blocked == [], blocked
+    assert errors == [], errors
+
+
+def _sign_in(b: Browser, site: Site, role: str, tenant: str = "856") -> None:
+    b.page.goto(site.base + "/")
+    b.page.get_by_label("API key").fill(site.api.key(role, tenant)[1])
+    b.page.get_by_role("button", name="Sign in").click()
+    b.page.wait_for_selector("#who:not([hidden])")
+    _ready(b)
+
+
+def _ready(b: Browser) -> None:
+    b.page.wait_for_selector("body[data-ready=true]")
+
+
+def _api(site: Site, path: str, role: str = "admin") -> Any:
+    response = site.api.client.get(path, headers=site.api.headers(role))
+    assert response.status_code == 200, (path, response.text)
+    return response.json() if "json" in response.headers["content-type"] else response.content
+
+
+def _drawn_ms(b: Browser, mark: str) -> float:
+    """When the page marked ``mark`` (ms after navigation; the UI marks the frame after its
+    map was painted). Polled in the page: wait_for_function would need eval, which the CSP
+    forbids."""
+    return float(
+        b.page.evaluate(
+            """(name) => new Promise((done) => { const look = () => {
+                   const [mark] = performance.getEntriesByName(name);
+                   mark ? done(mark.startTime) : setTimeout(look, 20); }; look(); })""",
+            mark,
+        )
+    )
+
+
+def _shot(b: Browser, view: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    b.page.screenshot(path=str(ARTIFACTS / f"ui-{view}.png"), full_page=True)
+
+
+def _tabs(b: Browser) -> list[str]:
+    return [t.inner_text() for t in b.page.locator("#nav .tab:visible").all()]
+
+
+def test_panel_view_compares_jobs_and_maps_placements(browser: Browser, site: Site) -> None:
+    b = browser
+    _sign_in(b, site, "panel")
+    assert _tabs(b) == ["Placement panel"]  # no transport or planner view for a panel key
+    page = b.page
+    # The newest finished job is shown first; the older one is added beside it.
+    shown, older = site.jobs["placement"], site.jobs["both"]
+    summary = _api(site, f"/jobs/{shown}/summary", "panel")
+    drawn = _api(site, f"/jobs/{shown}/map", "panel")
+    placements = _api(site, f"/jobs/{shown}/placements", "panel")["rows"]
+    page.wait_for_selector("svg.map circle.home")
+    assert page.locator("svg.map circle.home").count() == len(drawn["home_cells"])
+    assert page.locator("svg.map circle.home.out").count() == sum(
+        1 for c in drawn["home_cells"] if c.get("out") and not c.get("unplaced")
+    )
+    flows = drawn["out_of_area_flows"]
+    assert page.locator("svg.map path.flow").count() == len(flows)
+    assert sum(f["n"] for f in flows) == summary["placed_out_of_area"]
+    placed_schools = {row["school_id"] for row in placements if row["school_id"]}
+    assert page.locator("svg.map rect.school").count() == len(placed_schools)
+    out_schools = page.locator("svg.map rect.school.out").count()
+    assert (out_schools > 0) == (summary["placed_out_of_area"] > 0)
+    counter = page.get_by_text(f"of {len(placements)} children")
+    assert counter.inner_text() == f"{len(placements)} of {len(placements)} children"
+    need = "SEMH"
+    page.get_by_label("Need").select_option(need)
+    with_need = sum(1 for row in placements if drawn["primary_need"][row["child_id"]] == need)
+    assert 0 < with_need < len(placements)
+    assert counter.inner_text() == f"{with_need} of {len(placements)} children"
+    assert page.locator(".detail tbody tr").count() == min(with_need, 400)
+    page.get_by_label("Need").select_option("")
+    page.locator(f"#pick-{older}").check()
+    expect(page.locator("table.kpis thead th")).to_have_count(3)
+    cost = page.locator("table.kpis td[data-kpi=placement_cost_gbp_per_year]")
+    assert cost.count() == 2
+    for column, job in enumerate((shown, older)):
+        value = _api(site, f"/jobs/{job}/summary", "panel")["placement_cost_gbp_per_year"]
+        assert cost.nth(column).inner_text().startswith(f"£{value:,.0f}")
+    page.wait_for_selector("svg.map circle.home")
+    assert page.get_by_role("button", name="Start re-plan").count() == 0
+    page.goto(site.base + "/#panel")  # open time: navigation to the placements' map painted
+    drawn_ms = _drawn_ms(b, "sendplan:placements-drawn")
+    print(f"\nLeicester default, panel ({len(placements)} children, {len(drawn['home_cells'])} "
+          f"home cells): map drawn {drawn_ms:.0f} ms after navigation")  # fmt: skip
+    _ready(b)
+    assert "Run a new" not in page.content()
+    _shot(b, "panel")
+
+
+def test_transport_view_routes_timetable_downloads(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    b = browser
+    _sign_in(b, site, "transport")
+    assert _tabs(b) == ["Transport"]
+    page = b.page
+    job = site.jobs["both"]
+    geojson = _api(site, f"/jobs/{job}/routes.geojson", "transport")
+    limits = _api(site, f"/jobs/{job}/map", "transport")["ride_limit_min"]
+    features = [f["properties"] for f in geojson["features"]]
+    routes = [p for p in features if p["kind"] == "route"]
+    riders = [p for p in features if p.get("child_id")]
+    over = [p for p in riders if limits[p["child_id"]] is not None
+            and p["ride_min"] > limits[p["child_id"]] + 1e-6]  # fmt: skip
+    # Open time: navigation (reload with the key in sessionStorage) to the routes drawn.
+    page.goto(site.base + "/#transport")
+    page.wait_for_selector("body[data-ready=true] svg.map path.route")
+    drawn_ms = _drawn_ms(b, "sendplan:routes-drawn")
+    assert page.locator("svg.map path.route").count() == len(routes)
+    print(f"\nLeicester default ({len(routes)} routes, {len(riders)} stops with a child): "
+          f"map drawn {drawn_ms:.0f} ms after navigation")  # fmt: skip
+    assert page.locator("svg.map circle.stop").count() == len(riders)
+    assert page.locator("svg.map circle.stop.over").count() == len(over)
+    summary = _api(site, f"/jobs/{job}/summary", "transport")
+    assert summary["routes"] == len(routes) and summary["rides_over_limit"] == len(over)
+    vehicle = sorted({p["vehicle_type"] for p in routes})[0]
+    page.get_by_label("Vehicle type").select_option(vehicle)
+    visible = page.locator("svg.map path.route:not(.hidden)")
+    assert visible.count() == sum(1 for p in routes if p["vehicle_type"] == vehicle)
+    page.get_by_label("Vehicle type").select_option("")
+    worst = max(routes, key=lambda p: sum(1 for s in over if s["route_id"] == p["route_id"]))
+    page.get_by_role("row").filter(has_text=worst["route_id"]).first.focus()
+    page.keyboard.press("Enter")
+    sheet = page.locator(".timetable table")
+    stops = [p for p in features if p["route_id"] == worst["route_id"] and p["kind"] != "route"]
+    assert sheet.locator("tbody tr").count() == len(stops)
+    assert sheet.locator("tbody tr.over").count() == sum(
+        1 for s in over if s["route_id"] == worst["route_id"]
+    )
+    assert page.locator("path.route.chosen").get_attribute("data-route") == worst["route_id"]
+    _shot(b, "transport")
+    for button, name in (("Download routes (GeoJSON)", "routes.geojson"),
+                         ("Download route sheets (.xlsx)", "route_sheets.xlsx")):  # fmt: skip
+        with page.expect_download() as info:
+            page.get_by_role("button", name=button).click()
+        saved = tmp_path / name
+        info.value.save_as(saved)
+        assert info.value.suggested_filename == name
+        assert (
+            saved.read_bytes()
+            == site.api.client.get(
+                f"/jobs/{job}/files/{name}", headers=site.api.headers("transport")
+            ).content
+        )
+    assert saved.read_bytes()[:2] == b"PK"
+
+
+def test_transport_replan_is_watched_until_it_finishes(browser: Browser, site: Site) -> None:
+    b = browser
+    _sign_in(b, site, "transport")
+    page = b.page
+    page.get_by_text("Re-plan the routes of this scenario").click()
+    page.get_by_label("Search iterations").fill("20")
+    page.get_by_role("button", name="Start re-plan").click()
+    progress = page.locator(".replan .progress")
+    progress.filter(has_text="queued").wait_for()
+    jobs = site.api.client.get("/jobs?status=queued", headers=site.api.headers("transport"))
+    queued = jobs.json()["items"]
+    assert len(queued) == 1 and queued[0]["params"]["iterations"] == 20
+    assert queued[0]["params"]["sessions"] == ["am", "pm"]
+    # No workers here: the test finishes the job as a worker would, with the first job's files.
+    stored = site.api.client.get(f"/jobs/{site.jobs['both']}", headers=site.api.headers())
+    files = {}
+    for name in stored.json()["files"]:
+        got = site.api.client.get(f"/jobs/{site.jobs['both']}/files/{name}",
+                                  headers=site.api.headers())  # fmt: skip
+        files[name] = (got.headers["content-type"].split(";")[0], got.content)
+    finish_job(site.api, queued[0]["id"], files=files)
+    expect(page.locator("#transport-job")).to_have_value(queued[0]["id"])
+    page.wait_for_selector("svg.map path.route")
+    site.jobs["replanned"] = queued[0]["id"]
+
+
+def test_planner_view_charts(browser: Browser, site: Site) -> None:
+    b = browser
+    _sign_in(b, site, "planner")
+    assert _tabs(b) == ["Planner"]
+    page = b.page
+    forecast = _api(site, f"/jobs/{site.jobs['forecast']}/files/forecast.json", "planner")
+    years = sorted({row["year"] for row in forecast["sufficiency"]})
+    chart = page.locator("svg.chart").first
+    chart.wait_for()
+    assert chart.locator("circle.dot.demand").count() == len(years)
+    assert chart.locator("path.series.places").count() == 1
+    page.get_by_label("Need", exact=True).select_option("ASD")
+    assert page.locator("svg.chart").first.get_attribute("aria-label").find("ASD") > 0
+    expansion = _api(site, f"/jobs/{site.jobs['expansion']}/files/expansion.json", "planner")
+    rows = page.locator("section[aria-label='Expansion options'] tbody tr")
+    assert rows.count() == len(expansion["options"])
+    chosen = page.locator("section[aria-label='Expansion options'] tbody tr.chosen")
+    assert chosen.count() == len(expansion["chosen"])
+    sweep = _api(site, f"/jobs/{site.jobs['sweep']}/files/sweep.json", "planner")
+    scatter = page.locator("section[aria-label^='Sweep'] svg.chart")
+    assert scatter.locator("circle.point").count() == len(sweep["rows"])
+    assert scatter.locator("circle.point.pareto").count() == len(sweep["pareto"])
+    assert page.get_by_text("Run a new forecast on this scenario").count() == 1
+    _shot(b, "planner")
+
+
+def test_roles_and_tenancy_hold_in_the_ui(browser: Browser, site: Site) -> None:
+    b = browser
+    page = b.page
+    page.goto(site.base + "/")  # keyboard only: skip link, then the key field, then Enter
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "api-key"
+    assert page.locator("#nav").is_hidden()  # nothing but the sign-in form before a key
+    _shot(b, "sign-in")
+    page.keyboard.type(site.api.key("admin")[1])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#who:not([hidden])")
+    _ready(b)
+    assert _tabs(b) == ["Placement panel", "Transport", "Planner"]
+    page.locator("#nav .tab", has_text="Planner").focus()
+    page.keyboard.press("Enter")
+    page.locator("#view-planner svg.chart").first.wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    assert page.evaluate("sessionStorage.length") == 0
+    _sign_in(b, site, "panel")
+    for hidden in ("Start re-plan", "Start forecast", "Download route sheets (.xlsx)"):
+        assert page.get_by_role("button", name=hidden).count() == 0
+    page.goto(site.base + "/#planner")  # a panel key asking for the planner view gets its own
+    _ready(b)
+    assert page.locator("#view-planner").is_hidden() and page.locator("#view-panel").is_visible()
+    # Another authority's key: the same job id is the API's 404, and its UI lists no jobs.
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(b, site, "admin", OTHER_TENANT)
+    assert page.get_by_text("No finished placement jobs yet.").is_visible()
+    status = page.evaluate(
+        """async (id) => (await fetch(`/jobs/${id}/summary`,
+               {headers: {"X-API-Key": sessionStorage.getItem("sendplan.apiKey")}})).status""",
+        site.jobs["both"],
+    )  # fmt: skip
+    assert status == 404
+    b.errors[:] = [e for e in b.errors if "status of 404" not in e]  # the browser logs that 404
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("API key").fill("sp_not-a-key")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("That key was not accepted.").wait_for()
+    b.errors[:] = [e for e in b.errors if "status of 401" not in e]  # and the refused key
