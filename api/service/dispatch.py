@@ -7,13 +7,16 @@ ADDRESS` processes join from other machines), and a dispatcher thread loops ever
 :data:`POLL_S`:
 
 1. **reap**: a submitted or running job whose lease expired (its worker process died, or the
-   service stopped) is re-queued while ``attempts < max_attempts``, else failed ``worker_lost``;
+   service was killed) is re-queued while ``attempts < max_attempts``, else failed ``worker_lost``;
 2. **watch**: the lease of each job still waiting in Dask is renewed; a task that died with its
    worker has its lease ended at once, so step 1 handles it on the next loop;
 3. **submit**: queued jobs are claimed (one conditional UPDATE each: two dispatchers never claim
    one job) up to the cluster's free threads, and :func:`sendplan.api.service.runner.run_job`
    is submitted for each, one Dask task per attempt with a unique key;
 4. **purge**: hourly, scenarios (with their jobs and results) past ``retention_days``.
+
+A graceful stop (SIGTERM, Ctrl-C) re-queues the jobs in flight at once without counting an
+attempt (:meth:`Dispatcher.release_inflight`); only a real loss counts one.
 
 The database row is the truth: Dask's own retries are off on the local cluster, and a task Dask
 retries anyway (an external scheduler's ``allowed-failures``) finds its attempt already taken and
@@ -23,6 +26,7 @@ returns. Nothing runs a solve in the web process.
 from __future__ import annotations
 
 import secrets
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -40,6 +44,7 @@ from sendplan.api.service.leases import (
     expire_lease,
     reap_expired,
     renew_submitted,
+    requeue_on_shutdown,
 )
 from sendplan.logs import get_logger
 from sendplan.routing.planning.cluster import dask_client, submit_task, worker_threads
@@ -128,12 +133,20 @@ class Dispatcher:
                 self.lease_s, self.job_timeout_s, key=key,
             )  # fmt: skip
 
-    def release_inflight(self) -> None:
-        """After the cluster is gone: end the leases of the jobs it held, so that the next
-        dispatcher re-queues them at once instead of after the lease."""
+    def release_inflight(self, *, local: bool) -> None:
+        """On a graceful stop: put the jobs this dispatcher held back in the queue at once,
+        without using up an attempt (:func:`requeue_on_shutdown`).
+
+        ``local``: the cluster is gone and its workers with it, so running jobs are re-queued
+        too. With an external cluster only jobs still waiting for a worker are: a running job's
+        worker outlives this process, keeps renewing its lease and stores its results (were it
+        re-queued, the run would be thrown away)."""
+        statuses = ("submitted", "running") if local else ("submitted",)
         with self.factory() as session:
-            for claim in self.inflight:
-                expire_lease(session, claim)
+            for job_id in requeue_on_shutdown(
+                session, list(self.inflight), statuses=statuses, actor=ACTOR
+            ):
+                log.info("job %s: re-queued (the service stopped)", job_id)
         self.inflight.clear()
 
 
@@ -143,6 +156,33 @@ def task_database_url(database_url: str, *, scheduler: str | None) -> str | None
     if scheduler is not None and make_url(absolute_url(database_url)).password is not None:
         return None
     return absolute_url(database_url)
+
+
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """While inside, SIGTERM raises ``SystemExit(0)`` (once; a second one kills at once), so
+    that the clean-up of :func:`running_workers` runs; only in the main thread, and only where
+    nobody else handles SIGTERM.
+
+    uvicorn catches SIGTERM for its graceful shutdown, then restores the previous handler and
+    raises the signal again: with the default handler the process died there, leaving the jobs
+    in flight ``running`` until the next start counted them as lost."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextmanager
@@ -170,7 +210,7 @@ def running_workers(
     )
     dispatcher: Dispatcher | None = None
     try:
-        with cluster as client:
+        with _sigterm_exits(), cluster as client:
             dispatcher = Dispatcher(
                 session_factory(engine), client,
                 task_url=task_database_url(database_url, scheduler=scheduler), lease_s=lease_s,
@@ -185,11 +225,11 @@ def running_workers(
                 dispatcher.stopping.set()
                 thread.join()
     finally:
-        # A local cluster's workers died with it; an external cluster's keep running their
-        # jobs (and renewing the leases), so those are left to finish.
-        if dispatcher is not None and scheduler is None:
+        # After the cluster is closed: a local cluster's workers died with it, so its jobs are
+        # re-queued; an external cluster's keep running theirs (see release_inflight).
+        if dispatcher is not None:
             try:
-                dispatcher.release_inflight()
+                dispatcher.release_inflight(local=scheduler is None)
             except Exception:
                 log.warning("could not release the jobs in flight", exc_info=True)
         engine.dispose()

@@ -7,6 +7,7 @@ together, so concurrent web requests, dispatchers and workers never both win a t
       ^                   |                   |
       +------ reap (lease expired, attempts < max_attempts) --+--> failed (worker_lost)
     queued --request_cancel--> cancelled;  submitted/running: cancel_requested, the worker stops
+    submitted/running --requeue_on_shutdown (graceful stop; the attempt is given back)--> queued
 
 A submitted or running job holds a lease (``lease_expires_at``): the dispatcher renews it while
 the job waits in Dask, the worker's heartbeat while it runs. A job whose lease expires is
@@ -44,6 +45,7 @@ from sendplan.api.service.leases import (
     reap_expired,
     renew_lease,
     renew_submitted,
+    requeue_on_shutdown,
     start_attempt,
 )
 from sendplan.api.service.tables import (
@@ -194,6 +196,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
 __all__ = [
     "SYSTEM", "Attempt", "Claim", "IdempotencyConflict", "audit_job", "claim_queued", "create_job",
     "expire_lease", "finish_attempt", "progress_text", "purge_expired", "reap_expired",
-    "record_audit", "renew_lease", "renew_submitted", "request_cancel", "start_attempt",
+    "record_audit", "renew_lease", "renew_submitted", "request_cancel", "requeue_on_shutdown",
+    "start_attempt",
     "update_rows",
 ]  # fmt: skip

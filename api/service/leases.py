@@ -8,6 +8,7 @@ overwrites the attempt that holds the job.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,18 +96,78 @@ def expire_lease(session: Session, claim: Claim) -> None:
     session.commit()
 
 
+def requeue_on_shutdown(
+    session: Session, claims: Iterable[Claim], *, statuses: Sequence[str], actor: str
+) -> list[str]:
+    """Jobs this dispatcher held when the service stopped gracefully: back to queued at once,
+    the attempt given back (a stop is not a lost worker, so it never leads to ``worker_lost``);
+    a job whose cancel was requested is cancelled. Only ``statuses`` are touched: with an
+    external cluster a running job's worker lives on and finishes it. Returns the ids handled.
+
+    The attempt number is reused by the next claim; a stale run of the old attempt still
+    cannot store anything, because the worker guard also needs the lease owner (``host:pid``),
+    which the requeue clears and the next run sets to its own live process."""
+    now = utc_now()
+    handled: list[str] = []
+    for claim in claims:
+        cancel = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == claim.job_id))
+        if cancel:
+            values: dict[str, Any] = {
+                "status": "cancelled", "reason": "cancelled", "finished_at": now,
+                "progress": progress_text("cancelled"),
+            }  # fmt: skip
+            action, detail = "job.cancelled", "service stopped after the cancel request"
+        else:
+            values = {"status": "queued", "attempts": JobRow.attempts - 1,
+                      "progress": progress_text("queued")}  # fmt: skip
+            action, detail = "job.requeued", f"shutdown attempt={claim.attempt} (not counted)"
+        won = update_rows(
+            session,
+            update(JobRow)
+            .where(
+                JobRow.id == claim.job_id,
+                JobRow.status.in_(tuple(statuses)),
+                JobRow.attempts == claim.attempt,
+            )
+            .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values),
+        )
+        if won:
+            job = session.get_one(JobRow, claim.job_id, populate_existing=True)
+            audit_job(session, job, action, actor, detail)
+            handled.append(claim.job_id)
+        session.commit()
+    return handled
+
+
+def _kept_progress(text: str | None, stage: str) -> str:
+    """``text``'s best cost and elapsed time under a new stage (a lost job keeps what it had)."""
+    try:
+        old = json.loads(text or "{}")
+    except ValueError:
+        old = {}
+    if not isinstance(old, dict):
+        old = {}
+    best = old.get("best_cost_gbp")
+    elapsed = old.get("elapsed_s")
+    return progress_text(
+        stage,
+        best_cost_gbp=float(best) if isinstance(best, int | float) else None,
+        elapsed_s=float(elapsed) if isinstance(elapsed, int | float) else 0.0,
+    )
+
+
 def reap_expired(session: Session, *, max_attempts: int, actor: str = SYSTEM) -> list[str]:
     """Jobs whose lease expired (their worker or dispatcher was lost): re-queued while attempts
     remain, else failed with reason ``worker_lost``; a job whose cancel was requested is
     cancelled. Returns the ids handled."""
     now = utc_now()
     expired = session.execute(
-        select(JobRow.id, JobRow.status, JobRow.attempts, JobRow.cancel_requested).where(
-            JobRow.status.in_(("submitted", "running")), JobRow.lease_expires_at < now
-        )
+        select(
+            JobRow.id, JobRow.status, JobRow.attempts, JobRow.cancel_requested, JobRow.progress
+        ).where(JobRow.status.in_(("submitted", "running")), JobRow.lease_expires_at < now)
     ).all()
     handled: list[str] = []
-    for job_id, status, attempts, cancel in expired:
+    for job_id, status, attempts, cancel, progress in expired:
         if cancel:
             values: dict[str, Any] = {
                 "status": "cancelled",
@@ -121,7 +182,7 @@ def reap_expired(session: Session, *, max_attempts: int, actor: str = SYSTEM) ->
         else:
             values = {"status": "failed", "reason": "worker_lost", "finished_at": now,
                       "detail": f"the worker was lost {attempts} times",
-                      "progress": progress_text("failed")}  # fmt: skip
+                      "progress": _kept_progress(progress, "failed")}  # fmt: skip
             action, detail = "job.failed", f"worker_lost attempt={attempts}"
         won = update_rows(
             session,

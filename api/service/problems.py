@@ -136,10 +136,30 @@ async def _on_input_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(bad_input(exc), instance=request.url.path)
 
 
+def _invalid_json(error: Mapping[str, Any], document: object) -> FieldProblem:
+    """A body that is not JSON: field ``body``, where it breaks (line and column, from the
+    character position FastAPI puts in ``loc``) and why (the parser's words, never the text)."""
+    loc = error.get("loc", ())
+    position = loc[-1] if loc and isinstance(loc[-1], int) else None
+    if isinstance(document, bytes):
+        document = document.decode("utf-8", "replace")
+    where = ""
+    if position is not None and isinstance(document, str):
+        line = document.count("\n", 0, position) + 1
+        column = position - document.rfind("\n", 0, position)
+        where = f" (line {line}, column {column})"
+    why = printable(str((error.get("ctx") or {}).get("error", "")))[:80]
+    return FieldProblem(
+        field="body", message=f"not valid JSON{where}" + (f": {why}" if why else "")
+    )
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        FieldProblem(field=_location(e.get("loc", ())), message=_validation_message(e))
+        _invalid_json(e, exc.body)
+        if e.get("type") == "json_invalid"
+        else FieldProblem(field=_location(e.get("loc", ())), message=_validation_message(e))
         for e in exc.errors()
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])

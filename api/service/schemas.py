@@ -14,6 +14,7 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from starlette.datastructures import URL
 
 from sendplan.api.sweep_grid import grid_from
 from sendplan.api.tables import Source
@@ -51,11 +52,38 @@ class ScenarioOut(BaseModel):
     content_sha256: str
 
 
+NEXT_DOC = "the next page's URL (path and query) while there are more rows, else null"
+
+
+def next_page(url: URL, *, offset: int, limit: int, more: bool) -> str | None:
+    """A list's ``next``: ``url`` (path and query) at the following offset, when ``more``."""
+    if not more:
+        return None
+    following = url.include_query_params(offset=offset + limit, limit=limit)
+    return f"{following.path}?{following.query}"
+
+
 class ScenarioListOut(BaseModel):
     items: list[ScenarioOut]
+    next: str | None = Field(None, description=NEXT_DOC)
 
 
 # --- jobs ---------------------------------------------------------------------------------------
+
+
+SOLVE_KINDS = ("placement", "transport", "both")
+ROUTE_KINDS = ("transport", "both")
+# The kinds each key applies to (what job_kinds reads for that kind); any other is refused.
+APPLIES: dict[str, tuple[str, ...]] = {
+    "seed": SOLVE_KINDS, "mode": SOLVE_KINDS, "movers": SOLVE_KINDS,
+    # placement plans no route, but `sendplan bench api` (loadtest.py) sends iterations with
+    # its placement jobs: accepted there until it stops.
+    "iterations": SOLVE_KINDS, "sessions": ROUTE_KINDS,
+    "years": ("forecast", "expansion"), "budget_gbp": ("expansion",), "grid": ("sweep",),
+}  # fmt: skip
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "forecast": ("years",), "expansion": ("years",), "sweep": ("grid",),
+}  # fmt: skip
 
 
 def _applies(info: ValidationInfo, key: str, kinds: tuple[str, ...], value: object) -> None:
@@ -127,10 +155,29 @@ class JobParamsIn(BaseModel):
             raise ValueError(err.message) from None
         return value
 
+    def misfit(self) -> tuple[str, str] | None:
+        """The first key given that does not apply to ``kind``, or the first one it needs that
+        is missing, as (field, message); None when the keys fit the kind. (A model validator
+        could not name the field; the route answers 422 with it.)"""
+        for key in sorted(self.model_fields_set - {"kind"}):
+            kinds = APPLIES[key]
+            if self.kind not in kinds and getattr(self, key) is not None:
+                names = " and ".join((", ".join(kinds[:-1]), kinds[-1])) if kinds[1:] else kinds[0]
+                return key, f"applies to {names} jobs, not {self.kind}"
+        for key in REQUIRED.get(self.kind, ()):
+            if getattr(self, key) is None:
+                example = "FIRST-LAST, e.g. 2026-2031" if key == "years" else "GRID.toml keys"
+                return key, f"a {self.kind} job needs {key} ({example})"
+        return None
+
     def stored(self) -> dict[str, Any]:
         """The parameters as stored: defaults filled in, keys that do not apply left out."""
-        params = self.model_dump(mode="json", exclude_none=True)
-        if self.kind in ("transport", "both") and self.sessions is None:
+        params = {
+            key: value
+            for key, value in self.model_dump(mode="json", exclude_none=True).items()
+            if key == "kind" or self.kind in APPLIES[key]
+        }
+        if self.kind in ROUTE_KINDS and self.sessions is None:
             params["sessions"] = ["am"]
         return params
 
@@ -168,6 +215,7 @@ class JobOut(BaseModel):
 
 class JobListOut(BaseModel):
     items: list[JobOut]
+    next: str | None = Field(None, description=NEXT_DOC)
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -194,6 +242,7 @@ class AuditOut(BaseModel):
 
 class AuditListOut(BaseModel):
     items: list[AuditOut]
+    next: str | None = Field(None, description=NEXT_DOC)
 
 
 class KeyIn(BaseModel):

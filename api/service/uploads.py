@@ -36,13 +36,14 @@ from sendplan.api.loader import (
     SCHOOLS_FILE,
     load_scenario,
 )
-from sendplan.api.service.problems import FieldProblem, Problem
+from sendplan.api.service.problems import FieldProblem, Problem, field_problem
 from sendplan.api.writer import write_scenario
 from sendplan.errors import InputError, visible
 from sendplan.routing.model import Scenario
 
 JSON_TABLES = {"children": CHILDREN_FILE, "schools": SCHOOLS_FILE, "fleet": FLEET_FILE}
 JSON_KEYS = ("name", *JSON_TABLES, "policy", "as_of")
+REQUIRED_FILES = (SCHOOLS_FILE, CHILDREN_FILE)
 MAX_TOML_DEPTH = 8
 _NAME = re.compile(r"[\w .,()-]{1,200}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -90,6 +91,10 @@ def load_folder_upload(files: Mapping[str, bytes], *, name: str | None, limits: 
         if file not in SCENARIO_FILES:
             raise upload_problem(file, f"unknown file; a scenario folder holds "
                                  f"{', '.join(SCENARIO_FILES)} or one .xlsx workbook")  # fmt: skip
+    needed = " and ".join(REQUIRED_FILES)
+    for file in REQUIRED_FILES:
+        if file not in files:
+            raise upload_problem(file, f"missing from the upload: send {needed} at least")
     with tempfile.TemporaryDirectory(prefix="sendplan-upload-") as tmp:
         folder = Path(tmp) / "scenario"
         folder.mkdir()
@@ -119,8 +124,17 @@ def load_json_upload(document: Any, *, limits: Limits) -> Upload:
                                  field=key)  # fmt: skip
     files: dict[str, bytes] = {}
     for key, file in JSON_TABLES.items():
-        if key in document and document[key] is not None:
-            files[file] = _csv_from_rows(document[key], file)
+        rows = document.get(key)
+        if rows is None:
+            if file in REQUIRED_FILES:
+                raise field_problem(key, f"missing: a JSON scenario needs a list of {key}")
+            continue
+        if not isinstance(rows, list):
+            raise field_problem(key, "give a list of objects (one per row)")
+        if not rows:
+            hint = "" if file in REQUIRED_FILES else "; leave the key out for none"
+            raise field_problem(key, f"the list is empty{hint}")
+        files[file] = _csv_from_rows(rows, file)
     if document.get("policy") is not None:
         policy = document["policy"]
         if not isinstance(policy, dict):
@@ -152,9 +166,8 @@ def _cell(value: Any, file: str, row: int, field: str) -> str:
                          row=row, field=field)  # fmt: skip
 
 
-def _csv_from_rows(rows: Any, file: str) -> bytes:
-    if not isinstance(rows, list):
-        raise upload_problem(file, f"{file.removesuffix('.csv')} is a list of objects")
+def _csv_from_rows(rows: list[Any], file: str) -> bytes:
+    # A row's errors keep the CLI's wording (file, row, field), as the loader's own do.
     header: list[str] = []
     for number, item in enumerate(rows, start=2):
         if not isinstance(item, dict):

@@ -77,11 +77,16 @@ def test_unknown_column_is_the_cli_message(api: Api, tmp_path: Path) -> None:
     assert "Jane" not in str(body)
 
 
-def test_missing_file_and_unknown_file(api: Api, tmp_path: Path) -> None:
+@pytest.mark.parametrize("missing", ["schools.csv", "children.csv"])
+def test_missing_file_and_unknown_file(api: Api, missing: str) -> None:
     files = scenario_files()
-    del files["schools.csv"]
+    del files[missing]
     body = _problem(api.client.post("/scenarios", files=multipart(files), headers=api.headers()))
-    assert body["detail"] == _cli_error(tmp_path, dict(files))
+    # Which file the upload lacks, in the upload's words (not the CLI's "folder has none").
+    assert body["detail"] == (
+        f"{missing}: missing from the upload: send schools.csv and children.csv at least"
+    )
+    assert body["errors"][0]["file"] == missing
     extra = {**scenario_files(), "notes.txt": "hello"}
     body = _problem(api.client.post("/scenarios", files=multipart(extra), headers=api.headers()))
     assert body["errors"][0]["file"] == "notes.txt"
@@ -139,9 +144,9 @@ def test_good_workbook_is_accepted(api: Api, tmp_path: Path) -> None:
         (b'{"schools": [', "body"),
         (b"[1, 2]", "body"),
         (b'{"schools": [], "children": [], "pupils": []}', "pupils"),
-        (b'{"children": "C001"}', None),
+        (b'{"children": "C001"}', "children"),
         (b'{"policy": {"ride_limit_min_primary": NaN}}', "body"),
-        (b'{"policy": {"no_such_key": 1}, "schools": [], "children": []}', None),
+        (b'{"policy": {"no_such_key": 1}, "schools": [], "children": []}', "children"),
     ],
 )
 def test_bad_json_upload_names_the_field(api: Api, body: bytes, field: str | None) -> None:
@@ -237,10 +242,10 @@ def test_job_params_both_sides_of_each_bound(api: Api) -> None:
     scenario = api.upload()
     url = f"/scenarios/{scenario}/jobs"
     for params in ({"kind": "placement", "seed": 0}, {"kind": "placement", "seed": 2**31 - 1},
-                   {"kind": "placement", "iterations": 100_000},
+                   {"kind": "transport", "iterations": 100_000},
                    {"kind": "forecast", "years": "2026-2075"}):  # fmt: skip
         assert api.client.post(url, json=params, headers=api.headers()).status_code == 202, params
-    for params in ({"kind": "placement", "iterations": 100_001},
+    for params in ({"kind": "transport", "iterations": 100_001},
                    {"kind": "forecast", "years": "2026-2076"}):  # fmt: skip
         assert api.client.post(url, json=params, headers=api.headers()).status_code == 422, params
 

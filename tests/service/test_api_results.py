@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from api_support import FAKE_FILES, PLACEMENTS, SUMMARY, Api, finish_job
 
 
@@ -47,11 +48,16 @@ def test_result_files_come_back_as_stored(api: Api) -> None:
         assert response.status_code in (404, 422), bad
 
 
-def test_cancel_a_finished_job_changes_nothing(api: Api) -> None:
+@pytest.mark.parametrize("status", ["succeeded", "failed", "cancelled"])
+def test_cancel_a_finished_job_is_409_and_changes_nothing(api: Api, status: str) -> None:
     job = api.job(api.upload())
-    finish_job(api, job)
+    finish_job(api, job, status=status)
     response = api.client.post(f"/jobs/{job}/cancel", headers=api.headers())
-    assert response.status_code == 202 and response.json()["status"] == "succeeded"
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == f"the job has finished ({status})"
+    after = api.client.get(f"/jobs/{job}", headers=api.headers()).json()
+    assert (after["status"], after["cancel_requested"]) == (status, False)
 
 
 def test_compare_two_finished_jobs(api: Api) -> None:

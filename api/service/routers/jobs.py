@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 
 from sendplan.api.service.auth import PERMISSIONS, Principal, PrincipalDep, check
 from sendplan.api.service.deps import SessionDep, WriteLockDep
 from sendplan.api.service.jobs import IdempotencyConflict, create_job, request_cancel
-from sendplan.api.service.problems import field_problem
+from sendplan.api.service.problems import Problem, field_problem
 from sendplan.api.service.routers.common import (
     PROBLEM_RESPONSES,
     JobId,
@@ -29,9 +29,10 @@ from sendplan.api.service.schemas import (
     JobOut,
     JobParamsIn,
     JobStatus,
+    next_page,
     request_sha256,
 )
-from sendplan.api.service.tables import JobRow
+from sendplan.api.service.tables import FINISHED_STATUSES, JobRow
 
 router = APIRouter(tags=["jobs"], responses=PROBLEM_RESPONSES)
 
@@ -44,6 +45,14 @@ IdempotencyKey = Annotated[
 ]  # fmt: skip
 
 
+def json_body(request: Request) -> None:
+    """415 for a body that is not JSON (a form, plain text), before the body is read as one."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise Problem(415, "unsupported-media-type", "Unsupported media type",
+                      "send the job's parameters as application/json")  # fmt: skip
+
+
 def visible_kinds(principal: Principal) -> list[str]:
     """The job kinds the caller's role may see."""
     return [k for k in PERMISSIONS if k.startswith("job.") and principal.role in PERMISSIONS[k]]
@@ -51,7 +60,9 @@ def visible_kinds(principal: Principal) -> list[str]:
 
 @router.post(
     "/scenarios/{scenario_id}/jobs", status_code=202, response_model=JobOut,
-    responses={200: {"model": JobOut, "description": "The job made before with this key"}},
+    responses={200: {"model": JobOut, "description": "The job made before with this key"},
+               415: {"description": "The body is not application/json"}},
+    dependencies=[Depends(json_body)],
 )  # fmt: skip
 def create_scenario_job(
     scenario_id: ScenarioId,
@@ -64,6 +75,8 @@ def create_scenario_job(
 ) -> JobOut:
     """Queue a job on a scenario: 202 with Location /jobs/{id} (200 for a repeated key)."""
     check(principal, f"job.{params.kind}")
+    if (misfit := params.misfit()) is not None:
+        raise field_problem(*misfit)
     scenario = own_scenario(session, principal, scenario_id)
     stored = params.stored()
     try:
@@ -92,13 +105,19 @@ def get_job(job_id: JobId, session: SessionDep, principal: PrincipalDep) -> JobO
     return job_out(job, file_names(session, [job])[job.id])
 
 
-@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=JobOut)
+@router.post(
+    "/jobs/{job_id}/cancel", status_code=202, response_model=JobOut,
+    responses={409: {"description": "The job has finished"}},
+)  # fmt: skip
 def cancel_job(
     job_id: JobId, session: SessionDep, principal: PrincipalDep, write_lock: WriteLockDep
 ) -> JobOut:
-    """Cancel: a queued job at once; a running one stops and keeps its best plan so far."""
+    """Cancel: a queued job at once; a running one stops and keeps its best plan so far; a
+    finished one is 409."""
     job = own_job(session, principal, job_id)
     check(principal, f"job.{job.kind}")
+    if job.status in FINISHED_STATUSES:
+        raise Problem(409, "finished", "Job finished", f"the job has finished ({job.status})")
     with write_lock:
         job = request_cancel(session, job, actor=principal.key_id)
     return job_out(job, file_names(session, [job])[job.id])
@@ -106,14 +125,17 @@ def cancel_job(
 
 @router.get("/jobs", response_model=JobListOut)
 def list_jobs(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     status: JobStatus | None = None,
     kind: JobKind | None = None,
     scenario_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> JobListOut:
-    """Your authority's jobs of the kinds your role may see, newest first."""
+    """Your authority's jobs of the kinds your role may see, newest first; ``next`` is the URL
+    of the following page while there is one."""
     kinds = [k.removeprefix("job.") for k in visible_kinds(principal)]
     query = select(JobRow).where(JobRow.tenant == principal.tenant, JobRow.kind.in_(kinds))
     if status is not None:
@@ -122,6 +144,9 @@ def list_jobs(
         query = query.where(JobRow.kind == kind)
     if scenario_id is not None:
         query = query.where(JobRow.scenario_id == scenario_id)
-    rows = list(session.scalars(query.order_by(JobRow.created_at.desc(), JobRow.id).limit(limit)))
+    query = query.order_by(JobRow.created_at.desc(), JobRow.id).offset(offset).limit(limit + 1)
+    rows = list(session.scalars(query))
+    link = next_page(request.url, offset=offset, limit=limit, more=len(rows) > limit)
+    rows = rows[:limit]
     names = file_names(session, rows)
-    return JobListOut(items=[job_out(row, names[row.id]) for row in rows])
+    return JobListOut(items=[job_out(row, names[row.id]) for row in rows], next=link)

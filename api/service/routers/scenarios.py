@@ -18,7 +18,7 @@ from starlette.formparsers import MultiPartException
 
 from sendplan.api.service.auth import Principal, require
 from sendplan.api.service.deps import SessionDep, SettingsDep
-from sendplan.api.service.jobs import record_audit
+from sendplan.api.service.jobs import audit_job, record_audit
 from sendplan.api.service.problems import Problem
 from sendplan.api.service.routers.common import (
     PROBLEM_RESPONSES,
@@ -26,8 +26,14 @@ from sendplan.api.service.routers.common import (
     own_scenario,
     scenario_out,
 )
-from sendplan.api.service.schemas import ScenarioListOut, ScenarioOut
-from sendplan.api.service.tables import JobRow, ResultFileRow, ScenarioFileRow, ScenarioRow
+from sendplan.api.service.schemas import ScenarioListOut, ScenarioOut, next_page
+from sendplan.api.service.tables import (
+    ACTIVE_STATUSES,
+    JobRow,
+    ResultFileRow,
+    ScenarioFileRow,
+    ScenarioRow,
+)
 from sendplan.api.service.uploads import (
     Limits,
     Upload,
@@ -186,18 +192,25 @@ async def create_scenario(
 
 @router.get("/scenarios", response_model=ScenarioListOut)
 def list_scenarios(
+    request: Request,
     session: SessionDep,
     principal: Annotated[Principal, require("scenario.read")],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ScenarioListOut:
-    """Your authority's scenarios, newest first."""
-    rows = session.scalars(
-        select(ScenarioRow)
-        .where(ScenarioRow.tenant == principal.tenant)
-        .order_by(ScenarioRow.created_at.desc(), ScenarioRow.id)
-        .limit(limit)
+    """Your authority's scenarios, newest first; ``next`` is the URL of the following page
+    while there is one."""
+    rows = list(
+        session.scalars(
+            select(ScenarioRow)
+            .where(ScenarioRow.tenant == principal.tenant)
+            .order_by(ScenarioRow.created_at.desc(), ScenarioRow.id)
+            .offset(offset)
+            .limit(limit + 1)
+        )
     )
-    return ScenarioListOut(items=[scenario_out(row) for row in rows])
+    link = next_page(request.url, offset=offset, limit=limit, more=len(rows) > limit)
+    return ScenarioListOut(items=[scenario_out(row) for row in rows[:limit]], next=link)
 
 
 @router.get("/scenarios/{scenario_id}", response_model=ScenarioOut)
@@ -215,10 +228,16 @@ def delete_scenario(
     scenario_id: ScenarioId, session: SessionDep,
     principal: Annotated[Principal, require("scenario.delete")],
 ) -> Response:  # fmt: skip
-    """Delete a scenario with its jobs and results (audited)."""
+    """Delete a scenario with its jobs and results (audited; each job still active gets its
+    ``job.cancelled`` row, reason ``scenario_deleted``, as its end)."""
     row = own_scenario(session, principal, scenario_id)
     jobs = select(JobRow.id).where(JobRow.scenario_id == row.id)
     job_count = session.scalar(select(func.count()).select_from(jobs.subquery())) or 0
+    active = session.scalars(
+        select(JobRow).where(JobRow.scenario_id == row.id, JobRow.status.in_(ACTIVE_STATUSES))
+    ).all()
+    for job in active:  # a running job's worker finds its row gone and stores nothing
+        audit_job(session, job, "job.cancelled", principal.key_id, "reason=scenario_deleted")
     # Explicit deletes: the same on every backend, whatever the foreign-key setting.
     session.execute(delete(ResultFileRow).where(ResultFileRow.job_id.in_(jobs)))
     session.execute(delete(JobRow).where(JobRow.scenario_id == row.id))
