@@ -16,6 +16,7 @@ unless origins are configured, and no traceback ever reaching a client.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Sequence
 
@@ -82,6 +83,7 @@ class GuardMiddleware:
         if scope.get("path") == "/" or str(scope.get("path")).startswith("/ui/"):
             csp = UI_CSP
         request_id = uuid.uuid4().hex[:16]
+        t0 = time.perf_counter()
         started = False
         too_large = False
         received = 0
@@ -95,6 +97,10 @@ class GuardMiddleware:
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OWN]
                 headers += [*SECURITY_HEADERS, (b"content-security-policy", csp.encode())]
                 headers.append((b"x-request-id", request_id.encode()))
+                # W3C Server-Timing: the app's own time, so a load test on a shared machine can
+                # tell the service's latency from its own client's queueing.
+                took_ms = (time.perf_counter() - t0) * 1000
+                headers.append((b"server-timing", f"app;dur={took_ms:.1f}".encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,3 +25,13 @@ def test_percentile_is_the_nearest_rank_sample(samples: list[float], fraction: f
 def test_latency_of_no_samples() -> None:
     assert latency([]) == {"n": 0, "p50_ms": None, "p95_ms": None}
     assert latency([0.001, 0.002, 0.003]) == {"n": 3, "p50_ms": 2.0, "p95_ms": 3.0}
+
+
+def test_server_time_is_read_from_the_server_timing_header() -> None:
+    from sendplan.api.service.loadtest import server_time_s
+
+    assert server_time_s({"server-timing": "app;dur=12.5"}) == 0.0125
+    with pytest.raises(ValueError, match="Server-Timing"):
+        server_time_s({"server-timing": "app"})
+    with pytest.raises(ValueError, match="Server-Timing"):
+        server_time_s({})

@@ -21,6 +21,8 @@ def _secure(response) -> None:
     if not response.request.url.path.startswith(("/docs", "/redoc")):
         assert csp.startswith("default-src 'none'") and "script-src" not in csp
     assert "server" not in response.headers or "uvicorn" not in response.headers["server"]
+    timing = response.headers["server-timing"]  # the service's own time, for bench api
+    assert timing.startswith("app;dur=") and float(timing.split("dur=")[1]) >= 0
 
 
 def test_security_headers_on_every_kind_of_answer(api: Api) -> None:
