@@ -247,17 +247,10 @@ async def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
 ) -> Principal:
     """The caller, from an API key or a bearer token; a 401 problem without valid ones."""
-    cache: KeyCache = request.app.state.key_cache
-    sessions: sessionmaker[Session] = request.app.state.sessions
     if api_key:
-        cache_key = "secret:" + hash_secret(api_key)
-        principal = cache.get(cache_key)
-        if principal is None:
-            principal = await run_in_threadpool(_principal_by_hash, sessions, cache_key[7:])
-            if principal is None:
-                raise unauthorised("unknown or revoked API key")
-            cache.put(cache_key, principal)
-        return principal
+        digest = hash_secret(api_key)
+        return await _cached_principal(request, f"secret:{digest}", _principal_by_hash, digest,
+                                       refusal="unknown or revoked API key")  # fmt: skip
     if bearer is not None:
         try:
             claims = verify_token(
@@ -265,15 +258,30 @@ async def current_principal(
             )
         except TokenError as err:
             raise unauthorised(f"invalid bearer token ({err})") from None
-        cache_key = f"id:{claims.get('sub')}"
-        principal = cache.get(cache_key)
-        if principal is None:
-            principal = await run_in_threadpool(_principal_by_id, sessions, cache_key[3:])
-            if principal is None:
-                raise unauthorised("the token's API key is revoked")
-            cache.put(cache_key, principal)
-        return principal
+        key_id = str(claims.get("sub"))
+        return await _cached_principal(request, f"id:{key_id}", _principal_by_id, key_id,
+                                       refusal="the token's API key is revoked")  # fmt: skip
     raise unauthorised("credentials required: X-API-Key or Authorization: Bearer")
+
+
+async def _cached_principal(
+    request: Request,
+    cache_key: str,
+    lookup: Callable[[sessionmaker[Session], str], Principal | None],
+    value: str,
+    *,
+    refusal: str,
+) -> Principal:
+    """The principal cached under ``cache_key``, else ``lookup(sessions, value)`` (off the event
+    loop) and cached; a 401 problem saying ``refusal`` when there is none."""
+    cache: KeyCache = request.app.state.key_cache
+    principal = cache.get(cache_key)
+    if principal is None:
+        principal = await run_in_threadpool(lookup, request.app.state.sessions, value)
+        if principal is None:
+            raise unauthorised(refusal)
+        cache.put(cache_key, principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -134,10 +134,10 @@ def create_admin_key(database_url: str) -> str:
 async def _load(
     base_url: str, key: str, scenario_id: str, *, clients: int, seconds: float, iterations: int
 ) -> dict[str, Any]:
-    submit: list[float] = []
-    status: list[float] = []
-    # The service's own time per call (its Server-Timing header), beside what the clients saw.
-    served: dict[int, list[float]] = {id(submit): [], id(status): []}
+    # Per call kind: what the clients saw, and the service's own time (its Server-Timing header).
+    submit: tuple[list[float], list[float]] = ([], [])
+    status: tuple[list[float], list[float]] = ([], [])
+    untimed: tuple[list[float], list[float]] = ([], [])  # the monitor's calls: not reported
     errors: Counter[str] = Counter()
     seen_running = 0
     requests = 0
@@ -149,7 +149,9 @@ async def _load(
     async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits,
                                  timeout=30) as http:  # fmt: skip
 
-        async def timed(samples: list[float], method: str, url: str, **kw: Any) -> Any:
+        async def timed(
+            samples: tuple[list[float], list[float]], method: str, url: str, **kw: Any
+        ) -> Any:
             nonlocal requests
             requests += 1
             start = time.perf_counter()
@@ -158,9 +160,8 @@ async def _load(
             except httpx.HTTPError as err:
                 errors[type(err).__name__] += 1
                 return None
-            samples.append(time.perf_counter() - start)
-            if id(samples) in served:
-                served[id(samples)].append(server_time_s(response.headers))
+            samples[0].append(time.perf_counter() - start)
+            samples[1].append(server_time_s(response.headers))
             if response.status_code >= 400:
                 errors[str(response.status_code)] += 1
                 return None
@@ -183,7 +184,7 @@ async def _load(
         async def monitor() -> None:
             nonlocal seen_running
             while time.monotonic() < deadline:
-                listed = await timed([], "GET", "/jobs", params={"status": "running"})
+                listed = await timed(untimed, "GET", "/jobs", params={"status": "running"})
                 if listed is not None:
                     seen_running = max(seen_running, len(listed["items"]))
                 await asyncio.sleep(0.5)
@@ -191,16 +192,16 @@ async def _load(
         await asyncio.gather(monitor(), *(client(i) for i in range(clients)))
         counts = {}
         for state in ("queued", "submitted", "running", "succeeded", "failed", "cancelled"):
-            listed = await timed([], "GET", "/jobs", params={"status": state, "limit": 1000})
+            listed = await timed(untimed, "GET", "/jobs", params={"status": state, "limit": 1000})
             counts[state] = len(listed["items"]) if listed is not None else None
     return {
         "requests": requests,
         "errors": sum(errors.values()),
         "error_kinds": dict(sorted(errors.items())),
-        "submit": latency(submit),
-        "status": latency(status),
-        "submit_server": latency(served[id(submit)]),
-        "status_server": latency(served[id(status)]),
+        "submit": latency(submit[0]),
+        "status": latency(status[0]),
+        "submit_server": latency(submit[1]),
+        "status_server": latency(status[1]),
         "workers_busy": {"max_running_seen": seen_running, "jobs_at_end": counts},
     }
 
