@@ -47,6 +47,7 @@ class ProblemOut(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldProblem] | None = None
+    error: str | None = None  # POST /token only: the OAuth 2 error code (RFC 6749, 5.2)
 
 
 class Problem(Exception):
@@ -61,6 +62,7 @@ class Problem(Exception):
         *,
         errors: Sequence[FieldProblem] | None = None,
         headers: Mapping[str, str] | None = None,
+        oauth_error: str | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status = status
@@ -69,6 +71,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = list(errors) if errors is not None else None
         self.headers = dict(headers or {})
+        self.oauth_error = oauth_error
 
 
 def problem_response(problem: Problem, *, instance: str | None = None) -> JSONResponse:
@@ -80,6 +83,7 @@ def problem_response(problem: Problem, *, instance: str | None = None) -> JSONRe
         detail=problem.detail,
         instance=instance,
         errors=problem.errors,
+        error=problem.oauth_error,
     )
     # Top-level absent members are left out; each error keeps file, row, field (null if none).
     content = {k: v for k, v in body.model_dump().items() if v is not None}

@@ -38,6 +38,16 @@ NO_HTTP_ROUTES: dict[str, object] = {
     "distributed.worker.http.routes": [],
 }
 
+# The local scheduler runs in the calling process (the service's web process): its periodic
+# callbacks (event-loop tick checks every 20 ms, system monitor every 0.5 s, each worker's memory
+# monitor every 0.1 s) held the GIL for about a third of the web process's busy time under load.
+# Jobs take seconds to hours, so coarser housekeeping loses nothing.
+QUIET_LOOPS: dict[str, object] = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
 
 def default_workers() -> int:
     """One worker per core."""
@@ -69,7 +79,7 @@ def dask_client(
     # One task per worker process, so a worker that dies (out of memory) was running one
     # variant: fail that variant at once rather than retry it on, and kill, the next workers.
     # No HTTP pages either: Dask's status pages (worker logs, call stacks) have no login.
-    config = {"distributed.scheduler.allowed-failures": 0, **NO_HTTP_ROUTES}
+    config = {"distributed.scheduler.allowed-failures": 0, **NO_HTTP_ROUTES, **QUIET_LOOPS}
     with _sigint_ignored(), dask.config.set(config):
         cluster = LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -85,7 +85,18 @@ def test_token_by_client_credentials_form(api: Api) -> None:
     assert body["token_type"] == "bearer" and body["expires_in"] == api.settings.token_ttl_s
     claims = verify_token(body["access_token"], secret_key=TEST_SECRET)
     assert claims["role"] == "planner" and claims["tenant"] == "856"
-    assert api.client.post("/token", data={**form, "client_secret": "sp_x"}).status_code == 401
+    refused = api.client.post("/token", data={**form, "client_secret": "sp_x"})
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    assert refused.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("grant", ["password", "authorization_code", "client_credentials "])
+def test_token_refuses_other_grants_as_rfc_6749_says(api: Api, grant: str) -> None:
+    _, secret = api.key("planner")
+    response = api.client.post("/token", data={"grant_type": grant, "client_secret": secret})
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
+    assert "grant_type" in response.json()["detail"]
 
 
 def test_tokens_expire_and_resist_tampering() -> None:

@@ -20,7 +20,7 @@ from sendplan.api.service.auth import (
 )
 from sendplan.api.service.deps import SessionDep, SettingsDep
 from sendplan.api.service.jobs import record_audit
-from sendplan.api.service.problems import PROBLEM_RESPONSES, not_found
+from sendplan.api.service.problems import PROBLEM_RESPONSES, Problem, not_found
 from sendplan.api.service.routers.common import KeyId
 from sendplan.api.service.schemas import KeyCreatedOut, KeyIn, KeyListOut, KeyOut, TokenOut
 from sendplan.api.service.tables import ApiKeyRow, utc_now
@@ -59,15 +59,24 @@ def token(
     session: SessionDep,
     settings: SettingsDep,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
-    grant_type: Annotated[str | None, Form(pattern="^client_credentials$")] = None,
+    grant_type: Annotated[str | None, Form(max_length=100)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
 ) -> TokenOut:
     """Exchange an API key (X-API-Key, or OAuth2 client credentials with the key as
-    client_secret) for a bearer token valid token_ttl_s seconds."""
+    client_secret) for a bearer token valid token_ttl_s seconds.
+
+    Errors are problem details that also carry RFC 6749's ``error`` code, so an OAuth 2 client
+    library understands them: 400 ``unsupported_grant_type``, 401 ``invalid_client``."""
+    if grant_type is not None and grant_type != "client_credentials":
+        raise Problem(400, "unsupported-grant-type", "Unsupported grant type",
+                      "grant_type must be client_credentials",
+                      oauth_error="unsupported_grant_type")  # fmt: skip
     secret = api_key or client_secret
     row = key_by_secret(session, secret) if secret else None
     if row is None:
-        raise unauthorised("an API key is required (X-API-Key or client_secret)")
+        problem = unauthorised("an API key is required (X-API-Key or client_secret)")
+        problem.oauth_error = "invalid_client"
+        raise problem
     signed = sign_token(Principal(row.id, row.tenant, row.role),
                         secret_key=settings.secret_key.get_secret_value(),
                         ttl_s=settings.token_ttl_s)  # fmt: skip
