@@ -26,6 +26,7 @@ from sendplan.api import (
     cli_routes,
     cli_serve,
     cli_sweep,
+    cli_tender,
     cli_worker,
 )
 from sendplan.api.cli_common import (
@@ -53,6 +54,7 @@ app.command("expand")(cli_expand.expand_cmd)
 app.command("forecast")(cli_forecast.forecast)
 app.command("serve")(cli_serve.serve_cmd)
 app.command("worker")(cli_worker.worker_cmd)
+app.command("tender")(cli_tender.tender_cmd)
 
 
 def _version(value: bool) -> None:

@@ -20,6 +20,7 @@ from sendplan.api.cli_common import (
     load_with_postcodes,
     progress,
 )
+from sendplan.api.contracts import read_contracts, with_contract_prices
 from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.loader import file_sha256
 from sendplan.api.outputs import write_result
@@ -68,6 +69,15 @@ def routes(
             "sheet with one row per child, or our route_sheets.xlsx) or our routes.json.",
         ),
     ] = None,
+    contracts: Annotated[
+        Path | None,
+        typer.Option(
+            "--contracts",
+            help="With --evaluate: a CSV route_id,operator,price_gbp,per (day or session), "
+            "start_date,end_date pricing the current routes by contract, beside the model's "
+            "estimate in the summary and report.",
+        ),
+    ] = None,
     columns: Annotated[
         Path | None,
         typer.Option(
@@ -94,11 +104,16 @@ def routes(
         raise typer.BadParameter(
             "--columns maps the columns of --evaluate FILE", param_hint="--columns"
         )
+    if contracts is not None and evaluate is None:
+        raise typer.BadParameter(
+            "--contracts prices the current routes of --evaluate FILE", param_hint="--contracts"
+        )
 
     def run() -> None:
         check_inputs_outside(out, {
             "scenario": scenario_path, "--evaluate file": evaluate, "--columns file": columns,
             "--network file": network, "--matrix file": matrix, "--postcodes file": postcodes,
+            "--contracts file": contracts,
         })  # fmt: skip
         with progress() as say:
             say(f"reading {scenario_path.name}")
@@ -112,8 +127,13 @@ def routes(
                 if evaluate is None
                 else read_existing_routes(evaluate, scenario, columns=columns)
             )
+            priced = None if contracts is None else read_contracts(contracts)
             # Every file the run reads is named with its hash in the summary and manifest.
-            extra = [p for p in (evaluate, columns, matrix, network, postcodes) if p is not None]
+            extra = [
+                p
+                for p in (evaluate, columns, matrix, network, postcodes, contracts)
+                if p is not None
+            ]
             scenario = replace(scenario, sources=(*scenario.sources, *map(file_sha256, extra)))
             result = solve(
                 scenario, sessions=sessions_of(session.value), travel=travel, seed=seed,
@@ -121,6 +141,8 @@ def routes(
                 placement="auto", existing_routes=existing,
                 progress=say,
             )  # fmt: skip
+            if priced is not None:
+                result = with_contract_prices(result, priced)
             say("writing outputs")
             write_result(result, out)
         s = result.summary

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from sendplan.api.cells import (
+    SEATS_RANGE,
+    WHEELCHAIR_SPACES_RANGE,
+    CellError,
     parse_age,
     parse_available,
     parse_bool,
@@ -31,8 +36,36 @@ from sendplan.api.cells import (
     parse_time,
     parse_wheelchair_spaces,
     parse_year_group,
+    show,
+    split_list,
 )
 from sendplan.api.tables import Column, Spec
+
+_LAYOUT = re.compile(r"(\d{1,3})\s*\+\s*(\d{1,3})")
+
+
+def parse_layouts(text: str) -> tuple[tuple[int, int], ...]:
+    """A ``;``-separated list of layouts ``seats+wheelchair spaces``, e.g. ``16+0;14+1;12+2``."""
+    out: list[tuple[int, int]] = []
+    for item in split_list(text):
+        match = _LAYOUT.fullmatch(item)
+        if match is None:
+            raise CellError(f"{show(item)} is not a layout seats+spaces (like 14+1)")
+        layout = (int(match[1]), int(match[2]))
+        if not (
+            SEATS_RANGE[0] - 1 <= layout[0] <= SEATS_RANGE[1]
+            and WHEELCHAIR_SPACES_RANGE[0] <= layout[1] <= WHEELCHAIR_SPACES_RANGE[1]
+            and sum(layout) >= 1
+        ):
+            raise CellError(
+                f"layout {show(item)}: seats {SEATS_RANGE[0] - 1}..{SEATS_RANGE[1]} and "
+                f"wheelchair spaces {WHEELCHAIR_SPACES_RANGE[0]}..{WHEELCHAIR_SPACES_RANGE[1]}, "
+                "at least one place"
+            )
+        if layout in out:
+            raise CellError(f"layout {show(item)} is listed twice")
+        out.append(layout)
+    return tuple(out)
 
 
 def _location_columns(prefix: str = "", *, private: bool = False) -> dict[str, Column]:
@@ -111,6 +144,7 @@ FLEET_SPEC = Spec(
         "fixed_cost_gbp": Column(parse_run_cost, required=True),
         "cost_per_km_gbp": Column(parse_km_cost, required=True),
         "available": Column(parse_available, required=True),
+        "layouts": Column(parse_layouts),
         **_location_columns("depot_"),
     },
     one_of=(_location_group("depot_"),),

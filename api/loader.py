@@ -45,7 +45,15 @@ from sendplan.api.tables import (
 )
 from sendplan.api.xlsx_guard import check_workbook
 from sendplan.errors import InputError
-from sendplan.routing.model import Child, ModelError, Policy, Scenario, School, VehicleType
+from sendplan.routing.model import (
+    Child,
+    ModelError,
+    Policy,
+    Scenario,
+    School,
+    VehicleType,
+    layout_label,
+)
 
 CHILDREN_FILE = "children.csv"
 SCHOOLS_FILE = "schools.csv"
@@ -185,6 +193,13 @@ def _vehicle_type(values: dict[str, Any]) -> VehicleType:
     fields.setdefault("has_assistant", False)
     if fields["seats"] < 1:
         raise FieldError("seats", "seats must be at least 1")
+    own = (fields["seats"], fields["wheelchair_spaces"])
+    if "layouts" in fields and own not in fields["layouts"]:
+        listed = ";".join(layout_label(lay) for lay in fields["layouts"])
+        raise FieldError(
+            "layouts",
+            f"seats and wheelchair_spaces {layout_label(own)} are not one of the layouts {listed}",
+        )
     return VehicleType(depot_lon=depot_lon, depot_lat=depot_lat, **fields)
 
 

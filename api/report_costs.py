@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sendplan.api.report_charts import bar_chart, histogram
 from sendplan.api.report_tables import cell, gbp, html_table, school_of
@@ -106,7 +107,65 @@ def cost_section(result: Result) -> str:
     if result.transport:
         cols.append(f"<div><h3>Transport by vehicle type</h3>{_vehicle_table(result)}</div>")
     html.append(f'<div class="cols">{"".join(cols)}</div>')
+    if s.council_measures:
+        html.append(measures_table(s.council_measures))
+    if s.contracts:
+        html.append(contracts_table(s.contracts))
     return "".join(html) + ROUNDING_NOTE
+
+
+def contracts_table(c: dict[str, Any]) -> str:
+    """The current routes' contract prices beside the model's estimate, per route and in total."""
+    head = ["Route", "Operator", "Price", "Contract per day", "Model per day", "Difference"]
+    rows: list[Sequence[str]] = [
+        [cell(r["route_id"]), cell(r["operator"]), cell(f"{gbp(r['price_gbp'])} per {r['per']}"),
+         cell(gbp(r["contract_gbp_per_day"]), r["contract_gbp_per_day"]),
+         cell(gbp(r["model_gbp_per_day"]), r["model_gbp_per_day"]),
+         cell(gbp(r["difference_gbp_per_day"]), r["difference_gbp_per_day"])]
+        for r in c["routes"]
+    ]  # fmt: skip
+    day, model = c["contract_cost_gbp_per_day"], c["model_cost_gbp_per_day"]
+    rows.append(
+        ["<th>All contracted routes</th>", cell(""), cell(""), cell(gbp(day), day),
+         cell(gbp(model), model), cell(gbp(day - model), day - model)]
+    )  # fmt: skip
+    missing = len(c["routes_without_contract"])
+    note = (
+        f'<p class="note">Per year: {gbp(c["contract_cost_gbp_per_year"])} by contract, '
+        f"{gbp(c['model_cost_gbp_per_year'])} by the model. {missing} current route"
+        f"{'s' if missing != 1 else ''} without a contract.</p>"
+    )
+    return (
+        "<h3>Contract prices of the current routes</h3>"
+        + html_table(head, rows, numeric=(3, 4, 5))
+        + note
+    )
+
+
+def measures_table(m: dict[str, Any]) -> str:
+    """The measures councils use (``Summary.council_measures``), one row each."""
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{100 * value:.1f}%"
+
+    rows = [
+        [cell(f"Vehicles, {session.upper()} session"), cell(str(n), n)]
+        for session, n in m["vehicles_by_session"].items()
+    ]
+    occupancy = m["occupancy"]
+    rows.append(
+        [cell("Occupancy (riders over the places of each run's layout)"),
+         cell(f"{share(occupancy)} ({m['riders']} of {m['places']})", occupancy)]
+    )  # fmt: skip
+    for minutes, value in m["share_riding_over_min"].items():
+        rows.append([cell(f"Children riding over {minutes} minutes"), cell(share(value), value)])
+    rows.append([cell("Solo runs (one rider)"), cell(str(m["solo_runs"]), m["solo_runs"])])
+    per_child = m["route_cost_per_child_gbp_per_year"]
+    rows.append(
+        [cell("Route cost per child routed, per year"),
+         cell("n/a" if per_child is None else gbp(per_child), per_child)]
+    )  # fmt: skip
+    return "<h3>Measures councils use</h3>" + html_table(["Measure", "Value"], rows, numeric=(1,))
 
 
 def _vehicle_table(result: Result) -> str:

@@ -128,6 +128,11 @@ def _stop_count(route: Route, scenario: Scenario) -> int:
     return len({homes[s.child_id] for s in route.stops})
 
 
+def vehicle_text(route: Route) -> str:
+    """The route's vehicle type with its layout (seats + wheelchair spaces) when stated."""
+    return f"{route.vehicle_type} ({route.layout})" if route.layout else route.vehicle_type
+
+
 def _notes(route: Route) -> str:
     notes = ["assistant"] if route.assistant else []
     notes += ["mixed schools"] if route.mixed else []
@@ -156,7 +161,7 @@ def route_table(plan: TransportPlan, scenario: Scenario, numbers: dict[str, int]
             (
                 f' data-route="{escape(r.route_id)}"',
                 [
-                    cell(r.route_id), cell(r.vehicle_type),
+                    cell(r.route_id), cell(vehicle_text(r)),
                     cell(_school_names(r, scenario, numbers)),
                     cell(str(stops), stops), cell(str(len(r.stops)), len(r.stops)),
                     cell(clock(t1), t1), cell(clock(t2), t2),
@@ -205,7 +210,7 @@ def route_blocks(result: Result, numbers: dict[str, int]) -> str:
             blocks.append(
                 f'<section class="route-block" data-route="{escape(r.route_id)}">'
                 f"<h4>{escape(SESSION_NAMES[plan.session])} route {escape(r.route_id)}: "
-                f"{escape(r.vehicle_type)}, {len(r.stops)} rider{'s' if len(r.stops) > 1 else ''}"
+                f"{escape(vehicle_text(r))}, {len(r.stops)} rider{'s' if len(r.stops) > 1 else ''}"
                 "</h4>"
                 f'<p class="note">Leaves the depot at {clock(r.start_min)}, {calls}, back at '
                 f"{clock(r.end_min)}; {r.distance_m / 1000:.1f} km; {gbp(r.cost_gbp)} for this "

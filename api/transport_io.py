@@ -76,6 +76,7 @@ def routes_document(
                 {
                     "route_id": r.route_id,
                     "vehicle_type": r.vehicle_type,
+                    "layout": r.layout,
                     "school_id": r.school_id,
                     "school_ids": list(dict.fromkeys(c.school_id for c in r.school_calls)),
                     "assistant": r.assistant,
@@ -127,6 +128,7 @@ def routes_geojson(
                 "route_id": r.route_id,
                 "session": r.session,
                 "vehicle_type": r.vehicle_type,
+                "layout": r.layout,
                 "school_id": _school_ids(r),
                 "children": len(r.stops),
                 "assistant": r.assistant,
@@ -184,7 +186,7 @@ SHEET_COLUMNS = {
            "ride_min", "vehicle", "assistant", "wheelchair", "needs_assistant", "travel_alone"),
 }  # fmt: skip
 INDEX_COLUMNS = (
-    "route_id", "session", "school_id", "school_name", "vehicle", "assistant", "children",
+    "route_id", "session", "school_id", "school_name", "vehicle", "layout", "assistant", "children",
     "leaves_depot", "school_time", "distance_km", "cost_gbp", "flags",
 )  # fmt: skip
 # Beside the index's header (after a blank column, outside the print area so that fitting to
@@ -221,7 +223,7 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
             safe_append(
                 index,
                 [r.route_id, r.session, _school_ids(r), _school_names(scenario, r),
-                 r.vehicle_type, _yes(r.assistant), len(r.stops), _time(r.start_min),
+                 r.vehicle_type, r.layout, _yes(r.assistant), len(r.stops), _time(r.start_min),
                  _time(r.school_calls[0].time_min) if one_call else _call_times(r),
                  _r(r.distance_m / 1000, 1), _r(r.cost_gbp), ";".join(r.flags)]
             )  # fmt: skip
@@ -229,7 +231,7 @@ def write_route_sheets(scenario: Scenario, plans: Sequence[TransportPlan], path:
             safe_append(
                 sheet,
                 [f"route {r.route_id}", f"school {_school_ids(r)}", r.session.upper(),
-                 _school_names(scenario, r)],
+                 _school_names(scenario, r), *([f"layout {r.layout}"] if r.layout else [])],
             )  # fmt: skip
             columns = SHEET_COLUMNS["pm" if r.session == "pm" else "am"]
             safe_append(sheet, list(columns))

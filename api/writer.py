@@ -15,7 +15,15 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from sendplan.api.neutralise import csv_row
-from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School, VehicleType
+from sendplan.routing.model import (
+    NEED_CODES,
+    Child,
+    Policy,
+    Scenario,
+    School,
+    VehicleType,
+    layout_label,
+)
 
 CHILD_COLUMNS = (
     "child_id", "lon", "lat", "age", "sex", "primary_need", "secondary_needs", "residential_need",
@@ -188,8 +196,14 @@ def write_schools_csv(schools: Iterable[School], path: Path) -> None:
 
 
 def write_fleet_csv(fleet: Iterable[VehicleType], path: Path) -> None:
-    """fleet.csv in the input format (a header only when the fleet is empty)."""
-    _write_csv(path, FLEET_COLUMNS, (_vehicle_row(v) for v in fleet))
+    """fleet.csv in the input format (a header only when the fleet is empty); ``layouts`` only
+    when some type lists them, so older files keep their bytes."""
+    listed = tuple(fleet)
+    if not any(v.layouts for v in listed):
+        _write_csv(path, FLEET_COLUMNS, (_vehicle_row(v) for v in listed))
+        return
+    rows = ([*_vehicle_row(v), ";".join(map(layout_label, v.layouts))] for v in listed)
+    _write_csv(path, (*FLEET_COLUMNS, "layouts"), rows)
 
 
 def format_policy_toml(policy: Policy) -> str:

@@ -263,6 +263,10 @@ class VehicleType:
     available: int
     depot_lon: float
     depot_lat: float
+    # Alternative (seats, wheelchair spaces) layouts the vehicle can be fitted in, in the
+    # council's order of preference; empty: the one layout (seats, wheelchair_spaces). When
+    # given, (seats, wheelchair_spaces) is one of them (the columns kept their meaning).
+    layouts: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         _check_ids("vehicle type name", (self.name,))
@@ -271,6 +275,28 @@ class VehicleType:
             raise ModelError(f"vehicle type {self.name}: seats, spaces or availability invalid")
         if self.fixed_cost_gbp < 0 or self.cost_per_km_gbp < 0:
             raise ModelError(f"vehicle type {self.name}: negative cost")
+        for seats, spaces in self.layouts:
+            if seats < 0 or spaces < 0 or seats + spaces < 1:
+                raise ModelError(
+                    f"vehicle type {self.name}: layout {layout_label((seats, spaces))} invalid"
+                )
+        if len(set(self.layouts)) != len(self.layouts):
+            raise ModelError(f"vehicle type {self.name}: a layout is listed twice")
+        if self.layouts and (self.seats, self.wheelchair_spaces) not in self.layouts:
+            raise ModelError(
+                f"vehicle type {self.name}: seats and wheelchair_spaces "
+                f"{layout_label((self.seats, self.wheelchair_spaces))} are not one of its layouts"
+            )
+
+    @property
+    def layout_options(self) -> tuple[tuple[int, int], ...]:
+        """Every (seats, wheelchair spaces) layout of this type, in order of preference."""
+        return self.layouts or ((self.seats, self.wheelchair_spaces),)
+
+
+def layout_label(layout: tuple[int, int]) -> str:
+    """A layout as written in files and outputs: ``seats+spaces``, e.g. ``14+1``."""
+    return f"{layout[0]}+{layout[1]}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,6 +113,12 @@ class Summary:
     ptb_gbp_per_year: float | None = None
     cost_per_transported_child_gbp: float | None = None
     solo_share: float | None = None
+    # Issue 18: the measures councils report (``council_measures``); None when no session was
+    # planned.
+    council_measures: dict[str, Any] | None = None
+    # --contracts (with --evaluate): the current routes priced by contract beside the model's
+    # estimate (``transport.contracts.price_contracts``).
+    contracts: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with stable key order."""
@@ -298,4 +304,51 @@ def summarise_transport(
         "unrouted": len({u.child_id for p in plans for u in p.unrouted}),
         "transport_checker_ok": checker_ok,
         "sessions": tuple(p.session for p in plans),
+        "council_measures": council_measures(scenario, plans),
+    }
+
+
+RIDE_THRESHOLDS_MIN = (45, 60, 75)
+
+
+def council_measures(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict[str, Any]:
+    """The measures councils use to compare transport plans.
+
+    ``vehicles_by_session``: routes (one vehicle each) per planned session. ``occupancy``: riders
+    over the places (seats + wheelchair spaces) of each run's chosen layout, over all runs (a run
+    stating no layout counts its type's seats and spaces). ``share_riding_over_min``: per
+    threshold, the share of routed children whose longest ride in any session is over it.
+    ``solo_runs``: runs with one rider (flagged or not). ``route_cost_per_child_gbp_per_year``:
+    the routes' yearly cost (as ``transport_cost_gbp_per_year``) over the children routed; unlike
+    ``cost_per_transported_child_gbp`` it leaves out personal budgets and boarders.
+    """
+    fleet = {v.name: v for v in scenario.fleet}
+    routes = [r for p in plans for r in p.routes]
+    riders = sum(len(r.stops) for r in routes)
+    places = 0
+    for r in routes:
+        if r.layout:
+            seats, spaces = (int(x) for x in r.layout.split("+"))
+        else:
+            seats, spaces = fleet[r.vehicle_type].seats, fleet[r.vehicle_type].wheelchair_spaces
+        places += seats + spaces
+    longest: dict[str, float] = {}
+    for r in routes:
+        for s in r.stops:
+            longest[s.child_id] = max(longest.get(s.child_id, 0.0), s.ride_min)
+    day = sum(p.cost_gbp for p in plans) * (2 if len(plans) == 1 else 1)
+    year = round(day * scenario.policy.school_days_per_year, 2)
+    return {
+        "vehicles_by_session": {p.session: len(p.routes) for p in plans},
+        "riders": riders,
+        "places": places,
+        "occupancy": round(riders / places, 4) if places else None,
+        "share_riding_over_min": {
+            str(t): round(sum(v > t + 1e-6 for v in longest.values()) / len(longest), 4)
+            if longest
+            else None
+            for t in RIDE_THRESHOLDS_MIN
+        },
+        "solo_runs": sum(len(r.stops) == 1 for r in routes),
+        "route_cost_per_child_gbp_per_year": round(year / len(longest), 2) if longest else None,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from sendplan.routing.model import Child, Policy, VehicleType
+from sendplan.routing.transport.layouts import layout_of
 from sendplan.routing.transport.plan import (
     Route,
     RouteStop,
@@ -77,6 +78,7 @@ def build_route(
         assistant=vehicle.has_assistant,
         solo=bool(flags),
         flags=flags,
+        layout=layout_of(vehicle),
     )
 
 

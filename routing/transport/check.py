@@ -202,10 +202,9 @@ def _siblings(
             or any(c.travel_alone or ids & set(c.never_with) for c in kids)
             or any(r.flags for r in routed)
             or not any(
-                v.seats >= len(kids) - chairs
-                and v.wheelchair_spaces >= chairs
-                and (v.has_assistant or not assist)
+                seats >= len(kids) - chairs and spaces >= chairs and (v.has_assistant or not assist)
                 for v in fleet.values()
+                for seats, spaces in v.layout_options
             )
             or school is None
             or _joint_ride_over(kids, school, plan.session, policy, legs)

@@ -1,6 +1,7 @@
 """The independent route checker's rules on who rides in what, which need no travel times:
 coverage (each eligible child on exactly one route, at their own school, or unrouted with a
-valid reason), a vehicle's seats, wheelchair spaces and passenger assistant, travel-alone
+valid reason), a vehicle's layout (one of its type's) with its seats and wheelchair spaces and
+the passenger assistant, travel-alone
 children riding alone, and never-together pairs sharing a vehicle.
 
 Like ``check.py`` it shares no code with the planner beyond the domain types.
@@ -8,10 +9,12 @@ Like ``check.py`` it shares no code with the planner beyond the domain types.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from sendplan.routing.model import Child, VehicleType
+from sendplan.errors import visible
+from sendplan.routing.model import Child, VehicleType, layout_label
 from sendplan.routing.transport.plan import Route, RouteFlag, TransportPlan, UnroutedReason
 
 
@@ -86,17 +89,24 @@ def vehicle_rules(
     vehicle: VehicleType,
     kids: Sequence[Child],
 ) -> list[str]:
-    """One route's vehicle: seats and wheelchair spaces at its peak load, the passenger
-    assistant, and travel-alone children riding alone (flagged)."""
+    """One route's vehicle: its stated layout is one of the type's, seats and wheelchair spaces
+    of that layout at its peak load, the passenger assistant, and travel-alone children riding
+    alone (flagged). A route stating no layout may use any of the type's."""
     out: list[str] = []
     seats, chairs = _peak_load(route, kids)
-    if seats > vehicle.seats:
-        out.append(f"{seats} seated children but {vehicle.name} has {vehicle.seats} seats")
-    if chairs > vehicle.wheelchair_spaces:
-        out.append(
-            f"{chairs} wheelchair users but {vehicle.name} has "
-            f"{vehicle.wheelchair_spaces} wheelchair spaces"
-        )
+    options = vehicle.layout_options
+    stated = _layout(route.layout)
+    if route.layout and stated not in options:
+        shown = ", ".join(layout_label(lay) for lay in options)
+        out.append(f"layout {visible(route.layout)} is not one of {vehicle.name}'s ({shown})")
+        stated = None  # and the load is checked against the type's own layouts
+    if stated is None:  # the first layout that takes the load (else the first, for the message)
+        stated = next((lay for lay in options if lay[0] >= seats and lay[1] >= chairs), options[0])
+    name = vehicle.name if len(options) == 1 else f"{vehicle.name} in layout {layout_label(stated)}"
+    if seats > stated[0]:
+        out.append(f"{seats} seated children but {name} has {stated[0]} seats")
+    if chairs > stated[1]:
+        out.append(f"{chairs} wheelchair users but {name} has {stated[1]} wheelchair spaces")
     needing = [c.child_id for c in kids if c.needs_assistant]
     if needing and not vehicle.has_assistant:
         out.append(f"child {needing[0]} needs a passenger assistant but {vehicle.name} has none")
@@ -136,5 +146,16 @@ def _peak_load(route: Route, kids: Sequence[Child]) -> tuple[int, int]:
 
 
 def _suits(vehicle: VehicleType, child: Child) -> bool:
-    space_ok = vehicle.wheelchair_spaces >= 1 if child.wheelchair else vehicle.seats >= 1
+    space_ok = any(
+        (spaces if child.wheelchair else seats) >= 1 for seats, spaces in vehicle.layout_options
+    )
     return space_ok and (vehicle.has_assistant or not child.needs_assistant)
+
+
+_LAYOUT = re.compile(r"(\d{1,4})\+(\d{1,4})")
+
+
+def _layout(text: str) -> tuple[int, int] | None:
+    """A stated ``seats+spaces`` layout (None: blank or not of that form)."""
+    match = _LAYOUT.fullmatch(text)
+    return None if match is None else (int(match[1]), int(match[2]))

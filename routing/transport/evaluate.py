@@ -182,6 +182,10 @@ def evaluate_sessions(
             "rides_over_limit": list(ev.check.rides_over_limit),
             "violations": list(ev.violations),
             "notes": list(ev.notes),
+            # Each route's cost, for contract prices beside it (``contracts.py``).
+            "routes_costed": [
+                {"route_id": r.route_id, "cost_gbp": round(r.cost_gbp, 2)} for r in ev.plan.routes
+            ],
         }
         new = next((p for p in plans if p.session == session), None)
         if new is not None:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
-from sendplan.routing.model import Scenario
+from sendplan.routing.model import Scenario, layout_label
 from sendplan.routing.transport.check import (
     TIME_TOL_MIN,
     boarding_min,
@@ -367,14 +367,22 @@ class _Run:
         return total
 
     def overloaded(self, events: Sequence[Event]) -> int:
-        """1 when the children on board at once ever exceed the vehicle's seats or spaces."""
+        """1 when the children on board at once ever exceed the seats or spaces of every layout
+        of the vehicle."""
+        return int(self.layout(events) is None)
+
+    def layout(self, events: Sequence[Event]) -> tuple[int, int] | None:
+        """The vehicle's first layout that takes the most children on board at once."""
         aboard, peak = [0, 0], [0, 0]
         for e in events:
             sign = 1 if isinstance(e, int) == self.am else -1
             for i in (e,) if isinstance(e, int) else e[1]:
                 aboard[self.kids[i].wheelchair] += sign
             peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
-        return int(peak[0] > self.vehicle.seats or peak[1] > self.vehicle.wheelchair_spaces)
+        fits = (
+            lay for lay in self.vehicle.layout_options if lay[0] >= peak[0] and lay[1] >= peak[1]
+        )
+        return next(fits, None)
 
     # -- the route -------------------------------------------------------------------------
 
@@ -407,6 +415,7 @@ class _Run:
         last = events[-1]
         distance = self.distance(events)
         v = self.vehicle
+        fitted = self.layout(events)
         return Route(
             route_id=route_id,
             vehicle_type=v.name,
@@ -422,6 +431,8 @@ class _Run:
             solo=bool(flags),
             flags=tuple(flags),
             calls=tuple(calls) if len(calls) > 1 else (),
+            # A council's routes state no layout: the first that takes the load (none: overfull).
+            layout="" if fitted is None else layout_label(fitted),
         )
 
 

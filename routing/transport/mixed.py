@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Policy, School, VehicleType
+from sendplan.routing.transport.layouts import kind_key, layout_of
 from sendplan.routing.transport.plan import Route, RouteStop, SchoolCall, Session
 from sendplan.routing.transport.rules import (
     ASSISTANT,
@@ -195,7 +196,7 @@ def _problem(
 
 
 def _initial(
-    runs: Sequence[tuple[str, list[int]]], type_index: Mapping[str, int]
+    runs: Sequence[tuple[tuple[str, str], list[int]]], type_index: Mapping[tuple[str, str], int]
 ) -> list[InitialTour]:
     """Single-school runs as pickup-and-delivery routes: collect everyone, then drop off."""
     return [
@@ -289,6 +290,7 @@ def _route(
         cost_gbp=route_cost_gbp(vehicle, distance),
         assistant=vehicle.has_assistant,
         calls=() if single else tuple(calls),
+        layout=layout_of(vehicle),
     )
 
 
@@ -331,7 +333,7 @@ def improve_with_mixed_runs(
         runs = [r for r in movable if r.school_id in grp]
         group_jobs: list[tuple[int, Job]] = []
         index: dict[int, int] = {}
-        run_jobs: list[tuple[str, list[int]]] = []
+        run_jobs: list[tuple[tuple[str, str], list[int]]] = []
         for r in runs:
             order: list[int] = []
             for child_id in r.child_ids:
@@ -340,7 +342,7 @@ def improve_with_mixed_runs(
                     index[id(job)] = len(group_jobs)
                     group_jobs.append((grp.index(r.school_id), job))
                     order.append(index[id(job)])
-            run_jobs.append((r.vehicle_type, order))
+            run_jobs.append(((r.vehicle_type, r.layout), order))
         g = _group([by_id[s] for s in grp], group_jobs, fleet, travel)
         used: dict[str, int] = {}
         for r in runs:
@@ -350,7 +352,7 @@ def improve_with_mixed_runs(
             for v in fleet
             if remaining[v.name] + used.get(v.name, 0) > 0
         ]
-        type_index = {v.name: k for k, (v, _n) in enumerate(types)}
+        type_index = {kind_key(v): k for k, (v, _n) in enumerate(types)}
         problem = _problem(g, types, policy=policy, session=session).build()
         share = _group_stop(stop, t0, len(group_jobs), total_jobs)
         total_jobs -= len(group_jobs)
@@ -362,7 +364,13 @@ def improve_with_mixed_runs(
             workers=workers,
             initial=_initial(run_jobs, type_index),
         )
-        if result.unassigned or not result.routes:
+        # Each kind was offered all of its type's vehicles: its layouts together may not use more.
+        by_type = Counter(types[r.vehicle_type][0].name for r in result.routes)
+        if (
+            result.unassigned
+            or not result.routes
+            or any(n > remaining[name] + used.get(name, 0) for name, n in by_type.items())
+        ):
             continue
         new = [
             _route(g, r, types[r.vehicle_type][0], policy=policy, session=session)
@@ -415,7 +423,7 @@ def _cheapest_type(
             aboard[kids[route.stops[n].child_id].wheelchair] += 1 if am else -1
             peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
     assist = any(c.needs_assistant for c in kids.values())
-    now_type = next(v for v in fleet if v.name == route.vehicle_type)
+    now_type = next(v for v in fleet if kind_key(v) == (route.vehicle_type, route.layout))
     depot = (now_type.depot_lon, now_type.depot_lat)
     fits = [
         v
@@ -434,6 +442,7 @@ def _cheapest_type(
         vehicle_type=best.name,
         cost_gbp=route_cost_gbp(best, route.distance_m),
         assistant=best.has_assistant,
+        layout=layout_of(best),
     )
 
 

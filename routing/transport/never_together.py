@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sendplan.routing.model import Child, Policy, VehicleType
 from sendplan.routing.transport.build_routes import build_route
+from sendplan.routing.transport.layouts import kind_key
 from sendplan.routing.transport.plan import Route, RouteFlag, Session
 from sendplan.routing.transport.school_instance import (
     SchoolInstance,
@@ -37,7 +38,7 @@ def part_never_together(
     price of optimality.
     """
     job_of = {c.child_id: k for k, j in enumerate(inst.jobs) for c in j.kids}
-    vehicles = {v.name: v for v in fleet}
+    vehicles = {kind_key(v): v for v in fleet}
     out: list[Route] = []
     alone: list[int] = []
     for route in routes:
@@ -61,7 +62,7 @@ def part_never_together(
             build_route(
                 inst,
                 session=session,
-                vehicle=vehicles[route.vehicle_type],
+                vehicle=vehicles[route.vehicle_type, route.layout],
                 order=keep,
                 rides_s=taus,
                 policy=policy,

@@ -86,6 +86,9 @@ class Route:
     solo: bool = False
     flags: tuple[str, ...] = ()
     calls: tuple[SchoolCall, ...] = ()
+    # The vehicle's layout on this run, ``seats+spaces`` (e.g. ``14+1``): one of its type's
+    # layouts; "" on routes read from files that do not state it.
+    layout: str = ""
 
     @property
     def child_ids(self) -> tuple[str, ...]:

@@ -21,8 +21,9 @@ engine's service start time, within ``[0, max_ride]``.
 The other dead-heading leg (depot -> school before a PM run, school -> depot after an AM run)
 is the same for every run of a vehicle type at a school, so it is folded into the fixed cost.
 
-*Vehicles.* One engine vehicle type per fleet type: loads (seats, wheelchair spaces) where a
-wheelchair user takes a space and no seat; the skill ``assistant`` on types with a passenger
+*Vehicles.* One engine vehicle type per fleet type and layout (``layouts.py``, the layouts of a
+type sharing its vehicles): loads (seats, wheelchair spaces) where a wheelchair user takes a
+space and no seat; the skill ``assistant`` on types with a passenger
 assistant, required by children who need one (the assistant's cost is in the type's fixed
 cost). Costs are integers in 1e-5 GBP (a thousandth of a penny), so that the per-metre cost of
 a per-km price in pence is whole; durations are seconds rounded up (so planned times stay
@@ -65,6 +66,7 @@ from sendplan.routing.model import Child, Scenario
 from sendplan.routing.placement.plan import PlacementPlan
 from sendplan.routing.transport.build_routes import routes_from_solution, unrouted_from_solution
 from sendplan.routing.transport.exact import exact_routes
+from sendplan.routing.transport.layouts import engine_shares, kinds_used, vehicle_kinds
 from sendplan.routing.transport.mixed import improve_with_mixed_runs
 from sendplan.routing.transport.never_together import part_never_together
 from sendplan.routing.transport.plan import Route, Session, TransportPlan, Unrouted, UnroutedReason
@@ -154,7 +156,8 @@ def plan_transport(
     """
     say = progress or (lambda _msg: None)
     t0 = now()
-    policy, fleet = scenario.policy, tuple(sorted(scenario.fleet, key=lambda v: v.name))
+    # One kind per (type, layout), kinds of a type sharing its vehicles (``layouts.py``).
+    policy, fleet = scenario.policy, vehicle_kinds(scenario.fleet)
     budget = stop.max_runtime_s()
     mixed_stop = None
     if policy.mixed_school_routes:
@@ -230,6 +233,21 @@ def plan_transport(
             workers=workers,
             progress=report,
         )
+        by_kind = kinds_used(types, (r.vehicle_type for r in result.routes))
+        shares = engine_shares(types, by_kind, remaining)
+        if shares is not None:  # a type's layouts together used more vehicles than are left
+            types = [v for v, n in zip(types, shares, strict=True) if n > 0]
+            kept = [n for n in shares if n > 0]
+            problem = engine_problem(
+                inst, session, routable, types, remaining, policy, available=kept
+            ).build()
+            result = solve(
+                problem,
+                _school_stop(stop, t0, children_left, len(ks)),
+                seed,
+                workers=workers,
+                progress=report,
+            )
         children_left -= len(ks)
         engines.add(result.engine)
         routes[s] += routes_from_solution(inst, session, result, routable, types, remaining, policy)

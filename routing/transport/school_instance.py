@@ -193,8 +193,12 @@ def engine_problem(
     types: Sequence[VehicleType],
     remaining: Mapping[str, int],
     policy: Policy,
+    *,
+    available: Sequence[int] | None = None,
 ) -> ProblemBuilder:
-    """The engine problem: AM reversed on transposed matrices, PM forwards."""
+    """The engine problem: AM reversed on transposed matrices, PM forwards. Each of ``types``
+    has ``remaining`` vehicles of its name, or ``available[i]`` when given (the kinds of one
+    type share its vehicles: ``layouts.engine_shares``)."""
     dur = inst.dur.T if session == "am" else inst.dur
     dist = inst.dist.T if session == "am" else inst.dist
     b = ProblemBuilder(distance=dist, duration=dur, load_names=LOAD_NAMES)
@@ -212,13 +216,13 @@ def engine_problem(
             skills=(ASSISTANT,) if job.assistant else (),
             name="+".join(c.child_id for c in job.kids),
         )
-    for v in types:
+    for i, v in enumerate(types):
         depot_loc = inst.depot_index[v.name]
         # The dead-heading leg between school and depot that every run of this type makes.
         fixed_leg_m = int(inst.dist[0, depot_loc] if session == "am" else inst.dist[depot_loc, 0])
         per_m = round(v.cost_per_km_gbp * COST_UNITS_PER_GBP / 1000)
         b.add_vehicle_type(
-            num_available=remaining[v.name],
+            num_available=remaining[v.name] if available is None else available[i],
             capacity=(v.seats, v.wheelchair_spaces),
             start_depot=0,
             end_depot=sorted(set(inst.depot_index.values())).index(depot_loc) + 1,

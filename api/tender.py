@@ -1,0 +1,195 @@
+"""The tender pack's content: per route, what an operator needs to price it, read back from a
+finished plan folder (as ``sendplan routes`` or ``demo`` write it).
+
+routes.json gives each route's session, schools, vehicle type and layout, assistant, times and
+distance; route_sheets.xlsx gives school names and each rider's needs flags, which are counted
+here. The pack holds no child data beyond those counts and flags: child ids are read only to
+count riders and are never put in a ``TenderRoute``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sendplan.api.neutralise import restore
+from sendplan.api.xlsx_guard import check_workbook
+from sendplan.errors import InputError
+
+ROUTES_FILE = "routes.json"
+SHEETS_FILE = "route_sheets.xlsx"
+SUMMARY_FILE = "summary.json"
+METRES_PER_MILE = 1609.344
+NEEDS = ("wheelchair", "needs_assistant", "travel_alone")
+
+
+@dataclass(frozen=True)
+class TenderRoute:
+    """One route as an operator prices it. Times are minutes after midnight."""
+
+    route_id: str
+    session: str  # "AM" or "PM"
+    school_ids: tuple[str, ...]
+    school_names: tuple[str, ...]
+    days: str
+    leaves_depot_min: float
+    first_stop_min: float  # AM: first pick-up; PM: departure from the (first) school
+    school_times_min: tuple[float, ...]  # AM: arrivals; PM: departures, one per school call
+    last_stop_min: float  # AM: arrival at the last school; PM: last drop-off
+    back_at_depot_min: float
+    vehicle_type: str
+    layout: str
+    assistant: bool
+    riders: int
+    wheelchair_users: int
+    needing_assistant: int
+    travel_alone: bool
+    flags: tuple[str, ...]
+    miles: float  # depot to depot
+    minutes: float  # depot to depot
+    longest_ride_min: float
+    model_cost_gbp: float
+    stop_times_min: tuple[float, ...]  # pick-up (drop-off) times in driving order, no one named
+
+
+def read_tender_routes(folder: Path) -> list[TenderRoute]:
+    """Every route of the plan folder, in routes.json's order; an InputError naming the file
+    for a missing or malformed plan folder."""
+    folder = Path(folder)
+    label = folder.name or str(folder)
+    if not folder.is_dir():
+        raise InputError(label, "not a plan folder (write one with `sendplan routes` or `demo`)")
+    doc = _read_json(folder / ROUTES_FILE, f"{label}/{ROUTES_FILE}")
+    needs, names = _read_sheets(folder / SHEETS_FILE, f"{label}/{SHEETS_FILE}")
+    days = _days(folder / SUMMARY_FILE)
+    sessions = doc.get("sessions")
+    if not isinstance(sessions, dict):
+        raise InputError(f"{label}/{ROUTES_FILE}", "no sessions: not a routes.json of sendplan")
+    out = []
+    for session, body in sessions.items():
+        routes = body.get("routes") if isinstance(body, dict) else None
+        if not isinstance(routes, list):
+            raise InputError(f"{label}/{ROUTES_FILE}", f"session {session}: no routes list")
+        for k, route in enumerate(routes):
+            where = f"{label}/{ROUTES_FILE}"
+            try:
+                out.append(_route(str(session), route, needs, names, days))
+            except (KeyError, TypeError, ValueError, IndexError) as err:
+                raise InputError(
+                    where, f"session {session} route {k + 1} is malformed ({type(err).__name__})"
+                ) from None
+    return out
+
+
+def _read_json(path: Path, label: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(label, "missing: a plan folder holds the routes.json of its run")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError(label, "not readable JSON") from None
+    if not isinstance(doc, dict):
+        raise InputError(label, "not a routes.json of sendplan")
+    return doc
+
+
+def _read_sheets(path: Path, label: str) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """Per route id, how many riders have each need flag; per school id, its name."""
+    import openpyxl  # about 0.1 s to import; only the tender pack's reading needs it
+
+    if not path.is_file():
+        raise InputError(label, "missing: a plan folder holds the route_sheets.xlsx of its run")
+    try:
+        check_workbook(path)
+    except InputError as err:
+        raise InputError(label, err.message) from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheets = [list(book[n].iter_rows(values_only=True)) for n in book.sheetnames]
+        book.close()
+    except Exception as err:  # whatever a malformed file makes openpyxl raise is bad input
+        raise InputError(label, f"not a readable .xlsx workbook ({type(err).__name__})") from None
+    needs: dict[str, dict[str, int]] = {}
+    names: dict[str, str] = {}
+    for rows in sheets[1:]:
+        if len(rows) < 2 or not str(rows[0][0] or "").startswith("route "):
+            continue
+        route_id = restore(str(rows[0][0])[len("route ") :])
+        header = [str(h or "") for h in rows[1]]
+        at = {
+            name: header.index(name)
+            for name in (*NEEDS, "school_id", "school_name")
+            if name in header
+        }
+        counts = dict.fromkeys(NEEDS, 0)
+        for row in rows[2:]:
+            for need in NEEDS:
+                if need in at and str(row[at[need]] or "").strip().lower() == "yes":
+                    counts[need] += 1
+            if "school_id" in at and "school_name" in at and row[at["school_id"]] is not None:
+                names[restore(str(row[at["school_id"]]))] = restore(
+                    str(row[at["school_name"]] or "")
+                )
+        needs[route_id] = counts
+    return needs, names
+
+
+def _days(path: Path) -> str:
+    """Mon-Fri school days, with the number a year when the plan's summary gives it."""
+    try:
+        summary = json.loads(path.read_bytes().decode("utf-8"))
+        per_day = float(summary["transport_cost_gbp_per_day"])
+        per_year = float(summary["transport_cost_gbp_per_year"])
+        if per_day > 0:
+            return f"Mon-Fri school days ({round(per_year / per_day)} a year)"
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        pass
+    return "Mon-Fri school days"
+
+
+def _route(
+    session: str,
+    route: dict[str, Any],
+    needs: dict[str, dict[str, int]],
+    names: dict[str, str],
+    days: str,
+) -> TenderRoute:
+    steps = route["steps"]
+    stops = [s for s in steps if s["type"] in ("pickup", "dropoff")]
+    calls = [s for s in steps if s["type"] == "school"]
+    start, end = float(steps[0]["time"]), float(steps[-1]["time"])
+    am = session.lower() == "am"
+    stop_times = tuple(float(s["time"]) for s in stops)
+    school_times = tuple(float(c["time"]) for c in calls)
+    first = stop_times[0] if am else school_times[0]
+    last = school_times[-1] if am else stop_times[-1]
+    route_id = str(route["route_id"])
+    counts = needs.get(route_id, dict.fromkeys(NEEDS, 0))
+    school_ids = tuple(str(s) for s in route.get("school_ids") or [route["school_id"]])
+    return TenderRoute(
+        route_id=route_id,
+        session=session.upper(),
+        school_ids=school_ids,
+        school_names=tuple(names.get(s, "") for s in school_ids),
+        days=days,
+        leaves_depot_min=start,
+        first_stop_min=first,
+        school_times_min=school_times,
+        last_stop_min=last,
+        back_at_depot_min=end,
+        vehicle_type=str(route["vehicle_type"]),
+        layout=str(route.get("layout") or ""),
+        assistant=bool(route["assistant"]),
+        riders=len(stops),
+        wheelchair_users=counts["wheelchair"],
+        needing_assistant=counts["needs_assistant"],
+        travel_alone=counts["travel_alone"] > 0,
+        flags=tuple(str(f) for f in route.get("flags") or ()),
+        miles=round(float(route["distance"]) / METRES_PER_MILE, 1),
+        minutes=round(end - start, 1),
+        longest_ride_min=round(float(route["max_ride"]), 1),
+        model_cost_gbp=round(float(route["cost"]), 2),
+        stop_times_min=stop_times,
+    )

@@ -1,0 +1,101 @@
+"""Contract prices round-trip through `sendplan routes --evaluate --contracts`: a plan we wrote,
+read back as the current routes and priced by contract, shows each route's contract price per
+day beside the model's estimate (the plan's own cost), with routes lacking a contract and
+contracts naming no route listed; bad contract files are one-line errors naming file, row and
+field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from transport_cases import random_children, scenario, school
+from typer.testing import CliRunner
+
+from sendplan.api.cli import app
+from sendplan.api.writer import write_scenario
+
+SC = scenario(
+    random_children(12, 4, schools=("S1", "S2")), schools=[school("S1"), school("S2", 2, -1)]
+)
+HEADER = "route_id,operator,price_gbp,per,start_date,end_date\n"
+
+
+def routes(*args: str) -> tuple[int, str]:
+    got = CliRunner().invoke(app, ["routes", *args])
+    return got.exit_code, got.output
+
+
+def test_contract_prices_round_trip_through_evaluate(tmp_path: Path) -> None:
+    write_scenario(SC, tmp_path / "s")
+    code, output = routes(
+        str(tmp_path / "s"), "--out", str(tmp_path / "plan"), "--iterations", "40"
+    )
+    assert code == 0, output
+    planned = json.loads((tmp_path / "plan" / "routes.json").read_text())["sessions"]["am"][
+        "routes"
+    ]
+    assert len(planned) >= 2
+    priced, left_out = planned[:-1], planned[-1]
+    lines, expected = [], {}
+    for k, r in enumerate(priced):
+        per = "day" if k % 2 == 0 else "session"
+        price = 40.0 + 7.25 * k
+        lines.append(f"{r['route_id']},Operator {k},{price},{per},2026-09-01,2027-07-31\n")
+        expected[r["route_id"]] = price * (1 if per == "day" else 2)
+    lines.append("NO-SUCH-ROUTE,Operator X,99,day,,\n")
+    (tmp_path / "contracts.csv").write_text(HEADER + "".join(lines))
+    code, output = routes(
+        str(tmp_path / "s"), "--out", str(tmp_path / "again"), "--iterations", "40",
+        "--evaluate", str(tmp_path / "plan" / "routes.json"),
+        "--contracts", str(tmp_path / "contracts.csv"),
+    )  # fmt: skip
+    assert code == 0, output
+    got = json.loads((tmp_path / "again" / "summary.json").read_text())["contracts"]
+    assert [r["route_id"] for r in got["routes"]] == sorted(expected)
+    for row in got["routes"]:
+        assert row["contract_gbp_per_day"] == round(expected[row["route_id"]], 2)
+        # only AM was planned and evaluated: a day is two runs at the evaluated cost, which
+        # is the plan's own cost to the penny
+        cost = next(r["cost"] for r in priced if r["route_id"] == row["route_id"])
+        assert abs(row["model_gbp_per_day"] - 2 * cost) <= 0.02
+    assert abs(got["contract_cost_gbp_per_day"] - sum(expected.values())) <= 0.01
+    assert got["routes_without_contract"] == [left_out["route_id"]]
+    assert got["contracts_without_route"] == ["NO-SUCH-ROUTE"]
+    assert got["contract_cost_gbp_per_year"] == round(
+        got["contract_cost_gbp_per_day"] * SC.policy.school_days_per_year, 2
+    )
+    html = (tmp_path / "again" / "report.html").read_text()
+    assert "Contract prices of the current routes" in html and "Operator 0" in html
+
+
+def test_bad_contract_files_are_one_line_errors(tmp_path: Path) -> None:
+    write_scenario(SC, tmp_path / "s")
+    current = tmp_path / "current.csv"
+    current.write_text(
+        "route_id,vehicle_type,school_id,session,stop_order,child_id\n"
+        f"R1,minibus_8,{SC.children[0].current_school},am,1,{SC.children[0].child_id}\n"
+    )
+    cases = [
+        ("R1,Op,50,week,,\n", "per", "not day or session"),
+        ("R1,Op,-5,day,,\n", "price_gbp", "negative"),
+        ("R1,Op,50,day,2027-01-01,2026-01-01\n", "end_date", "before start_date"),
+        ("R1,Op,50,day,,\nR1,Op,60,day,,\n", "route_id", "duplicate route_id"),
+    ]
+    for body, field, words in cases:
+        (tmp_path / "contracts.csv").write_text(HEADER + body)
+        code, output = routes(
+            str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--iterations", "20",
+            "--evaluate", str(current), "--contracts", str(tmp_path / "contracts.csv"),
+        )  # fmt: skip
+        assert code == 2, output
+        assert "contracts.csv" in output and field in output and words in output, output
+        assert not (tmp_path / "o").exists()
+    code, output = routes(
+        str(tmp_path / "s"),
+        "--out",
+        str(tmp_path / "o"),
+        "--contracts",
+        str(tmp_path / "contracts.csv"),
+    )
+    assert code == 2 and "--evaluate" in output
