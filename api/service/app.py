@@ -18,6 +18,7 @@ from sendplan.api.service.deps import make_write_lock
 from sendplan.api.service.docs import ASSETS_URL, DOCS_URL, OAUTH2_REDIRECT_URL, install_docs
 from sendplan.api.service.problems import document_problems, install_problem_handlers
 from sendplan.api.service.routers import audit, health, jobs, keys, me, results, scenarios, ui
+from sendplan.api.service.routers import what_if as what_if_routes
 from sendplan.api.service.security import install_security
 from sendplan.api.service.settings import Settings
 
@@ -55,7 +56,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_security(app, max_request_bytes=settings.max_request_bytes,
                      cors_origins=list(settings.cors_origins))  # fmt: skip
-    for module in (health, scenarios, jobs, results, audit, keys, me, ui):
+    for module in (health, scenarios, jobs, results, audit, keys, me, ui, what_if_routes):
         app.include_router(module.router)
     ui.install_ui(app)
 

@@ -2,7 +2,9 @@
 the CLI (``place``, ``routes``, ``forecast``, ``expand``, ``sweep``) and the same output files.
 
 ``placement`` places only; ``transport`` plans routes (placing too unless every child has a
-current school, as `sendplan routes` does); ``both`` places and plans routes. ``forecast``
+current school, as `sendplan routes` does); ``both`` places and plans routes; each may take a
+``what_if`` (locks, must-admit schools, policy weights, expansion options:
+:mod:`sendplan.api.what_if_params`), applied before solving and echoed in what_if.json. ``forecast``
 writes forecast.csv/.json/.html (the shipped Leicester parameters), ``expansion``
 expansion.json/.csv (the scenario's options.csv, else the shipped options), ``sweep`` the sweep's
 results.csv/.jsonl, sweep.json and sweep.html (variants one by one in this process: a Dask task
@@ -28,6 +30,7 @@ from sendplan.routing.vrp.stop import StopCriterion
 
 if TYPE_CHECKING:
     from sendplan.api.service.runner import JobControl
+    from sendplan.routing.model import Scenario
 
 SOLVE_KINDS = ("placement", "transport", "both")
 MEDIA_TYPES = {
@@ -116,14 +119,40 @@ def _solve(
         sessions = tuple("am" if s == "am" else "pm" for s in dict.fromkeys(raw))
     control.say("reading the scenario")
     scenario = load_scenario(source)
+    echo: dict[str, Any] | None = None
+    must_admit: tuple[str, ...] = ()
+    if params.get("what_if") is not None:
+        scenario, must_admit, echo = _what_if(params["what_if"], source, scenario)
     result = solve(
         scenario, sessions=sessions, stop=stop(iterations, control), seed=seed,
         travel=travel_models(scenario), placement="auto" if kind == "transport" else "solve",
         mode=mode, movers=movers, progress=control.say,
+        must_admit=must_admit,
         workers=1,  # the cluster is the parallelism: a worker process starts no processes
     )  # fmt: skip
     control.say("writing outputs")
     write_files(result, out)
+    if echo is not None:
+        _write_json(out / "what_if.json", echo)
+
+
+def _what_if(
+    document: Any, source: Path, scenario: Scenario
+) -> tuple[Scenario, tuple[str, ...], dict[str, Any]]:
+    """``scenario`` with the what-if applied (InputError naming the field when it cannot, so
+    the job fails with that reason), the schools that must admit, and the echo for
+    what_if.json."""
+    from sendplan.api.what_if_params import named_error, parse_what_if, scenario_options
+    from sendplan.routing.what_if_apply import WhatIfError, apply_what_if, what_if_echo
+
+    what_if, base_job = parse_what_if(document)
+    options = scenario_options(source, scenario) if what_if.options else ()
+    try:
+        changed = apply_what_if(scenario, what_if, options=options)
+    except WhatIfError as err:
+        raise named_error(err) from None
+    echo = {**what_if_echo(scenario, what_if, options), "base_job": base_job}
+    return changed, what_if.must_admit, echo
 
 
 def _forecast(params: dict[str, Any], source: Path, out: Path) -> None:

@@ -18,6 +18,7 @@ from starlette.datastructures import URL
 
 from sendplan.api.sweep_grid import grid_from
 from sendplan.api.tables import Source
+from sendplan.api.what_if_params import parse_what_if
 from sendplan.errors import InputError
 
 JobKind = Literal["placement", "transport", "both", "forecast", "expansion", "sweep"]
@@ -80,6 +81,7 @@ APPLIES: dict[str, tuple[str, ...]] = {
     # its placement jobs: accepted there until it stops.
     "iterations": SOLVE_KINDS, "sessions": ROUTE_KINDS,
     "years": ("forecast", "expansion"), "budget_gbp": ("expansion",), "grid": ("sweep",),
+    "what_if": SOLVE_KINDS,
 }  # fmt: skip
 REQUIRED: dict[str, tuple[str, ...]] = {
     "forecast": ("years",), "expansion": ("years",), "sweep": ("grid",),
@@ -110,6 +112,10 @@ class JobParamsIn(BaseModel):
     grid: dict[str, Any] | None = Field(
         None, description="GRID.toml keys (see sendplan sweep)", validate_default=True
     )
+    what_if: dict[str, Any] | None = Field(
+        None, description="changes to solve with: lock, must_admit, policy, options, base_job "
+        "(see sendplan.api.what_if_params)",
+    )  # fmt: skip
 
     @field_validator("sessions")
     @classmethod
@@ -168,6 +174,11 @@ class JobParamsIn(BaseModel):
             if getattr(self, key) is None:
                 example = "FIRST-LAST, e.g. 2026-2031" if key == "years" else "GRID.toml keys"
                 return key, f"a {self.kind} job needs {key} ({example})"
+        if self.what_if is not None:
+            try:
+                parse_what_if(self.what_if)
+            except InputError as err:
+                return err.field or "what_if", err.message
         return None
 
     def stored(self) -> dict[str, Any]:

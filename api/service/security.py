@@ -19,12 +19,14 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sendplan.api.service.problems import MEDIA_TYPE, TYPE_PREFIX, where_raised
+from sendplan.api.service.settings import tiles_origin
 from sendplan.logs import get_logger
 
 log = get_logger(__name__)
@@ -39,11 +41,28 @@ DOCS_CSP = (
 )
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 # The web UI (/ and /ui/...): our own scripts and styles only, no inline code, data by fetch
-# to this origin; SVG maps are drawn in the page, so images need nothing else.
+# to this origin; SVG maps are drawn in the page, so images need nothing else (unless basemap
+# tiles are configured: see ui_csp).
 UI_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+
+
+@lru_cache(maxsize=4)
+def ui_csp(tiles_url: str) -> str:
+    """The UI's CSP; with basemap tiles configured (SENDPLAN_UI_TILES_URL), their host may
+    serve images too, and nothing else changes."""
+    origin = tiles_origin(tiles_url)
+    return UI_CSP.replace("img-src 'self'", f"img-src 'self' {origin}") if origin else UI_CSP
+
+
+def _ui_csp_of(scope: Scope) -> str:
+    # Starlette puts the app in the scope before its middleware runs; its settings say tiles.
+    settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+    return ui_csp(str(getattr(settings, "ui_tiles_url", "") or ""))
+
+
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -81,7 +100,7 @@ class GuardMiddleware:
             return
         csp = DOCS_CSP if scope.get("path") in DOCS_PATHS else API_CSP
         if scope.get("path") == "/" or str(scope.get("path")).startswith("/ui/"):
-            csp = UI_CSP
+            csp = _ui_csp_of(scope)
         request_id = uuid.uuid4().hex[:16]
         t0 = time.perf_counter()
         started = False

@@ -6,12 +6,14 @@ Every limit the service enforces lives here, so an operator changes it in one pl
     SENDPLAN_DATABASE_URL=postgresql://user:pass@host/db   # default: a SQLite file
     SENDPLAN_PRODUCTION=true                               # turns /docs and /openapi.json off
     SENDPLAN_CORS_ORIGINS=https://planning.example.gov.uk  # comma-separated; default none
+    SENDPLAN_UI_TILES_URL=https://tile.openstreetmap.org/{z}/{x}/{y}.png  # default: no tiles
 
 :func:`load_settings` refuses a missing, short or placeholder secret with one line saying so.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -48,6 +50,10 @@ class Settings(BaseSettings):
     production: bool = False
     cors_origins: Annotated[list[str], NoDecode] = []
     token_ttl_s: int = Field(900, ge=60, le=86_400)
+    # Basemap tiles under the web UI's maps (empty: none, the plain basemap from our own data);
+    # its host is added to the UI's CSP img-src. The tile server learns which areas are viewed
+    # (a chosen route's streets): name one the authority trusts with that.
+    ui_tiles_url: str = ""
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -63,6 +69,12 @@ class Settings(BaseSettings):
         for origin in value:
             if origin == "*" or not origin.startswith(("https://", "http://")):
                 raise ValueError(f"{origin!r} is not an origin like https://host (no wildcard)")
+        return value
+
+    @field_validator("ui_tiles_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        check_tiles_url(value)
         return value
 
     @field_validator("secret_key")
@@ -85,6 +97,39 @@ def check_secret(secret: str) -> None:
             raise ValueError(f"looks like a placeholder (contains {word!r}): generate a real one")
     if len(set(secret)) < 8:
         raise ValueError("has too few distinct characters to be random: generate a real one")
+
+
+TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")
+TILE_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def check_tiles_url(url: str) -> None:
+    """Raise ValueError unless ``url`` is empty or an http(s) tile template on one host with
+    {z}, {x} and {y} and no other braces (it goes into a CSP and an image address)."""
+    if not url:
+        return
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("must start with https:// (or http://)")
+    rest = url.split("://", 1)[1]
+    host = rest.split("/", 1)[0]
+    if not TILE_HOST.fullmatch(host) or "/" not in rest:
+        raise ValueError("must name one host (letters, digits, dots, a port), then a path")
+    path = rest.split("/", 1)[1]
+    if any(p not in path for p in TILE_PLACEHOLDERS):
+        raise ValueError("must contain {z}, {x} and {y}")
+    stripped = path
+    for p in TILE_PLACEHOLDERS:
+        stripped = stripped.replace(p, "")
+    if any(c in "{} ;,'\"" or ord(c) < 33 or ord(c) == 127 for c in stripped):
+        raise ValueError("may hold no placeholder but {z}, {x} and {y}, and no spaces or quotes")
+
+
+def tiles_origin(url: str) -> str:
+    """The scheme and host of a tile template (what the UI's CSP img-src names), or ''."""
+    if not url:
+        return ""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 def load_settings(**overrides: Any) -> Settings:

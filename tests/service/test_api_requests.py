@@ -15,7 +15,7 @@ PROBLEM = "application/problem+json"
 # A valid value for every key, for the kinds it applies to.
 VALUES = {
     "seed": 3, "mode": "weighted", "movers": "all", "iterations": 10, "sessions": ["am"],
-    "years": "2026-2028", "budget_gbp": 1000.0, "grid": {"seeds": [1, 2]},
+    "years": "2026-2028", "budget_gbp": 1000.0, "grid": {"seeds": [1, 2]}, "what_if": {},
 }  # fmt: skip
 KINDS = ("placement", "transport", "both", "forecast", "expansion", "sweep")
 

@@ -33,6 +33,7 @@ from sendplan.api.service.schemas import (
     request_sha256,
 )
 from sendplan.api.service.tables import FINISHED_STATUSES, JobRow
+from sendplan.api.service.what_if import check_what_if
 
 router = APIRouter(tags=["jobs"], responses=PROBLEM_RESPONSES)
 
@@ -78,6 +79,8 @@ def create_scenario_job(
     if (misfit := params.misfit()) is not None:
         raise field_problem(*misfit)
     scenario = own_scenario(session, principal, scenario_id)
+    if params.what_if is not None:
+        check_what_if(session, principal, scenario, params.what_if)
     stored = params.stored()
     try:
         with write_lock:

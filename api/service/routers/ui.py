@@ -20,7 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
@@ -162,11 +162,15 @@ def _basemap(homes: list[Place]) -> list[list[list[float]]]:
 
 
 @router.get("/jobs/{job_id}/map", response_model=dict[str, Any])
-def get_map(job_id: JobId, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def get_map(
+    job_id: JobId, request: Request, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """What the UI's maps draw for a finished job: schools, homes as counts per grid cell of
-    about a kilometre, the city's LSOA outlines; for roles that read placements, each cell by
-    placement class, the out-of-area placements as (cell, school, count) and each child's
-    primary need; for transport and admin, each child's ride limit in minutes."""
+    about a kilometre, the city's LSOA outlines, the basemap tile template when the service
+    has one (``SENDPLAN_UI_TILES_URL``; null: the plain basemap only); for roles that read
+    placements, each cell by placement class, the out-of-area placements as (cell, school,
+    count) and each child's primary need; for transport and admin, each child's ride limit in
+    minutes."""
     job = finished_job(session, principal, job_id)
     schools, homes = _load(session, job.scenario_id)
     placed = {}
@@ -178,6 +182,7 @@ def get_map(job_id: JobId, session: SessionDep, principal: PrincipalDep) -> dict
         "schools": list(schools),
         "home_cells": _cells(homes, placed),
         "basemap": _basemap([home[1] for home in homes]),
+        "tiles_url": request.app.state.settings.ui_tiles_url or None,
     }
     if placed:  # the panel's filter by need: each child's primary need, by pseudonymous id
         body["primary_need"] = {home[0]: home[3] for home in homes}

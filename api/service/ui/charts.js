@@ -60,8 +60,10 @@ export function demandChart(rows, label) {
   return svg;
 }
 
-// points: [{x, y, pareto, text}]
-export function scatter(points, { label, xLabel, yLabel, xFmt, yFmt }) {
+// points: [{x, y, pareto, text}]. With `readout` (an element), the chart takes the keyboard:
+// arrow keys step through the points by x, and the point under the pointer or the key is
+// ringed and its text shown in the readout.
+export function scatter(points, { label, xLabel, yLabel, xFmt, yFmt, readout = null }) {
   const svg = frame(label);
   const xsv = points.map((p) => p.x), ysv = points.map((p) => p.y);
   const pad = (lo, hi) => { const d = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1; return [lo - d, hi + d]; };
@@ -72,8 +74,31 @@ export function scatter(points, { label, xLabel, yLabel, xFmt, yFmt }) {
   if (front.length > 1) {
     svg.append(svgEl("path", { d: front.map((p, i) => `${i ? "L" : "M"}${sx(p.x).toFixed(1)} ${sy(p.y).toFixed(1)}`).join(""), class: "front" }));
   }
-  for (const p of points) {
-    svg.append(svgEl("circle", { cx: sx(p.x), cy: sy(p.y), r: p.pareto ? 6 : 4.5, class: `point${p.pareto ? " pareto" : ""}` }, p.text));
-  }
+  const circles = points.map((p) => svgEl("circle", { cx: sx(p.x), cy: sy(p.y), r: p.pareto ? 6 : 4.5, class: `point${p.pareto ? " pareto" : ""}` }, p.text));
+  svg.append(...circles);
+  if (readout) pointByPoint(svg, points, circles, readout);
   return svg;
+}
+
+function pointByPoint(svg, points, circles, readout) {
+  svg.setAttribute("tabindex", "0");
+  svg.setAttribute("role", "application");  // the arrow keys are the chart's
+  svg.setAttribute("aria-roledescription", "scatter chart");
+  svg.setAttribute("aria-label", `${svg.getAttribute("aria-label")}: arrow keys step through the points`);
+  const order = points.map((_, i) => i).sort((a, b) => points[a].x - points[b].x || points[a].y - points[b].y);
+  let at = -1;
+  const show = (i) => {
+    if (at >= 0) circles[at].classList.remove("current");
+    at = i;
+    circles[i].classList.add("current");
+    readout.textContent = points[i].text;
+  };
+  circles.forEach((circle, i) => circle.addEventListener("mouseenter", () => show(i)));
+  svg.addEventListener("keydown", (event) => {
+    const by = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    if (!by || !order.length) return;
+    event.preventDefault();
+    const pos = order.indexOf(at);
+    show(order[pos < 0 ? (by > 0 ? 0 : order.length - 1) : (pos + by + order.length) % order.length]);
+  });
 }

@@ -5,10 +5,11 @@ import { finishedJobs, getJson } from "./api.js";
 import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
 import { createMap, drawBasemap, drawFlows, drawHomeCells, drawSchools } from "./map.js";
 import { kpiTable, PLACEMENT_KPIS } from "./kpis.js";
+import { whatIfCard } from "./whatif.js";
 
 const MAX_COMPARED = 4;
 
-export async function showPanel(root) {
+export async function showPanel(root, me) {
   root.replaceChildren(el("h2", {}, "Placement panel"), el("p", { class: "muted" }, "Loading jobs…"));
   const [jobs, scenarios] = await Promise.all([
     finishedJobs(["placement", "both"]), getJson("/scenarios?limit=200").catch(() => ({ items: [] })),
@@ -42,7 +43,7 @@ export async function showPanel(root) {
     try {
       const summaries = await Promise.all(chosen.map((job) => getJson(`/jobs/${job.id}/summary`)));
       kpis.replaceChildren(kpiTable(chosen, summaries, PLACEMENT_KPIS, "Key figures"));
-      await showDetail(detail, chosen[0]);
+      await showDetail(detail, chosen[0], me);
     } catch (error) {
       showError(kpis, error);
     }
@@ -50,7 +51,7 @@ export async function showPanel(root) {
   await refresh();
 }
 
-async function showDetail(root, job) {
+async function showDetail(root, job, me) {
   setStatus(`Loading placements of ${jobLabel(job)}…`);
   const [placements, map] = await Promise.all([
     getJson(`/jobs/${job.id}/placements`), getJson(`/jobs/${job.id}/map`),
@@ -63,6 +64,8 @@ async function showDetail(root, job) {
     .sort((a, b) => a[1].localeCompare(b[1]));
   const needList = [...new Set(rows.map((r) => r.need).filter(Boolean))].sort();
   const filter = { need: "", school: "" };
+  // What-if: for roles that may run this job's kind; each row's "Lock at…" fills its form.
+  const whatIf = me && me.actions.includes(`job.${job.kind}`) ? whatIfCard(job, me, rows.map((r) => r.child_id)) : null;
   const tableArea = el("div");
   const mapArea = el("div", { class: "map-area" });
   const counter = el("p", { class: "muted", "aria-live": "polite" });
@@ -73,6 +76,7 @@ async function showDetail(root, job) {
     allPoints: [...map.schools.map((s) => [s.lon, s.lat]), ...map.home_cells.map((c) => [c.lon, c.lat])],
     focusPoints: map.home_cells.map((c) => [c.lon, c.lat]),
     label: `Map of ${map.home_cells.length} home areas and ${map.schools.length} schools`,
+    tiles: map.tiles_url || null,
   });
   drawBasemap(drawn, map.basemap);
   drawFlows(drawn, map.out_of_area_flows || [], map.schools);
@@ -93,6 +97,8 @@ async function showDetail(root, job) {
       { label: "Cost a year", num: true, cell: (r) => gbp(r.annual_cost_gbp) },
       { label: "Reasons", cell: (r) => words(r.reasons || r.unplaced_reason) },
       { label: "Alternatives (extra cost, minutes)", cell: (r) => alternatives(r.alternatives, schoolName) },
+      ...(whatIf ? [{ label: "What-if", cell: (r) => el("button", { type: "button", class: "small",
+        "aria-label": `Lock ${r.child_id} at a school`, onclick: () => whatIf.lockChild(r.child_id) }, "Lock at…") }] : []),
     ], shown, {
       caption: "Placements (pseudonymous ids)",
       rowClass: (r) => (r.status !== "placed" ? "unplaced" : r.in_area === "true" ? "" : "out"),
@@ -104,7 +110,9 @@ async function showDetail(root, job) {
   render();
   root.replaceChildren(
     el("h3", {}, `Placements: ${jobLabel(job)}`), controls, counter,
-    el("div", { class: "split wide-right" }, el("div", { class: "card" }, mapArea, legend()), el("div", { class: "card" }, tableArea)));
+    el("div", { class: "split wide-right" }, el("div", { class: "card" }, mapArea, legend()), el("div", { class: "card" }, tableArea)),
+    whatIf ? whatIf.card : null);
+  if (whatIf) await whatIf.ready;
   setStatus(`Placements of ${jobLabel(job)} shown.`);
   requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("sendplan:placements-drawn")));
 }

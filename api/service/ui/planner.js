@@ -1,17 +1,29 @@
 // The planner's view: a forecast job's demand against places per year (all needs or one), an
 // expansion job's options (chosen or not, with their marginal value), and a sweep job's
-// variants as a scatter of cost against journey time with the Pareto front.
+// variants as a scatter of cost against journey time with the Pareto front; expansion and sweep
+// jobs started from the page (planner_jobs.js) are shown when they finish.
 import { finishedJobs, getJson } from "./api.js";
-import { el, gbp, num, jobLabel, select, table, showError } from "./dom.js";
+import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
 import { demandChart, scatter } from "./charts.js";
 import { replanForm } from "./replan.js";
+import { planningJobs } from "./planner_jobs.js";
 
 export async function showPlanner(root, me) {
   root.replaceChildren(el("h2", {}, "Planner"), el("p", { class: "muted" }, "Loading jobs…"));
-  const jobs = await finishedJobs(["forecast", "expansion", "sweep"]);
+  const [jobs, scenarios] = await Promise.all([finishedJobs(["forecast", "expansion", "sweep"]),
+    getJson("/scenarios?limit=200").then((page) => page.items).catch(() => [])]);
+  // A job started here that finished: the view again, with that job chosen in its section.
+  const shown = async (job) => {
+    await showPlanner(root, me);
+    const picker = root.querySelector(`#planner-${job.kind}`);
+    if (!picker) return;
+    picker.value = job.id;
+    picker.dispatchEvent(new Event("change"));
+    setStatus(`The ${job.kind} job finished: its results are shown.`);
+  };
   const sections = [["forecast", "Forecast: demand and places", forecastSection],
     ["expansion", "Expansion options", expansionSection], ["sweep", "Sweep: cost against journey time", sweepSection]];
-  root.replaceChildren(el("h2", {}, "Planner"));
+  root.replaceChildren(el("h2", {}, "Planner"), planningJobs(me, scenarios, shown) || "");
   for (const [kind, title, draw] of sections) {
     const mine = jobs.filter((j) => j.kind === kind);
     const body = el("div");
@@ -27,6 +39,10 @@ export async function showPlanner(root, me) {
     if (kind === "forecast" && me.actions.includes("job.forecast")) {
       body.append(el("details", {}, el("summary", {}, "Run a new forecast on this scenario"),
         replanForm(mine[0].scenario_id, { kind: "forecast", label: "Start forecast", extra: { years: "2026-2031" }, noIterations: true })));
+    }
+    // What-if entry point (whatif.js): options switched on in a re-solve of a placement plan.
+    if (kind === "expansion" && me.actions.includes("job.expansion") && me.actions.includes("job.placement")) {
+      body.append(el("p", {}, el("a", { href: "#panel", class: "whatif-link" }, "Try expansion options in a what-if on a placement plan")));
     }
     await open(mine[0].id);
   }
@@ -74,15 +90,31 @@ async function expansionSection(root, job) {
     ], rows, { caption: doc.marginal_meaning || "Options", rowClass: (o) => (o.year ? "chosen" : "") }));
 }
 
+// The sweep's variants: cost against mean journey time or against children placed in the
+// city (the front is on all three), a point read out by hover or the arrow keys.
+const SWEEP_Y = {
+  journey: { key: "mean_travel_min", label: "Mean journey (min)", fmt: (v) => v.toFixed(1), of: "mean journey" },
+  local: { key: "placed_in_city", label: "Placed in the city (children)", fmt: (v) => Math.round(v).toLocaleString("en-GB"), of: "children placed in the city" },
+};
+
 async function sweepSection(root, job) {
   const doc = await getJson(`/jobs/${job.id}/files/sweep.json`);
-  const points = doc.rows.map((r) => ({
-    x: r.placement_cost_gbp_per_year, y: r.mean_travel_min, pareto: Boolean(r.pareto),
-    text: `${r.variant}: ${gbp(r.placement_cost_gbp_per_year)}, ${num(r.mean_travel_min)} min mean, ${r.placed_in_city} placed in the city` +
-      ` (growth ${r.growth}, seed ${r.seed}, options ${r.options})${r.pareto ? "; on the Pareto front" : ""}`,
-  }));
+  const chartArea = el("div");
+  const readout = el("p", { class: "readout", "aria-live": "polite" }, "Hover a point, or focus the chart and use the arrow keys, for its settings.");
+  const draw = (axis) => {
+    const y = SWEEP_Y[axis];
+    const points = doc.rows.map((r) => ({
+      x: r.placement_cost_gbp_per_year, y: Number(r[y.key]), pareto: Boolean(r.pareto),
+      text: `${r.variant}: ${gbp(r.placement_cost_gbp_per_year)}, ${num(r.mean_travel_min)} min mean, ${r.placed_in_city} placed in the city` +
+        ` (growth ${r.growth}, seed ${r.seed}, options ${r.options})${r.pareto ? "; on the Pareto front" : ""}`,
+    }));
+    chartArea.replaceChildren(scatter(points, { label: `${points.length} sweep variants, cost against ${y.of}`,
+      xLabel: "Placement cost a year (GBP m)", yLabel: y.label, xFmt: (v) => (v / 1e6).toFixed(1), yFmt: y.fmt, readout }));
+  };
   root.replaceChildren(
-    scatter(points, { label: `${points.length} sweep variants, cost against mean journey`, xLabel: "Placement cost a year (GBP m)",
-      yLabel: "Mean journey (min)", xFmt: (v) => (v / 1e6).toFixed(1), yFmt: (v) => v.toFixed(1) }),
-    el("p", { class: "muted" }, `${doc.rows.filter((r) => r.pareto).length} of ${doc.rows.length} variants on the Pareto front (cost, in-city placements, journey time); hover a point for its settings.`));
+    el("div", { class: "filters" }, select(`sweep-y-${job.id.slice(0, 8)}`, "Against", [["journey", "Mean journey time"], ["local", "Children placed in the city"]], draw)),
+    chartArea, readout,
+    el("p", { class: "muted" }, `${doc.rows.filter((r) => r.pareto).length} of ${doc.rows.length} variants on the Pareto front (cost, in-city placements, journey time).`));
+  draw("journey");
 }
+

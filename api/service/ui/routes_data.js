@@ -1,13 +1,15 @@
-// routes.geojson as routes with their stops in order, and the rides over each child's limit.
+// routes.geojson as routes with their stops in order, the rides over each child's limit, and
+// each route's line: along the roads (its LineString) when the plan was solved on a road
+// network, else straight between its stops.
 export function routesFrom(geojson, rideLimits = {}) {
   const routes = new Map();
   const route = (id) => {
-    if (!routes.has(id)) routes.set(id, { route_id: id, stops: [], props: {} });
+    if (!routes.has(id)) routes.set(id, { route_id: id, stops: [], props: {}, line: [] });
     return routes.get(id);
   };
   for (const feature of geojson.features) {
     const p = feature.properties;
-    if (p.kind === "route") route(p.route_id).props = p;
+    if (p.kind === "route") Object.assign(route(p.route_id), { props: p, line: feature.geometry.coordinates });
     else route(p.route_id).stops.push({ ...p, lon: feature.geometry.coordinates[0], lat: feature.geometry.coordinates[1] });
   }
   const out = [];
@@ -19,6 +21,10 @@ export function routesFrom(geojson, rideLimits = {}) {
       s.over = typeof limit === "number" && typeof s.ride_min === "number" && s.ride_min > limit + 1e-6;
     }
     const children = r.stops.filter((s) => s.child_id);
+    // What the map draws without roads: the stops in order, without the runs out of and back
+    // to the depot.
+    const served = r.stops.filter((s) => s.kind !== "start" && s.kind !== "end").map((s) => [s.lon, s.lat]);
+    const alongRoads = r.props.along_roads === true && r.line.length >= 2;
     out.push({
       ...r,
       session: r.props.session || (r.stops[0] || {}).session,
@@ -28,8 +34,9 @@ export function routesFrom(geojson, rideLimits = {}) {
       cost_gbp: r.props.cost_gbp,
       longest_ride_min: Math.max(0, ...children.map((s) => s.ride_min || 0)),
       over: children.filter((s) => s.over).length,
-      // What the map draws: the stops in order, without the runs out of and back to the depot.
-      served: r.stops.filter((s) => s.kind !== "start" && s.kind !== "end").map((s) => [s.lon, s.lat]),
+      served,
+      along_roads: alongRoads,
+      drawn: alongRoads ? r.line : served,
     });
   }
   return out.sort((a, b) => a.route_id.localeCompare(b.route_id));

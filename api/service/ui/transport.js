@@ -1,9 +1,10 @@
-// The transport team's view: a job's routes on the map (stops in order, school, vehicle type),
-// the route list and each route's timetable with ride times (rides over the child's limit
+// The transport team's view: a job's routes on the map (stops in order, school, vehicle type;
+// along the roads when the plan was solved on a road network, and the map says which), the
+// route list and each route's timetable with ride times (rides over the child's limit
 // flagged), filters, downloads, and a re-plan that runs as a job and is watched to the end.
 import { download, finishedJobs, getJson } from "./api.js";
 import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
-import { createMap, drawBasemap, drawSchools, svgEl, pathOf } from "./map.js";
+import { createMap, drawBasemap, drawRoads, drawSchools, svgEl, pathOf } from "./map.js";
 import { kpiTable, TRANSPORT_KPIS } from "./kpis.js";
 import { routesFrom, vehicleClass } from "./routes_data.js";
 import { replanForm } from "./replan.js";
@@ -33,6 +34,7 @@ async function showJob(root, job, me, reopen) {
     const [geojson, map, summary] = await Promise.all([
       getJson(`/jobs/${job.id}/routes.geojson`), getJson(`/jobs/${job.id}/map`), getJson(`/jobs/${job.id}/summary`),
     ]);
+    performance.mark("sendplan:routes-fetched");
     render(root, job, me, routesFrom(geojson, map.ride_limit_min || {}), map, summary, reopen);
     // For the browser test's open-time figure: the frame after the routes were painted.
     requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("sendplan:routes-drawn")));
@@ -50,13 +52,19 @@ function render(root, job, me, routes, map, summary, reopen) {
   const listArea = el("div");
   const sheet = el("div", { class: "timetable" }, el("p", { class: "muted" }, "Choose a route (in the list or on the map) for its timetable."));
   const counter = el("p", { class: "muted", "aria-live": "polite" });
-  const points = routes.flatMap((r) => r.served);
+  const points = routes.flatMap((r) => r.drawn);
   const drawn = createMap(mapArea, {
     allPoints: points.length ? points : map.schools.map((s) => [s.lon, s.lat]),
-    focusPoints: map.home_cells.map((c) => [c.lon, c.lat]),
+    // First shown around the children's stops (their homes: where the city is).
+    focusPoints: routes.flatMap((r) => r.stops.filter((s) => s.child_id).map((s) => [s.lon, s.lat])),
     label: `Map of ${routes.length} routes`,
+    tiles: map.tiles_url || null,
+    keyHelp: "N and P choose the next and the previous route shown",
   });
   drawBasemap(drawn, map.basemap);
+  const roadRoutes = routes.filter((r) => r.along_roads);
+  drawRoads(drawn, roadRoutes.map((r) => r.drawn));
+  drawn.note(howDrawn(routes.length, roadRoutes.length, map.basemap.length > 0));
   const served = new Set(routes.map((r) => r.school_id));
   const routesTo = {};
   for (const r of routes) routesTo[r.school_id] = (routesTo[r.school_id] || 0) + 1;
@@ -65,8 +73,8 @@ function render(root, job, me, routes, map, summary, reopen) {
   const stopsOf = new Map();
   for (const r of routes) {
     const line = svgEl("path", {
-      d: pathOf(drawn.frame, r.served), class: `route v-${vehicleClass(r.vehicle_type)} s-${r.session}`,
-      "data-route": r.route_id, tabindex: "-1",
+      d: pathOf(drawn.frame, r.drawn), class: `route v-${vehicleClass(r.vehicle_type)} s-${r.session}`,
+      "data-route": r.route_id, "data-along": String(r.along_roads),
     }, `${r.route_id}: ${r.vehicle_type}, ${r.children} children to ${(schools[r.school_id] || {}).name || r.school_id}`);
     line.addEventListener("click", () => choose(r));
     drawn.layers.routes.append(line);
@@ -92,9 +100,19 @@ function render(root, job, me, routes, map, summary, reopen) {
     stopsOf.get(current).classList.add("chosen");
     drawn.layers.routes.append(lines.get(current));  // on top
     drawn.layers.stops.append(stopsOf.get(current));
-    drawn.focus(r.served);
+    drawn.focus(r.drawn);
     sheet.replaceChildren(timetable(r, schools));
+    setStatus(`Route ${r.route_id} chosen: its timetable is beside the map.`);
   }
+  // N / P on the focused map: the next or previous route among those the filters show.
+  const step = (by) => () => {
+    const ids = routes.filter((r) => !lines.get(r.route_id).classList.contains("hidden"));
+    if (!ids.length) return;
+    const at = ids.findIndex((r) => r.route_id === current);
+    choose(ids[at < 0 ? (by > 0 ? 0 : ids.length - 1) : (at + by + ids.length) % ids.length]);
+  };
+  drawn.onKey(["n", "N"], step(1));
+  drawn.onKey(["p", "P"], step(-1));
   function apply() {
     const shown = routes.filter((r) => (!filter.session || r.session === filter.session) &&
       (!filter.school || r.school_id === filter.school) && (!filter.vehicle || r.vehicle_type === filter.vehicle));
@@ -130,7 +148,7 @@ function render(root, job, me, routes, map, summary, reopen) {
   root.replaceChildren(
     el("div", { class: "overview" }, kpiTable([job], [summary], TRANSPORT_KPIS, "Key figures"), el("div", {}, downloads, replan)),
     filters, counter,
-    el("div", { class: "split" }, el("div", { class: "card" }, mapArea, legend()), el("div", { class: "card" }, sheet, listArea)));
+    el("div", { class: "split" }, el("div", { class: "card" }, mapArea, legend(routes.some((r) => r.along_roads))), el("div", { class: "card" }, sheet, listArea)));
 }
 
 function timetable(r, schools) {
@@ -148,10 +166,24 @@ function timetable(r, schools) {
     ], r.stops, { caption: `Timetable (${r.session.toUpperCase()})`, rowClass: (s) => (s.over ? "over" : "") }));
 }
 
-function legend() {
+// How the routes are drawn, as the report's map says it (api/report_map_legend.py), and what
+// lies under them.
+function howDrawn(total, alongRoads, lsoa) {
+  const straight = total - alongRoads;
+  const how = alongRoads
+    ? "Routes are drawn along the roads the travel times were measured on" +
+      (straight ? ` (${straight} ${straight === 1 ? "route whose stops lie on one street is" : "routes whose stops lie on one street are"} drawn straight).` : ".")
+    : "Routes are drawn as straight lines between stops (no road network given).";
+  const base = alongRoads ? " Basemap: the roads the routes use" + (lsoa ? " over Leicester's LSOA (2021) outlines." : ".")
+    : lsoa ? " Basemap: Leicester's LSOA (2021) outlines." : " No basemap is shipped for this area.";
+  return how + base;
+}
+
+function legend(roads) {
   const item = (cls, text) => el("li", {}, el("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), text);
   return el("ul", { class: "legend" },
     item("line v-taxi", "Taxi"), item("line v-minibus", "Minibus"), item("line v-wav", "Wheelchair vehicle"),
+    item("line pm", "Afternoon route (dashed)"),
     item("stop", "Pick-up / drop-off"), item("stop over", "Ride over the child's limit"),
-    item("school in", "School"));
+    item("school in", "School"), roads ? item("line road", "Roads the routes use (basemap)") : null);
 }
