@@ -1,0 +1,195 @@
+"""Transport benchmarks beside a baseline and over time (issue 17, items 2 and 3).
+
+``run_baseline_bench``: per seed, the scenario solved by sendplan (as ``bench transport`` does)
+and, in the same run with the same work limit and processes, by plain PyVRP per school
+(``pyvrp_baseline.py``); both plans are passed through the independent checker. ``ratio`` is
+sendplan's cost over the baseline's (below 1: sendplan is cheaper).
+
+``run_anytime_bench``: the cost at each time limit, each solved from scratch with the same seed.
+A checkpoint in one long run would not measure a short run: sendplan shares its budget among
+schools in proportion to their children, so at 10 s of a 120 s run most schools are unstarted.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sendplan.bench.pyvrp_baseline import plan_baseline
+from sendplan.routing.model import Scenario
+from sendplan.routing.result import Result
+from sendplan.routing.solve import solve
+from sendplan.routing.transport.check import check_transport
+from sendplan.routing.transport.plan import Session, TransportPlan
+from sendplan.routing.transport.planner import school_of_children
+from sendplan.routing.vrp.stop import work_limit
+
+TARGET_MEAN_RATIO = 0.97
+TARGET_MAX_RATIO = 1.00
+ANYTIME_SHORT_S = 10.0
+ANYTIME_LONG_S = 120.0
+ANYTIME_TARGET_PCT = 2.0
+VIOLATIONS_SHOWN = 10
+
+
+def _sendplan(
+    scenario: Scenario, *, session: Session, time_limit_s: float, iterations: int | None,
+    seed: int, workers: int | None,
+) -> tuple[Result, float]:  # fmt: skip
+    t0 = time.monotonic()
+    result = solve(
+        scenario,
+        sessions=(session,),
+        stop=work_limit(time_limit_s=time_limit_s, iterations=iterations),
+        seed=seed,
+        placement="auto",
+        workers=workers,
+        status_quo=False,
+    )
+    return result, time.monotonic() - t0
+
+
+def _figures(
+    plan: TransportPlan, ok: bool, violations: Sequence[str], seconds: float
+) -> dict[str, Any]:
+    return {
+        "cost_gbp": round(plan.cost_gbp, 2),
+        "routes": len(plan.routes),
+        "transported": plan.transported,
+        "unrouted": len(plan.unrouted),
+        "checker_ok": ok,
+        "violations": list(violations[:VIOLATIONS_SHOWN]),
+        "seconds": round(seconds, 2),
+    }
+
+
+def compare_seed(
+    scenario: Scenario,
+    *,
+    seed: int,
+    session: Session = "am",
+    time_limit_s: float = 60.0,
+    iterations: int | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """One seed: sendplan's plan and plain PyVRP's, each checked, and the cost ratio."""
+    result, seconds = _sendplan(scenario, session=session, time_limit_s=time_limit_s,
+                                iterations=iterations, seed=seed, workers=workers)  # fmt: skip
+    school_of = school_of_children(result.scenario, result.placement)
+    travel = result.travel
+    if travel is None:  # solve always records it; a plan without one cannot be checked
+        raise RuntimeError("the solve returned no travel model")
+    ours = result.transport[0]
+    ours_check = check_transport(result.scenario, school_of, travel, ours)
+    t0 = time.monotonic()
+    stop = work_limit(time_limit_s=time_limit_s, iterations=iterations)
+    base = plan_baseline(result.scenario, school_of, travel, session=session, stop=stop,
+                         seed=seed, workers=workers)  # fmt: skip
+    base_seconds = time.monotonic() - t0
+    base_check = check_transport(result.scenario, school_of, travel, base)
+    ratio = ours.cost_gbp / base.cost_gbp if base.cost_gbp else None
+    return {
+        "seed": seed,
+        "scenario": result.scenario.name,
+        "children": len(school_of),
+        "sendplan_cost_gbp": round(ours.cost_gbp, 2),
+        "baseline_cost_gbp": round(base.cost_gbp, 2),
+        "ratio": None if ratio is None else round(ratio, 4),
+        "sendplan_checker_ok": ours_check.ok,
+        "baseline_checker_ok": base_check.ok,
+        "sendplan": _figures(ours, ours_check.ok, ours_check.violations, seconds),
+        "baseline": _figures(base, base_check.ok, base_check.violations, base_seconds),
+    }
+
+
+def run_baseline_bench(
+    scenario_of: Callable[[int], Scenario],
+    *,
+    seeds: Sequence[int],
+    baseline: str = "pyvrp",
+    session: Session = "am",
+    time_limit_s: float = 60.0,
+    iterations: int | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Every seed (``scenario_of(seed)`` is its instance) and the ratios' mean and maximum."""
+    rows = [
+        compare_seed(
+            scenario_of(seed),
+            seed=seed,
+            session=session,
+            time_limit_s=time_limit_s,
+            iterations=iterations,
+            workers=workers,
+        )
+        for seed in seeds
+    ]
+    ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
+    every_ok = all(r["sendplan_checker_ok"] and r["baseline_checker_ok"] for r in rows)
+    same_children = all(r["sendplan"]["unrouted"] == r["baseline"]["unrouted"] for r in rows)
+    mean = statistics.fmean(ratios) if ratios else None
+    top = max(ratios) if ratios else None
+    return {
+        "baseline": baseline,
+        "session": session,
+        "time_limit_s": time_limit_s if iterations is None else None,
+        "iterations": iterations,
+        "seeds": list(seeds),
+        "per_seed": rows,
+        "mean_ratio": None if mean is None else round(mean, 4),
+        "max_ratio": top,
+        "every_plan_checker_ok": every_ok,
+        "same_unrouted_counts": same_children,
+        "target": {"mean_ratio_at_most": TARGET_MEAN_RATIO, "max_ratio_at_most": TARGET_MAX_RATIO},
+        "target_met": bool(
+            every_ok
+            and mean is not None
+            and top is not None
+            and mean <= TARGET_MEAN_RATIO
+            and top <= TARGET_MAX_RATIO
+        ),
+    }
+
+
+def run_anytime_bench(
+    scenario: Scenario,
+    *,
+    limits_s: Sequence[float],
+    seed: int = 1,
+    session: Session = "am",
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """The plan's cost at each time limit (each solved from scratch with ``seed``)."""
+    points: list[dict[str, Any]] = []
+    for limit in sorted(set(limits_s)):
+        result, seconds = _sendplan(scenario, session=session, time_limit_s=limit,
+                                    iterations=None, seed=seed, workers=workers)  # fmt: skip
+        plan, check = result.transport[0], result.checks[0]
+        points.append(
+            {
+                "time_limit_s": limit,
+                "cost_gbp": round(plan.cost_gbp, 2),
+                "routes": len(plan.routes),
+                "unrouted": len(plan.unrouted),
+                "checker_ok": check.ok,
+                "seconds": round(seconds, 2),
+            }
+        )
+    longest = points[-1]["cost_gbp"] if points else 0.0
+    for p in points:
+        p["over_longest_pct"] = round(100 * (p["cost_gbp"] / longest - 1), 2) if longest else None
+    by_limit = {p["time_limit_s"]: p["cost_gbp"] for p in points}
+    short, long = by_limit.get(ANYTIME_SHORT_S), by_limit.get(ANYTIME_LONG_S)
+    gap = round(100 * (short / long - 1), 2) if short is not None and long else None
+    return {
+        "scenario": scenario.name,
+        "session": session,
+        "seed": seed,
+        "points": points,
+        "cost_gbp_by_limit": {f"{k:g}": v for k, v in by_limit.items()},
+        "gap_10s_vs_120s_pct": gap,
+        "target_10s_within_pct": ANYTIME_TARGET_PCT,
+        "target_met": None if gap is None else gap <= ANYTIME_TARGET_PCT,
+    }
