@@ -38,7 +38,7 @@ GENERATOR = "sendplan"
 # What sendplan writes into an output folder (this version and earlier ones).
 OUTPUT_NAMES = frozenset(
     {"summary.json", "placements.csv", "placements.xlsx", "explanations.json", "report.html",
-     "routes.json",
+     "routes.json", "changes.json",
      "routes.geojson", "route_sheets.xlsx", "transport_review.csv", "evaluation.json",
      "results.gpkg", "scenario", MANIFEST_NAME}
 )  # fmt: skip

@@ -12,6 +12,7 @@ import typer
 
 from sendplan.api import (
     cli_bench_api,
+    cli_bench_changes,
     cli_bench_expand,
     cli_bench_fidelity,
     cli_bench_forecast,
@@ -91,6 +92,7 @@ bench_app.command("fidelity")(cli_bench_fidelity.bench_fidelity_cmd)
 bench_app.command("expand")(cli_bench_expand.bench_expand_cmd)
 bench_app.command("forecast")(cli_bench_forecast.bench_forecast_cmd)
 bench_app.command("api")(cli_bench_api.bench_api_cmd)
+bench_app.command("changes")(cli_bench_changes.bench_changes_cmd)
 
 
 # Every command takes -v/-q as well as the top level (`sendplan routes ... -v`).

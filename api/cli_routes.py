@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from sendplan.api.atomic import check_inputs_outside
+from sendplan.api.changes_cli import run_changes
 from sendplan.api.cli_common import (
     IterationsOption,
     OutOption,
@@ -97,6 +98,25 @@ def routes(
             "scenario's policy mixed_school_routes).",
         ),
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="With --changes: the current routes (a plan folder's routes.json or "
+            "route_sheets.xlsx, or a council's current-routes CSV/workbook, as --evaluate "
+            "reads) to re-plan with continuity: only the routes that must change change.",
+        ),
+    ] = None,
+    changes: Annotated[
+        Path | None,
+        typer.Option(
+            "--changes",
+            help="With --baseline: a CSV of mid-year changes, one a row: change (add_child, "
+            "remove_child, change_address, change_school, route_handed_back), child_id, "
+            "route_id, lon,lat or postcode, school_id, and for a new child age, sex, "
+            "primary_need (README: mid-year changes).",
+        ),
+    ] = None,
 ) -> None:
     """Plan home-to-school routes for every transport-eligible child of a scenario."""
 
@@ -109,7 +129,26 @@ def routes(
             "--contracts prices the current routes of --evaluate FILE", param_hint="--contracts"
         )
 
+    if (baseline is None) != (changes is None):
+        given, missing = (
+            ("--baseline", "--changes") if changes is None else ("--changes", "--baseline")
+        )
+        raise typer.BadParameter(f"{given} needs {missing}", param_hint=given)
+    if baseline is not None and evaluate is not None:
+        raise typer.BadParameter(
+            "--baseline re-plans the current routes; --evaluate compares them: give one",
+            param_hint="--baseline",
+        )
+
     def run() -> None:
+        if baseline is not None and changes is not None:
+            run_changes(
+                scenario_path, baseline, changes, out=out, network=network, matrix=matrix,
+                postcodes=postcodes, seed=seed, mixed_schools=mixed_schools,
+                sessions=sessions_of(session.value),
+                stop=work_limit(time_limit_s=time_limit, iterations=iterations),
+            )  # fmt: skip
+            return
         check_inputs_outside(out, {
             "scenario": scenario_path, "--evaluate file": evaluate, "--columns file": columns,
             "--network file": network, "--matrix file": matrix, "--postcodes file": postcodes,

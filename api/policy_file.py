@@ -62,6 +62,9 @@ POLICY_RANGES: dict[str, tuple[float, float]] = {
     "max_snap_m": (1, 100_000),
     "am_peak_congestion_factor": (1, 10),
     "mixed_max_school_gap_min": (0, 120),
+    "disruption_move_gbp": (0, 100_000),
+    "disruption_time_gbp": (0, 100_000),
+    "pickup_tolerance_min": (0, 120),
 }
 
 

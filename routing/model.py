@@ -360,9 +360,20 @@ class Policy:
     # Whether special-school children may take resourced-provision (DSP) places; by default
     # those places belong to the mainstream "dsp" cohort, as SEN2 counts them.
     special_cohort_in_dsp: bool = False
+    # Mid-year re-plans (``routes --baseline --changes``, routing/transport/continuity.py), in
+    # the plan's own unit (GBP of one session's routes): a re-plan moves a settled child to
+    # another vehicle only to save at least ``disruption_move_gbp`` a session, and shifts a
+    # pick-up (drop-off) time by more than ``pickup_tolerance_min`` only to save at least
+    # ``disruption_time_gbp``. Both 0: continuity is worth nothing (a plan from scratch).
+    disruption_move_gbp: float = 25.0
+    disruption_time_gbp: float = 10.0
+    pickup_tolerance_min: float = 10.0
 
     def __post_init__(self) -> None:
         _check_finite("policy", self)
+        for name in ("disruption_move_gbp", "disruption_time_gbp", "pickup_tolerance_min"):
+            if getattr(self, name) < 0:
+                raise ModelError(f"policy {name} must not be negative")
 
         for name in (
             "weight_placement_cost", "travel_gbp_per_min", "preference_gbp_per_rank",

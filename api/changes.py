@@ -1,0 +1,212 @@
+"""``sendplan routes SCENARIO --baseline ROUTES --changes CHANGES.csv``: a mid-year re-plan
+with continuity (``routing/transport/continuity.py``).
+
+The scenario is the one the baseline was planned for; the changes file (``changes_file.py``)
+says what changed. The baseline (our routes.json, a route_sheets.xlsx or a council's current
+routes, read as ``--evaluate`` reads them) is rebuilt on the scenario before the changes, the
+changed scenario is solved from scratch (same seed and work limit: the yardstick for the saving
+forgone) and each session is re-planned with continuity. The result holds the continuity
+plans (checked by the independent checker); ``changes.json`` beside the usual outputs lists
+every affected child and route, with old and new times and vehicles, the disruption and the
+saving forgone by keeping the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sendplan.api.changes_file import read_changes
+from sendplan.api.existing_routes import read_existing_routes
+from sendplan.api.locations import PostcodeLookup
+from sendplan.routing.kpis import cost_per_transported_child_gbp, solo_share
+from sendplan.routing.model import Scenario
+from sendplan.routing.result import Result
+from sendplan.routing.solve import PlanRejected, solve
+from sendplan.routing.summary import summarise_transport
+from sendplan.routing.transport.changes import Applied, apply_changes
+from sendplan.routing.transport.check import check_transport
+from sendplan.routing.transport.continuity import Continuity, replan_session
+from sendplan.routing.transport.eligibility import review_transport
+from sendplan.routing.transport.entitlement import decide_entitlements
+from sendplan.routing.transport.evaluate import evaluate_routes
+from sendplan.routing.transport.existing import ExistingStop
+from sendplan.routing.transport.plan import Session, TransportPlan
+from sendplan.routing.transport.planner import school_of_children
+from sendplan.routing.travel import TravelModels
+from sendplan.routing.vrp.stop import StopCriterion
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """The re-planned result and each session's continuity report."""
+
+    result: Result
+    sessions: tuple[Continuity, ...]
+    applied: Applied
+
+    @property
+    def saving_forgone_gbp(self) -> float:
+        return sum(c.saving_forgone_gbp for c in self.sessions)
+
+    @property
+    def moved(self) -> int:
+        return sum(c.moved for c in self.sessions)
+
+
+def replan_from_files(
+    scenario: Scenario,
+    baseline: Path,
+    changes: Path,
+    *,
+    models: Callable[[Scenario], TravelModels],
+    sessions: Sequence[Session],
+    stop: StopCriterion,
+    seed: int,
+    postcodes: PostcodeLookup | None = None,
+    progress: Progress | None = None,
+) -> Replanned:
+    """Read the baseline and the changes for ``scenario`` and re-plan with continuity.
+    ``models`` gives the travel models of a scenario (before and after the changes)."""
+    say = progress or (lambda _msg: None)
+    stops = read_existing_routes(baseline, scenario)
+    rows = read_changes(changes, postcodes=postcodes)
+    applied = apply_changes(
+        scenario, rows, file=changes.name, route_ids={s.route_id for s in stops}
+    )
+    say(f"{len(rows)} changes read")
+    before = baseline_plans(scenario, stops, models(scenario).drive, sessions)
+    return replan(applied, before, models(applied.scenario), sessions=sessions, stop=stop,
+                  seed=seed, progress=say)  # fmt: skip
+
+
+def baseline_plans(
+    scenario: Scenario,
+    stops: Sequence[ExistingStop],
+    drive: Any,
+    sessions: Sequence[Session],
+) -> dict[Session, TransportPlan]:
+    """Each session's baseline routes rebuilt on the scenario before the changes."""
+    school_of: dict[str, str | None] = {s.child_id: s.school_id for s in stops}
+    return {s: evaluate_routes(scenario, school_of, drive, stops, session=s).plan for s in sessions}
+
+
+def replan(
+    applied: Applied,
+    baseline: dict[Session, TransportPlan],
+    models: TravelModels,
+    *,
+    sessions: Sequence[Session],
+    stop: StopCriterion,
+    seed: int,
+    progress: Progress | None = None,
+) -> Replanned:
+    """Solve the changed scenario from scratch, then re-plan each session with continuity."""
+    say = progress or (lambda _msg: None)
+    scratch = solve(
+        applied.scenario, sessions=sessions, travel=models, seed=seed, stop=stop,
+        placement="auto", progress=say,
+    )  # fmt: skip
+    scenario, drive = scratch.scenario, models.drive
+    school_of = school_of_children(scenario, scratch.placement)
+    reports = []
+    for plan in scratch.transport:
+        say(f"{plan.session.upper()} routes: keeping what need not change")
+        reports.append(
+            replan_session(
+                scenario,
+                school_of,
+                baseline[plan.session],
+                plan,
+                drive,
+                handed_back=applied.handed_back,
+                relocated=applied.relocated,
+            )
+        )
+    plans = tuple(r.plan for r in reports)
+    checks = tuple(check_transport(scenario, school_of, drive, p) for p in plans)
+    for plan, check in zip(plans, checks, strict=True):
+        if not check.ok:
+            raise PlanRejected(f"{plan.session.upper()} continuity plan", check.violations)
+    review = review_transport(scenario, school_of, drive, plans, walk_travel=models.walk)
+    summary = dataclasses.replace(
+        scratch.summary,
+        **summarise_transport(scenario, plans, checker_ok=True),
+        solo_share=solo_share(scenario, plans),
+        walking_distance_flags=len(review.flags),
+        ptb_cheaper_than_seat=review.ptb_cheaper,
+    )
+    entitlements = decide_entitlements(
+        scenario, scratch.placement, models.walk or drive, drive=drive
+    )
+    summary = dataclasses.replace(
+        summary,
+        cost_per_transported_child_gbp=cost_per_transported_child_gbp(summary, entitlements),
+    )
+    result = dataclasses.replace(
+        scratch, summary=summary, transport=plans, checks=checks, review=review
+    )
+    return Replanned(result, tuple(reports), applied)
+
+
+def changes_report(replanned: Replanned, *, seed: int, work_limit: str) -> dict[str, Any]:
+    """``changes.json``: per session every affected child and route, the disruption and the
+    saving forgone (this plan's cost less the plan from scratch's, same seed and work limit)."""
+    policy = replanned.result.scenario.policy
+    applied = replanned.applied
+    out: dict[str, Any] = {
+        "seed": seed,
+        "work_limit": work_limit,
+        "weights": {
+            "disruption_move_gbp": policy.disruption_move_gbp,
+            "disruption_time_gbp": policy.disruption_time_gbp,
+            "pickup_tolerance_min": policy.pickup_tolerance_min,
+        },
+        "children_added": sorted(applied.added),
+        "children_removed": sorted(applied.removed),
+        "children_relocated": sorted(applied.relocated),
+        "routes_handed_back": sorted(applied.handed_back),
+        "children_moved": replanned.moved,
+        "saving_forgone_gbp_per_day": round(replanned.saving_forgone_gbp, 2),
+        "saving_forgone_note": (
+            "this plan's cost less a plan from scratch of the changed scenario, same seed and "
+            "work limit: what keeping the other routes as they are costs"
+        ),
+        "sessions": {},
+    }
+    for c in replanned.sessions:
+        out["sessions"][c.plan.session] = {
+            "chosen": c.chosen,
+            "cost_gbp": round(c.plan.cost_gbp, 2),
+            "from_scratch_cost_gbp": round(c.scratch_cost_gbp, 2),
+            "saving_forgone_gbp": round(c.saving_forgone_gbp, 2),
+            "disruption_gbp": round(c.disruption_gbp, 2),
+            "children_moved": c.moved,
+            "times_moved": sum(x.time_moved for x in c.children),
+            "children": [
+                {
+                    "child_id": x.child_id,
+                    "old_route": x.old_route,
+                    "new_route": x.new_route,
+                    "old_time": _hhmm(x.old_time_min),
+                    "new_time": _hhmm(x.new_time_min),
+                    "moved": x.moved,
+                    "time_moved": x.time_moved,
+                }
+                for x in c.children
+            ],
+            "routes": [dataclasses.asdict(r) for r in c.routes],
+        }
+    return out
+
+
+def _hhmm(minutes: float | None) -> str | None:
+    if minutes is None:
+        return None
+    whole = round(minutes)
+    return f"{whole // 60:02d}:{whole % 60:02d}"

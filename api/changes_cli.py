@@ -1,0 +1,75 @@
+"""The ``--baseline``/``--changes`` run of ``sendplan routes``: read, re-plan with continuity,
+write the usual outputs plus ``changes.json`` (atomically, one folder), and say what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import typer
+
+from sendplan.api.atomic import check_inputs_outside
+from sendplan.api.changes import changes_report, replan_from_files
+from sendplan.api.cli_common import progress
+from sendplan.api.loader import file_sha256, load_scenario
+from sendplan.api.outputs import write_json, write_outputs
+from sendplan.geo.postcodes import load_postcodes
+from sendplan.routing.model import Scenario
+from sendplan.routing.transport.plan import Session
+from sendplan.routing.travel import TravelModels, travel_models
+from sendplan.routing.vrp.stop import StopCriterion
+
+CHANGES_REPORT = "changes.json"
+
+
+def run_changes(
+    scenario_path: Path,
+    baseline: Path,
+    changes: Path,
+    *,
+    out: Path,
+    network: Path | None,
+    matrix: Path | None,
+    postcodes: Path | None,
+    seed: int,
+    mixed_schools: bool | None,
+    sessions: Sequence[Session],
+    stop: StopCriterion,
+) -> None:
+    """Re-plan the baseline routes of ``scenario_path`` after ``changes`` and write the outputs."""
+    check_inputs_outside(out, {
+        "scenario": scenario_path, "--baseline file": baseline, "--changes file": changes,
+        "--network file": network, "--matrix file": matrix, "--postcodes file": postcodes,
+    })  # fmt: skip
+    with progress() as say:
+        say(f"reading {scenario_path.name}")
+        lookup = None if postcodes is None else load_postcodes(postcodes).lookup
+        scenario = load_scenario(scenario_path, postcodes=lookup)
+        if mixed_schools is not None:
+            policy = replace(scenario.policy, mixed_school_routes=mixed_schools)
+            scenario = replace(scenario, policy=policy)
+        extra = [p for p in (baseline, changes, matrix, network, postcodes) if p is not None]
+        scenario = replace(scenario, sources=(*scenario.sources, *map(file_sha256, extra)))
+
+        def models(of: Scenario) -> TravelModels:
+            return travel_models(of, network=network, matrix=matrix)
+
+        replanned = replan_from_files(
+            scenario, baseline, changes, models=models, sessions=sessions, stop=stop,
+            seed=seed, postcodes=lookup, progress=say,
+        )  # fmt: skip
+        report = changes_report(replanned, seed=seed, work_limit=repr(stop))
+        say("writing outputs")
+        write_outputs(
+            replanned.result, out, extra=lambda folder: write_json(report, folder / CHANGES_REPORT)
+        )
+    s = replanned.result.summary
+    typer.echo(
+        f"{s.transported} children on {s.routes} routes, "
+        f"£{s.transport_cost_gbp_per_day or 0:,.2f} a day ({s.transport_cost_basis}); "
+        f"{replanned.moved} children moved to another vehicle, "
+        f"£{replanned.saving_forgone_gbp:,.2f} a day forgone against a plan from scratch; "
+        f"checker {'ok' if s.transport_checker_ok else 'FAILED'}; outputs in {out} "
+        f"({CHANGES_REPORT} lists every affected child and route)"
+    )
