@@ -16,7 +16,19 @@ def bench_placement_cmd(
     schools: Annotated[int, typer.Option("--schools", min=1, help="Special settings.")] = 200,
     candidates: Annotated[
         int,
-        typer.Option("--candidates", min=0, help="Nearest admissible schools per child (0 = all)."),
+        typer.Option(
+            "--candidates",
+            min=0,
+            help="Nearest admissible schools per child (0 = all, exact by pricing).",
+        ),
+    ] = 0,
+    compare: Annotated[
+        int,
+        typer.Option(
+            "--compare",
+            min=0,
+            help="With --candidates 0: also solve with this many nearest (0 = no comparison).",
+        ),
     ] = 10,
     seed: SeedOption = 1,
 ) -> None:
@@ -24,7 +36,7 @@ def bench_placement_cmd(
 
     def run() -> None:
         result = bench_placement(
-            children=children, schools=schools, candidates=candidates, seed=seed
+            children=children, schools=schools, candidates=candidates, seed=seed, compare=compare
         )
         typer.echo(json.dumps(result, sort_keys=True))
 

@@ -21,8 +21,9 @@ and the travel limit exactly as the age does. Members are assigned in child-id o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +32,8 @@ from scipy.spatial import cKDTree
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, School
 from sendplan.routing.placement.costs import arc_costs_gbp
+
+_Arr = TypeVar("_Arr", NDArray[np.int64], NDArray[np.float64])
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class CandidateSet:
     cand_starts: NDArray[np.int64]  # class c's candidates: cand_starts[c]:cand_starts[c + 1]
     cons_starts: NDArray[np.int64]
     admits_open: NDArray[np.int64]  # per class: of admits_any, those open on ``as_of``
+    group: NDArray[np.int64]  # per class: its admission group
+    group_ok: tuple[NDArray[np.int64], ...]  # per group: its admissible open schools, sorted
+    limit_s: NDArray[np.float64]  # per class: its travel limit
 
     @property
     def n_classes(self) -> int:
@@ -91,12 +97,15 @@ def build_candidates(
     policy: Policy,
     *,
     as_of: date | None = None,
+    nearest: int | None = None,
 ) -> tuple[CandidateSet, Pairs]:
     """Classes and their candidate arcs, plus the held locked children's pairs (by child
     index; see ``held_locked``).
 
-    ``children`` and ``schools`` must be sorted by id.
+    ``children`` and ``schools`` must be sorted by id. ``nearest`` overrides
+    ``policy.max_candidates`` (the starting set of ``pricing.py``).
     """
+    cap = max(int(policy.max_candidates if nearest is None else nearest), 0)
     m = len(schools)
     school_index = {s.school_id: j for j, s in enumerate(schools)}
     # 11: the primary/secondary boundary of the travel limit.
@@ -166,11 +175,9 @@ def build_candidates(
     homes = np.array([(children[r].lon, children[r].lat) for r in rep], dtype=np.float64)
     homes = homes.reshape(-1, 2)
     sites = np.array([(s.lon, s.lat) for s in schools], dtype=np.float64).reshape(-1, 2)
-    pair_c, pair_s = _considered_pairs(
-        group_a, group_ok, homes, sites, max(int(policy.max_candidates), 0)
-    )
+    pair_c, pair_s = _considered_pairs(group_a, group_ok, homes, sites, cap)
     # Preferred admissible schools are always considered, whatever the cap.
-    if policy.max_candidates > 0:
+    if cap > 0:
         pc: list[int] = []
         ps: list[int] = []
         for c, r in enumerate(rep):
@@ -237,8 +244,54 @@ def build_candidates(
             cand_starts=np.searchsorted(candidates.child, ticks).astype(np.int64),
             cons_starts=np.searchsorted(considered.child, ticks).astype(np.int64),
             admits_open=admits_open,
+            group=group_a,
+            group_ok=tuple(group_ok),
+            limit_s=limit_s,
         ),
         locked,
+    )
+
+
+def with_arcs(
+    cs: CandidateSet, extra: Pairs, extra_cost: NDArray[np.int64]
+) -> tuple[CandidateSet, NDArray[np.int64]]:
+    """``cs`` with more candidate arcs (none already in it), kept sorted by class then school,
+    and where each merged arc came from (an index into old arcs then ``extra``)."""
+    m = max(len(cs.schools), 1)
+    cand = cs.candidates
+    keys = np.concatenate([cand.child * m + cand.school, extra.child * m + extra.school])
+    order = np.argsort(keys, kind="stable")
+
+    def merged(a: _Arr, b: _Arr) -> _Arr:
+        return np.concatenate([a, b])[order]
+
+    candidates = Pairs(
+        merged(cand.child, extra.child),
+        merged(cand.school, extra.school),
+        merged(cand.travel_s, extra.travel_s),
+        merged(cand.distance_m, extra.distance_m),
+    )
+    ticks = np.arange(cs.n_classes + 1)
+    merged_cs = replace(
+        cs,
+        candidates=candidates,
+        cost=merged(cs.cost, extra_cost),
+        cand_starts=np.searchsorted(candidates.child, ticks).astype(np.int64),
+    )
+    return merged_cs, order.astype(np.int64)
+
+
+def only_arcs(cs: CandidateSet, keep: NDArray[np.bool_]) -> CandidateSet:
+    """``cs`` with only the candidate arcs ``keep`` marks."""
+    cand = cs.candidates
+    candidates = Pairs(cand.child[keep], cand.school[keep], cand.travel_s[keep],
+                       cand.distance_m[keep])  # fmt: skip
+    ticks = np.arange(cs.n_classes + 1)
+    return replace(
+        cs,
+        candidates=candidates,
+        cost=cs.cost[keep],
+        cand_starts=np.searchsorted(candidates.child, ticks).astype(np.int64),
     )
 
 
@@ -299,4 +352,5 @@ def disaggregate(
 
 __all__ = [
     "CandidateSet", "Pairs", "build_candidates", "cohort_admits", "disaggregate", "held_locked",
+    "only_arcs", "with_arcs",
 ]  # fmt: skip

@@ -28,6 +28,8 @@ DISTANCE_ABS_TOL_M = 1e-3
 MONEY_ABS_TOL_GBP = 1e-6
 # Messages per rule beyond which the checker summarises instead of listing every child.
 MAX_MESSAGES_PER_RULE = 50
+# Candidate pairs whose travel is computed at once (bounds the checker's memory).
+PAIRS_PER_SLICE = 2_000_000
 
 
 def _close(a: NDArray[np.float64], b: NDArray[np.float64], abs_tol: float) -> NDArray[np.bool_]:
@@ -125,8 +127,22 @@ class PlanRules:
         homes = np.array([(c.lon, c.lat) for c in self.children]).reshape(n, 2)
         sites = np.array([(s.lon, s.lat) for s in self.schools]).reshape(m, 2)
         cap = int(self.policy.max_candidates)
+        self.limit_s = np.array([self.policy.max_travel_min(c) * 60.0 for c in self.children])
         pc: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
         ps: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+        pt: list[NDArray[np.float64]] = [np.zeros(0)]
+
+        def within(ci: NDArray[np.int64], sj: NDArray[np.int64]) -> None:
+            # Travel and the limit a slice at a time, so every admissible pair of a national
+            # plan (hundreds of millions) never exists at once: only those within the limit.
+            for a in range(0, len(ci), PAIRS_PER_SLICE):
+                c, j = ci[a : a + PAIRS_PER_SLICE], sj[a : a + PAIRS_PER_SLICE]
+                seconds = np.asarray(self.travel.pairs(homes[c], sites[j])[0], dtype=np.float64)
+                keep = seconds <= self.limit_s[c]
+                pc.append(c[keep])
+                ps.append(j[keep])
+                pt.append(seconds[keep])
+
         for (need, age, sex, res, cohort), members_list in groups.items():
             members = np.array(members_list)
             suitable = (
@@ -144,28 +160,25 @@ class PlanRules:
                 continue
             # Mutant note: `len(ok) < cap` is equivalent (the cap nearest of cap schools are all).
             if cap == 0 or len(ok) <= cap:
-                pc.append(np.repeat(members, len(ok)))
-                ps.append(np.tile(ok, len(members)))
+                step = max(1, PAIRS_PER_SLICE // len(ok))
+                for a in range(0, len(members), step):
+                    part = members[a : a + step]
+                    within(np.repeat(part, len(ok)), np.tile(ok, len(part)))
                 continue
             _, idx = cKDTree(_xyz(sites[ok])).query(_xyz(homes[members]), k=cap)
-            pc.append(np.repeat(members, cap))
-            ps.append(ok[np.ravel(idx)])
+            near_c, near_s = [np.repeat(members, cap)], [ok[np.ravel(idx)]]
             ok_set = set(ok.tolist())
             for i in members_list:
                 for sid in self.children[i].preferences:
                     if self.school_index[sid] in ok_set:
-                        pc.append(np.array([i]))
-                        ps.append(np.array([self.school_index[sid]]))
-        keys = np.unique(np.concatenate(pc) * max(m, 1) + np.concatenate(ps))
-        ci, sj = keys // max(m, 1), keys % max(m, 1)
-        cand_travel = np.zeros(len(ci))
-        if len(ci):
-            seconds, _ = self.travel.pairs(homes[ci], sites[sj])
-            cand_travel = np.asarray(seconds)
-        self.limit_s = np.array([self.policy.max_travel_min(c) * 60.0 for c in self.children])
-        within = cand_travel <= self.limit_s[ci]
-        self.cand_child, self.cand_school = ci[within], sj[within]
-        self.cand_travel = cand_travel[within]
+                        near_c.append(np.array([i]))
+                        near_s.append(np.array([self.school_index[sid]]))
+            within(np.concatenate(near_c), np.concatenate(near_s))
+        keys, first = np.unique(
+            np.concatenate(pc) * max(m, 1) + np.concatenate(ps), return_index=True
+        )
+        self.cand_child, self.cand_school = keys // max(m, 1), keys % max(m, 1)
+        self.cand_travel = np.concatenate(pt)[first]
         # Child i's candidates: cand_starts[i]:cand_starts[i + 1] (`n + 2` would be equivalent:
         # nothing reads beyond index n).
         self.cand_starts = np.searchsorted(self.cand_child, np.arange(n + 1))

@@ -126,9 +126,21 @@ def arc_costs_gbp(
         (rank - 1).astype(np.float64) * policy.preference_gbp_per_rank,
         np.where(has_prefs[pair_child], policy.not_preferred_gbp, 0.0) if len(has_prefs) else 0.0,
     )
-    value = _arc_cost_terms(
+    return costs_from_terms_gbp(
         annual[pair_school], pair_travel_s, pref, out_of_area[pair_school], policy
     )
+
+
+def costs_from_terms_gbp(
+    annual_cost_gbp: NDArray[np.float64],
+    travel_s: NDArray[np.float64],
+    preference_gbp: NDArray[np.float64],
+    out_of_area_gbp: NDArray[np.float64],
+    policy: Policy,
+) -> NDArray[np.int64]:
+    """``arc_cost_gbp`` from its inputs per pair (fee, travel, preference and area terms),
+    vectorised: the one expression of ``arc_costs_gbp``, so pricing rounds identically."""
+    value = _arc_cost_terms(annual_cost_gbp, travel_s, preference_gbp, out_of_area_gbp, policy)
     return np.rint(value).astype(np.int64)
 
 
@@ -146,6 +158,7 @@ __all__ = [
     "arc_cost_gbp",
     "arc_cost_terms_gbp",
     "arc_costs_gbp",
+    "costs_from_terms_gbp",
     "over_capacity_cost_gbp",
     "preference_gbp",
     "unplaced_cost_gbp",

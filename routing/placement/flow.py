@@ -1,6 +1,7 @@
 """A thin adapter over OR-Tools' SimpleMinCostFlow: numpy arcs in, flows and status out.
 
 This is the only module that imports ``ortools.graph``; the rest of sendplan speaks numpy.
+``node_potentials`` recovers the dual prices of an optimal flow (for pricing, ``pricing.py``).
 """
 
 from __future__ import annotations
@@ -76,3 +77,103 @@ def _status_name(status: object) -> str:
         if value == status:
             return name
     return str(status)
+
+
+def node_potentials(
+    *,
+    tails: NDArray[np.integer],
+    heads: NDArray[np.integer],
+    capacities: NDArray[np.integer],
+    unit_costs: NDArray[np.integer],
+    flows: NDArray[np.integer],
+    n_nodes: int,
+    sources: int = 0,
+) -> NDArray[np.int64]:
+    """Node potentials ``pi`` proving an optimal flow optimal: ``cost + pi[tail] - pi[head] >= 0``
+    on every residual arc (forward where flow < capacity, backward at -cost where flow > 0).
+
+    SimpleMinCostFlow keeps its potentials to itself, so they are recovered as shortest-path
+    distances in the residual graph from a virtual root joined to every node at cost 0
+    (Bellman-Ford, relaxing only the arcs of nodes whose distance fell; vectorised). At an
+    optimum the residual graph has no negative cycle, so this ends within ``n_nodes`` passes;
+    if it does not, the flow was not optimal and FlowError says so.
+
+    Nodes ``0 .. sources - 1`` must have no entering arc and must send all their flow out (the
+    placement classes): they are eliminated first. A path ``h1 -> v -> h2`` through such a node
+    v (back along an arc carrying flow, out along one with room) becomes one arc ``h1 -> h2``
+    of cost ``c2 - c1``; after the shortest paths of the rest, ``pi[v]`` is the least
+    ``pi[h1] - c1`` over its arcs carrying flow, which keeps both kinds of arc at v
+    non-negative. The graph left is the schools' side, small at national scale.
+    """
+    tails = np.asarray(tails, dtype=np.int64)
+    heads = np.asarray(heads, dtype=np.int64)
+    capacities = np.asarray(capacities, dtype=np.int64)
+    costs = np.asarray(unit_costs, dtype=np.int64)
+    flows = np.asarray(flows, dtype=np.int64)
+    if sources and len(heads) and int(heads.min()) < sources:
+        raise ValueError("an arc enters one of the source nodes")
+    src = tails < sources
+    rest = ~src
+    fwd = rest & (flows < capacities)
+    back = rest & (flows > 0)
+    t = [tails[fwd], heads[back]]
+    h = [heads[fwd], tails[back]]
+    w = [costs[fwd], -costs[back]]
+    # Through each source: from the head of every arc carrying flow to the head of every
+    # other arc with room.
+    s_arcs = np.flatnonzero(src)
+    s_arcs = s_arcs[np.argsort(tails[s_arcs], kind="stable")]
+    s_tail = tails[s_arcs]
+    starts = np.searchsorted(s_tail, np.arange(sources + 1)).astype(np.int64)
+    carrying = s_arcs[flows[s_arcs] > 0]
+    c_tail = tails[carrying]
+    count = starts[c_tail + 1] - starts[c_tail]
+    total = int(count.sum())
+    pos = np.repeat(starts[c_tail] - np.cumsum(count) + count, count) + np.arange(total)
+    other = s_arcs[pos]
+    via = np.repeat(carrying, count)
+    ok = (other != via) & (flows[other] < capacities[other]) & (heads[other] != heads[via])
+    other, via = other[ok], via[ok]
+    t.append(heads[via])
+    h.append(heads[other])
+    w.append(costs[other] - costs[via])
+    pi = _shortest_from_all(
+        np.concatenate(t) - sources, np.concatenate(h) - sources, np.concatenate(w),
+        n_nodes - sources,
+    )  # fmt: skip
+    out = np.zeros(n_nodes, dtype=np.int64)
+    out[sources:] = pi
+    if sources:
+        best = np.full(sources, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(best, c_tail, out[heads[carrying]] - costs[carrying])
+        out[:sources] = np.where(best == np.iinfo(np.int64).max, 0, best)
+    return out
+
+
+def _shortest_from_all(
+    t: NDArray[np.int64], h: NDArray[np.int64], w: NDArray[np.int64], n: int
+) -> NDArray[np.int64]:
+    """Shortest distances from a virtual root joined to every node at cost 0."""
+    # Parallel arcs: only the cheapest matters.
+    key = t * max(n, 1) + h
+    uniq, inverse = np.unique(key, return_inverse=True)
+    best = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, inverse.reshape(-1), w)
+    t, h, w = uniq // max(n, 1), uniq % max(n, 1), best
+    starts = np.searchsorted(t, np.arange(n + 1)).astype(np.int64)
+    dist = np.zeros(n, dtype=np.int64)
+    active = np.arange(n, dtype=np.int64)
+    for _ in range(n + 1):
+        first, count = starts[active], starts[active + 1] - starts[active]
+        total = int(count.sum())
+        if total == 0:
+            return dist
+        # The arcs of the active nodes: each node's run starts[v] .. starts[v + 1].
+        arcs = np.repeat(first - np.cumsum(count) + count, count) + np.arange(total)
+        reach = dist[t[arcs]] + w[arcs]
+        better = reach < dist[h[arcs]]
+        if not better.any():
+            return dist
+        np.minimum.at(dist, h[arcs][better], reach[better])
+        active = np.unique(h[arcs][better])
+    raise FlowError("the flow has a negative residual cycle: it is not optimal")

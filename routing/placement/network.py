@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from sendplan.routing.model import Policy
 from sendplan.routing.placement.candidates import CandidateSet
 from sendplan.routing.placement.costs import unplaced_cost_gbp
-from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
+from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
 from sendplan.routing.placement.plan import PlacementError
 from sendplan.routing.placement.pools import PoolSet
 
@@ -54,13 +54,14 @@ _COST_LIMIT = 2**62
 
 
 @dataclass(frozen=True)
-class _Flow:
+class SolvedFlow:
     """The flow's answer: units per candidate arc, per over-capacity arc, and model size."""
 
     cand_flow: NDArray[np.int64]
     over: NDArray[np.int64]  # per school
     nodes: int
     arcs: int
+    potential: NDArray[np.int64] | None = None  # per node, when asked for (``pricing.py``)
 
 
 @dataclass(frozen=True)
@@ -81,15 +82,31 @@ class Network:
         """Free children with at least one candidate (the others stay out of the network)."""
         return int(self.supply[np.diff(self.cs.cand_starts) > 0].sum())
 
-    def solve_weighted(self, policy: Policy) -> _Flow:
+    def solve_weighted(self, policy: Policy, *, potentials: bool = False) -> SolvedFlow:
+        """The weighted optimum; with ``potentials``, also node potentials proving it."""
         return self._solve(
             cand_cost=self.cs.cost,
             unplaced_cost=unplaced_cost_gbp(policy),
             over_cost=self.over_gbp,
             hubs=None,
+            potentials=potentials,
         )
 
-    def solve_lexicographic(self, preference: NDArray[np.int64] | None = None) -> _Flow:
+    def sink(self) -> int:
+        """The sink's node id (every class's unplaced arc ends there in the weighted mode)."""
+        return self.cs.n_classes + 3 * len(self.cs.schools) + 3
+
+    def arc_heads(
+        self, cls: NDArray[np.int64], school: NDArray[np.int64], pool: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
+        """The node a (class, school) arc enters: the pool's in node when the need has a pool
+        there, else the school's residential node for a residential class, else its general
+        node."""
+        k, m = self.cs.n_classes, len(self.cs.schools)
+        head = np.where(self.class_res[cls], k + 2 * m + school, k + m + school)
+        return np.where(pool >= 0, self.sink() + 1 + pool, head).astype(np.int64)
+
+    def solve_lexicographic(self, preference: NDArray[np.int64] | None = None) -> SolvedFlow:
         """Placed, then in area, then (with ``preference``, units per candidate arc) preference
         ranks, then cost, then travel."""
         cand = self.cs.candidates
@@ -135,7 +152,8 @@ class Network:
         unplaced_cost: int,
         over_cost: int,
         hubs: tuple[int, int, int] | None,
-    ) -> _Flow:
+        potentials: bool = False,
+    ) -> SolvedFlow:
         cs, cand, pools = self.cs, self.cs.candidates, self.pools
         k = cs.n_classes
         m = len(cs.schools)
@@ -151,10 +169,7 @@ class Network:
         active = (self.supply > 0) & (np.diff(cs.cand_starts) > 0)
         use = active[cand.child]
         c_class, c_school = cand.child[use], cand.school[use]
-        c_pool = pools.cand_pool[use]
-        c_head = np.where(self.class_res[c_class], res_node[c_school], general_node[c_school])
-        if n_pools:
-            c_head = np.where(c_pool >= 0, pool_in[np.maximum(c_pool, 0)], c_head)
+        c_head = self.arc_heads(c_class, c_school, pools.cand_pool[use])
         classes = np.flatnonzero(active).astype(np.int64)
         total = int(self.supply[classes].sum())
         with_res = np.flatnonzero(self.spare_res > 0).astype(np.int64)
@@ -188,19 +203,26 @@ class Network:
         supplies = np.zeros(sink + 1 + 2 * n_pools, dtype=np.int64)
         supplies[classes] = self.supply[classes]
         supplies[sink] = -total
-        tails_a = np.concatenate([b[0] for b in blocks]).astype(np.int64)
-        result = solve_min_cost_flow(
-            tails=tails_a,
-            heads=np.concatenate([b[1] for b in blocks]).astype(np.int64),
-            capacities=np.concatenate([b[2] for b in blocks]).astype(np.int64),
-            unit_costs=np.concatenate([b[3] for b in blocks]).astype(np.int64),
-            supplies=supplies,
-        )
+        arrays = {
+            name: np.concatenate([b[x] for b in blocks]).astype(np.int64)
+            for x, name in enumerate(("tails", "heads", "capacities", "unit_costs"))
+        }
+        tails_a = arrays["tails"]
+        flows = solve_min_cost_flow(**arrays, supplies=supplies).flows
+        potential = None
+        if potentials:
+            potential = node_potentials(**arrays, flows=flows, n_nodes=len(supplies), sources=k)
         cand_flow = np.zeros(len(cand.child), dtype=np.int64)
-        cand_flow[np.flatnonzero(use)] = result.flows[: len(c_class)]
+        cand_flow[np.flatnonzero(use)] = flows[: len(c_class)]
         over = np.zeros(m, dtype=np.int64)
-        over[softs] = result.flows[len(c_class) : len(c_class) + len(softs)]
-        return _Flow(cand_flow=cand_flow, over=over, nodes=len(supplies), arcs=len(tails_a))
+        over[softs] = flows[len(c_class) : len(c_class) + len(softs)]
+        return SolvedFlow(
+            cand_flow=cand_flow,
+            over=over,
+            nodes=len(supplies),
+            arcs=len(tails_a),
+            potential=potential,
+        )
 
 
-__all__ = ["Network"]
+__all__ = ["Network", "SolvedFlow"]

@@ -30,6 +30,11 @@ penalties); then least travel (sum of whole-second direct journeys); two exact s
 (``network.py``). ``objective`` still reports the weighted objective of the plan; ``levels``
 the four levels.
 
+*Pricing.* In the weighted mode over every admissible school (``max_candidates = 0``), from
+``PRICING_MIN_PAIRS`` (child, school) pairs the flow is solved by column generation
+(``pricing.py``): exact over every admissible school without building every arc; the reasons
+see every candidate too. Smaller scenarios build every arc, which is quicker there.
+
 *Determinism.* Children and schools are sorted by id before the network is built, so the same
 scenario (in any row order) gives the same plan.
 """
@@ -39,10 +44,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Policy, Scenario
-from sendplan.routing.placement.candidates import Pairs, build_candidates, disaggregate
+from sendplan.routing.placement.candidates import (
+    CandidateSet,
+    Pairs,
+    build_candidates,
+    disaggregate,
+)
 from sendplan.routing.placement.costs import (
     arc_cost_gbp,
     over_capacity_cost_gbp,
@@ -51,11 +62,20 @@ from sendplan.routing.placement.costs import (
 )
 from sendplan.routing.placement.network import Network
 from sendplan.routing.placement.plan import Assignment, PlacementError, PlacementPlan
-from sendplan.routing.placement.pools import arc_blocked, build_pools, room
+from sendplan.routing.placement.pools import arc_blocked, build_pools, need_codes, pool_table, room
+from sendplan.routing.placement.pricing import (
+    PRICING_START_CANDIDATES,
+    Priced,
+    PricingReport,
+    outside_minima,
+    solve_by_pricing,
+)
 from sendplan.routing.placement.reasons import assignments_with_reasons, unplaced_with_reason
 
 SOLVER_NAME = "ortools-min-cost-flow"
 MODES = ("weighted", "lexicographic", "lexicographic_preferences")
+# From this many (child, school) pairs the weighted mode prices instead of building every arc.
+PRICING_MIN_PAIRS = 5_000_000
 
 
 def place(
@@ -71,6 +91,32 @@ def place(
     ``must_admit`` names schools whose capacity is soft (the "what if" mode): each place over
     capacity costs ``policy.over_capacity_gbp`` and is reported in ``plan.over_capacity``.
     """
+    plan, _ = place_with_report(
+        scenario, travel, mode=mode, must_admit=must_admit, progress=progress
+    )
+    return plan
+
+
+def uses_pricing(scenario: Scenario, mode: str) -> bool:
+    """Whether ``place`` prices (``pricing.py``) instead of building every admissible arc:
+    weighted mode over every admissible school (``max_candidates = 0``) with at least
+    ``PRICING_MIN_PAIRS`` (child, school) pairs."""
+    pairs = len(scenario.children) * len(scenario.schools)
+    every_school = scenario.policy.max_candidates == 0
+    return mode == "weighted" and every_school and pairs >= PRICING_MIN_PAIRS
+
+
+def place_with_report(
+    scenario: Scenario,
+    travel: TravelModel,
+    *,
+    mode: str = "weighted",
+    must_admit: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+    pricing: bool | None = None,
+) -> tuple[PlacementPlan, PricingReport | None]:
+    """``place``, and the pricing loop's figures when it priced (``pricing``: None decides
+    by ``uses_pricing``; True prices in the weighted mode with ``max_candidates = 0``)."""
     say = progress or (lambda _msg: None)
     if mode not in MODES:
         raise PlacementError(f"unknown placement mode {mode!r}; use one of {', '.join(MODES)}")
@@ -85,7 +131,13 @@ def place(
     n, m = len(children), len(schools)
     say(f"placement: {n:,} children, {m:,} schools")
 
-    cs, locked = build_candidates(children, schools, travel, policy, as_of=scenario.as_of)
+    priced = (uses_pricing(scenario, mode) if pricing is None else pricing) and (
+        mode == "weighted" and policy.max_candidates == 0
+    )
+    cs, locked = build_candidates(
+        children, schools, travel, policy, as_of=scenario.as_of,
+        nearest=PRICING_START_CANDIDATES if priced else None,
+    )  # fmt: skip
     say(f"placement: {cs.n_classes:,} classes, {len(cs.candidates.child):,} candidate arcs")
 
     capacity = np.array([s.capacity for s in schools], dtype=np.int64)
@@ -100,19 +152,29 @@ def place(
     supply = np.bincount(cs.class_of[~is_locked], minlength=cs.n_classes).astype(np.int64)
     soft = np.zeros(m, dtype=bool)
     soft[[school_index[s] for s in soft_ids]] = True
-    pools = build_pools(cs, locked, soft)
-    net = Network(
-        cs=cs,
-        supply=supply,
-        class_res=residential[cs.rep],
-        spare=np.maximum(capacity - locked_use, 0),
-        spare_res=np.maximum(res_places - locked_res_use, 0),
-        soft=soft,
-        in_area=np.array([s.in_area for s in schools], dtype=bool),
-        over_gbp=over_capacity_cost_gbp(policy),
-        pools=pools,
-    )
-    if mode == "weighted":
+
+    def network_for(cs: CandidateSet) -> Network:
+        return Network(
+            cs=cs,
+            supply=supply,
+            class_res=residential[cs.rep],
+            spare=np.maximum(capacity - locked_use, 0),
+            spare_res=np.maximum(res_places - locked_res_use, 0),
+            soft=soft,
+            in_area=np.array([s.in_area for s in schools], dtype=bool),
+            over_gbp=over_capacity_cost_gbp(policy),
+            pools=build_pools(cs, locked, soft),
+        )
+
+    report: PricingReport | None = None
+    answer: Priced | None = None
+    if priced:
+        answer = solve_by_pricing(cs, travel, policy, supply, network_for)
+        net, flow, report = answer.net, answer.flow, answer.report
+        cs = net.cs
+        say(f"placement: priced in {report.rounds} round(s), {report.arcs_added:,} arcs added")
+    elif mode == "weighted":
+        net = network_for(cs)
         flow = net.solve_weighted(policy)
     else:
         units = None
@@ -123,7 +185,9 @@ def place(
                  for c, j in zip(arc.child.tolist(), arc.school.tolist(), strict=True)],
                 dtype=np.int64,
             )  # fmt: skip
+        net = network_for(cs)
         flow = net.solve_lexicographic(units)
+    pools = net.pools
 
     placed_child, placed_arc = disaggregate(cs, is_locked, flow.cand_flow)
     placed = Pairs(
@@ -153,18 +217,40 @@ def place(
         pools, pool_used, gen_used, cs.candidates.school, pools.cand_pool
     )
     held_for_others = arc_full & ~base_full
+    outside = None
+    if answer is not None:
+        need = need_codes(cs)
+        table = pool_table(pools, m)
+
+        def base(cls: NDArray[np.int64], school: NDArray[np.int64]) -> NDArray[np.bool_]:
+            return np.where(class_res[cls], full_res[school], full[school])
+
+        def out_full(cls: NDArray[np.int64], school: NDArray[np.int64]) -> NDArray[np.bool_]:
+            pool = table[need[cls], school]
+            return base(cls, school) | arc_blocked(pools, pool_used, gen_used, school, pool)
+
+        def out_held(cls: NDArray[np.int64], school: NDArray[np.int64]) -> NDArray[np.bool_]:
+            return out_full(cls, school) & ~base(cls, school)
+
+        outside = outside_minima(answer, out_full, out_held)
 
     # Children are sorted by id, so ordering by child index orders by child_id.
     both = [
-        *assignments_with_reasons(cs, placed, arc_full, locked=False, policy=policy),
-        *assignments_with_reasons(cs, locked, arc_full, locked=True, policy=policy),
+        *assignments_with_reasons(
+            cs, placed, arc_full, locked=False, policy=policy, outside=outside
+        ),
+        *assignments_with_reasons(
+            cs, locked, arc_full, locked=True, policy=policy, outside=outside
+        ),
     ]
     order = np.argsort(np.concatenate([placed.child, locked.child]), kind="stable")
     assignments = [both[x] for x in order.tolist()]
     placed_mask = is_locked.copy()
     placed_mask[placed.child] = True
     unplaced = [
-        unplaced_with_reason(cs, i, arc_full, policy.max_travel_min(children[i]), held_for_others)
+        unplaced_with_reason(
+            cs, i, arc_full, policy.max_travel_min(children[i]), held_for_others, outside
+        )
         for i in np.flatnonzero(~placed_mask).tolist()
     ]
     locked_cost = np.array(
@@ -190,7 +276,7 @@ def place(
             preferences=by_id if mode == "lexicographic_preferences" else None,
         )  # fmt: skip
     say(f"placement: {len(assignments):,} placed, {len(unplaced):,} unplaced")
-    return PlacementPlan(
+    plan = PlacementPlan(
         assignments=tuple(assignments),
         unplaced=tuple(unplaced),
         objective=float(objective),
@@ -204,6 +290,7 @@ def place(
         arcs=flow.arcs,
         levels=levels,
     )
+    return plan, report
 
 
 def lexicographic_levels(
@@ -228,4 +315,7 @@ def lexicographic_levels(
     return (*head, units, *tail)
 
 
-__all__ = ["MODES", "SOLVER_NAME", "lexicographic_levels", "place"]
+__all__ = [
+    "MODES", "PRICING_MIN_PAIRS", "SOLVER_NAME", "lexicographic_levels", "place",
+    "place_with_report", "uses_pricing",
+]  # fmt: skip

@@ -43,6 +43,7 @@ class PoolSet:
     general places."""
 
     school: NDArray[np.int64]  # per pool
+    need: NDArray[np.int64]  # per pool: the need's index in NEED_CODES
     cap: NDArray[np.int64]  # per pool: children of the need at most (-1: not capped)
     reserved: NDArray[np.int64]  # per pool: places reserved for the need
     cap_spare: NDArray[np.int64]  # cap minus the locked children of the need (-1: not capped)
@@ -102,6 +103,7 @@ def build_pools(cs: CandidateSet, locked: Pairs, soft: NDArray[np.bool_]) -> Poo
     )
     return PoolSet(
         school=pool_school,
+        need=key_a % N_CODES,
         cap=cap_a,
         reserved=res_a,
         cap_spare=np.where(cap_a >= 0, np.maximum(cap_a - locked_use, 0), -1),
@@ -162,4 +164,25 @@ def arc_blocked(
     return capped | (no_reserved & gen_full)
 
 
-__all__ = ["N_CODES", "PoolSet", "arc_blocked", "build_pools", "general_used", "room"]
+def need_codes(cs: CandidateSet) -> NDArray[np.int64]:
+    """Per class: its primary need's index in NEED_CODES (the pools' need index)."""
+    return np.array([_CODES[cs.children[int(r)].primary_need] for r in cs.rep], dtype=np.int64)
+
+
+def pool_table(pools: PoolSet, m: int) -> NDArray[np.int64]:
+    """Per (need index, school): its pool, or -1."""
+    table = np.full((N_CODES, max(m, 1)), -1, dtype=np.int64)
+    table[pools.need, pools.school] = np.arange(len(pools.need), dtype=np.int64)
+    return table
+
+
+__all__ = [
+    "N_CODES",
+    "PoolSet",
+    "arc_blocked",
+    "build_pools",
+    "general_used",
+    "need_codes",
+    "pool_table",
+    "room",
+]

@@ -19,6 +19,8 @@ locked children). ``cross_border`` flags a school whose LA differs from the chil
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -45,6 +47,21 @@ def _segment_min(
     return out
 
 
+@dataclass(frozen=True)
+class ClassMinima:
+    """Per class, over candidate arcs outside the candidate set (``pricing.py`` prices them):
+    how many, how many not full (and full only by places per need), and the minima the
+    reasons compare with (inf when none)."""
+
+    count: NDArray[np.int64]
+    open_count: NDArray[np.int64]
+    held_count: NDArray[np.int64]
+    min_travel_s: NDArray[np.float64]
+    min_fee_gbp: NDArray[np.float64]
+    min_open_travel_s: NDArray[np.float64]
+    min_open_cost_gbp: NDArray[np.float64]
+
+
 def assignments_with_reasons(
     cs: CandidateSet,
     pairs: Pairs,
@@ -52,15 +69,25 @@ def assignments_with_reasons(
     *,
     locked: bool,
     policy: Policy,
+    outside: ClassMinima | None = None,
 ) -> list[Assignment]:
     """Assignments with reasons; class-level minima make the reasons vectorised.
-    ``cand_full`` says, per candidate arc, whether that school is full for that class."""
+    ``cand_full`` says, per candidate arc, whether that school is full for that class;
+    ``outside`` adds the candidates outside ``cs`` (the priced ones)."""
     k = cs.n_classes
     cand = cs.candidates
     annual = np.array([s.annual_cost_gbp for s in cs.schools], dtype=np.float64)
     min_t = _segment_min(cand.travel_s, cs.cand_starts, k)
     min_fee = _segment_min(annual[cand.school], cs.cand_starts, k)
     min_open_t = _segment_min(np.where(cand_full, np.inf, cand.travel_s), cs.cand_starts, k)
+    min_open_cost = _segment_min(
+        np.where(cand_full, np.inf, cs.cost.astype(np.float64)), cs.cand_starts, k
+    )
+    if outside is not None:
+        min_t = np.minimum(min_t, outside.min_travel_s)
+        min_fee = np.minimum(min_fee, outside.min_fee_gbp)
+        min_open_t = np.minimum(min_open_t, outside.min_open_travel_s)
+        min_open_cost = np.minimum(min_open_cost, outside.min_open_cost_gbp)
     cls = cs.class_of[pairs.child]
     nearer = min_t[cls] < pairs.travel_s
     nearest = ~nearer
@@ -68,9 +95,6 @@ def assignments_with_reasons(
     nearer_full = nearer & ~(min_open_t[cls] < pairs.travel_s) & (not locked)
     chosen = arc_costs_gbp(
         cs.children, cs.schools, pairs.child, pairs.school, pairs.travel_s, policy
-    )
-    min_open_cost = _segment_min(
-        np.where(cand_full, np.inf, cs.cost.astype(np.float64)), cs.cand_starts, k
     )
     least = ~(min_open_cost[cls] < chosen) & (not locked)
     cache: dict[tuple[bool, int, bool, bool, bool, bool, bool, bool], tuple[str, ...]] = {}
@@ -141,9 +165,11 @@ def unplaced_with_reason(
     cand_full: NDArray[np.bool_],
     max_travel_min: float,
     held_for_others: NDArray[np.bool_] | None = None,
+    outside: ClassMinima | None = None,
 ) -> Unplaced:
     """The most fundamental reason this child has no place; the detail holds numbers only.
-    ``held_for_others`` marks the candidate arcs full only by places per need."""
+    ``held_for_others`` marks the candidate arcs full only by places per need; ``outside``
+    adds the candidates outside ``cs`` (the priced ones)."""
     child = cs.children[i]
     c = int(cs.class_of[i])
     admits, admits_res = int(cs.admits_any[c]), int(cs.admits_res[c])
@@ -166,7 +192,8 @@ def unplaced_with_reason(
             f"{admits} suitable school(s), none with residential places",
         )
     cand_school = cs.candidates.school[cs.cand_starts[c] : cs.cand_starts[c + 1]]
-    if len(cand_school) == 0:
+    n_cand = len(cand_school) + (0 if outside is None else int(outside.count[c]))
+    if n_cand == 0:
         considered = cs.considered.travel_s[cs.cons_starts[c] : cs.cons_starts[c + 1]]
         return Unplaced(
             child.child_id,
@@ -176,21 +203,21 @@ def unplaced_with_reason(
         )
     # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
     arcs = slice(int(cs.cand_starts[c]), int(cs.cand_starts[c + 1]))
-    if cand_full[arcs].all():
+    if cand_full[arcs].all() and (outside is None or outside.open_count[c] == 0):
         held = 0 if held_for_others is None else int(held_for_others[arcs].sum())
+        held += 0 if outside is None else int(outside.held_count[c])
         note = f" ({held} with places left only for other needs)" if held else ""
         return Unplaced(
             child.child_id,
             UnplacedReason.CAPACITY_EXHAUSTED,
-            f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min, all full"
-            + note,
+            f"{n_cand} suitable school(s) within {max_travel_min:.0f} min, all full" + note,
         )
     return Unplaced(
         child.child_id,
         UnplacedReason.COSTS_MORE_THAN_UNPLACED,
-        f"{len(cand_school)} suitable school(s) within {max_travel_min:.0f} min; places left "
+        f"{n_cand} suitable school(s) within {max_travel_min:.0f} min; places left "
         "cost more than the unplaced penalty",
     )
 
 
-__all__ = ["assignments_with_reasons", "unplaced_with_reason"]
+__all__ = ["ClassMinima", "assignments_with_reasons", "unplaced_with_reason"]

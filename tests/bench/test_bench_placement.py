@@ -82,3 +82,40 @@ def test_cli_prints_one_json_object() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data.keys() >= KEYS and data["children"] == 500 and data["checker_ok"] is True
+
+
+PRICING_KEYS = {"pricing_rounds", "arcs_priced", "arcs_added", "min_reduced_cost",
+                "compare_candidates", "compare_objective", "compare_seconds"}  # fmt: skip
+
+
+def test_bench_default_is_exact_over_every_school_and_compares_with_the_nearest() -> None:
+    result = bench_placement(children=4_000, schools=120, seed=3)
+    assert result["candidates"] == 0
+    assert result.keys() >= KEYS | PRICING_KEYS
+    assert result["optimal"] is True and result["checker_ok"] is True
+    assert result["min_reduced_cost"] is None or result["min_reduced_cost"] >= 0
+    assert result["pricing_rounds"] >= 1 and result["arcs_priced"] >= result["arcs_added"]
+    # Exact over every admissible school: never dearer than the 10 nearest.
+    assert result["compare_candidates"] == 10
+    assert result["objective"] <= result["compare_objective"]
+    assert result["objective_saving"] == result["compare_objective"] - result["objective"]
+    json.dumps(result)
+
+
+def test_bench_with_nearest_candidates_neither_prices_nor_compares() -> None:
+    result = bench_placement(children=1_000, schools=40, candidates=5, seed=2)
+    assert not result.keys() & PRICING_KEYS
+    none = bench_placement(children=1_000, schools=40, seed=2, compare=0, check=False)
+    assert "pricing_rounds" in none and "compare_objective" not in none
+
+
+def test_cli_defaults_to_every_school_with_a_comparison() -> None:
+    app = typer.Typer()
+    app.command()(bench_placement_cmd)
+    result = CliRunner().invoke(app, ["--children", "600", "--schools", "30", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["candidates"] == 0 and data["compare_candidates"] == 10
+    assert data["objective"] <= data["compare_objective"]
+    result = CliRunner().invoke(app, ["--children", "600", "--schools", "30", "--compare", "0"])
+    assert result.exit_code == 0 and "compare_objective" not in json.loads(result.output)

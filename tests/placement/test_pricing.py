@@ -1,0 +1,263 @@
+"""Exact placement by pricing (column generation): the priced plan's objective equals the full
+solve over every admissible arc on random instances (with pools, must-admit schools, locks,
+preferences), a planted profitable arc left out of the starting set is found and used, node
+potentials prove optimal flows, and the automatic switch holds on both sides of its limit."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import make_child, make_school, synthetic_scenario, tiny_scenarios
+
+from sendplan.geo.straight_line import StraightLineModel
+from sendplan.routing.model import Policy, Scenario, School
+from sendplan.routing.placement import check_rules
+from sendplan.routing.placement import place as place_module
+from sendplan.routing.placement import pricing as pricing_module
+from sendplan.routing.placement.check import check_placement
+from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
+from sendplan.routing.placement.place import (
+    PRICING_MIN_PAIRS,
+    place,
+    place_with_report,
+    uses_pricing,
+)
+from sendplan.routing.placement.plan import PlacementReason
+
+TRAVEL = StraightLineModel()
+
+
+def _with_pools(scenario: Scenario, rng: random.Random) -> Scenario:
+    """Give some schools reserved places or caps per need (where the flow model allows)."""
+    schools: list[School] = []
+    for s in scenario.schools:
+        need = sorted(s.designations)[0]
+        if s.residential_places == 0 and s.capacity > 0 and rng.random() < 0.4:
+            places = rng.randint(0, s.capacity)
+            if rng.random() < 0.5:
+                s = dataclasses.replace(s, reserved_by_designation=((need, places),))
+            else:
+                s = dataclasses.replace(s, capacity_by_designation=((need, places),))
+        schools.append(s)
+    return dataclasses.replace(scenario, schools=tuple(schools))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tiny_scenarios(max_children=12, max_schools=6),
+    st.integers(1, 3),
+    st.integers(0, 2**16),
+    st.booleans(),
+    st.sampled_from((0, 5_000, pricing_module.KEEP_REDUCED_GBP)),
+)
+def test_priced_objective_equals_the_full_solve(
+    scenario: Scenario, start: int, seed: int, soft: bool, keep: int
+) -> None:
+    scenario = _with_pools(scenario, random.Random(seed))
+    must_admit = (scenario.schools[0].school_id,) if soft else ()
+    full, none = place_with_report(scenario, TRAVEL, must_admit=must_admit, pricing=False)
+    with pytest.MonkeyPatch.context() as patch:
+        # A small starting set, so that most admissible arcs are left out and priced.
+        patch.setattr(place_module, "PRICING_START_CANDIDATES", start)
+        # Low: arcs leave the solve often (and are priced with their own costs all the same).
+        patch.setattr(pricing_module, "KEEP_REDUCED_GBP", keep)
+        priced, report = place_with_report(scenario, TRAVEL, must_admit=must_admit, pricing=True)
+    assert none is None and report is not None
+    assert priced.objective == full.objective
+    assert report.min_reduced_cost is None or report.min_reduced_cost >= 0
+    # Every round but the last adds at least one arc.
+    assert report.arcs_added >= report.rounds - 1
+    check = check_placement(scenario, TRAVEL, priced)
+    assert check.ok, check.violations
+
+
+def test_priced_objective_equals_the_full_solve_on_a_medium_instance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = synthetic_scenario(seed=7, n_children=1_500, n_schools=60)
+    monkeypatch.setattr(place_module, "PRICING_START_CANDIDATES", 2)
+    full, _ = place_with_report(scenario, TRAVEL, pricing=False)
+    priced, report = place_with_report(scenario, TRAVEL, pricing=True)
+    assert report is not None and report.rounds >= 2 and report.arcs_added > 0
+    assert report.arcs_priced > report.arcs_added
+    assert report.min_reduced_cost is not None and report.min_reduced_cost >= 0
+    assert priced.objective == full.objective
+    assert check_placement(scenario, TRAVEL, priced).ok
+    # Fewer arcs than the full network: the point of pricing.
+    assert priced.arcs < full.arcs
+
+
+def test_a_planted_profitable_arc_outside_the_start_is_found_and_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # S1 is nearest but dear; S2 is 5 km further and 40,000 GBP a year cheaper.
+    schools = [
+        make_school("S1", 1.0, annual_cost_gbp=90_000.0),
+        make_school("S2", 6.0, annual_cost_gbp=50_000.0),
+    ]
+    scenario = Scenario(
+        name="planted", children=(make_child("C1", 0.0),), schools=tuple(schools), policy=Policy()
+    )
+    monkeypatch.setattr(place_module, "PRICING_START_CANDIDATES", 1)
+    plan, report = place_with_report(scenario, TRAVEL, pricing=True)
+    assert report is not None
+    assert report.arcs_added == 1 and report.rounds == 2
+    assert report.min_reduced_cost is None  # nothing left out at the end
+    assert [a.school_id for a in plan.assignments] == ["S2"]
+    # The reasons see every candidate: S2 is the cheapest, not the nearest.
+    reasons = plan.assignments[0].reasons
+    assert str(PlacementReason.LOWEST_COST_SUITABLE) in reasons
+    assert str(PlacementReason.NEAREST_SUITABLE) not in reasons
+    assert check_placement(scenario, TRAVEL, plan).ok
+    # Unpriced, the same start keeps the child at S1.
+    capped = dataclasses.replace(scenario, policy=Policy(max_candidates=1))
+    assert [a.school_id for a in place(capped, TRAVEL).assignments] == ["S1"]
+
+
+def test_an_unprofitable_arc_outside_the_start_is_priced_not_added(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schools = [make_school("S1", 1.0), make_school("S2", 6.0, annual_cost_gbp=90_000.0)]
+    scenario = Scenario(
+        name="priced", children=(make_child("C1", 0.0),), schools=tuple(schools), policy=Policy()
+    )
+    monkeypatch.setattr(place_module, "PRICING_START_CANDIDATES", 1)
+    plan, report = place_with_report(scenario, TRAVEL, pricing=True)
+    assert report is not None and report.rounds == 1
+    assert report.arcs_priced == 1 and report.arcs_added == 0
+    assert report.min_reduced_cost is not None and report.min_reduced_cost > 0
+    assert [a.school_id for a in plan.assignments] == ["S1"]
+
+
+def test_pricing_is_only_for_the_weighted_mode_over_every_school() -> None:
+    scenario = synthetic_scenario(seed=3, n_children=40, n_schools=8)
+    capped = dataclasses.replace(scenario, policy=Policy(max_candidates=3))
+    assert place_with_report(scenario, TRAVEL, mode="lexicographic", pricing=True)[1] is None
+    assert place_with_report(capped, TRAVEL, pricing=True)[1] is None
+    assert place_with_report(scenario, TRAVEL, pricing=True)[1] is not None
+
+
+def test_the_automatic_switch_holds_on_both_sides_of_its_limit() -> None:
+    schools = tuple(make_school(f"S{j}", float(j)) for j in range(100))
+    below = PRICING_MIN_PAIRS // 100 - 1
+    kids = tuple(make_child(f"C{i:06d}", 0.0) for i in range(below + 1))
+    at_limit = Scenario(name="limit", children=kids, schools=schools, policy=Policy())
+    under = dataclasses.replace(at_limit, children=kids[:below])
+    assert len(at_limit.children) * len(schools) >= PRICING_MIN_PAIRS
+    assert len(under.children) * len(schools) < PRICING_MIN_PAIRS
+    assert uses_pricing(at_limit, "weighted") and not uses_pricing(under, "weighted")
+    assert not uses_pricing(at_limit, "lexicographic")
+    capped = dataclasses.replace(at_limit, policy=Policy(max_candidates=5))
+    assert not uses_pricing(capped, "weighted")
+
+
+# --- node potentials ---
+
+
+@st.composite
+def _flow_networks(draw: st.DrawFn) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+    """Bipartite source -> middle -> sink networks like placement's: k sources first."""
+    k = draw(st.integers(1, 6))
+    mid = draw(st.integers(1, 4))
+    n = k + mid + 1
+    sink = n - 1
+    tails, heads, caps, costs = [], [], [], []
+    supply = np.zeros(n, dtype=np.int64)
+    for c in range(k):
+        supply[c] = draw(st.integers(1, 3))
+        for h in draw(st.sets(st.integers(0, mid - 1), min_size=1, max_size=mid)):
+            tails.append(c)
+            heads.append(k + h)
+            caps.append(int(supply[c]))
+            costs.append(draw(st.integers(0, 50)))
+        tails.append(c)
+        heads.append(sink)
+        caps.append(int(supply[c]))
+        costs.append(100)  # the unplaced arc
+    for h in range(mid):
+        tails.append(k + h)
+        heads.append(sink)
+        caps.append(draw(st.integers(0, 4)))
+        costs.append(draw(st.integers(-5, 5)))
+    supply[sink] = -int(supply[:k].sum())
+    arrays = {
+        "tails": np.array(tails, dtype=np.int64),
+        "heads": np.array(heads, dtype=np.int64),
+        "capacities": np.array(caps, dtype=np.int64),
+        "unit_costs": np.array(costs, dtype=np.int64),
+    }
+    return arrays, supply, k
+
+
+def _residual_reduced_costs(
+    arrays: dict[str, np.ndarray], flows: np.ndarray, pot: np.ndarray
+) -> np.ndarray:
+    t, h, cap, c = (arrays[x] for x in ("tails", "heads", "capacities", "unit_costs"))
+    fwd = flows < cap
+    back = flows > 0
+    return np.concatenate([(c + pot[t] - pot[h])[fwd], (-c + pot[h] - pot[t])[back]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(_flow_networks(), st.booleans())
+def test_potentials_prove_an_optimal_flow(
+    network: tuple[dict[str, np.ndarray], np.ndarray, int], eliminate: bool
+) -> None:
+    arrays, supply, k = network
+    result = solve_min_cost_flow(**arrays, supplies=supply)
+    pot = node_potentials(
+        **arrays, flows=result.flows, n_nodes=len(supply), sources=k if eliminate else 0
+    )
+    assert (_residual_reduced_costs(arrays, result.flows, pot) >= 0).all()
+
+
+def test_potentials_refuse_a_flow_that_is_not_optimal() -> None:
+    # Two parallel arcs 0 -> 1 (cost 1 and 5), one unit sent on the dear one.
+    arrays = {
+        "tails": np.array([0, 0]),
+        "heads": np.array([1, 1]),
+        "capacities": np.array([1, 1]),
+        "unit_costs": np.array([1, 5]),
+    }
+    with pytest.raises(FlowError, match="not optimal"):
+        node_potentials(**arrays, flows=np.array([0, 1]), n_nodes=2)
+    pot = node_potentials(**arrays, flows=np.array([1, 0]), n_nodes=2)
+    assert (_residual_reduced_costs(arrays, np.array([1, 0]), pot) >= 0).all()
+
+
+def test_potentials_refuse_an_arc_into_a_source() -> None:
+    arrays = {
+        "tails": np.array([1]),
+        "heads": np.array([0]),
+        "capacities": np.array([1]),
+        "unit_costs": np.array([1]),
+    }
+    with pytest.raises(ValueError, match="source"):
+        node_potentials(**arrays, flows=np.array([0]), n_nodes=2, sources=1)
+
+
+def test_promising_arcs_on_both_sides_of_the_keep_limit() -> None:
+    limit = pricing_module.KEEP_REDUCED_GBP
+    reduced = np.array([limit, limit + 1, limit + 1, limit + 1, -5], dtype=np.int64)
+    carrying = np.array([False, False, True, False, False])
+    added_once = np.array([False, False, False, True, False])
+    kept = pricing_module._promising(reduced, carrying, added_once)
+    assert kept.tolist() == [True, False, True, True, True]
+
+
+def test_chunk_sizes_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = synthetic_scenario(seed=11, n_children=400, n_schools=30)
+    monkeypatch.setattr(place_module, "PRICING_START_CANDIDATES", 2)
+    plan, report = place_with_report(scenario, TRAVEL, pricing=True)
+    verdict = check_placement(scenario, TRAVEL, plan)
+    # One (point or class) row per chunk, and one pair per checker slice.
+    monkeypatch.setattr(pricing_module, "_CHUNK_CELLS", 1)
+    monkeypatch.setattr(check_rules, "PAIRS_PER_SLICE", 1)
+    small, small_report = place_with_report(scenario, TRAVEL, pricing=True)
+    assert small == plan and small_report == report
+    assert check_placement(scenario, TRAVEL, plan) == verdict and verdict.ok
