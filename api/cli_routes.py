@@ -25,6 +25,7 @@ from sendplan.api.contracts import read_contracts, with_contract_prices
 from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.loader import file_sha256
 from sendplan.api.outputs import write_result
+from sendplan.errors import InputError
 from sendplan.routing.solve import solve
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.travel import travel_models
@@ -74,7 +75,8 @@ def routes(
         Path | None,
         typer.Option(
             "--contracts",
-            help="With --evaluate: a CSV route_id,operator,price_gbp,per (day or session), "
+            help="With --evaluate: a CSV route_id,operator,price_gbp,per (day or session: a "
+            "session price counts once per session the route id runs in the evaluated routes), "
             "start_date,end_date pricing the current routes by contract, beside the model's "
             "estimate in the summary and report.",
         ),
@@ -120,27 +122,26 @@ def routes(
 ) -> None:
     """Plan home-to-school routes for every transport-eligible child of a scenario."""
 
-    if columns is not None and evaluate is None:
-        raise typer.BadParameter(
-            "--columns maps the columns of --evaluate FILE", param_hint="--columns"
-        )
-    if contracts is not None and evaluate is None:
-        raise typer.BadParameter(
-            "--contracts prices the current routes of --evaluate FILE", param_hint="--contracts"
-        )
-
-    if (baseline is None) != (changes is None):
-        given, missing = (
-            ("--baseline", "--changes") if changes is None else ("--changes", "--baseline")
-        )
-        raise typer.BadParameter(f"{given} needs {missing}", param_hint=given)
-    if baseline is not None and evaluate is not None:
-        raise typer.BadParameter(
-            "--baseline re-plans the current routes; --evaluate compares them: give one",
-            param_hint="--baseline",
-        )
+    def check_options() -> None:
+        """Options that go together, as one-line errors naming the option (exit 2)."""
+        if columns is not None and evaluate is None:
+            raise InputError("--columns", "maps the columns of --evaluate FILE: give --evaluate")
+        if contracts is not None and evaluate is None:
+            raise InputError(
+                "--contracts", "prices the current routes of --evaluate FILE: give --evaluate"
+            )
+        if (baseline is None) != (changes is None):
+            given, missing = (
+                ("--baseline", "--changes") if changes is None else ("--changes", "--baseline")
+            )
+            raise InputError(given, f"needs {missing}")
+        if baseline is not None and evaluate is not None:
+            raise InputError(
+                "--baseline", "re-plans the current routes; --evaluate compares them: give one"
+            )
 
     def run() -> None:
+        check_options()
         if baseline is not None and changes is not None:
             run_changes(
                 scenario_path, baseline, changes, out=out, network=network, matrix=matrix,

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from sendplan.api.atomic import check_inputs_outside
-from sendplan.api.cli_common import OutOption, fail_cleanly
-from sendplan.api.tender import read_tender_routes
+from sendplan.api.atomic import check_inputs_outside, check_out_folder
+from sendplan.api.cli_common import fail_cleanly
+from sendplan.api.loader import file_sha256, load_scenario
+from sendplan.api.tender import ROUTES_FILE, read_tender_routes
 from sendplan.api.tender_write import write_tender
 
 
@@ -21,16 +22,35 @@ def tender_cmd(
             metavar="PLAN_DIR", help="A plan folder written by `sendplan routes` or `demo`."
         ),
     ],
-    out: OutOption = Path("sendplan-tender"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for the pack: new, empty or written by sendplan (replaced whole).",
+        ),
+    ] = Path("sendplan-tender"),
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="The scenario the plan was made for: its fleet gives the layout of a route "
+            "that states none (the type's first layout taking the most riders aboard at once).",
+        ),
+    ] = None,
 ) -> None:
     """Write the tender pack: one row per route (and a sheet per route) with schools, session,
     times, vehicle type and layout, assistant, riders, wheelchair users, needs flags, miles and
     minutes. No child is named."""
 
     def run() -> None:
-        check_inputs_outside(out, {"PLAN_DIR": plan_dir})
-        routes = read_tender_routes(plan_dir)
-        write_tender(routes, out)
+        # checked here, not in an option callback, so a refusal is one line (exit 2)
+        check_out_folder(out)
+        check_inputs_outside(out, {"PLAN_DIR": plan_dir, "--scenario": scenario})
+        fleet = None
+        if scenario is not None:
+            fleet = {v.name: v for v in load_scenario(scenario).fleet}
+        routes = read_tender_routes(plan_dir, fleet=fleet)
+        write_tender(routes, out, source=file_sha256(plan_dir / ROUTES_FILE))
         typer.echo(f"{len(routes)} routes in the tender pack; outputs in {out}")
 
     fail_cleanly(run)

@@ -12,6 +12,7 @@ from sendplan.api.report_charts import bar_chart, histogram
 from sendplan.api.report_tables import cell, gbp, html_table, school_of
 from sendplan.routing.model import is_primary
 from sendplan.routing.result import Result
+from sendplan.routing.summary import council_measures
 
 TYPE_NAMES = {"la_maintained": "LA maintained", "academy": "Academy", "free": "Free school",
               "independent": "Independent", "non_maintained": "Non-maintained",
@@ -41,19 +42,28 @@ def _fees_by(result: Result, key: str) -> dict[str, tuple[int, float]]:
     return {g: (int(v[0]), v[1]) for g, v in sorted(out.items())}
 
 
-def rounded_to_total(values: Sequence[float]) -> list[int]:
-    """``values`` rounded to whole pounds so that they add up to their rounded total (largest
-    remainders round up); each is within a pound of its exact value."""
+def rounded_to_total(values: Sequence[float], *, total: float | None = None) -> list[int]:
+    """``values`` rounded to whole pounds so that they add up to ``total`` rounded (by default
+    their own sum): the figure the report shows for them elsewhere, as a headline. ``values``
+    are first scaled to ``total`` (they may differ from it by the pennies each was rounded
+    to); then the largest remainders round up, so each is within a pound of its share."""
+    exact = sum(values)
+    if total is not None and exact:
+        values = [v * total / exact for v in values]
+    target = round(exact if total is None else total)
     floors = [math.floor(v) for v in values]
-    short = round(sum(values)) - sum(floors)
+    # float noise in the scaling cannot push the count outside 0..len(values)
+    short = min(max(target - sum(floors), 0), len(values))
     by_remainder = sorted(range(len(values)), key=lambda i: (floors[i] - values[i], i))
-    up = set(by_remainder[: max(short, 0)])
+    up = set(by_remainder[:short])
     return [f + (1 if i in up else 0) for i, f in enumerate(floors)]
 
 
 ROUNDING_NOTE = (
-    '<p class="note">Rows are rounded to the pound so that they add up to the total, which is '
-    "the exact sum rounded.</p>"
+    '<p class="note">Figures are rounded to the pound, as the key figures are. Rows that break '
+    "down a key figure add up to it (the largest remainders round up); the items of the "
+    "placement fees and transport table are key figures themselves, each rounded alone, and "
+    "its total is their sum as shown.</p>"
 )
 
 
@@ -71,12 +81,12 @@ def cost_section(result: Result) -> str:
         ("Personal transport budgets", s.ptb_gbp_per_year, "budgets offered instead of a seat"),
     ]  # fmt: skip
     known = [v for _, v, _ in parts if v is not None]
-    shown = iter(rounded_to_total(known))
+    # Each item shows the value the key figures show for it; the total adds up the rows shown.
     rows = [
-        [cell(label), cell("n/a") if v is None else cell(gbp(next(shown)), v), cell(what)]
+        [cell(label), cell("n/a") if v is None else cell(gbp(round(v)), v), cell(what)]
         for label, v, what in parts
     ]
-    rows.append(["<th>Total of the figures computed</th>", cell(gbp(round(sum(known))),
+    rows.append(["<th>Total of the figures computed</th>", cell(gbp(sum(round(v) for v in known)),
                  sum(known)), cell("n/a figures are left out")])  # fmt: skip
     html = [
         "<h3>Placement fees and transport, per year</h3>",
@@ -87,8 +97,9 @@ def cost_section(result: Result) -> str:
         groups = _fees_by(result, key)
         if groups:
             exact = [v for _, v in groups.values()]
-            total = sum(exact)
-            pounds = rounded_to_total(exact)
+            # the key figure "Placement cost per year" is these rows' total
+            total = fees if fees is not None else sum(exact)
+            pounds = rounded_to_total(exact, total=total)
             shares = rounded_to_total([100 * v / (total or 1.0) for v in exact])
             body = [
                 [cell(g), cell(str(n), n), cell(gbp(gbp_), v), cell(f"{pct}%", v)]
@@ -108,32 +119,58 @@ def cost_section(result: Result) -> str:
         cols.append(f"<div><h3>Transport by vehicle type</h3>{_vehicle_table(result)}</div>")
     html.append(f'<div class="cols">{"".join(cols)}</div>')
     if s.council_measures:
-        html.append(measures_table(s.council_measures))
+        columns = [("This plan", s.council_measures)]
+        if result.status_quo_transport:
+            # the status quo's routes, planned for the same sessions by the same planner
+            before = council_measures(result.scenario, result.status_quo_transport)
+            columns.insert(0, ("Status quo", before))
+        html.append(measures_table(columns))
     if s.contracts:
         html.append(contracts_table(s.contracts))
     return "".join(html) + ROUNDING_NOTE
 
 
+def pence(value: float) -> str:
+    """Pounds and pence, the sign first (-£29.24): contract sums are exact to the penny."""
+    return f"{'-' if value < 0 else ''}£{abs(value):,.2f}"
+
+
+def _price(r: dict[str, Any]) -> str:
+    """A contract's price to the penny (£40.50 per session)."""
+    return f"{pence(r['price_gbp'])} per {r['per']}"
+
+
 def contracts_table(c: dict[str, Any]) -> str:
-    """The current routes' contract prices beside the model's estimate, per route and in total."""
+    """The current routes' contract prices beside the model's estimate, per route and in total;
+    then the contracts left out of the totals, with why."""
     head = ["Route", "Operator", "Price", "Contract per day", "Model per day", "Difference"]
     rows: list[Sequence[str]] = [
-        [cell(r["route_id"]), cell(r["operator"]), cell(f"{gbp(r['price_gbp'])} per {r['per']}"),
-         cell(gbp(r["contract_gbp_per_day"]), r["contract_gbp_per_day"]),
-         cell(gbp(r["model_gbp_per_day"]), r["model_gbp_per_day"]),
-         cell(gbp(r["difference_gbp_per_day"]), r["difference_gbp_per_day"])]
+        [cell(r["route_id"]), cell(r["operator"]), cell(_price(r)),
+         cell(pence(r["contract_gbp_per_day"]), r["contract_gbp_per_day"]),
+         cell(pence(r["model_gbp_per_day"]), r["model_gbp_per_day"]),
+         cell(pence(r["difference_gbp_per_day"]), r["difference_gbp_per_day"])]
         for r in c["routes"]
     ]  # fmt: skip
     day, model = c["contract_cost_gbp_per_day"], c["model_cost_gbp_per_day"]
     rows.append(
-        ["<th>All contracted routes</th>", cell(""), cell(""), cell(gbp(day), day),
-         cell(gbp(model), model), cell(gbp(day - model), day - model)]
+        ["<th>All contracted routes</th>", cell(""), cell(""), cell(pence(day), day),
+         cell(pence(model), model), cell(pence(day - model), day - model)]
     )  # fmt: skip
+    why = {
+        "not_in_force": f"not in force on {c['as_of']}",
+        "no_such_route": "names no route of the current routes",
+    }
+    for r in c.get("left_out", []):
+        rows.append(
+            [cell(r["route_id"]), cell(r["operator"]), cell(_price(r)),
+             cell(f"left out: {why[r['reason']]}"), cell(""), cell("")]
+        )  # fmt: skip
     missing = len(c["routes_without_contract"])
     note = (
         f'<p class="note">Per year: {gbp(c["contract_cost_gbp_per_year"])} by contract, '
         f"{gbp(c['model_cost_gbp_per_year'])} by the model. {missing} current route"
-        f"{'s' if missing != 1 else ''} without a contract.</p>"
+        f"{'s' if missing != 1 else ''} without a contract. A price per session counts once "
+        "for each run the route makes in a day.</p>"
     )
     return (
         "<h3>Contract prices of the current routes</h3>"
@@ -142,35 +179,57 @@ def contracts_table(c: dict[str, Any]) -> str:
     )
 
 
-def measures_table(m: dict[str, Any]) -> str:
-    """The measures councils use (``Summary.council_measures``), one row each."""
+def measures_table(columns: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    """The measures councils use (``Summary.council_measures``), one row each and one column per
+    plan measured (the status quo first when it was, then this plan)."""
 
     def share(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.1f}%"
 
-    rows = [
-        [cell(f"Vehicles, {session.upper()} session"), cell(str(n), n)]
-        for session, n in m["vehicles_by_session"].items()
-    ]
-    occupancy = m["occupancy"]
+    def row(label: str, shown: Sequence[tuple[str, float | None]]) -> list[str]:
+        return [cell(label), *(cell(text, value) for text, value in shown)]
+
+    every = [m for _, m in columns]
+    sessions = dict.fromkeys(x for m in every for x in m["vehicles_by_session"])
+    rows = []
+    for x in sessions:
+        counts = [m["vehicles_by_session"].get(x) for m in every]
+        rows.append(row(f"Vehicles, {x.upper()} session",
+                        [("n/a" if n is None else str(n), n) for n in counts]))  # fmt: skip
+    rows.append(row(
+        "Occupancy (riders over the places of each run's layout)",
+        [(f"{share(m['occupancy'])} ({m['riders']} of {m['places']})", m["occupancy"])
+         for m in every],
+    ))  # fmt: skip
+    for minutes in every[0]["share_riding_over_min"]:
+        over = [m["share_riding_over_min"].get(minutes) for m in every]
+        rows.append(row(f"Children riding over {minutes} minutes", [(share(v), v) for v in over]))
     rows.append(
-        [cell("Occupancy (riders over the places of each run's layout)"),
-         cell(f"{share(occupancy)} ({m['riders']} of {m['places']})", occupancy)]
-    )  # fmt: skip
-    for minutes, value in m["share_riding_over_min"].items():
-        rows.append([cell(f"Children riding over {minutes} minutes"), cell(share(value), value)])
-    rows.append([cell("Solo runs (one rider)"), cell(str(m["solo_runs"]), m["solo_runs"])])
-    per_child = m["route_cost_per_child_gbp_per_year"]
-    rows.append(
-        [cell("Route cost per child routed, per year"),
-         cell("n/a" if per_child is None else gbp(per_child), per_child)]
-    )  # fmt: skip
-    return "<h3>Measures councils use</h3>" + html_table(["Measure", "Value"], rows, numeric=(1,))
+        row("Solo runs (one rider)", [(str(m["solo_runs"]), m["solo_runs"]) for m in every])
+    )
+    per_child = [m["route_cost_per_child_gbp_per_year"] for m in every]
+    rows.append(row("Route cost per child routed, per year", [(gbp(v), v) for v in per_child]))
+    head = ["Measure", *(label for label, _ in columns)]
+    return (
+        "<h3>Measures councils use</h3>"
+        + html_table(head, rows, numeric=tuple(range(1, len(head))))
+        + MEASURES_NOTE
+    )
+
+
+MEASURES_NOTE = (
+    '<p class="note">Solo runs: runs with one rider, for any reason; the key figures\' solo '
+    "routes are the runs flagged solo by a rule (a child who must travel alone, or whose direct "
+    "journey is already over their limit). Route cost per child routed: the routes' yearly cost "
+    "over the children on them; the summary's cost per transported child adds personal "
+    "transport budgets and boarders' journeys, over the children they serve too.</p>"
+)
 
 
 def _vehicle_table(result: Result) -> str:
-    """Routes, rides and cost per vehicle type, and their total; a day is every planned run."""
-    factor = _year_factor(result)
+    """Routes, rides and cost per vehicle type, and their total: the key figures' transport cost
+    per day and per year (with one session planned, a day is its run twice)."""
+    s = result.summary
     sessions = [p.session for p in result.transport]
     runs: dict[str, Counter[str]] = defaultdict(Counter)
     riders: Counter[str] = Counter()
@@ -183,18 +242,24 @@ def _vehicle_table(result: Result) -> str:
     head = ["Vehicle type", *(f"{x.upper()} routes" for x in sessions), "Rides a day",
             "Cost per day", "Cost per year"]  # fmt: skip
     types = sorted(runs)
-    day = [cost[v] for v in types]
-    year = [cost[v] * factor for v in types]
+    runs_cost = sum(cost.values())
+    day_total = s.transport_cost_gbp_per_day if s.transport_cost_gbp_per_day else runs_cost
+    year_total = s.transport_cost_gbp_per_year or day_total * _year_factor(result)
+    # each type's share of the key figures, so the rows add up to them as shown
+    day = [cost[v] * day_total / (runs_cost or 1.0) for v in types]
+    year = [cost[v] * year_total / (runs_cost or 1.0) for v in types]
     rows = [
         [cell(v), *(cell(str(runs[v][x]), runs[v][x]) for x in sessions),
-         cell(str(riders[v]), riders[v]), cell(gbp(d), cost[v]), cell(gbp(y), cost[v] * factor)]
-        for v, d, y in zip(types, rounded_to_total(day), rounded_to_total(year), strict=True)
+         cell(str(riders[v]), riders[v]), cell(gbp(d), d_exact), cell(gbp(y), y_exact)]
+        for v, d, y, d_exact, y_exact in zip(
+            types, rounded_to_total(day, total=day_total),
+            rounded_to_total(year, total=year_total), day, year, strict=True)
     ]  # fmt: skip
     totals = [sum(runs[v][x] for v in types) for x in sessions]
     rows.append(
         ["<th>All vehicles</th>", *(cell(str(t), t) for t in totals),
          cell(str(sum(riders.values())), sum(riders.values())),
-         cell(gbp(round(sum(day))), sum(day)), cell(gbp(round(sum(year))), sum(year))]
+         cell(gbp(day_total), day_total), cell(gbp(year_total), year_total)]
     )  # fmt: skip
     n = len(sessions)
     return html_table(head, rows, numeric=tuple(range(1, n + 4)))

@@ -7,6 +7,8 @@ field."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from transport_cases import random_children, scenario, school
@@ -80,7 +82,15 @@ def test_bad_contract_files_are_one_line_errors(tmp_path: Path) -> None:
         ("R1,Op,50,week,,\n", "per", "not day or session"),
         ("R1,Op,-5,day,,\n", "price_gbp", "negative"),
         ("R1,Op,50,day,2027-01-01,2026-01-01\n", "end_date", "before start_date"),
-        ("R1,Op,50,day,,\nR1,Op,60,day,,\n", "route_id", "duplicate route_id"),
+        (
+            "R1,Op,50,day,,\nR1,Op,60,day,,\n",
+            "row 3, field start_date",
+            "on row 2 whose dates overlap",
+        ),
+        ("R1,Op,50,day,2026-09-01,2027-07-31\nR1,Op,60,day,2027-07-31,\n", "row 3", "overlap"),
+        # a row lacking its last field is not an open-ended contract
+        ("R1,Op,50,day,2026-01-01\n", "row 2", "5 fields, the header has 6 (end_date missing)"),
+        ("R1,Op,50,day\n", "row 2", "4 fields, the header has 6 (start_date, end_date missing)"),
     ]
     for body, field, words in cases:
         (tmp_path / "contracts.csv").write_text(HEADER + body)
@@ -91,6 +101,16 @@ def test_bad_contract_files_are_one_line_errors(tmp_path: Path) -> None:
         assert code == 2, output
         assert "contracts.csv" in output and field in output and words in output, output
         assert not (tmp_path / "o").exists()
+    # successive contracts need the scenario's as_of date to choose between them
+    (tmp_path / "contracts.csv").write_text(
+        HEADER + "R1,Op,50,day,2026-09-01,2027-07-31\nR1,Op,60,day,2027-08-01,\n"
+    )
+    code, output = routes(
+        str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--iterations", "20",
+        "--evaluate", str(current), "--contracts", str(tmp_path / "contracts.csv"),
+    )  # fmt: skip
+    assert code == 2 and "--contracts" in output and "rows 2 and 3" in output, output
+    assert "as_of" in output and not (tmp_path / "o").exists()
     code, output = routes(
         str(tmp_path / "s"),
         "--out",
@@ -99,3 +119,36 @@ def test_bad_contract_files_are_one_line_errors(tmp_path: Path) -> None:
         str(tmp_path / "contracts.csv"),
     )
     assert code == 2 and "--evaluate" in output
+
+
+def test_contracts_not_in_force_warn_in_one_line_and_are_listed(tmp_path: Path) -> None:
+    sc = replace(SC, as_of=date(2027, 1, 15))
+    write_scenario(sc, tmp_path / "s")
+    code, output = routes(
+        str(tmp_path / "s"), "--out", str(tmp_path / "plan"), "--iterations", "20",
+        "--session", "both",
+    )  # fmt: skip
+    assert code == 0, output
+    sessions = json.loads((tmp_path / "plan" / "routes.json").read_text())["sessions"]
+    am, pm = sessions["am"]["routes"][0]["route_id"], sessions["pm"]["routes"][0]["route_id"]
+    (tmp_path / "contracts.csv").write_text(
+        HEADER
+        + f"{am},Acme,200,session,2025-09-01,2026-08-31\n"  # the contract before this one
+        + f"{am},Acme,250,session,2026-09-01,2027-07-31\n"
+        + f"{pm},Acme,99,day,2027-01-16,2027-07-31\n"  # starts the day after as_of
+    )
+    got = CliRunner().invoke(
+        app,
+        ["routes", str(tmp_path / "s"), "--out", str(tmp_path / "again"), "--iterations", "20",
+         "--session", "both", "--evaluate", str(tmp_path / "plan" / "routes.json"),
+         "--contracts", str(tmp_path / "contracts.csv")],
+    )  # fmt: skip
+    assert got.exit_code == 0, got.output
+    warned = [line for line in got.stderr.splitlines() if "not in force" in line]
+    assert len(warned) == 1 and "2 contracts " in warned[0], got.stderr
+    priced = json.loads((tmp_path / "again" / "summary.json").read_text())["contracts"]
+    # an AM-… id runs once a day: its price per session is its price per day
+    assert [(r["route_id"], r["contract_gbp_per_day"]) for r in priced["routes"]] == [(am, 250.0)]
+    assert priced["not_in_force"] == sorted([am, pm])
+    html = (tmp_path / "again" / "report.html").read_text()
+    assert "not in force on 2027-01-15" in html

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import zipfile
 from dataclasses import replace
@@ -71,7 +72,7 @@ def test_one_row_per_route_with_counts_recomputed(tmp_path: Path) -> None:
         assert int(row["wheelchair_users"]) <= spaces
         assert row["passenger_assistant"] == ("yes" if route["assistant"] else "no")
         assert float(row["estimated_miles"]) == round(route["distance"] / 1609.344, 1)
-        assert row["session"] == route["route_id"][:2]
+        assert row["session"] == route["route_id"][:2].lower()
     book = load_workbook(tmp_path / "pack" / "tender.xlsx")
     assert len(book.sheetnames) == 1 + len(routes)
     index = [r for r in book["routes"].iter_rows(values_only=True) if r and r[0]]
@@ -118,3 +119,97 @@ def test_same_plan_same_bytes_and_rerun_replaces(tmp_path: Path) -> None:
         assert code == 0, output
     for name in ("tender.csv", "tender.xlsx"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_a_route_stating_no_layout_takes_its_types_first_that_fits(tmp_path: Path) -> None:
+    from sendplan.api.writer import write_scenario
+
+    plan = plan_folder(tmp_path)
+    doc = json.loads((plan / "routes.json").read_text())
+    for body in doc["sessions"].values():
+        for route in body["routes"]:
+            del route["layout"]
+    (plan / "routes.json").write_text(json.dumps(doc))
+    first = doc["sessions"]["am"]["routes"][0]["route_id"]
+    code, output = tender(str(plan), "--out", str(tmp_path / "pack"))
+    assert code == 2 and "states no layout" in output and first in output, output
+    assert len(output.strip().splitlines()) == 1 and not (tmp_path / "pack").exists()
+    write_scenario(SC, tmp_path / "scenario")
+    code, output = tender(
+        str(plan), "--out", str(tmp_path / "pack"), "--scenario", str(tmp_path / "scenario")
+    )
+    assert code == 0, output
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "pack" / "tender.csv").read_text())))
+    kids = {c.child_id: c for c in KIDS}
+    layouts = {v.name: v.layout_options for v in FLEET}
+    routes = [r for s in doc["sessions"].values() for r in s["routes"]]
+    for route, row in zip(routes, rows, strict=True):
+        riders = [kids[s["child_id"]] for s in route["steps"] if "child_id" in s]
+        need = (sum(not c.wheelchair for c in riders), sum(c.wheelchair for c in riders))
+        options = layouts[route["vehicle_type"]]
+        if len(route["school_ids"]) == 1:  # everyone aboard at once at the school
+            fitting = [lay for lay in options if lay[0] >= need[0] and lay[1] >= need[1]]
+            assert row["layout"] == "{}+{}".format(*fitting[0]), (row["layout"], need)
+        else:
+            assert tuple(map(int, row["layout"].split("+"))) in options
+    # a vehicle type the scenario's fleet does not have: exit 2 naming the route
+    doc["sessions"]["am"]["routes"][0]["vehicle_type"] = "hovercraft"
+    (plan / "routes.json").write_text(json.dumps(doc))
+    code, output = tender(
+        str(plan), "--out", str(tmp_path / "pack2"), "--scenario", str(tmp_path / "scenario")
+    )
+    assert code == 2 and first in output and "hovercraft" in output, output
+
+
+def hhmm_of(minutes: float) -> str:
+    m = round(minutes)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def test_the_pack_is_laid_out_for_operators(tmp_path: Path) -> None:
+    import datetime
+    import hashlib
+
+    plan = plan_folder(tmp_path)
+    code, output = tender(str(plan), "--out", str(tmp_path / "pack"))
+    assert code == 0, output
+    doc = json.loads((plan / "routes.json").read_text())
+    routes = [r for s in doc["sessions"].values() for r in s["routes"]]
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "pack" / "tender.csv").read_text())))
+    assert {r["session"] for r in rows} == {"am", "pm"}
+    for route, row in zip(routes, rows, strict=True):
+        steps = route["steps"]
+        stops = [s for s in steps if s["type"] in ("pickup", "dropoff")]
+        calls = [s["time"] for s in steps if s["type"] == "school"]
+        am = row["session"] == "am"
+        own, other = ("pickup", "dropoff") if am else ("dropoff", "pickup")
+        assert row[f"first_{own}"] == hhmm_of(stops[0]["time"])
+        assert row[f"last_{own}"] == hhmm_of(stops[-1]["time"])
+        assert row[f"first_{other}"] == row[f"last_{other}"] == ""
+        assert row["school_times"] == "+".join(hhmm_of(t) for t in calls)
+        places = [tuple(s["location"]) for s in stops]
+        assert int(row["stops"]) == len(places) - sum(a == b for a, b in itertools.pairwise(places))
+        aboard = (calls[-1] - stops[0]["time"]) if am else (stops[-1]["time"] - calls[0])
+        assert float(row["minutes_with_children"]) == round(aboard, 1)
+        total = float(row["estimated_minutes"])
+        assert (
+            abs(float(row["minutes_with_children"]) + float(row["minutes_empty"]) - total) <= 0.11
+        )
+    book = load_workbook(tmp_path / "pack" / "tender.xlsx")
+    index = book["routes"]
+    header = [c.value for c in index[1]]
+    assert header == list(rows[0].keys())
+    first = list(index[2])
+    leaves = first[header.index("leaves_depot")]
+    assert isinstance(leaves.value, datetime.time) and leaves.number_format == "hh:mm"
+    assert leaves.value.strftime("%H:%M") == rows[0]["leaves_depot"]
+    assert index.auto_filter.ref == f"A1:{index.cell(1, len(header)).column_letter}{len(rows) + 1}"
+    assert index.print_title_rows == "$1:$1"
+    assert index.page_setup.orientation == "landscape"
+    widths = {c: index.column_dimensions[c].width for c in ("A", "E")}
+    assert all(w and w >= 8 for w in widths.values()), widths
+    sheet = book[book.sheetnames[1]]
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    digest = hashlib.sha256((plan / "routes.json").read_bytes()).hexdigest()
+    assert manifest["source"] == {"file": "routes.json", "sha256": digest}

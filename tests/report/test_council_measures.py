@@ -13,6 +13,7 @@ from transport_cases import DEPOT, TRAVEL, random_children, scenario, school
 
 from sendplan.api.outputs import write_result
 from sendplan.routing.model import VehicleType
+from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
 from sendplan.routing.vrp.stop import MaxIterations
 
@@ -66,3 +67,41 @@ def test_measures_match_an_independent_count(tmp_path: Path, sessions: tuple[str
     html = (tmp_path / "report.html").read_text()
     assert "Measures councils use" in html
     assert f"({riders} of {places})" in html
+
+
+def test_the_report_measures_the_status_quo_beside_the_plan(results: dict[str, Result]) -> None:
+    import re
+    from html import unescape
+
+    from sendplan.api.report import render_report
+
+    demo = results["demo"]
+    assert demo.status_quo_transport, "the demo compares with the status quo"
+    html = render_report(demo)
+    start = html.index("<h3>Measures councils use</h3>")
+    table = html[start : html.index("</table>", start)]
+    head = [unescape(h) for h in re.findall(r"<th(?: [^>]*)?>(.*?)</th>", table)]
+    assert head == ["Measure", "Status quo", "This plan"]
+    # each of the two solo counts and the two costs per child is defined beside the table
+    note = html[html.index("</table>", start) :][:800]
+    assert "Solo runs: runs with one rider" in note and "solo routes are the runs flagged" in note
+    assert "Route cost per child routed:" in note and "cost per transported child adds" in note
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (
+            [unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+            for r in re.findall(r"<tr>(.*?)</tr>", table)
+        )
+        if cells
+    }
+    for before, after in zip(demo.status_quo_transport, demo.transport, strict=True):
+        assert rows[f"Vehicles, {before.session.upper()} session"] == [
+            str(len(before.routes)), str(len(after.routes))
+        ]  # fmt: skip
+    solo = [sum(len(r.stops) == 1 for p in plans for r in p.routes)
+            for plans in (demo.status_quo_transport, demo.transport)]  # fmt: skip
+    assert rows["Solo runs (one rider)"] == [str(n) for n in solo]
+    riders = [sum(len(r.stops) for p in plans for r in p.routes)
+              for plans in (demo.status_quo_transport, demo.transport)]  # fmt: skip
+    occupancy = rows["Occupancy (riders over the places of each run's layout)"]
+    assert [o.split("(")[1].split(" of ")[0] for o in occupancy] == [str(n) for n in riders]
