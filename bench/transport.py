@@ -6,7 +6,8 @@ checker_ok and seconds (wall time of the whole solve: placement is a few hundred
 
 With ``mixed_schools`` the plan may merge nearby schools' runs; the same run then also plans
 single-school routes only, with the same work limit, as the baseline
-(``baseline_single_school``), and reports the saving against it.
+(``baseline_single_school``), and reports the saving against it; ``mixed_phase`` holds what the
+merge did (groups formed and improved, mixed runs, its saving over its own single-school runs).
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def run_transport_bench(
         "seconds": round(seconds, 2),
         "mixed_school_routes": sum(r.mixed for r in plan.routes),
     }
+    if scenario.policy.mixed_school_routes:
+        # What the merge phase did: groups formed and improved, runs made, GBP saved.
+        figures["mixed_phase"] = {
+            k.removeprefix("mixed_"): v
+            for k, v in sorted(plan.figures.items())
+            if k.startswith("mixed_") and k != "mixed_school_routes"
+        }
     if baseline is not None:
         cost = baseline["cost_gbp_per_day"]
         figures["baseline_single_school"] = baseline
