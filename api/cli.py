@@ -5,10 +5,14 @@ Exit codes: 0 success, 2 bad input (one line naming file, row and field), 1 inte
 
 from __future__ import annotations
 
+import sys
 from importlib import metadata
 from typing import Annotated
 
 import typer
+
+# typer vendors its own click: its usage errors are these classes, not the click package's.
+from typer._click.exceptions import UsageError
 
 from sendplan.api import (
     cli_bench_api,
@@ -103,8 +107,17 @@ for group in (app, bench_app, cli_network.network_app):
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="sendplan")
+    """Console-script entry point. A usage error (a bad option value, a missing argument) is one
+    line naming the option, exit 2, like every other bad input, instead of click's boxed panel."""
+    try:
+        code = app(prog_name="sendplan", standalone_mode=False)
+    except UsageError as err:
+        where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
+        print(f"error: {err.format_message()}{where}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except typer.Abort:  # Ctrl-C at a prompt
+        raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
