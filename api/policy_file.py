@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import difflib
 import math
+import sys
 import tomllib
 import typing
 from collections.abc import Iterable, Sequence
@@ -78,6 +79,9 @@ def _check_range(key: str, value: object) -> None:
             raise FieldError(key, f"{key} {out_of_range(format_bound(item), item, low, high)}")
 
 
+_LARGEST_FLOAT = int(sys.float_info.max)
+
+
 def _policy_value(key: str, value: object, hint: object) -> object:
     """A policy value coerced to its field's type (bool, float, int or tuple of floats)."""
     if hint is bool:
@@ -98,7 +102,8 @@ def _policy_value(key: str, value: object, hint: object) -> object:
         return tuple(_policy_value(key, item, float) for item in value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FieldError(key, f"{key} must be a number, not {show(str(value))}")
-    if not math.isfinite(value):
+    # A JSON integer too large for a float (10**400) is as out of range as infinity.
+    if (isinstance(value, int) and abs(value) > _LARGEST_FLOAT) or not math.isfinite(value):
         raise FieldError(key, f"{key} must be a finite number")
     if hint is int:
         if not float(value).is_integer():

@@ -123,10 +123,13 @@ def _axis(
 
 
 def _growth(item: object) -> float:
-    if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+    if isinstance(item, bool) or not isinstance(item, int | float):
         raise ValueError(f"{show(str(item))} is not a number")
+    if isinstance(item, float) and not math.isfinite(item):
+        raise ValueError(f"{show(str(item))} is not a number")
+    # Compared without float(): a JSON integer too large for a float (10**400) is out of range.
     if not 0 < item <= 100:
-        raise ValueError(f"{item} is not a factor above 0 and at most 100")
+        raise ValueError(f"{show(str(item))} is not a factor above 0 and at most 100")
     return float(item)
 
 

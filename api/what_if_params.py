@@ -61,6 +61,15 @@ def _object(document: dict[str, Any], key: str, most: int) -> dict[str, Any]:
     return value
 
 
+def _finite(value: int | float) -> float | None:
+    """``value`` as a float, None when not finite (a JSON integer too large for a float too)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def parse_what_if(document: object) -> tuple[WhatIf, str | None]:
     """The what-if and its base job's id (None when not given); InputError naming the field."""
     if not isinstance(document, dict):
@@ -82,9 +91,10 @@ def parse_what_if(document: object) -> tuple[WhatIf, str | None]:
     for name, value in sorted(_object(document, "policy", MAX_OPTIONS).items()):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _bad(f"policy.{name}", "give a number")
-        if not math.isfinite(value):
+        number = _finite(value)
+        if number is None:
             raise _bad(f"policy.{name}", "must be a finite number")
-        policy.append((str(name), float(value)))
+        policy.append((str(name), number))
     options = []
     for option_id, on in sorted(_object(document, "options", MAX_OPTIONS).items()):
         _safe_id(option_id, f"options.{option_id}", "option")

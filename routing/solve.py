@@ -89,6 +89,7 @@ def solve(
     workers: int | None = None,
     movers: MoversRule = "phase_transfer",
     status_quo: bool = True,
+    status_quo_of: Scenario | None = None,
 ) -> Result:
     """Place every child, plan each session's routes, review and summarise them.
 
@@ -112,6 +113,8 @@ def solve(
     When ``placement="solve"``, ``status_quo`` is true and every child has a current school, the
     status quo (every child at their current school, routes planned for the same sessions) is
     measured beside the optimised plan: ``summary.comparison`` and ``result.status_quo``.
+    ``status_quo_of`` (default ``scenario``) is the scenario whose current schools are the
+    status quo: a what-if's unmodified scenario, so its locks do not rewrite the status quo.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use {' or '.join(MODES)}")
@@ -136,7 +139,7 @@ def solve(
         every = all(c.current_school for c in scenario.children)
         placement = "current" if every else "solve"
     plan = explanations = sq_plan = None
-    original = scenario
+    original = scenario if status_quo_of is None else status_quo_of
     if placement == "solve":
         moving = find_movers(scenario, rule=movers)
         scenario = lock_non_movers(scenario, moving)

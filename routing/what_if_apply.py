@@ -9,17 +9,22 @@ locked child at their current school (:mod:`sendplan.routing.placement.movers`),
 the child: a school that cannot meet their need, age or sex, not their cohort, or not open on
 the scenario's date. An option switched on adds its places as a school of its own (an annex,
 :func:`sendplan.routing.planning.options.annex_school`), as an expansion run models it.
+
+The lock is the what-if's, not the child's current placement: :func:`relabel_what_if_locks`
+gives such a child the reason ``locked_by_what_if`` instead of ``locked_current_placement``, and
+a caller measures the status quo on the scenario before the what-if.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sendplan.routing.model import Child, ModelError, Policy, Scenario, School
 from sendplan.routing.placement.candidates import cohort_admits
-from sendplan.routing.planning.options import Option, annex_school
+from sendplan.routing.placement.plan import PlacementPlan, PlacementReason
+from sendplan.routing.planning.options import Option, annex_school, with_annexes
 
 MAX_LOCKS = 500
 MAX_MUST_ADMIT = 50
@@ -94,7 +99,9 @@ def apply_what_if(
     """``scenario`` with the options switched on added, the policy weights changed and the
     locks set (each child locked at the school), checked; ``what_if.must_admit`` must name its
     schools (annexes included). ``options`` are the ones ``what_if.options`` may name."""
-    schools = scenario.schools + _annexes(scenario, what_if, options)
+    built = _annexes(scenario, what_if, options)
+    scenario = with_annexes(scenario, built)  # preferences carried to an expanded school's annex
+    schools = scenario.schools
     policy = scenario.policy
     if what_if.policy:
         try:
@@ -127,7 +134,30 @@ def apply_what_if(
         raise WhatIfError("what_if", str(err)) from None
 
 
-def _annexes(scenario: Scenario, what_if: WhatIf, options: Sequence[Option]) -> tuple[School, ...]:
+WHAT_IF_LOCK = "locked_by_what_if"
+"""The placement reason of a child a what-if locked (instead of ``locked_current_placement``)."""
+
+
+def relabel_what_if_locks(plan: PlacementPlan, what_if: WhatIf) -> PlacementPlan:
+    """``plan`` with each child the what-if locked giving :data:`WHAT_IF_LOCK` as the reason
+    for their place (the placement sees only a locked current school)."""
+    locked = {child_id for child_id, _ in what_if.locks}
+    if not locked:
+        return plan
+
+    def reason(code: str) -> str:
+        return WHAT_IF_LOCK if code == PlacementReason.LOCKED else code
+
+    assignments = tuple(
+        replace(a, reasons=tuple(reason(r) for r in a.reasons)) if a.child_id in locked else a
+        for a in plan.assignments
+    )
+    return replace(plan, assignments=assignments)
+
+
+def _annexes(
+    scenario: Scenario, what_if: WhatIf, options: Sequence[Option]
+) -> tuple[tuple[Option, School], ...]:
     """The schools of the options switched on (an option needing another needs it on too; one
     of each exclusive group at most)."""
     known = {o.option_id: o for o in options}
@@ -150,11 +180,11 @@ def _annexes(scenario: Scenario, what_if: WhatIf, options: Sequence[Option]) -> 
     annexes = []
     for option_id, option in on.items():
         try:
-            annexes.append(annex_school(option, scenario))
+            annexes.append((option, annex_school(option, scenario)))
         except (ModelError, StopIteration) as err:
             raise WhatIfError(f"options.{option_id}", f"does not fit the scenario: {err}") from None
     taken = {s.school_id for s in scenario.schools}
-    for annex in annexes:
+    for _, annex in annexes:
         if annex.school_id in taken:
             raise WhatIfError(f"options.{annex.school_id}", "is also a school id in the scenario")
     return tuple(annexes)
@@ -177,17 +207,25 @@ def _refusal(child: Child, school: School, scenario: Scenario, policy: Policy) -
 
 
 def what_if_echo(
-    scenario: Scenario, what_if: WhatIf, options: Sequence[Option] = ()
+    scenario: Scenario,
+    what_if: WhatIf,
+    options: Sequence[Option] = (),
+    *,
+    base_schools: Mapping[str, str | None] | None = None,
 ) -> dict[str, object]:
     """What was applied, for what_if.json: each lock with the child's school before, each
-    weight from and to, each option with its places (``scenario`` is the one before)."""
+    weight from and to, each option with its places (``scenario`` is the one before). The
+    school before is where the base job placed the child when ``base_schools`` (child id ->
+    school id, None when unplaced) is given, else the child's current school."""
     current = {c.child_id: c for c in scenario.children}
     known = {o.option_id: o for o in options}
 
     def lock(child_id: str, school_id: str) -> dict[str, object]:
         before = current.get(child_id)
-        return {"child_id": child_id, "school_id": school_id,
-                "was_school_id": None if before is None else before.current_school,
+        was = None if before is None else before.current_school
+        if base_schools is not None:
+            was = base_schools.get(child_id)
+        return {"child_id": child_id, "school_id": school_id, "was_school_id": was,
                 "was_locked": None if before is None else before.locked}  # fmt: skip
 
     def option(option_id: str, on: bool) -> dict[str, object]:
@@ -208,6 +246,6 @@ def what_if_echo(
 
 
 __all__ = [
-    "MAX_LOCKS", "MAX_MUST_ADMIT", "MAX_OPTIONS", "POLICY_LIMITS", "WhatIf", "WhatIfError",
-    "apply_what_if", "what_if_echo",
+    "MAX_LOCKS", "MAX_MUST_ADMIT", "MAX_OPTIONS", "POLICY_LIMITS", "WHAT_IF_LOCK", "WhatIf",
+    "WhatIfError", "apply_what_if", "relabel_what_if_locks", "what_if_echo",
 ]  # fmt: skip

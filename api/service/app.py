@@ -30,7 +30,7 @@ Responses carry pseudonymous child ids only. Errors are RFC 9457 problem details
 # Routes anyone may call: the rest need credentials (a test walks app.routes to check).
 PUBLIC_PATHS = frozenset({"/health", DOCS_URL, OAUTH2_REDIRECT_URL, ASSETS_URL, "/openapi.json"})
 # The web UI's page and files hold no data: every call they make for data needs a key.
-PUBLIC_PATHS = PUBLIC_PATHS | {ui.INDEX_URL, ui.UI_URL}
+PUBLIC_PATHS = PUBLIC_PATHS | {ui.INDEX_URL, ui.UI_URL, ui.FAVICON_URL}
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:

@@ -14,8 +14,10 @@ starts no cluster of its own). Each of these three also writes summary.json.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ from sendplan.routing.vrp.stop import StopCriterion
 if TYPE_CHECKING:
     from sendplan.api.service.runner import JobControl
     from sendplan.routing.model import Scenario
+    from sendplan.routing.what_if_apply import WhatIf
 
 SOLVE_KINDS = ("placement", "transport", "both")
 MEDIA_TYPES = {
@@ -79,10 +82,13 @@ def run(
     *,
     control: JobControl,
     stop: StopFactory,
+    base_schools: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Run a job of ``kind`` on the scenario at ``source``; write its files into ``out``."""
+    """Run a job of ``kind`` on the scenario at ``source``; write its files into ``out``.
+    ``base_schools``: a what-if's base job's placements (see :func:`placed_schools`), for
+    what_if.json's school before each lock."""
     if kind in SOLVE_KINDS:
-        _solve(kind, params, source, out, control=control, stop=stop)
+        _solve(kind, params, source, out, control=control, stop=stop, base_schools=base_schools)
     elif kind == "forecast":
         _forecast(params, source, out)
     elif kind == "expansion":
@@ -101,6 +107,7 @@ def _solve(
     *,
     control: JobControl,
     stop: StopFactory,
+    base_schools: Mapping[str, str | None] | None,
 ) -> None:
     from sendplan.api.outputs import write_files
     from sendplan.routing.solve import solve
@@ -118,18 +125,26 @@ def _solve(
             raise _bad("sessions", 'give a list of "am" and/or "pm"')
         sessions = tuple("am" if s == "am" else "pm" for s in dict.fromkeys(raw))
     control.say("reading the scenario")
-    scenario = load_scenario(source)
+    scenario = original = load_scenario(source)
     echo: dict[str, Any] | None = None
+    what_if: WhatIf | None = None
     must_admit: tuple[str, ...] = ()
     if params.get("what_if") is not None:
-        scenario, must_admit, echo = _what_if(params["what_if"], source, scenario)
+        scenario, what_if, echo = _what_if(params["what_if"], source, scenario, base_schools)
+        must_admit = what_if.must_admit
     result = solve(
         scenario, sessions=sessions, stop=stop(iterations, control), seed=seed,
         travel=travel_models(scenario), placement="auto" if kind == "transport" else "solve",
         mode=mode, movers=movers, progress=control.say,
         must_admit=must_admit,
         workers=1,  # the cluster is the parallelism: a worker process starts no processes
+        status_quo_of=original,  # a what-if's locks are not the children's current schools
     )  # fmt: skip
+    if what_if is not None and result.placement is not None:
+        from sendplan.routing.what_if_apply import relabel_what_if_locks
+
+        relabelled = relabel_what_if_locks(result.placement, what_if)
+        result = dataclasses.replace(result, placement=relabelled)
     control.say("writing outputs")
     write_files(result, out)
     if echo is not None:
@@ -137,11 +152,11 @@ def _solve(
 
 
 def _what_if(
-    document: Any, source: Path, scenario: Scenario
-) -> tuple[Scenario, tuple[str, ...], dict[str, Any]]:
+    document: Any, source: Path, scenario: Scenario, base_schools: Mapping[str, str | None] | None
+) -> tuple[Scenario, WhatIf, dict[str, Any]]:
     """``scenario`` with the what-if applied (InputError naming the field when it cannot, so
-    the job fails with that reason), the schools that must admit, and the echo for
-    what_if.json."""
+    the job fails with that reason), the what-if, and the echo for what_if.json (each lock's
+    school before: the base job's placement when ``base_schools`` is given)."""
     from sendplan.api.what_if_params import named_error, parse_what_if, scenario_options
     from sendplan.routing.what_if_apply import WhatIfError, apply_what_if, what_if_echo
 
@@ -151,8 +166,21 @@ def _what_if(
         changed = apply_what_if(scenario, what_if, options=options)
     except WhatIfError as err:
         raise named_error(err) from None
-    echo = {**what_if_echo(scenario, what_if, options), "base_job": base_job}
-    return changed, what_if.must_admit, echo
+    echo = {**what_if_echo(scenario, what_if, options, base_schools=base_schools),
+            "base_job": base_job}  # fmt: skip
+    return changed, what_if, echo
+
+
+def placed_schools(placements_csv: bytes) -> dict[str, str | None]:
+    """A base job's placements.csv as child id -> school id (None when unplaced)."""
+    from sendplan.api.neutralise import restore
+
+    reader = csv.DictReader(io.StringIO(placements_csv.decode("utf-8-sig")))
+    return {
+        restore(row["child_id"]): restore(row.get("school_id") or "") or None
+        for row in reader
+        if row.get("child_id")
+    }
 
 
 def _forecast(params: dict[str, Any], source: Path, out: Path) -> None:

@@ -41,7 +41,7 @@ from sendplan.api.service.leases import (
     renew_lease,
     start_attempt,
 )
-from sendplan.api.service.tables import JobRow, ScenarioFileRow
+from sendplan.api.service.tables import JobRow, ResultFileRow, ScenarioFileRow
 from sendplan.errors import InputError
 from sendplan.logs import get_logger, scrub
 from sendplan.routing.planning.cluster import in_dask_worker
@@ -207,6 +207,20 @@ def _write_scenario(factory: Callable[[], Any], job: JobRow, folder: Path) -> Pa
     return folder / books[0] if len(files) == 1 and books else folder
 
 
+def _base_schools(
+    factory: Callable[[], Any], params: dict[str, Any]
+) -> dict[str, str | None] | None:
+    """Where a what-if's base job placed each child (None: no base job, or it has no
+    placements), for what_if.json."""
+    what_if = params.get("what_if")
+    base = what_if.get("base_job") if isinstance(what_if, dict) else None
+    if not isinstance(base, str):
+        return None
+    with factory() as session:
+        row = session.get(ResultFileRow, (base, "placements.csv"))
+        return None if row is None else job_kinds.placed_schools(row.content)
+
+
 def run_job(
     database_url: str | None, job_id: str, attempt: int, lease_s: float, job_timeout_s: float
 ) -> str:
@@ -234,7 +248,8 @@ def run_job(
                 out = Path(temp) / "out"
                 out.mkdir()
                 params = json.loads(job.params)
-                job_kinds.run(job.kind, params, source, out, control=control, stop=JobStop)
+                job_kinds.run(job.kind, params, source, out, control=control, stop=JobStop,
+                              base_schools=_base_schools(factory, params))  # fmt: skip
                 files = job_kinds.read_outputs(out)
         except InputError as err:
             status, reason, detail = "failed", "bad_input", scrub(str(err))[:2000]

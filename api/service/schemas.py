@@ -155,11 +155,7 @@ class JobParamsIn(BaseModel):
             if info.data.get("kind") == "sweep":
                 raise ValueError("a sweep job needs grid (GRID.toml keys; {} for the defaults)")
             return None
-        try:
-            grid_from(value, Source("grid"))
-        except InputError as err:
-            raise ValueError(err.message) from None
-        return value
+        return value  # checked in misfit(), which can name the key (grid.growth)
 
     def misfit(self) -> tuple[str, str] | None:
         """The first key given that does not apply to ``kind``, or the first one it needs that
@@ -174,6 +170,11 @@ class JobParamsIn(BaseModel):
             if getattr(self, key) is None:
                 example = "FIRST-LAST, e.g. 2026-2031" if key == "years" else "GRID.toml keys"
                 return key, f"a {self.kind} job needs {key} ({example})"
+        if self.grid is not None:
+            try:
+                grid_from(self.grid, Source("grid"))
+            except InputError as err:
+                return f"grid.{err.field}" if err.field else "grid", err.message
         if self.what_if is not None:
             try:
                 parse_what_if(self.what_if)

@@ -41,7 +41,7 @@ from sendplan.routing.model import Child, ModelError, Scenario
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import transport_gbp_per_year
 from sendplan.routing.placement.place import place
-from sendplan.routing.planning.options import Option, annex_school, check_options
+from sendplan.routing.planning.options import Option, annex_school, check_options, with_annexes
 from sendplan.routing.solve import PlanRejected
 from sendplan.routing.travel import straight_line_model
 
@@ -214,8 +214,8 @@ class _Planner:
 
     def scenario(self, year: int, mask: int) -> Scenario:
         """Year ``year``'s cohort with the schools of the option set ``mask`` added."""
-        annexes = tuple(self.annexes[k] for k in _bits(mask))
-        return replace(self.cohorts[year], schools=self.base_schools + annexes)
+        built = [(self.options[k], self.annexes[k]) for k in _bits(mask)]
+        return with_annexes(replace(self.cohorts[year], schools=self.base_schools), built)
 
     def verify(self, year: int, mask: int) -> None:
         """Re-place a reported year and pass it through the independent placement checker
@@ -439,8 +439,8 @@ def evaluate_portfolio(
     for year in sorted(years):
         cohort = year_cohort(scenario, year, factor=demand_growth[year])
         built = [o for o in options if o.option_id in chosen and chosen[o.option_id] <= year]
-        annexes = tuple(annex_school(o, scenario) for o in built)
-        plan = place(replace(cohort, schools=cohort.schools + annexes), model)
+        annexes = [(o, annex_school(o, scenario)) for o in built]
+        plan = place(with_annexes(cohort, annexes), model)
         transport = sum(
             transport_gbp_per_year(a.distance_m, cohort.policy, boarder=a.residential)
             for a in plan.assignments

@@ -7,6 +7,11 @@ placement: with the same designations, age range and fee as the school, a child'
 same at either, so extra capacity and an annex place the children identically; with narrower
 designations the annex is the places those needs alone may fill.
 
+A child who states a preference for the expanded school keeps it for the new places:
+:func:`with_annexes` lists each annex in their preferences straight after its school (a rank
+is a position in that list, so the annex ranks one below the school and later preferences one
+lower than before; without it the annex would not be preferred at all).
+
 *Phases* are options that ``requires`` another, built in the same or an earlier year; at most
 one option of each ``exclusive_group`` is built.
 """
@@ -133,4 +138,33 @@ def annex_school(option: Option, scenario: Scenario, *, places: int | None = Non
     )
 
 
-__all__ = ["Option", "annex_school", "check_options"]
+def with_annexes(scenario: Scenario, built: Sequence[tuple[Option, School]]) -> Scenario:
+    """``scenario`` with each built option's school (annex) added, and listed straight after
+    its existing school in the preferences of every child who prefers that school."""
+    if not built:
+        return scenario
+    after: dict[str, list[str]] = {}
+    for option, annex in built:
+        if option.school_id is not None:
+            after.setdefault(option.school_id, []).append(annex.school_id)
+    children = scenario.children
+    if after:
+        children = tuple(
+            replace(c, preferences=_carried(c.preferences, after))
+            if any(p in after for p in c.preferences)
+            else c
+            for c in children
+        )
+    schools = scenario.schools + tuple(annex for _, annex in built)
+    return replace(scenario, schools=schools, children=children)
+
+
+def _carried(preferences: tuple[str, ...], after: dict[str, list[str]]) -> tuple[str, ...]:
+    listed: list[str] = []
+    for school_id in preferences:
+        listed.append(school_id)
+        listed.extend(a for a in after.get(school_id, ()) if a not in preferences)
+    return tuple(dict.fromkeys(listed))
+
+
+__all__ = ["Option", "annex_school", "check_options", "with_annexes"]

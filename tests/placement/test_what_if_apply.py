@@ -227,3 +227,25 @@ def test_the_echo_says_what_changed() -> None:
     assert echo["policy"] == {"travel_gbp_per_min": {"from": 300.0, "to": 500.0}}
     assert echo["options"]["OPT-A"]["places"] == 3  # type: ignore[index]
     assert echo["must_admit"] == ["A"]
+
+
+def test_an_option_at_a_school_keeps_the_childrens_preference_for_it() -> None:
+    """WG-32 modelled as a school of its own: a child who prefers A prefers its new places
+    next (straight after A, before their later preferences); others are unchanged."""
+    base = _scenario()
+    kids = (
+        dataclasses.replace(base.children[0], preferences=("A", "B")),
+        dataclasses.replace(base.children[1], preferences=("B",)),
+        base.children[2],
+    )
+    scenario = dataclasses.replace(base, children=kids)
+    options = (Option("A-2", places=2, capital_gbp=0.0, earliest_year=2026, school_id="A"),
+               Option("NEW", places=3, capital_gbp=0.0, earliest_year=2026, lon=-1.13, lat=52.63,
+                      designations=frozenset({"ASD"}), age_low=4, age_high=19))  # fmt: skip
+    changed = apply_what_if(
+        scenario, WhatIf(options=(("A-2", True), ("NEW", True))), options=options
+    )
+    prefs = {c.child_id: c.preferences for c in changed.children}
+    assert prefs == {"C1": ("A", "A-2", "B"), "C2": ("B",), "C3": ()}
+    off = apply_what_if(scenario, WhatIf(options=(("A-2", False),)), options=options)
+    assert [c.preferences for c in off.children] == [c.preferences for c in kids]

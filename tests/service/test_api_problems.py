@@ -226,7 +226,7 @@ def test_request_size_limit_both_sides(db_url: str) -> None:
         ({"kind": "forecast", "years": "2031-2026"}, "years"),
         ({"kind": "placement", "budget_gbp": 10}, "budget_gbp"),
         ({"kind": "sweep"}, "grid"),
-        ({"kind": "sweep", "grid": {"sedes": [1]}}, "grid"),
+        ({"kind": "sweep", "grid": {"sedes": [1]}}, "grid.sedes"),
         ({"kind": "placement", "mode": "fastest"}, "mode"),
         ({"kind": "placement", "colour": "red"}, "colour"),
     ],
@@ -272,3 +272,34 @@ def test_unknown_error_is_500_without_detail(api: Api, monkeypatch, caplog) -> N
     assert body["detail"] and response.headers["x-content-type-options"] == "nosniff"
     assert "RuntimeError at test_api_problems.py" in caplog.text  # where, for the operator
     assert "52.63631" not in caplog.text and "boom" not in caplog.text
+
+
+HUGE = 10**400  # a JSON integer no float can hold
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"kind": "placement", "what_if": {"policy": {"travel_gbp_per_min": HUGE}}},
+         "what_if.policy.travel_gbp_per_min"),
+        ({"kind": "placement", "what_if": {"policy": {"travel_gbp_per_min": -HUGE}}},
+         "what_if.policy.travel_gbp_per_min"),
+        ({"kind": "sweep", "grid": {"growth": [HUGE]}}, "grid.growth"),
+        ({"kind": "sweep", "grid": {"policy": {"travel_gbp_per_min": [HUGE]}}},
+         "grid.policy.travel_gbp_per_min"),
+        ({"kind": "sweep", "grid": {"policy": {"ride_limit_min_primary": [HUGE]}}},
+         "grid.policy.ride_limit_min_primary"),
+        ({"kind": "sweep", "grid": {"seeds": [HUGE]}}, "grid.seeds"),
+        ({"kind": "sweep", "grid": {"route_iterations": HUGE}}, "grid.route_iterations"),
+        ({"kind": "expansion", "years": "2026", "budget_gbp": HUGE}, "budget_gbp"),
+        ({"kind": "placement", "seed": HUGE}, "seed"),
+        ({"kind": "transport", "iterations": HUGE}, "iterations"),
+    ],
+)  # fmt: skip
+def test_an_integer_too_large_for_a_float_is_422_naming_the_field(
+    api: Api, params: dict, field: str
+) -> None:
+    scenario = api.upload()
+    response = api.client.post(f"/scenarios/{scenario}/jobs", json=params, headers=api.headers())
+    body = _problem(response)
+    assert [e["field"] for e in body["errors"]] == [field], body

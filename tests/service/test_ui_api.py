@@ -96,3 +96,11 @@ def test_map_follows_the_job_rules_and_tenancy(api: Api) -> None:
     assert other.status_code == 404
     queued = api.job(api.upload(), kind="both")
     assert api.client.get(f"/jobs/{queued}/map", headers=api.headers()).status_code == 409
+
+
+def test_the_favicon_is_served_without_a_key(api: Api) -> None:
+    response = api.client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg") and b"<script" not in response.content
+    assert b'rel="icon" href="/favicon.ico"' in api.client.get("/").content

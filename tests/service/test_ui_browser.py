@@ -77,7 +77,7 @@ def site() -> Iterator[Site]:
         assert made.status_code == 201, made.text
         scenario = made.json()["id"]
         jobs = {
-            "both": _solve(api, scenario, folder, "both", iterations=10),
+            "both": _solve(api, scenario, folder, "both", iterations=10, sessions=["am", "pm"]),
             "placement": _solve(api, scenario, folder, "placement", seed=2, movers="all"),
             "forecast": _solve(api, scenario, folder, "forecast", years="2026-2031"),
             "expansion": _solve(api, scenario, folder, "expansion", years="2026-2027"),
@@ -301,7 +301,7 @@ def test_transport_replan_is_watched_until_it_finishes(browser: Browser, site: S
     jobs = site.api.client.get("/jobs?status=queued", headers=site.api.headers("transport"))
     queued = jobs.json()["items"]
     assert len(queued) == 1 and queued[0]["params"]["iterations"] == 20
-    assert queued[0]["params"]["sessions"] == ["am", "pm"]
+    assert queued[0]["params"]["sessions"] == ["am", "pm"]  # the shown job's, as stored
     # No workers here: the test finishes the job as a worker would, with the first job's files.
     stored = site.api.client.get(f"/jobs/{site.jobs['both']}", headers=site.api.headers())
     files = {}

@@ -5,6 +5,8 @@ job is not found."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from api_support import OTHER_TENANT, Api, finish_job, scenario_files
 from scenario_files import SCHOOLS_CSV
 
 from sendplan.api.service.job_kinds import read_outputs, run
-from sendplan.api.service.runner import JobControl, JobStop
+from sendplan.api.service.runner import JobControl, JobStop, _base_schools
 from sendplan.errors import InputError
 from sendplan.routing.what_if_apply import MAX_LOCKS, MAX_MUST_ADMIT, POLICY_LIMITS
 
@@ -266,3 +268,106 @@ def test_options_switched_on_add_their_places(api: Api, tmp_path: Path) -> None:
         "WG-32": (True, 32), "WG-80": (True, 80), "OAK-80": (False, 80)}  # fmt: skip
     rows = api.client.get(f"/jobs/{job}/placements", headers=h).json()["rows"]
     assert {r["child_id"]: r["school_id"] for r in rows}[child] == "WG-80"
+
+
+# Every child with a current school, so the status quo is measured beside each plan.
+SETTLED = (
+    "C001,-1.1335,52.6363,7,M,PMLD,PD,true,no,120001,,120001,,,",
+    "C002,-1.1100,52.6200,14,F,SEMH,,0,,120002,yes,120002;120001,40,false,",
+    "C003,-1.1200,52.6300,9,F,ASD,SLCN;MLD,,Y,130003,,130003;120001,,,855",
+)
+
+
+def test_a_what_if_lock_leaves_the_status_quo_and_says_the_what_if_locked(
+    api: Api, tmp_path: Path
+) -> None:
+    files = scenario_files(SETTLED)
+    files["schools.csv"] = SCHOOLS_CSV + SECOND + "\n"
+    (tmp_path / "scenario").mkdir()
+    for name, text in files.items():
+        (tmp_path / "scenario" / name).write_text(text, encoding="utf-8")
+    scenario = api.upload(files=files)
+    base = _run(api, tmp_path, scenario, kind="placement")
+    base_rows = {r["child_id"]: r for r in _csv(api, base, "placements.csv")}
+    what_if = {"lock": [LOCK], "base_job": base}
+    job = api.job(scenario, kind="placement", what_if=what_if)
+    params = api.client.get(f"/jobs/{job}", headers=api.headers()).json()["params"]
+    schools = _base_schools(api.sessions, params)  # as the worker reads them
+    assert schools == {c: r["school_id"] or None for c, r in base_rows.items()}
+    out = tmp_path / job
+    out.mkdir()
+    run("placement", params, tmp_path / "scenario", out, control=JobControl(timeout_s=600),
+        stop=lambda n, control: JobStop(n, control), base_schools=schools)  # fmt: skip
+    echo = json.loads((out / "what_if.json").read_text(encoding="utf-8"))
+    assert echo["lock"][0]["was_school_id"] == base_rows["C001"]["school_id"]
+    rows = {r["child_id"]: r for r in csv.DictReader(io.StringIO(
+        (out / "placements.csv").read_text(encoding="utf-8")))}  # fmt: skip
+    assert rows["C001"]["school_id"] == "140004"
+    assert rows["C001"]["reasons"].split(";") == ["locked_by_what_if"]
+    assert "locked_current_placement" in rows["C002"]["reasons"]  # the scenario's own lock
+    before = json.loads(_file(api, base, "summary.json"))["comparison"]["status_quo"]
+    after = json.loads((out / "summary.json").read_text(encoding="utf-8"))["comparison"]
+    assert after["status_quo"] == before  # the scenario's status quo, not the what-if's
+    assert after["optimised"] != before
+
+
+def _file(api: Api, job: str, name: str) -> str:
+    response = api.client.get(f"/jobs/{job}/files/{name}", headers=api.headers())
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def _csv(api: Api, job: str, name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(_file(api, job, name))))
+
+
+# One place for both PMLD and ASD: two children locked there are one past its capacity.
+TINY = "140005,Tiny Ash,-1.1300,52.6300,856,la_maintained,4,19,mixed,PMLD;ASD,1,,50000,,,true"
+
+
+@pytest.mark.parametrize(("locked", "over"), [(("C001",), {}), (("C001", "C003"), {"140005": 1})])
+def test_locks_past_capacity_are_a_warning_in_the_deltas(
+    api: Api, tmp_path: Path, locked: tuple[str, ...], over: dict[str, int]
+) -> None:
+    files = _files()
+    files["schools.csv"] += TINY + "\n"
+    (tmp_path / "scenario").mkdir()
+    for name, text in files.items():
+        (tmp_path / "scenario" / name).write_text(text, encoding="utf-8")
+    scenario = api.upload(files=files)
+    base = _run(api, tmp_path, scenario, kind="placement")
+    lock = [{"child_id": child, "school_id": "140005"} for child in locked]
+    job = _run(api, tmp_path, scenario, kind="placement", what_if={"lock": lock, "base_job": base})
+    deltas = api.client.get(f"/jobs/{job}/deltas", headers=api.headers()).json()
+    assert deltas["locked_over_capacity_by_school"] == over
+
+
+def _placed(*rows: str) -> bytes:
+    return ("child_id,status,school_id,school_name,travel_s,annual_cost_gbp\n"
+            + "".join(f"{row}\n" for row in rows)).encode()  # fmt: skip
+
+
+def test_a_move_to_a_schools_own_expansion_is_no_change_of_school(api: Api) -> None:
+    scenario = api.upload()
+    summary = ("application/json", json.dumps({"children": 2, "placed": 2}).encode())
+    base = api.job(scenario)
+    finish_job(api, base, files={"summary.json": summary, "placements.csv": ("text/csv", _placed(
+        "C001,placed,120001,Ash Field Academy,600,42000",
+        "C002,placed,120002,Keyham Lodge,600,35000"))})  # fmt: skip
+    echo = {
+        "lock": [],
+        "must_admit": [],
+        "policy": {},
+        "base_job": base,
+        "options": {"AF-10": {"on": True, "places": 10, "school_id": "120001", "name": ""}},
+    }
+    job = api.job(scenario)
+    finish_job(api, job, files={
+        "summary.json": summary, "what_if.json": ("application/json", json.dumps(echo).encode()),
+        "placements.csv": ("text/csv", _placed(
+            "C001,placed,AF-10,Ash Field Academy (+10),600,42000",
+            "C002,placed,120001,Ash Field Academy,900,42000"))})  # fmt: skip
+    deltas = api.client.get(f"/jobs/{job}/deltas?base={base}", headers=api.headers()).json()
+    same = {c["child_id"]: c["same_site"] for c in deltas["changed_children"]}
+    assert same == {"C001": True, "C002": False}
+    assert sum(deltas["changed_counts"].values()) == 1 and deltas["same_site_moves"] == 1

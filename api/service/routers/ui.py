@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +38,14 @@ from sendplan.errors import InputError
 
 UI_URL = "/ui"
 INDEX_URL = "/"
+FAVICON_URL = "/favicon.ico"
+# A small icon (the brand's blue square with a white route line), drawn here so no binary file
+# needs shipping.
+FAVICON_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    b'<rect width="16" height="16" rx="3" fill="#1f4e79"/>'
+    b'<path d="M3 12 L7 6 L10 9 L13 4" fill="none" stroke="#fff" stroke-width="2"/></svg>'
+)
 CELL_DEG = 0.01
 UI_DIR = Path(str(files("sendplan.api.service").joinpath("ui")))
 
@@ -54,6 +62,12 @@ def install_ui(app: FastAPI) -> None:
     @app.get(INDEX_URL, include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(UI_DIR / "index.html", media_type="text/html")
+
+    @app.get(FAVICON_URL, include_in_schema=False)
+    def favicon() -> Response:
+        # Browsers ask for it unbidden: an icon, not a 404 in the console.
+        return Response(FAVICON_SVG, media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip
 
 
 @lru_cache(maxsize=8)

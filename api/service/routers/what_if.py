@@ -73,7 +73,8 @@ def get_deltas(
 ) -> dict[str, Any]:
     """The job's figures and placements against its base job's: each figure with its delta,
     each child whose school changed (old and new school, change in journey minutes and yearly
-    cost), the must-admit effects and the what-if applied."""
+    cost), the must-admit effects, the locked children past a school's places and the what-if
+    applied."""
     check(principal, "results.placements")
     job = _finished(session, principal, job_id, "job")
     if base is None:
@@ -101,22 +102,31 @@ def get_deltas(
             kpis.append({"key": key, "base": row.values[0], "value": row.values[1],
                          "delta": row.deltas[1]})  # fmt: skip
     names = {**views[0].school_names, **views[1].school_names}
+    stored = _stored(session, job, "what_if.json")
+    what_if = json.loads(stored.decode("utf-8")) if stored is not None else None
+    site = _sites(what_if)
     changed = [
-        _changed(c.child_id, c.change, rows[0].get(c.child_id), rows[1].get(c.child_id), names)
+        _changed(
+            c.child_id, c.change, rows[0].get(c.child_id), rows[1].get(c.child_id), names, site
+        )
         for c in comparison.changes
     ]
-    what_if = _stored(session, job, "what_if.json")
     return {
         "job_id": job.id,
         "base_job_id": base_job.id,
         "kpis": kpis,
         "changed_children": changed,
+        # A move between a school and its expansion's places is no change of school.
         "changed_counts": {
-            k: sum(1 for c in changed if c["change"] == k)
-            for k in sorted({c["change"] for c in changed})
+            k: sum(1 for c in changed if c["change"] == k and not c["same_site"])
+            for k in sorted({c["change"] for c in changed if not c["same_site"]})
         },
+        "same_site_moves": sum(1 for c in changed if c["same_site"]),
         "must_admit_effects": summaries[1].get("must_admit_effects") or {},
-        "what_if": json.loads(what_if.decode("utf-8")) if what_if is not None else None,
+        # Locks are the council's decision, so the placement keeps them even past a school's
+        # places: how many over, per school (a warning, not a refusal).
+        "locked_over_capacity_by_school": summaries[1].get("locked_over_capacity_by_school") or {},
+        "what_if": what_if,
     }
 
 
@@ -165,8 +175,26 @@ def _number(row: Row | None, key: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _sites(what_if: Any) -> dict[str, str]:
+    """School id -> the site it is on: each expansion option switched on at an existing school
+    (what_if.json's options) is on that school's site; others are their own."""
+    options = what_if.get("options") if isinstance(what_if, dict) else None
+    if not isinstance(options, dict):
+        return {}
+    return {
+        str(option_id): str(option["school_id"])
+        for option_id, option in options.items()
+        if isinstance(option, dict) and option.get("on") and option.get("school_id")
+    }
+
+
 def _changed(
-    child_id: str, change: str, before: Row | None, after: Row | None, names: dict[str, str]
+    child_id: str,
+    change: str,
+    before: Row | None,
+    after: Row | None,
+    names: dict[str, str],
+    site: dict[str, str],
 ) -> dict[str, Any]:
     def delta(key: str, scale: float, digits: int) -> float | None:
         old, new = _number(before, key), _number(after, key)
@@ -183,4 +211,7 @@ def _changed(
         "to_school_name": names.get(new_school or "", ""),
         "delta_travel_min": delta("travel_s", 60.0, 1),
         "delta_cost_gbp": delta("annual_cost_gbp", 1.0, 0),
+        "same_site": old_school is not None
+        and new_school is not None
+        and site.get(old_school, old_school) == site.get(new_school, new_school),
     }

@@ -1,6 +1,6 @@
 // Start-up: sign in with an API key (kept in sessionStorage only), ask /me what the key's role
 // may do, offer only those views, and show the one named in the URL's #hash.
-import { ApiError, forgetKey, getJson, saveKey, savedKey } from "./api.js";
+import { ApiError, UNAUTHORIZED, forgetKey, getJson, saveKey, savedKey } from "./api.js";
 import { setStatus, showError } from "./dom.js";
 import { showPanel } from "./panel.js";
 import { showTransport } from "./transport.js";
@@ -59,12 +59,23 @@ function signedIn() {
   return show(location.hash.slice(1));
 }
 
+// Signed out (by the user or on a 401): every view emptied, not only hidden: the next user of
+// this tab must not find the last one's children or stops (their homes) in the page. Each view
+// is swapped for an empty copy, so a view still loading draws into the detached one.
 function signOut(message = "") {
   forgetKey();
   me = null;
   $("nav").hidden = true;
   $("who").hidden = true;
-  for (const name of Object.keys(VIEWS)) $(`view-${name}`).hidden = true;
+  $("who-text").textContent = "";
+  for (const name of Object.keys(VIEWS)) {
+    const old = $(`view-${name}`);
+    const empty = old.cloneNode(false);
+    empty.hidden = true;
+    old.replaceWith(empty);
+  }
+  delete document.body.dataset.view;
+  setStatus("");
   $("sign-in").hidden = false;
   $("sign-in-error").textContent = message;
   $("api-key").focus();
@@ -82,6 +93,8 @@ $("sign-in-form").addEventListener("submit", async (event) => {
   }
 });
 $("sign-out").addEventListener("click", () => signOut());
+// Any call answered 401 (the key revoked or expired while the page is open) signs out.
+window.addEventListener(UNAUTHORIZED, () => { if (me) signOut("Your key is no longer valid: sign in again."); });
 document.querySelectorAll("#nav .tab").forEach((tab) => tab.addEventListener("click", () => {
   if (location.hash.slice(1) === tab.dataset.view) show(tab.dataset.view);
   else location.hash = tab.dataset.view;

@@ -30,11 +30,14 @@ export function shortId(id) {
   return id.slice(0, 8);
 }
 
-export function jobLabel(job) {
+// "Scenario name · placement what-if 1a2b3c4d · 29/11/2026, 21:58": a what-if job says so (its
+// results differ from its scenario's by the what-if), and pickers name the scenario.
+export function jobLabel(job, scenarioName = "") {
   const when = new Date(job.finished_at || job.created_at).toLocaleString("en-GB", {
     dateStyle: "short", timeStyle: "short",
   });
-  return `${job.kind} ${shortId(job.id)} · ${when}`;
+  const whatIf = job.params && job.params.what_if ? " what-if" : "";
+  return `${scenarioName ? `${scenarioName} · ` : ""}${job.kind}${whatIf} ${shortId(job.id)} · ${when}`;
 }
 
 // A <select> with a label; options are [value, text] pairs.

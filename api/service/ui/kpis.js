@@ -1,5 +1,5 @@
-// Summary figures side by side, one column per job; the first job is the baseline and later
-// columns show their difference from it.
+// Summary figures side by side, one column per job; the baseline's column (the first unless
+// ``baseline`` names another index) is marked and the others show their difference from it.
 import { el, gbp, num, jobLabel } from "./dom.js";
 
 export const PLACEMENT_KPIS = [
@@ -16,7 +16,7 @@ export const PLACEMENT_KPIS = [
 
 export const TRANSPORT_KPIS = [
   ["transported", "Children transported", num],
-  ["routes", "Routes (all sessions)", num],
+  ["routes", "Routes (all sessions)", num],  // transport.js names the job's sessions
   ["vehicles", "Vehicles", num],
   ["transport_cost_gbp_per_year", "Transport cost a year", gbp],
   ["max_ride_min", "Longest ride (min)", num],
@@ -24,15 +24,15 @@ export const TRANSPORT_KPIS = [
   ["solo_routes", "Solo routes", num],
 ];
 
-export function kpiTable(jobs, summaries, kpis, caption) {
+export function kpiTable(jobs, summaries, kpis, caption, baseline = 0) {
   const head = el("tr", {}, el("th", { scope: "col" }, "Figure"),
-    jobs.map((job, i) => el("th", { scope: "col", class: "num" }, jobLabel(job), i || jobs.length < 2 ? "" : " (baseline)")));
+    jobs.map((job, i) => el("th", { scope: "col", class: "num" }, jobLabel(job), i !== baseline || jobs.length < 2 ? "" : " (baseline)")));
   const rows = kpis.filter(([key]) => summaries.some((s) => s[key] !== undefined && s[key] !== null))
     .map(([key, label, fmt]) => el("tr", {}, el("th", { scope: "row" }, label),
       summaries.map((s, i) => {
         const value = s[key];
-        const base = summaries[0][key];
-        const delta = i && typeof value === "number" && typeof base === "number" ? value - base : 0;
+        const base = summaries[baseline][key];
+        const delta = i !== baseline && typeof value === "number" && typeof base === "number" ? value - base : 0;
         return el("td", { class: "num", "data-kpi": key }, fmt(value),
           delta ? el("span", { class: "delta" }, ` (${delta > 0 ? "+" : "−"}${fmt(Math.abs(delta))})`) : null);
       })));

@@ -6,6 +6,7 @@ import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./d
 import { createMap, drawBasemap, drawFlows, drawHomeCells, drawSchools } from "./map.js";
 import { kpiTable, PLACEMENT_KPIS } from "./kpis.js";
 import { whatIfCard } from "./whatif.js";
+import { gettingStarted } from "./start.js";
 
 const MAX_COMPARED = 4;
 
@@ -15,25 +16,48 @@ export async function showPanel(root, me) {
     finishedJobs(["placement", "both"]), getJson("/scenarios?limit=200").catch(() => ({ items: [] })),
   ]);
   if (!jobs.length) {
-    root.replaceChildren(el("h2", {}, "Placement panel"), el("p", {}, "No finished placement jobs yet."));
+    root.replaceChildren(el("h2", {}, "Placement panel"), el("p", {}, "No finished placement jobs yet."),
+      await gettingStarted(me, { kind: "placement", what: "each child's placement, the figures and the map",
+        onDone: () => showPanel(root, me) }));
     return;
   }
   const names = Object.fromEntries((scenarios.items || []).map((s) => [s.id, s.name]));
-  const picker = el("fieldset", { class: "jobs" }, el("legend", {}, `Jobs to compare (up to ${MAX_COMPARED}; the first is the baseline)`));
+  // Ticked jobs are compared; of those, one is the baseline the others' changes are measured
+  // from (by default the oldest ticked, so changes read forwards in time) and one has its
+  // placements shown (by default the newest ticked).
+  const picker = el("fieldset", { class: "jobs" }, el("legend", {}, `Jobs to compare (up to ${MAX_COMPARED})`));
+  const choice = { baseline: null, detail: null };
   jobs.forEach((job, i) => {
     const id = `pick-${job.id}`;
+    const label = jobLabel(job, names[job.scenario_id] || "scenario");
+    const radio = (role, text) => el("span", { class: "pick-role" },
+      el("input", { type: "radio", name: `panel-${role}`, id: `${role}-${job.id}`, value: job.id, "data-role": role,
+        "aria-label": `${text}: ${label}`, onchange: () => { choice[role] = job.id; refresh(); } }),
+      el("label", { for: `${role}-${job.id}` }, text));
     picker.append(el("div", { class: "check" },
       el("input", { type: "checkbox", id, value: job.id, checked: i === 0, onchange: () => refresh() }),
-      el("label", { for: id }, `${names[job.scenario_id] || "scenario"} · ${jobLabel(job)}`)));
+      el("label", { for: id }, label), radio("baseline", "baseline"), radio("detail", "placements shown")));
   });
   const kpis = el("div", { class: "kpi-area" });
   const detail = el("div", { class: "detail" });
   root.replaceChildren(el("h2", {}, "Placement panel"), el("div", { class: "card" }, picker), kpis, detail);
 
   async function refresh() {
-    const chosen = [...picker.querySelectorAll("input:checked")].map((box) => jobs.find((j) => j.id === box.value));
-    picker.querySelectorAll("input").forEach((box) => {
+    const chosen = [...picker.querySelectorAll("input[type=checkbox]:checked")].map((box) => jobs.find((j) => j.id === box.value));
+    picker.querySelectorAll("input[type=checkbox]").forEach((box) => {
       box.disabled = !box.checked && chosen.length >= MAX_COMPARED;
+    });
+    const ids = chosen.map((job) => job.id);
+    // The user's choice while that job stays ticked, else the default.
+    const picked = {
+      baseline: ids.includes(choice.baseline) ? choice.baseline : ids[ids.length - 1],
+      detail: ids.includes(choice.detail) ? choice.detail : ids[0],
+    };
+    picker.querySelectorAll("input[type=radio]").forEach((radio) => {
+      radio.disabled = !ids.includes(radio.value);
+      radio.checked = picked[radio.dataset.role] === radio.value;
+      // Only a choice among several: a single ticked job has nothing to compare against.
+      radio.parentElement.hidden = ids.length < 2 || !ids.includes(radio.value);
     });
     if (!chosen.length) {
       kpis.replaceChildren(el("p", {}, "Pick a job."));
@@ -42,8 +66,8 @@ export async function showPanel(root, me) {
     }
     try {
       const summaries = await Promise.all(chosen.map((job) => getJson(`/jobs/${job.id}/summary`)));
-      kpis.replaceChildren(kpiTable(chosen, summaries, PLACEMENT_KPIS, "Key figures"));
-      await showDetail(detail, chosen[0], me);
+      kpis.replaceChildren(kpiTable(chosen, summaries, PLACEMENT_KPIS, "Key figures", ids.indexOf(picked.baseline)));
+      await showDetail(detail, chosen[ids.indexOf(picked.detail)], me);
     } catch (error) {
       showError(kpis, error);
     }

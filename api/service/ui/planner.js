@@ -7,6 +7,7 @@ import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./d
 import { demandChart, scatter } from "./charts.js";
 import { replanForm } from "./replan.js";
 import { planningJobs } from "./planner_jobs.js";
+import { gettingStarted } from "./start.js";
 
 export async function showPlanner(root, me) {
   root.replaceChildren(el("h2", {}, "Planner"), el("p", { class: "muted" }, "Loading jobs…"));
@@ -23,6 +24,7 @@ export async function showPlanner(root, me) {
   };
   const sections = [["forecast", "Forecast: demand and places", forecastSection],
     ["expansion", "Expansion options", expansionSection], ["sweep", "Sweep: cost against journey time", sweepSection]];
+  const names = Object.fromEntries(scenarios.map((s) => [s.id, s.name]));
   root.replaceChildren(el("h2", {}, "Planner"), planningJobs(me, scenarios, shown) || "");
   for (const [kind, title, draw] of sections) {
     const mine = jobs.filter((j) => j.kind === kind);
@@ -31,11 +33,17 @@ export async function showPlanner(root, me) {
     root.append(card);
     if (!mine.length) {
       body.append(el("p", {}, `No finished ${kind} jobs yet.`));
+      if (kind === "forecast") {
+        body.append(await gettingStarted(me, { kind, what: "demand against places, year by year", noIterations: true,
+          extra: { years: "2026-2031" }, onDone: (job) => (job ? shown(job) : showPlanner(root, me)) }));
+      } else if (me.actions.includes(`job.${kind}`)) {
+        body.append(el("p", { class: "muted" }, "Start one under Planning jobs above."));
+      }
       continue;
     }
     const area = el("div");
     const open = (id) => draw(area, mine.find((j) => j.id === id)).catch((error) => showError(area, error));
-    body.append(el("div", { class: "filters" }, select(`planner-${kind}`, "Job", mine.map((j) => [j.id, jobLabel(j)]), open)), area);
+    body.append(el("div", { class: "filters" }, select(`planner-${kind}`, "Job", mine.map((j) => [j.id, jobLabel(j, names[j.scenario_id])]), open)), area);
     if (kind === "forecast" && me.actions.includes("job.forecast")) {
       body.append(el("details", {}, el("summary", {}, "Run a new forecast on this scenario"),
         replanForm(mine[0].scenario_id, { kind: "forecast", label: "Start forecast", extra: { years: "2026-2031" }, noIterations: true })));

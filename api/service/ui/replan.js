@@ -6,8 +6,8 @@ import { el, gbp, num, shortId } from "./dom.js";
 const FINISHED = ["succeeded", "failed", "cancelled"];
 const POLL_MS = 1000;
 
-export function replanForm(scenarioId, { kind, label, extra = {}, onDone, noIterations = false }) {
-  const iterations = el("input", { id: `${kind}-iterations`, type: "number", min: "1", max: "100000", value: "50" });
+export function replanForm(scenarioId, { kind, label, extra = {}, onDone, noIterations = false, iterations: start = 50 }) {
+  const iterations = el("input", { id: `${kind}-iterations`, type: "number", min: "1", max: "100000", value: String(start || 50) });
   const progress = el("p", { class: "progress", role: "status", "aria-live": "polite" });
   const button = el("button", { type: "submit", class: "primary" }, label);
   const form = el("form", { class: "replan" },
@@ -16,13 +16,17 @@ export function replanForm(scenarioId, { kind, label, extra = {}, onDone, noIter
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     button.disabled = true;
+    progress.classList.remove("error");
+    let job = null;
     try {
       const body = noIterations ? { kind, ...extra } : { kind, iterations: Number(iterations.value), ...extra };
-      const job = await postJson(`/scenarios/${scenarioId}/jobs`, body, { "Idempotency-Key": crypto.randomUUID() });
+      job = await postJson(`/scenarios/${scenarioId}/jobs`, body, { "Idempotency-Key": crypto.randomUUID() });
       const done = await watch(job.id, progress);
       if (done.status === "succeeded" && onDone) await onDone(done);
     } catch (error) {
-      progress.textContent = `Could not start: ${error.message}`;
+      // Once started, the job runs on whatever happens to this page: say so.
+      progress.textContent = job ? `Job ${shortId(job.id)} started, but this page stopped following it: ${error.message}`
+        : `Could not start: ${error.message}`;
       progress.classList.add("error");
     } finally {
       button.disabled = false;
@@ -35,11 +39,14 @@ export async function watch(jobId, progress) {
   for (;;) {
     const job = await getJson(`/jobs/${jobId}`);
     const p = job.progress || {};
+    // The stage and the reason often repeat the status ("succeeded"): each said once.
+    const stage = p.stage && p.stage !== job.status ? p.stage : "";
+    const reason = job.reason && ![job.status, stage].includes(job.reason) ? job.reason : "";
     progress.textContent = `Job ${shortId(job.id)}: ${job.status}` +
-      (p.stage ? ` · ${p.stage}` : "") +
+      (stage ? ` · ${stage}` : "") +
       (p.best_cost_gbp !== null && p.best_cost_gbp !== undefined ? ` · best so far ${gbp(p.best_cost_gbp)}` : "") +
       (p.elapsed_s !== null && p.elapsed_s !== undefined ? ` · ${num(p.elapsed_s)} s` : "") +
-      (job.reason ? ` · ${job.reason}` : "");
+      (reason ? ` · ${reason}` : "");
     if (FINISHED.includes(job.status)) return job;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

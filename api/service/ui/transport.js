@@ -2,18 +2,21 @@
 // along the roads when the plan was solved on a road network, and the map says which), the
 // route list and each route's timetable with ride times (rides over the child's limit
 // flagged), filters, downloads, and a re-plan that runs as a job and is watched to the end.
-import { download, finishedJobs, getJson } from "./api.js";
+import { download, finishedJobs, getJson, scenarioNames } from "./api.js";
 import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
 import { createMap, drawBasemap, drawRoads, drawSchools, svgEl, pathOf } from "./map.js";
 import { kpiTable, TRANSPORT_KPIS } from "./kpis.js";
 import { routesFrom, vehicleClass } from "./routes_data.js";
 import { replanForm } from "./replan.js";
+import { gettingStarted } from "./start.js";
 
 export async function showTransport(root, me) {
   root.replaceChildren(el("h2", {}, "Transport"), el("p", { class: "muted" }, "Loading jobs…"));
-  const jobs = await finishedJobs(["transport", "both"]);
+  const [jobs, names] = await Promise.all([finishedJobs(["transport", "both"]), scenarioNames()]);
   if (!jobs.length) {
-    root.replaceChildren(el("h2", {}, "Transport"), el("p", {}, "No finished transport jobs yet."));
+    root.replaceChildren(el("h2", {}, "Transport"), el("p", {}, "No finished transport jobs yet."),
+      await gettingStarted(me, { kind: "transport", what: "the routes, their timetables and the map",
+        extra: { sessions: ["am", "pm"] }, onDone: () => showTransport(root, me) }));
     return;
   }
   const area = el("div");
@@ -23,7 +26,7 @@ export async function showTransport(root, me) {
     root.querySelector("#transport-job").dispatchEvent(new Event("change"));
   });
   root.replaceChildren(el("h2", {}, "Transport"),
-    el("div", { class: "filters" }, select("transport-job", "Job", jobs.map((j) => [j.id, jobLabel(j)]), open)), area);
+    el("div", { class: "filters" }, select("transport-job", "Job", jobs.map((j) => [j.id, jobLabel(j, names[j.scenario_id])]), open)), area);
   await open(jobs[0].id);
 }
 
@@ -44,7 +47,19 @@ async function showJob(root, job, me, reopen) {
   }
 }
 
+// "AM only", "AM and PM": the sessions a job planned (its params; both when it names none).
+function sessionsOf(job) {
+  const given = (job.params || {}).sessions;
+  return Array.isArray(given) && given.length ? given : ["am", "pm"];
+}
+
+function transportKpis(sessions) {
+  const which = sessions.length === 1 ? `${sessions[0].toUpperCase()} only` : "AM and PM";
+  return TRANSPORT_KPIS.map(([key, label, fmt]) => [key, key === "routes" ? `Routes (${which})` : label, fmt]);
+}
+
 function render(root, job, me, routes, map, summary, reopen) {
+  const sessions = sessionsOf(job);
   const schools = Object.fromEntries(map.schools.map((s) => [s.school_id, s]));
   const filter = { session: "", school: "", vehicle: "" };
   const used = (key) => [...new Set(routes.map((r) => r[key]))].sort();
@@ -129,12 +144,14 @@ function render(root, job, me, routes, map, summary, reopen) {
       { label: "Children", num: true, cell: (r) => r.children },
       { label: "Longest ride (min)", num: true, cell: (r) => num(r.longest_ride_min) },
       { label: "Over limit", num: true, cell: (r) => r.over || "" },
-      { label: "Cost a day", num: true, cell: (r) => gbp(r.cost_gbp) },
-    ], shown, { caption: "Routes (select one for its timetable)", rowClass: (r) => (r.over ? "over" : ""), onRowClick: choose, limit: 500 }));
+      { label: "Cost per run", num: true, cell: (r) => gbp(r.cost_gbp) },
+    ], shown, { caption: "Routes (select one for its timetable)", rowClass: (r) => (r.over ? "over" : ""), onRowClick: choose, limit: 500 }),
+    el("p", { class: "muted cost-basis" }, "Cost per run: one route driven once, in the AM or the PM. "
+      + "A school day costs the AM run plus the PM run."));
   }
   const schoolOptions = used("school_id").map((id) => [id, (schools[id] || {}).name || id]).sort((a, b) => a[1].localeCompare(b[1]));
   const filters = el("div", { class: "filters" },
-    select("transport-session", "Session", [["", "AM and PM"], ...used("session").map((s) => [s, s.toUpperCase()])], (v) => { filter.session = v; apply(); }),
+    select("transport-session", "Session", [["", sessions.length > 1 ? "AM and PM" : `All (${sessions[0].toUpperCase()} only)`], ...used("session").map((s) => [s, s.toUpperCase()])], (v) => { filter.session = v; apply(); }),
     select("transport-school", "School", [["", "All schools"], ...schoolOptions], (v) => { filter.school = v; apply(); }),
     select("transport-vehicle", "Vehicle type", [["", "All vehicles"], ...used("vehicle_type").map((v) => [v, v])], (v) => { filter.vehicle = v; apply(); }));
   const downloads = el("div", { class: "actions" },
@@ -142,11 +159,13 @@ function render(root, job, me, routes, map, summary, reopen) {
     el("button", { type: "button", id: "download-geojson", onclick: () => download(`/jobs/${job.id}/routes.geojson`, "routes.geojson") }, "Download routes (GeoJSON)"));
   const replan = me.actions.includes("job.transport")
     ? el("details", { class: "card" }, el("summary", {}, "Re-plan the routes of this scenario"),
-      replanForm(job.scenario_id, { kind: "transport", label: "Start re-plan", extra: { sessions: ["am", "pm"] }, onDone: reopen }))
+      // The base job's sessions and work limit, so the re-plan differs only by its search.
+      replanForm(job.scenario_id, { kind: "transport", label: "Start re-plan", extra: { sessions },
+        iterations: (job.params || {}).iterations, onDone: reopen }))
     : null;
   apply();
   root.replaceChildren(
-    el("div", { class: "overview" }, kpiTable([job], [summary], TRANSPORT_KPIS, "Key figures"), el("div", {}, downloads, replan)),
+    el("div", { class: "overview" }, kpiTable([job], [summary], transportKpis(sessions), "Key figures"), el("div", {}, downloads, replan)),
     filters, counter,
     el("div", { class: "split" }, el("div", { class: "card" }, mapArea, legend(routes.some((r) => r.along_roads))), el("div", { class: "card" }, sheet, listArea)));
 }

@@ -41,7 +41,11 @@ export function whatIfCard(job, me, children) {
   const card = el("section", { class: "card whatif", "aria-labelledby": "whatif-title" },
     el("h3", { id: "whatif-title" }, "What-if: change and re-solve"),
     el("p", { class: "muted" }, "Loading what can be changed…"));
-  const state = { locks: new Map() };
+  // A what-if on a what-if starts from the base's changes (its params.what_if): its locks,
+  // must-admit schools, weights and options are filled in, each removable; what is added
+  // wins (a new lock on the same child replaces the base's).
+  const inherited = (job.params && job.params.what_if) || null;
+  const state = { locks: new Map(), fromBase: new Set() };
   const refs = {};
   const ready = load().catch((error) => {
     card.replaceChildren(card.firstChild, el("p", { class: "error", role: "alert" }, `What-if not available: ${error.message}`));
@@ -57,6 +61,7 @@ export function whatIfCard(job, me, children) {
     refs.lockList = el("ul", { class: "whatif-locks", "aria-live": "polite" });
     const addLock = el("button", { type: "button", onclick: () => {
       state.locks.set(refs.child.value, refs.school.value);
+      state.fromBase.delete(refs.child.value);
       drawLocks();
     } }, "Add lock");
     const locks = el("fieldset", { class: "whatif-part" }, el("legend", {}, "Lock a child at a school"),
@@ -94,15 +99,41 @@ export function whatIfCard(job, me, children) {
       locks, admit, weights, options, el("div", { class: "replan" }, refs.run, refs.progress));
     card.replaceChildren(card.firstChild,
       el("p", { class: "muted" }, `Changes are measured against ${job.kind} job ${shortId(job.id)}, re-solved with its settings.`),
+      inherited ? el("p", { class: "whatif-inherited" }, `Job ${shortId(job.id)} is itself a what-if: its changes are filled in below `
+        + "and kept unless you remove them; what you add is applied on top.") : null,
       form, refs.result);
+    if (inherited) fillFromBase(inherited);
+    if (inherited && !options && Object.values(inherited.options || {}).some(Boolean)) {
+      form.prepend(el("p", { class: "error" }, "The base what-if switched expansion options on; "
+        + "this key's role may not switch them, so this what-if leaves them off."));
+    }
     drawLocks();
+  }
+
+  function fillFromBase(base) {
+    for (const { child_id, school_id } of base.lock || []) {
+      state.locks.set(child_id, school_id);
+      state.fromBase.add(child_id);
+    }
+    const box = (selector) => card.querySelector(selector);
+    for (const id of base.must_admit || []) {
+      const admit = box(`input[data-admit][value="${CSS.escape(id)}"]`);
+      if (admit) admit.checked = true;
+    }
+    for (const { name, input } of refs.weights) {
+      if (base.policy && base.policy[name] !== undefined) input.value = String(base.policy[name]);
+    }
+    for (const [id, on] of Object.entries(base.options || {})) {
+      const option = box(`input[data-option][value="${CSS.escape(id)}"]`);
+      if (option) option.checked = on === true;
+    }
   }
 
   function drawLocks() {
     refs.lockList.replaceChildren(...[...state.locks].map(([child, school]) => el("li", {},
-      `${child} locked at ${refs.schoolName[school] || school} `,
+      `${child} locked at ${refs.schoolName[school] || school}${state.fromBase.has(child) ? " (from the base what-if)" : ""} `,
       el("button", { type: "button", class: "small", "aria-label": `Remove the lock of ${child}`,
-        onclick: () => { state.locks.delete(child); drawLocks(); } }, "Remove"))));
+        onclick: () => { state.locks.delete(child); state.fromBase.delete(child); drawLocks(); } }, "Remove"))));
     if (!state.locks.size) refs.lockList.append(el("li", { class: "muted" }, "No child locked."));
   }
 
@@ -126,10 +157,11 @@ export function whatIfCard(job, me, children) {
   async function runWhatIf() {
     refs.run.disabled = true;
     refs.progress.classList.remove("error");
+    let started = null;
     try {
       const params = { kind: job.kind, what_if: whatIf() };
       for (const key of KEPT) if (job.params && job.params[key] !== undefined) params[key] = job.params[key];
-      const started = await postJson(`/scenarios/${job.scenario_id}/jobs`, params, { "Idempotency-Key": crypto.randomUUID() });
+      started = await postJson(`/scenarios/${job.scenario_id}/jobs`, params, { "Idempotency-Key": crypto.randomUUID() });
       const done = await watch(started.id, refs.progress);
       if (done.status !== "succeeded") {
         refs.progress.textContent = `What-if ${shortId(done.id)} ${done.status}${done.detail ? `: ${done.detail}` : ""}`;
@@ -138,7 +170,9 @@ export function whatIfCard(job, me, children) {
       }
       showDeltas(refs.result, await getJson(`/jobs/${done.id}/deltas`), refs.schoolName);
     } catch (error) {
-      refs.progress.textContent = `Could not run the what-if: ${error.message}`;
+      refs.progress.textContent = started
+        ? `What-if ${shortId(started.id)} started, but this page stopped following it: ${error.message}`
+        : `Could not run the what-if: ${error.message}`;
       refs.progress.classList.add("error");
     } finally {
       refs.run.disabled = false;
@@ -174,14 +208,19 @@ function showDeltas(root, deltas, schoolName) {
     el("tbody", {}, changed.map((c) => el("tr", { "data-child": c.child_id },
       el("td", {}, c.child_id),
       el("td", {}, c.from_school_id ? c.from_school_name || c.from_school_id : "unplaced"),
-      el("td", {}, c.to_school_id ? c.to_school_name || c.to_school_id : "unplaced"),
+      el("td", {}, c.to_school_id ? c.to_school_name || c.to_school_id : "unplaced", c.same_site ? " (same site: its new places)" : ""),
       el("td", { class: "num" }, signed(c.delta_travel_min, num)),
       el("td", { class: "num" }, signed(c.delta_cost_gbp, gbp)))))))
     : el("p", { class: "whatif-moved-none" }, "No child's school changed.");
   const effects = Object.entries(deltas.must_admit_effects || {});
   const notes = effects.length ? el("div", {}, el("h4", {}, "Must-admit schools"),
     el("ul", { class: "whatif-notes" }, effects.map(([id, e]) => el("li", {}, `${schoolName[id] || id}: ${e.note}`)))) : null;
-  root.replaceChildren(...[el("h4", {}, "What changed"), applied(deltas.what_if, schoolName), kpis, moved, notes].filter(Boolean));
+  const over = Object.entries(deltas.locked_over_capacity_by_school || {}).filter(([, n]) => n > 0);
+  const warning = over.length ? el("div", { class: "whatif-warning", role: "alert" },
+    el("h4", {}, "Locked past capacity"),
+    el("ul", {}, over.map(([id, n]) => el("li", {},
+      `${schoolName[id] || id}: ${n} locked ${n === 1 ? "child" : "children"} over its places`)))) : null;
+  root.replaceChildren(...[el("h4", {}, "What changed"), warning, applied(deltas.what_if, schoolName), kpis, moved, notes].filter(Boolean));
 }
 
 // One line of what the what-if changed (what_if.json), e.g. "1 child locked · Oaklands must
