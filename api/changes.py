@@ -22,6 +22,7 @@ from typing import Any
 from sendplan.api.changes_file import read_changes
 from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.locations import PostcodeLookup
+from sendplan.logs import get_logger
 from sendplan.routing.kpis import cost_per_transported_child_gbp, solo_share
 from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
@@ -39,6 +40,8 @@ from sendplan.routing.transport.planner import school_of_children
 from sendplan.routing.travel import TravelModels
 from sendplan.routing.vrp.stop import StopCriterion
 
+log = get_logger(__name__)
+
 Progress = Callable[[str], None]
 
 
@@ -49,6 +52,9 @@ class Replanned:
     result: Result
     sessions: tuple[Continuity, ...]
     applied: Applied
+    # Children the baseline takes to another school than their current school in the scenario
+    # (e.g. a plan made for an optimised placement): the re-plan seats them for the scenario's.
+    elsewhere: tuple[str, ...] = ()
 
     @property
     def saving_forgone_gbp(self) -> float:
@@ -81,8 +87,28 @@ def replan_from_files(
     )
     say(f"{len(rows)} changes read")
     before = baseline_plans(scenario, stops, models(scenario).drive, sessions)
-    return replan(applied, before, models(applied.scenario), sessions=sessions, stop=stop,
+    elsewhere = baseline_elsewhere(scenario, stops)
+    if elsewhere:
+        log.warning(
+            "%d children ride in the baseline to another school than their current school in "
+            "the scenario (first: %s): they are re-seated for the scenario's school; was the "
+            "baseline planned for this scenario?", len(elsewhere), elsewhere[0],
+        )  # fmt: skip
+    done = replan(applied, before, models(applied.scenario), sessions=sessions, stop=stop,
                   seed=seed, progress=say)  # fmt: skip
+    return dataclasses.replace(done, elsewhere=elsewhere)
+
+
+def baseline_elsewhere(scenario: Scenario, stops: Sequence[ExistingStop]) -> tuple[str, ...]:
+    """Children with a current school whom the baseline takes to another school, sorted."""
+    baseline_school = {s.child_id: s.school_id for s in stops}
+    return tuple(
+        sorted(
+            c.child_id
+            for c in scenario.children
+            if c.current_school and baseline_school.get(c.child_id) not in (None, c.current_school)
+        )
+    )
 
 
 def baseline_plans(
@@ -172,6 +198,7 @@ def changes_report(replanned: Replanned, *, seed: int, work_limit: str) -> dict[
         "children_relocated": sorted(applied.relocated),
         "routes_handed_back": sorted(applied.handed_back),
         "children_moved": replanned.moved,
+        "baseline_at_other_school": list(replanned.elsewhere),
         "saving_forgone_gbp_per_day": round(replanned.saving_forgone_gbp, 2),
         "saving_forgone_note": (
             "this plan's cost less a plan from scratch of the changed scenario, same seed and "

@@ -129,3 +129,31 @@ def test_baseline_and_changes_go_together(tmp_path: Path) -> None:
     code, output = routes(str(tmp_path / "s"), "--changes", str(tmp_path / "changes.csv"))
     assert code == 2
     assert "--baseline" in output
+
+
+def test_a_baseline_planned_for_other_schools_is_named(tmp_path: Path) -> None:
+    base = planned(tmp_path)
+    rows = am_routes(base)
+    on_route = first_child(rows[0])
+    # The scenario now has that child at the other school: the baseline was not planned for it.
+    moved = [
+        replace(c, current_school="S2" if c.current_school == "S1" else "S1")
+        if c.child_id == on_route
+        else c
+        for c in SC.children
+    ]
+    write_scenario(replace(SC, children=tuple(moved)), tmp_path / "s")
+    keep = next(c.child_id for c in SC.children if c.child_id != on_route)
+    code, output = replan(tmp_path, base, f"remove_child,{keep},,,,,,,\n")
+    assert code == 0, output
+    report = json.loads((tmp_path / "again" / "changes.json").read_text())
+    assert report["baseline_at_other_school"] == [on_route]
+
+
+def test_a_baseline_planned_for_the_scenario_names_no_one(tmp_path: Path) -> None:
+    base = planned(tmp_path)
+    keep = SC.children[0].child_id
+    code, output = replan(tmp_path, base, f"remove_child,{keep},,,,,,,\n")
+    assert code == 0, output
+    report = json.loads((tmp_path / "again" / "changes.json").read_text())
+    assert report["baseline_at_other_school"] == []
