@@ -7,61 +7,31 @@ per view in test-artifacts/ui-<view>.png, and the time from navigation to the ma
 
 from __future__ import annotations
 
-import os
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from api_support import OTHER_TENANT, Api, finish_job, make_api, multipart
+from api_support import OTHER_TENANT, finish_job, make_api
+from ui_browser_support import (
+    ARTIFACTS,
+    Browser,
+    Site,
+    api_get,
+    chromium_browser,
+    expect,
+    mark_ms,
+    offline_page,
+    ready,
+    serving,
+    solve,
+    upload,
+)
 
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.service.db import migrate
-from sendplan.api.service.job_kinds import read_outputs, run
-from sendplan.api.service.loadtest import free_port
-from sendplan.api.service.runner import JobControl, JobStop
 from sendplan.api.writer import write_scenario
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-WAIT_MS = 60_000  # a bound on a hung page, not a timing assertion
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and {CHROMIUM} is missing", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-
-
-@dataclass
-class Site:
-    base: str
-    api: Api
-    jobs: dict[str, str] = field(default_factory=dict)  # name -> job id
-    scenario: str = ""
-
-
-def _solve(api: Api, scenario: str, folder: Path, kind: str, **params: Any) -> str:
-    """A job run in this process as a worker would, its files stored through the storage layer."""
-    job = api.job(scenario, kind=kind, **params)
-    out = folder / job
-    out.mkdir()
-    run(kind, params, folder / "scenario", out, control=JobControl(timeout_s=600),
-        stop=lambda n, control: JobStop(n, control))  # fmt: skip
-    files = {name: (media, content) for name, media, content in read_outputs(out)}
-    finish_job(api, job, files=files)
-    return job
 
 
 @pytest.fixture(scope="module")
@@ -71,74 +41,35 @@ def site() -> Iterator[Site]:
         db_url = f"sqlite:///{folder / 'service.db'}"
         migrate(db_url)
         api = make_api(db_url)
-        write_scenario(leicester_scenario(seed=1), folder / "scenario")
-        files = {p.name: p.read_bytes() for p in sorted((folder / "scenario").iterdir())}
-        made = api.client.post("/scenarios", files=multipart(files), headers=api.headers())  # type: ignore[arg-type]
-        assert made.status_code == 201, made.text
-        scenario = made.json()["id"]
+        source = folder / "scenario"
+        write_scenario(leicester_scenario(seed=1), source)
+        scenario = upload(api, source)
         jobs = {
-            "both": _solve(api, scenario, folder, "both", iterations=10, sessions=["am", "pm"]),
-            "placement": _solve(api, scenario, folder, "placement", seed=2, movers="all"),
-            "forecast": _solve(api, scenario, folder, "forecast", years="2026-2031"),
-            "expansion": _solve(api, scenario, folder, "expansion", years="2026-2027"),
-            "sweep": _solve(api, scenario, folder, "sweep",
-                            grid={"growth": [1.0, 1.06, 1.12], "seeds": [1, 2]}),
+            "both": solve(api, scenario, source, folder, "both", iterations=10,
+                          sessions=["am", "pm"]),
+            "placement": solve(api, scenario, source, folder, "placement", seed=2, movers="all"),
+            "forecast": solve(api, scenario, source, folder, "forecast", years="2026-2031"),
+            "expansion": solve(api, scenario, source, folder, "expansion", years="2026-2027"),
+            "sweep": solve(api, scenario, source, folder, "sweep",
+                           grid={"growth": [1.0, 1.06, 1.12], "seeds": [1, 2]}),
         }  # fmt: skip
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(api.client.app, host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="off"))  # fmt: skip
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.05)
         try:
-            yield Site(base=f"http://127.0.0.1:{port}", api=api, jobs=jobs, scenario=scenario)
+            with serving(api) as base:
+                yield Site(base=base, api=api, jobs=jobs, scenario=scenario)
         finally:
-            server.should_exit = True
-            thread.join(10)
             api.client.close()
-
-
-@dataclass
-class Browser:
-    page: Any
-    errors: list[str]
-    blocked: list[str]
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 @pytest.fixture
 def browser(chromium: Any, site: Site) -> Iterator[Browser]:
-    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True,
-                                   service_workers="block")  # fmt: skip
-    blocked: list[str] = []
-
-    def offline(route: Any) -> None:
-        if route.request.url.startswith(site.base + "/"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", offline)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(WAIT_MS)
-    yield Browser(page, errors, blocked)
-    context.close()
-    assert blocked == [], blocked
-    assert errors == [], errors
+    with offline_page(chromium, site.base) as page:
+        yield page
 
 
 def _sign_in(b: Browser, site: Site, role: str, tenant: str = "856") -> None:
@@ -146,31 +77,7 @@ def _sign_in(b: Browser, site: Site, role: str, tenant: str = "856") -> None:
     b.page.get_by_label("API key").fill(site.api.key(role, tenant)[1])
     b.page.get_by_role("button", name="Sign in").click()
     b.page.wait_for_selector("#who:not([hidden])")
-    _ready(b)
-
-
-def _ready(b: Browser) -> None:
-    b.page.wait_for_selector("body[data-ready=true]")
-
-
-def _api(site: Site, path: str, role: str = "admin") -> Any:
-    response = site.api.client.get(path, headers=site.api.headers(role))
-    assert response.status_code == 200, (path, response.text)
-    return response.json() if "json" in response.headers["content-type"] else response.content
-
-
-def _drawn_ms(b: Browser, mark: str) -> float:
-    """When the page marked ``mark`` (ms after navigation; the UI marks the frame after its
-    map was painted). Polled in the page: wait_for_function would need eval, which the CSP
-    forbids."""
-    return float(
-        b.page.evaluate(
-            """(name) => new Promise((done) => { const look = () => {
-                   const [mark] = performance.getEntriesByName(name);
-                   mark ? done(mark.startTime) : setTimeout(look, 20); }; look(); })""",
-            mark,
-        )
-    )
+    ready(b)
 
 
 def _shot(b: Browser, view: str) -> None:
@@ -189,9 +96,9 @@ def test_panel_view_compares_jobs_and_maps_placements(browser: Browser, site: Si
     page = b.page
     # The newest finished job is shown first; the older one is added beside it.
     shown, older = site.jobs["placement"], site.jobs["both"]
-    summary = _api(site, f"/jobs/{shown}/summary", "panel")
-    drawn = _api(site, f"/jobs/{shown}/map", "panel")
-    placements = _api(site, f"/jobs/{shown}/placements", "panel")["rows"]
+    summary = api_get(site, f"/jobs/{shown}/summary", "panel")
+    drawn = api_get(site, f"/jobs/{shown}/map", "panel")
+    placements = api_get(site, f"/jobs/{shown}/placements", "panel")["rows"]
     page.wait_for_selector("svg.map circle.home")
     assert page.locator("svg.map circle.home").count() == len(drawn["home_cells"])
     assert page.locator("svg.map circle.home.out").count() == sum(
@@ -218,15 +125,15 @@ def test_panel_view_compares_jobs_and_maps_placements(browser: Browser, site: Si
     cost = page.locator("table.kpis td[data-kpi=placement_cost_gbp_per_year]")
     assert cost.count() == 2
     for column, job in enumerate((shown, older)):
-        value = _api(site, f"/jobs/{job}/summary", "panel")["placement_cost_gbp_per_year"]
+        value = api_get(site, f"/jobs/{job}/summary", "panel")["placement_cost_gbp_per_year"]
         assert cost.nth(column).inner_text().startswith(f"£{value:,.0f}")
     page.wait_for_selector("svg.map circle.home")
     assert page.get_by_role("button", name="Start re-plan").count() == 0
     page.goto(site.base + "/#panel")  # open time: navigation to the placements' map painted
-    drawn_ms = _drawn_ms(b, "sendplan:placements-drawn")
+    drawn_ms = mark_ms(b, "sendplan:placements-drawn")
     print(f"\nLeicester default, panel ({len(placements)} children, {len(drawn['home_cells'])} "
           f"home cells): map drawn {drawn_ms:.0f} ms after navigation")  # fmt: skip
-    _ready(b)
+    ready(b)
     assert "Run a new" not in page.content()
     _shot(b, "panel")
 
@@ -239,8 +146,8 @@ def test_transport_view_routes_timetable_downloads(
     assert _tabs(b) == ["Transport"]
     page = b.page
     job = site.jobs["both"]
-    geojson = _api(site, f"/jobs/{job}/routes.geojson", "transport")
-    limits = _api(site, f"/jobs/{job}/map", "transport")["ride_limit_min"]
+    geojson = api_get(site, f"/jobs/{job}/routes.geojson", "transport")
+    limits = api_get(site, f"/jobs/{job}/map", "transport")["ride_limit_min"]
     features = [f["properties"] for f in geojson["features"]]
     routes = [p for p in features if p["kind"] == "route"]
     riders = [p for p in features if p.get("child_id")]
@@ -249,13 +156,13 @@ def test_transport_view_routes_timetable_downloads(
     # Open time: navigation (reload with the key in sessionStorage) to the routes drawn.
     page.goto(site.base + "/#transport")
     page.wait_for_selector("body[data-ready=true] svg.map path.route")
-    drawn_ms = _drawn_ms(b, "sendplan:routes-drawn")
+    drawn_ms = mark_ms(b, "sendplan:routes-drawn")
     assert page.locator("svg.map path.route").count() == len(routes)
     print(f"\nLeicester default ({len(routes)} routes, {len(riders)} stops with a child): "
           f"map drawn {drawn_ms:.0f} ms after navigation")  # fmt: skip
     assert page.locator("svg.map circle.stop").count() == len(riders)
     assert page.locator("svg.map circle.stop.over").count() == len(over)
-    summary = _api(site, f"/jobs/{job}/summary", "transport")
+    summary = api_get(site, f"/jobs/{job}/summary", "transport")
     assert summary["routes"] == len(routes) and summary["rides_over_limit"] == len(over)
     vehicle = sorted({p["vehicle_type"] for p in routes})[0]
     page.get_by_label("Vehicle type").select_option(vehicle)
@@ -320,7 +227,7 @@ def test_planner_view_charts(browser: Browser, site: Site) -> None:
     _sign_in(b, site, "planner")
     assert _tabs(b) == ["Planner"]
     page = b.page
-    forecast = _api(site, f"/jobs/{site.jobs['forecast']}/files/forecast.json", "planner")
+    forecast = api_get(site, f"/jobs/{site.jobs['forecast']}/files/forecast.json", "planner")
     years = sorted({row["year"] for row in forecast["sufficiency"]})
     chart = page.locator("svg.chart").first
     chart.wait_for()
@@ -328,12 +235,12 @@ def test_planner_view_charts(browser: Browser, site: Site) -> None:
     assert chart.locator("path.series.places").count() == 1
     page.get_by_label("Need", exact=True).select_option("ASD")
     assert page.locator("svg.chart").first.get_attribute("aria-label").find("ASD") > 0
-    expansion = _api(site, f"/jobs/{site.jobs['expansion']}/files/expansion.json", "planner")
+    expansion = api_get(site, f"/jobs/{site.jobs['expansion']}/files/expansion.json", "planner")
     rows = page.locator("section[aria-label='Expansion options'] tbody tr")
     assert rows.count() == len(expansion["options"])
     chosen = page.locator("section[aria-label='Expansion options'] tbody tr.chosen")
     assert chosen.count() == len(expansion["chosen"])
-    sweep = _api(site, f"/jobs/{site.jobs['sweep']}/files/sweep.json", "planner")
+    sweep = api_get(site, f"/jobs/{site.jobs['sweep']}/files/sweep.json", "planner")
     scatter = page.locator("section[aria-label^='Sweep'] svg.chart")
     assert scatter.locator("circle.point").count() == len(sweep["rows"])
     assert scatter.locator("circle.point.pareto").count() == len(sweep["pareto"])
@@ -354,7 +261,7 @@ def test_roles_and_tenancy_hold_in_the_ui(browser: Browser, site: Site) -> None:
     page.keyboard.type(site.api.key("admin")[1])
     page.keyboard.press("Enter")
     page.wait_for_selector("#who:not([hidden])")
-    _ready(b)
+    ready(b)
     assert _tabs(b) == ["Placement panel", "Transport", "Planner"]
     page.locator("#nav .tab", has_text="Planner").focus()
     page.keyboard.press("Enter")
@@ -365,7 +272,7 @@ def test_roles_and_tenancy_hold_in_the_ui(browser: Browser, site: Site) -> None:
     for hidden in ("Start re-plan", "Start forecast", "Download route sheets (.xlsx)"):
         assert page.get_by_role("button", name=hidden).count() == 0
     page.goto(site.base + "/#planner")  # a panel key asking for the planner view gets its own
-    _ready(b)
+    ready(b)
     assert page.locator("#view-planner").is_hidden() and page.locator("#view-panel").is_visible()
     # Another authority's key: the same job id is the API's 404, and its UI lists no jobs.
     page.get_by_role("button", name="Sign out").click()

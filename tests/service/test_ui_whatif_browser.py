@@ -7,42 +7,23 @@ the shipped options); offline, no console errors, a screenshot in test-artifacts
 
 from __future__ import annotations
 
-import os
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from api_support import Api, finish_job, make_api, multipart
+from api_support import Api, finish_job, make_api
+from ui_browser_support import ARTIFACTS, Browser, chromium_browser, offline_page, serving, upload
 
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.service.db import migrate
 from sendplan.api.service.job_kinds import read_outputs, run
-from sendplan.api.service.loadtest import free_port
 from sendplan.api.service.runner import JobControl, JobStop
 from sendplan.api.writer import write_scenario
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.candidates import cohort_admits
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-WAIT_MS = 60_000  # a bound on a hung page, not a timing assertion
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and {CHROMIUM} is missing", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @dataclass
@@ -72,67 +53,26 @@ def site() -> Iterator[Site]:
         migrate(api.settings.database_url)
         scenario = leicester_scenario(seed=1)
         write_scenario(scenario, folder / "scenario")
-        files = {p.name: p.read_bytes() for p in sorted((folder / "scenario").iterdir())}
-        made = api.client.post("/scenarios", files=multipart(files), headers=api.headers())  # type: ignore[arg-type]
-        assert made.status_code == 201, made.text
-        job = api.job(made.json()["id"], kind="placement", movers="all")
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(api.client.app, host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="off"))  # fmt: skip
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.05)
-        made_site = Site(f"http://127.0.0.1:{port}", api, folder, scenario, job)
-        _run_queued(made_site, job)
+        job = api.job(upload(api, folder / "scenario"), kind="placement", movers="all")
         try:
-            yield made_site
+            with serving(api) as base:
+                made_site = Site(base, api, folder, scenario, job)
+                _run_queued(made_site, job)
+                yield made_site
         finally:
-            server.should_exit = True
-            thread.join(10)
             api.client.close()
-
-
-@dataclass
-class Browser:
-    page: Any
-    errors: list[str]
-    blocked: list[str]
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 @pytest.fixture
 def browser(chromium: Any, site: Site) -> Iterator[Browser]:
-    context = chromium.new_context(viewport={"width": 1440, "height": 1000},
-                                   service_workers="block")  # fmt: skip
-    blocked: list[str] = []
-
-    def offline(route: Any) -> None:
-        if route.request.url.startswith(site.base + "/"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", offline)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.set_default_timeout(WAIT_MS)
-    yield Browser(page, errors, blocked)
-    context.close()
-    assert blocked == [], blocked
-    assert errors == [], errors
+    with offline_page(chromium, site.base) as page:
+        yield page
 
 
 def _sign_in(b: Browser, site: Site, role: str) -> None:
