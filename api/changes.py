@@ -9,18 +9,22 @@ forgone) and each session is re-planned with continuity. The result holds the co
 plans (checked by the independent checker); ``changes.json`` beside the usual outputs lists
 every affected child and route, with old and new times and vehicles, the disruption and the
 saving forgone by keeping the rest.
+
+With ``--keep-contracted`` (``Keep``) the baseline routes whose contract is in force stay as
+they are and only the rest is re-planned around them (``routing/transport/keep_contracted.py``):
+with continuity after changes; with no changes file, from scratch.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sendplan.api.changes_file import read_changes
-from sendplan.api.existing_routes import read_existing_routes
+from sendplan.api.existing_routes import read_existing_routes, stated_routes
 from sendplan.api.locations import PostcodeLookup
 from sendplan.logs import get_logger
 from sendplan.routing.kpis import cost_per_transported_child_gbp, solo_share
@@ -35,14 +39,26 @@ from sendplan.routing.transport.eligibility import review_transport
 from sendplan.routing.transport.entitlement import decide_entitlements
 from sendplan.routing.transport.evaluate import evaluate_routes
 from sendplan.routing.transport.existing import ExistingStop
+from sendplan.routing.transport.keep_contracted import KeptRoute, Stated, replan_keeping
 from sendplan.routing.transport.plan import Session, TransportPlan
-from sendplan.routing.transport.planner import school_of_children
+from sendplan.routing.transport.planner import plan_transport, school_of_children
 from sendplan.routing.travel import TravelModels
 from sendplan.routing.vrp.stop import StopCriterion
 
 log = get_logger(__name__)
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Keep:
+    """``--keep-contracted``: the baseline routes whose contract is in force stay as they are;
+    the rest is re-planned with continuity after changes, else from scratch. ``stated``: what
+    the baseline file states of each route beyond its stops, per session and route id."""
+
+    route_ids: frozenset[str]
+    continuity: bool
+    stated: Mapping[str, Mapping[str, Stated]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,9 @@ class Replanned:
     # Children the baseline takes to another school than their current school in the scenario
     # (e.g. a plan made for an optimised placement): the re-plan seats them for the scenario's.
     elsewhere: tuple[str, ...] = ()
+    # --keep-contracted: how it kept, and what became of each contracted route per session.
+    keep: Keep | None = None
+    kept: tuple[KeptRoute, ...] = ()
 
     @property
     def saving_forgone_gbp(self) -> float:
@@ -68,7 +87,7 @@ class Replanned:
 def replan_from_files(
     scenario: Scenario,
     baseline: Path,
-    changes: Path,
+    changes: Path | None,
     *,
     models: Callable[[Scenario], TravelModels],
     sessions: Sequence[Session],
@@ -76,16 +95,23 @@ def replan_from_files(
     seed: int,
     postcodes: PostcodeLookup | None = None,
     progress: Progress | None = None,
+    keep: frozenset[str] | None = None,
 ) -> Replanned:
-    """Read the baseline and the changes for ``scenario`` and re-plan with continuity.
-    ``models`` gives the travel models of a scenario (before and after the changes)."""
+    """Read the baseline and the changes (None: none) for ``scenario`` and re-plan with
+    continuity. ``models`` gives the travel models of a scenario (before and after the
+    changes); ``keep``: the route ids whose contract is in force, to keep as they are."""
     say = progress or (lambda _msg: None)
     stops = read_existing_routes(baseline, scenario)
-    rows = read_changes(changes, postcodes=postcodes)
+    rows = () if changes is None else read_changes(changes, postcodes=postcodes)
     applied = apply_changes(
-        scenario, rows, file=changes.name, route_ids={s.route_id for s in stops}
-    )
-    say(f"{len(rows)} changes read")
+        scenario, rows, file="" if changes is None else changes.name,
+        route_ids={s.route_id for s in stops},
+    )  # fmt: skip
+    if changes is not None:
+        say(f"{len(rows)} changes read")
+    kept = None
+    if keep is not None:
+        kept = Keep(keep, continuity=changes is not None, stated=stated_routes(baseline))
     before = baseline_plans(scenario, stops, models(scenario).drive, sessions)
     elsewhere = baseline_elsewhere(scenario, stops)
     if elsewhere:
@@ -95,7 +121,7 @@ def replan_from_files(
             "baseline planned for this scenario?", len(elsewhere), elsewhere[0],
         )  # fmt: skip
     done = replan(applied, before, models(applied.scenario), sessions=sessions, stop=stop,
-                  seed=seed, progress=say)  # fmt: skip
+                  seed=seed, progress=say, keep=kept)  # fmt: skip
     return dataclasses.replace(done, elsewhere=elsewhere)
 
 
@@ -131,8 +157,10 @@ def replan(
     stop: StopCriterion,
     seed: int,
     progress: Progress | None = None,
+    keep: Keep | None = None,
 ) -> Replanned:
-    """Solve the changed scenario from scratch, then re-plan each session with continuity."""
+    """Solve the changed scenario from scratch, then re-plan each session with continuity
+    (around the routes ``keep`` keeps, when given)."""
     say = progress or (lambda _msg: None)
     scratch = solve(
         applied.scenario, sessions=sessions, travel=models, seed=seed, stop=stop,
@@ -140,20 +168,32 @@ def replan(
     )  # fmt: skip
     scenario, drive = scratch.scenario, models.drive
     school_of = school_of_children(scenario, scratch.placement)
-    reports = []
+    reports: list[Continuity] = []
+    kept: list[KeptRoute] = []
     for plan in scratch.transport:
-        say(f"{plan.session.upper()} routes: keeping what need not change")
-        reports.append(
-            replan_session(
-                scenario,
-                school_of,
-                baseline[plan.session],
-                plan,
-                drive,
-                handed_back=applied.handed_back,
-                relocated=applied.relocated,
+        if keep is None:
+            say(f"{plan.session.upper()} routes: keeping what need not change")
+            done = replan_session(
+                scenario, school_of, baseline[plan.session], plan, drive,
+                handed_back=applied.handed_back, relocated=applied.relocated,
+            )  # fmt: skip
+            reports.append(done)
+            continue
+        say(f"{plan.session.upper()} routes: keeping the contracted routes")
+
+        def plan_rest(rest: Scenario, session: Session = plan.session) -> TransportPlan:
+            return plan_transport(
+                rest, scratch.placement, drive, session=session, stop=stop, seed=seed
             )
-        )
+
+        keeping = replan_keeping(
+            scenario, school_of, baseline[plan.session], plan, drive,
+            contracted=keep.route_ids, plan_rest=plan_rest, continuity=keep.continuity,
+            handed_back=applied.handed_back, relocated=applied.relocated,
+            stated=keep.stated.get(plan.session, {}),
+        )  # fmt: skip
+        reports.append(keeping.continuity)
+        kept += keeping.kept
     plans = tuple(r.plan for r in reports)
     checks = tuple(check_transport(scenario, school_of, drive, p) for p in plans)
     for plan, check in zip(plans, checks, strict=True):
@@ -177,7 +217,7 @@ def replan(
     result = dataclasses.replace(
         scratch, summary=summary, transport=plans, checks=checks, review=review
     )
-    return Replanned(result, tuple(reports), applied)
+    return Replanned(result, tuple(reports), applied, keep=keep, kept=tuple(kept))
 
 
 def changes_report(replanned: Replanned, *, seed: int, work_limit: str) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import typer
 from sendplan.api.atomic import check_inputs_outside
 from sendplan.api.changes import changes_report, replan_from_files
 from sendplan.api.cli_common import progress
+from sendplan.api.contracts import in_force_route_ids, read_contracts
+from sendplan.api.keep_contracted import with_kept_contracts
 from sendplan.api.loader import file_sha256, load_scenario
 from sendplan.api.outputs import write_json, write_outputs
 from sendplan.geo.postcodes import load_postcodes
@@ -26,8 +28,9 @@ CHANGES_REPORT = "changes.json"
 def run_changes(
     scenario_path: Path,
     baseline: Path,
-    changes: Path,
+    changes: Path | None,
     *,
+    contracts: Path | None = None,
     out: Path,
     network: Path | None,
     matrix: Path | None,
@@ -37,10 +40,13 @@ def run_changes(
     sessions: Sequence[Session],
     stop: StopCriterion,
 ) -> None:
-    """Re-plan the baseline routes of ``scenario_path`` after ``changes`` and write the outputs."""
+    """Re-plan the baseline routes of ``scenario_path`` after ``changes`` (None: none) and write
+    the outputs; with ``contracts`` (--keep-contracted) keeping the routes whose contract is in
+    force as they are."""
     check_inputs_outside(out, {
         "scenario": scenario_path, "--baseline file": baseline, "--changes file": changes,
         "--network file": network, "--matrix file": matrix, "--postcodes file": postcodes,
+        "--contracts file": contracts,
     })  # fmt: skip
     with progress() as say:
         say(f"reading {scenario_path.name}")
@@ -49,7 +55,11 @@ def run_changes(
         if mixed_schools is not None:
             policy = replace(scenario.policy, mixed_school_routes=mixed_schools)
             scenario = replace(scenario, policy=policy)
-        extra = [p for p in (baseline, changes, matrix, network, postcodes) if p is not None]
+        priced = None if contracts is None else read_contracts(contracts)
+        keep = None if priced is None else in_force_route_ids(priced, scenario.as_of)
+        extra = [
+            p for p in (baseline, changes, matrix, network, postcodes, contracts) if p is not None
+        ]
         scenario = replace(scenario, sources=(*scenario.sources, *map(file_sha256, extra)))
 
         def models(of: Scenario) -> TravelModels:
@@ -57,17 +67,29 @@ def run_changes(
 
         replanned = replan_from_files(
             scenario, baseline, changes, models=models, sessions=sessions, stop=stop,
-            seed=seed, postcodes=lookup, progress=say,
+            seed=seed, postcodes=lookup, progress=say, keep=keep,
         )  # fmt: skip
+        if priced is not None:
+            replanned = with_kept_contracts(replanned, priced)
         report = changes_report(replanned, seed=seed, work_limit=repr(stop))
+        if replanned.result.summary.kept_contracted is not None:
+            report["kept_contracted"] = replanned.result.summary.kept_contracted
         say("writing outputs")
         write_outputs(
             replanned.result, out, extra=lambda folder: write_json(report, folder / CHANGES_REPORT)
         )
     s = replanned.result.summary
+    kept = ""
+    if s.kept_contracted is not None and s.contracts is not None:
+        k, c = s.kept_contracted, s.contracts
+        kept = (
+            f"{k['routes_kept']} contracted routes kept ({k['children_on_kept_routes']} children, "
+            f"£{c['contract_cost_gbp_per_day']:,.2f} a day by contract, "
+            f"£{c['model_cost_gbp_per_day']:,.2f} by the model); "
+        )
     typer.echo(
         f"{s.transported} children on {s.routes} routes, "
-        f"£{s.transport_cost_gbp_per_day or 0:,.2f} a day ({s.transport_cost_basis}); "
+        f"£{s.transport_cost_gbp_per_day or 0:,.2f} a day ({s.transport_cost_basis}); {kept}"
         f"{replanned.moved} children moved to another vehicle, "
         f"£{replanned.saving_forgone_gbp:,.2f} a day forgone against a plan from scratch; "
         f"checker {'ok' if s.transport_checker_ok else 'FAILED'}; outputs in {out} "

@@ -24,6 +24,7 @@ from sendplan.api.cli_common import (
 from sendplan.api.contracts import read_contracts, with_contract_prices
 from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.loader import file_sha256
+from sendplan.api.measures import with_evaluated_measures
 from sendplan.api.outputs import write_result
 from sendplan.errors import InputError
 from sendplan.routing.solve import solve
@@ -78,9 +79,20 @@ def routes(
             help="With --evaluate: a CSV route_id,operator,price_gbp,per (day or session: a "
             "session price counts once per session the route id runs in the evaluated routes), "
             "start_date,end_date pricing the current routes by contract, beside the model's "
-            "estimate in the summary and report.",
+            "estimate in the summary and report. With --baseline and --keep-contracted: the "
+            "contracts whose routes to keep.",
         ),
     ] = None,
+    keep_contracted: Annotated[
+        bool,
+        typer.Option(
+            "--keep-contracted",
+            help="With --baseline and --contracts: keep every baseline route whose contract is "
+            "in force (the scenario's as_of) as it is (vehicle, layout, riders, order, times) "
+            "and re-plan only the other children: with continuity after --changes, else from "
+            "scratch. summary.json and changes.json say what became of each contracted route.",
+        ),
+    ] = False,
     columns: Annotated[
         Path | None,
         typer.Option(
@@ -104,9 +116,10 @@ def routes(
         Path | None,
         typer.Option(
             "--baseline",
-            help="With --changes: the current routes (a plan folder's routes.json or "
-            "route_sheets.xlsx, or a council's current-routes CSV/workbook, as --evaluate "
-            "reads) to re-plan with continuity: only the routes that must change change.",
+            help="With --changes or --keep-contracted: the current routes (a plan folder's "
+            "routes.json or route_sheets.xlsx, or a council's current-routes CSV/workbook, as "
+            "--evaluate reads) to re-plan: after --changes with continuity (only the routes "
+            "that must change change); with --keep-contracted around the contracted routes.",
         ),
     ] = None,
     changes: Annotated[
@@ -126,15 +139,26 @@ def routes(
         """Options that go together, as one-line errors naming the option (exit 2)."""
         if columns is not None and evaluate is None:
             raise InputError("--columns", "maps the columns of --evaluate FILE: give --evaluate")
-        if contracts is not None and evaluate is None:
+        if keep_contracted and contracts is None:
             raise InputError(
-                "--contracts", "prices the current routes of --evaluate FILE: give --evaluate"
+                "--keep-contracted", "keeps the routes whose contract is in force: give --contracts"
             )
-        if (baseline is None) != (changes is None):
-            given, missing = (
-                ("--baseline", "--changes") if changes is None else ("--changes", "--baseline")
+        if keep_contracted and baseline is None:
+            raise InputError(
+                "--keep-contracted",
+                "keeps the contracted routes of --baseline FILE and re-plans the rest: give "
+                "--baseline" + (" (--evaluate only compares)" if evaluate is not None else ""),
             )
-            raise InputError(given, f"needs {missing}")
+        if contracts is not None and evaluate is None and not keep_contracted:
+            raise InputError(
+                "--contracts",
+                "prices the current routes of --evaluate FILE: give --evaluate (or --baseline "
+                "with --keep-contracted to keep the contracted routes)",
+            )
+        if changes is not None and baseline is None:
+            raise InputError("--changes", "needs --baseline")
+        if baseline is not None and changes is None and not keep_contracted:
+            raise InputError("--baseline", "needs --changes (or --keep-contracted)")
         if baseline is not None and evaluate is not None:
             raise InputError(
                 "--baseline", "re-plans the current routes; --evaluate compares them: give one"
@@ -142,9 +166,10 @@ def routes(
 
     def run() -> None:
         check_options()
-        if baseline is not None and changes is not None:
+        if baseline is not None:
             run_changes(
                 scenario_path, baseline, changes, out=out, network=network, matrix=matrix,
+                contracts=contracts if keep_contracted else None,
                 postcodes=postcodes, seed=seed, mixed_schools=mixed_schools,
                 sessions=sessions_of(session.value),
                 stop=work_limit(time_limit_s=time_limit, iterations=iterations),
@@ -181,6 +206,8 @@ def routes(
                 placement="auto", existing_routes=existing,
                 progress=say,
             )  # fmt: skip
+            if existing is not None:
+                result = with_evaluated_measures(result, existing)
             if priced is not None:
                 result = with_contract_prices(result, priced)
             say("writing outputs")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,14 @@ def check_one_contract_each(contracts: Sequence[Contract]) -> None:
                 "(scenario.toml) to choose the one in force",
             )
         seen[c.route_id] = c
+
+
+def in_force_route_ids(contracts: Sequence[Contract], as_of: date | None) -> frozenset[str]:
+    """The route ids whose contract is in force on ``as_of`` (every contract without a date:
+    then each route must have one contract, else an error naming ``--contracts``)."""
+    if as_of is None:
+        check_one_contract_each(contracts)
+    return frozenset(c.route_id for c in contracts if c.in_force(as_of))
 
 
 def with_contract_prices(result: Result, contracts: Sequence[Contract]) -> Result:

@@ -36,6 +36,7 @@ from sendplan.api.xlsx_guard import check_workbook
 from sendplan.errors import InputError, read_csv, visible
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.existing import ExistingStop
+from sendplan.routing.transport.keep_contracted import Stated
 from sendplan.routing.transport.plan import Session
 
 FIELDS = (
@@ -74,6 +75,38 @@ def read_existing_routes(
         header, reader = read_csv(path)
         rows = _table_rows(path.name, None, header, enumerate(reader, start=2), mapping, columns)
     return _Checker(scenario, path.name).stops(rows)
+
+
+def stated_routes(path: Path) -> dict[str, dict[str, Stated]]:
+    """Per session and route id, what our routes.json states beyond the stops: the layout
+    (``14+1``) and the depot times (to the hundredth of a minute); nothing for other files,
+    whose routes are read in the first layout that takes the load, their depot legs timed
+    tight. Read after :func:`read_existing_routes` has accepted the file."""
+    if path.suffix.lower() != ".json":
+        return {}
+    doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    out: dict[str, dict[str, Stated]] = {}
+    for session, part in doc["sessions"].items():
+        for route in part["routes"]:
+            layout = route.get("layout")
+            steps = [s for s in route["steps"] if isinstance(s, dict)]
+            times = [
+                s.get("time") if s.get("type") == kind else None
+                for kind, s in (("start", steps[0]), ("end", steps[-1]))
+            ]
+            key = _SESSIONS.get(str(session).strip().lower(), str(session))
+            out.setdefault(key, {})[route["route_id"]] = Stated(
+                layout=layout if isinstance(layout, str) else "",
+                start_min=_minutes_or_none(times[0]),
+                end_min=_minutes_or_none(times[1]),
+            )
+    return out
+
+
+def _minutes_or_none(value: object) -> float | None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) if 0 <= value < 24 * 60 else None
 
 
 def read_column_map(path: Path) -> dict[str, str]:

@@ -17,6 +17,7 @@ from sendplan.api.atomic import atomic_output
 from sendplan.api.gpkg import write_results_gpkg
 from sendplan.api.invocation import current_command
 from sendplan.api.manifest import write_manifest
+from sendplan.api.measures import with_status_quo_measures
 from sendplan.api.neutralise import csv_row
 from sendplan.api.placement_rows import PLACEMENT_COLUMNS, csv_text, placement_rows
 from sendplan.api.placements_xlsx import write_placements_xlsx
@@ -108,6 +109,7 @@ def write_files(result: Result, out_dir: Path) -> Path:
     """Every output file of a solved scenario into the folder ``out_dir`` (created if missing),
     in place and without a manifest: callers want :func:`write_outputs`."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    result = with_status_quo_measures(result)
     scenario, summary = result.scenario, result.summary
     write_summary(summary, out_dir / "summary.json")
     if result.placement is not None:

@@ -120,9 +120,13 @@ def cost_section(result: Result) -> str:
     html.append(f'<div class="cols">{"".join(cols)}</div>')
     if s.council_measures:
         columns = [("This plan", s.council_measures)]
-        if result.status_quo_transport:
-            # the status quo's routes, planned for the same sessions by the same planner
+        if s.council_measures_evaluated:  # the current routes read by --evaluate
+            columns.insert(0, ("Current routes", s.council_measures_evaluated))
+        before = s.council_measures_status_quo
+        if before is None and result.status_quo_transport:
             before = council_measures(result.scenario, result.status_quo_transport)
+        if before is not None:
+            # the status quo's routes, planned for the same sessions by the same planner
             columns.insert(0, ("Status quo", before))
         html.append(measures_table(columns))
     if s.contracts:
@@ -159,6 +163,11 @@ def contracts_table(c: dict[str, Any]) -> str:
     why = {
         "not_in_force": f"not in force on {c['as_of']}",
         "no_such_route": "names no route of the current routes",
+        # --keep-contracted: a contracted route the re-plan could not keep
+        "handed_back": "not kept: handed back by its operator",
+        "ended": "not kept: every rider left it",
+        "broke_a_rule": "not kept: it breaks a rule as it stands",
+        "released": "not kept: the plan around it would break a rule",
     }
     for r in c.get("left_out", []):
         rows.append(
@@ -166,17 +175,16 @@ def contracts_table(c: dict[str, Any]) -> str:
              cell(f"left out: {why[r['reason']]}"), cell(""), cell("")]
         )  # fmt: skip
     missing = len(c["routes_without_contract"])
+    kept = "routes_not_kept" in c  # --keep-contracted: this plan's routes, the kept ones priced
+    whose = "routes of this plan (re-planned: to tender)" if kept else "current routes"
     note = (
         f'<p class="note">Per year: {gbp(c["contract_cost_gbp_per_year"])} by contract, '
-        f"{gbp(c['model_cost_gbp_per_year'])} by the model. {missing} current route"
-        f"{'s' if missing != 1 else ''} without a contract. A price per session counts once "
-        "for each run the route makes in a day.</p>"
+        f"{gbp(c['model_cost_gbp_per_year'])} by the model. {missing} "
+        f"{whose.replace('routes', 'route') if missing == 1 else whose} without a contract. "
+        "A price per session counts once for each run the route makes in a day.</p>"
     )
-    return (
-        "<h3>Contract prices of the current routes</h3>"
-        + html_table(head, rows, numeric=(3, 4, 5))
-        + note
-    )
+    title = "the contracted routes kept" if kept else "the current routes"
+    return f"<h3>Contract prices of {title}</h3>" + html_table(head, rows, numeric=(3, 4, 5)) + note
 
 
 def measures_table(columns: Sequence[tuple[str, dict[str, Any]]]) -> str:

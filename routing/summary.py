@@ -117,8 +117,16 @@ class Summary:
     # planned.
     council_measures: dict[str, Any] | None = None
     # --contracts (with --evaluate): the current routes priced by contract beside the model's
-    # estimate (``transport.contracts.price_contracts``).
+    # estimate (``transport.contracts.price_contracts``); with --keep-contracted: this plan's
+    # routes, the kept ones by contract.
     contracts: dict[str, Any] | None = None
+    # The council measures of the status quo's routes (planned for the same sessions by the
+    # same planner), beside ``council_measures``; None when the status quo was not planned.
+    council_measures_status_quo: dict[str, Any] | None = None
+    # --evaluate: the council measures of the current routes read (all sessions read).
+    council_measures_evaluated: dict[str, Any] | None = None
+    # --keep-contracted: what became of each contracted route in force, per session.
+    kept_contracted: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with stable key order."""

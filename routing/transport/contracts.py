@@ -97,12 +97,17 @@ def price_contracts(
     *,
     as_of: date | None,
     days_per_year: int,
+    gone: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The contracted routes' cost by contract and by the model, per route and in total; the
-    contracts left out (not in force on ``as_of``, or naming no evaluated route) with why."""
+    contracts left out (not in force on ``as_of``, naming no evaluated route, or whose route is
+    ``gone``: a re-plan did not keep it, the reason by route id) with why."""
+    kept_only, gone = gone is not None, gone or {}
     model = model_cost_per_day(evaluation)
     runs = runs_per_day(evaluation)
-    live = [c for c in contracts if c.in_force(as_of) and c.route_id in model]
+    live = [
+        c for c in contracts if c.in_force(as_of) and c.route_id in model and c.route_id not in gone
+    ]
     rows = [
         {
             **_terms(c),
@@ -115,13 +120,13 @@ def price_contracts(
     ]
     contract_day = sum(c.gbp_per_day(runs[c.route_id]) for c in live)
     model_day = sum(model[c.route_id] for c in live)
-    named = {c.route_id for c in contracts}
+    named = {c.route_id for c in contracts} - set(gone)
     left_out = [
-        {**_terms(c), "reason": "not_in_force" if not c.in_force(as_of) else "no_such_route"}
+        {**_terms(c), "reason": _left_out_because(c, as_of, gone)}
         for c in sorted(contracts, key=lambda c: c.route_id)
-        if not c.in_force(as_of) or c.route_id not in model
+        if not c.in_force(as_of) or c.route_id not in model or c.route_id in gone
     ]
-    return {
+    out: dict[str, Any] = {
         "as_of": None if as_of is None else as_of.isoformat(),
         "contracted_routes": len(rows),
         "contract_cost_gbp_per_day": round(contract_day, 2),
@@ -134,3 +139,14 @@ def price_contracts(
         "contracts_without_route": sorted(named - set(model)),
         "not_in_force": sorted(c.route_id for c in contracts if not c.in_force(as_of)),
     }
+    if kept_only:  # a re-plan keeping contracted routes: those it could not keep, and why
+        out["routes_not_kept"] = dict(sorted(gone.items()))
+    return out
+
+
+def _left_out_because(c: Contract, as_of: date | None, gone: Mapping[str, str]) -> str:
+    if not c.in_force(as_of):
+        return "not_in_force"
+    if c.route_id in gone:
+        return gone[c.route_id]
+    return "no_such_route"

@@ -1,0 +1,95 @@
+"""``sendplan routes SCENARIO --baseline ROUTES --contracts CONTRACTS.csv --keep-contracted``:
+what became of each contracted route (``routing/transport/keep_contracted.py``), for
+summary.json and changes.json, and the plan's routes priced: the kept ones by their contract
+beside the model's estimate, the others (re-planned: to tender) listed without one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sendplan.api.changes import Replanned
+from sendplan.errors import visible
+from sendplan.logs import get_logger
+from sendplan.routing.transport.contracts import Contract, price_contracts
+
+log = get_logger(__name__)
+
+NOTE = (
+    "routes whose contract is in force on as_of (every contract without an as_of date) are kept "
+    "as they are: same vehicle and layout, same riders in the same order at the same times; a "
+    "change that takes riders off one leaves the rest as they were. The other children are "
+    "re-planned: with continuity after --changes, else from scratch."
+)
+
+
+def with_kept_contracts(replanned: Replanned, contracts: Sequence[Contract]) -> Replanned:
+    """``replanned`` with its summary's ``contracts`` (the plan's routes priced: kept routes by
+    contract beside the model's estimate) and ``kept_contracted`` (what became of each)."""
+    result = replanned.result
+    scenario = result.scenario
+    as_of = scenario.as_of
+    kept_somewhere = {k.route_id for k in replanned.kept if k.kept}
+    gone: dict[str, str] = {}
+    for k in replanned.kept:  # session order: a route kept in no session, by its first reason
+        if k.route_id not in kept_somewhere:
+            gone.setdefault(k.route_id, k.status)
+    evaluation: dict[str, Mapping[str, object]] = {
+        p.session: {
+            "routes_costed": [
+                {"route_id": r.route_id, "cost_gbp": round(r.cost_gbp, 2)} for r in p.routes
+            ]
+        }
+        for p in result.transport
+    }
+    priced = price_contracts(
+        contracts, evaluation, as_of=as_of, days_per_year=scenario.policy.school_days_per_year,
+        gone=gone,
+    )  # fmt: skip
+    if priced["not_in_force"]:
+        n, first = len(priced["not_in_force"]), priced["not_in_force"][0]
+        log.warning(
+            "%d contract%s not in force on %s: %s route%s re-planned (first: route %s)",
+            n, "" if n == 1 else "s", priced["as_of"], "its" if n == 1 else "their",
+            "" if n == 1 else "s", visible(first, 40),
+        )  # fmt: skip
+    summary = replace(
+        result.summary, contracts=priced, kept_contracted=kept_section(replanned, contracts)
+    )
+    return replace(replanned, result=replace(result, summary=summary))
+
+
+def kept_section(replanned: Replanned, contracts: Sequence[Contract]) -> dict[str, Any]:
+    """What became of each contracted route in force, per session (``status`` and ``why``)."""
+    as_of = replanned.result.scenario.as_of
+    operator = {c.route_id: c.operator for c in contracts if c.in_force(as_of)}
+    continuity = replanned.keep is not None and replanned.keep.continuity
+    kept = {(k.session, k.route_id) for k in replanned.kept if k.kept}
+    riders = {
+        c
+        for p in replanned.result.transport
+        for r in p.routes
+        if (p.session, r.route_id) in kept
+        for c in r.child_ids
+    }
+    return {
+        "as_of": None if as_of is None else as_of.isoformat(),
+        "rest_planned": "with_continuity" if continuity else "from_scratch",
+        "routes_kept": len(kept),
+        "children_on_kept_routes": len(riders),
+        "routes": [
+            {
+                "route_id": k.route_id,
+                "session": k.session,
+                "operator": operator.get(k.route_id, ""),
+                "status": k.status,
+                "why": k.why,
+                "riders_before": k.riders_before,
+                "riders_now": k.riders_now,
+                "riders_left": list(k.riders_left),
+            }
+            for k in sorted(replanned.kept, key=lambda k: (k.route_id, k.session))
+        ],
+        "note": NOTE,
+    }
