@@ -43,9 +43,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.routing.model import Policy
+from sendplan.routing.placement.bundle import solve_with_hub
 from sendplan.routing.placement.candidates import CandidateSet
 from sendplan.routing.placement.costs import unplaced_cost_gbp
-from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
+from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
 from sendplan.routing.placement.plan import PlacementError
 from sendplan.routing.placement.pools import PoolSet
 
@@ -62,6 +63,8 @@ class SolvedFlow:
     nodes: int
     arcs: int
     potential: NDArray[np.int64] | None = None  # per node, when asked for (``pricing.py``)
+    # With the potentials: every arc's (tail, head, capacity, cost, flow), the classes' first.
+    residual: tuple[NDArray[np.int64], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,14 +85,18 @@ class Network:
         """Free children with at least one candidate (the others stay out of the network)."""
         return int(self.supply[np.diff(self.cs.cand_starts) > 0].sum())
 
-    def solve_weighted(self, policy: Policy, *, potentials: bool = False) -> SolvedFlow:
-        """The weighted optimum; with ``potentials``, also node potentials proving it."""
+    def solve_weighted(
+        self, policy: Policy, *, potentials: bool = False, warm: NDArray[np.int64] | None = None
+    ) -> SolvedFlow:
+        """The weighted optimum; with ``potentials``, also node potentials proving it
+        (``warm``: potentials of a similar network, which make the solve quicker)."""
         return self._solve(
             cand_cost=self.cs.cost,
             unplaced_cost=unplaced_cost_gbp(policy),
             over_cost=self.over_gbp,
             hubs=None,
             potentials=potentials,
+            warm=warm,
         )
 
     def sink(self) -> int:
@@ -153,6 +160,7 @@ class Network:
         over_cost: int,
         hubs: tuple[int, int, int] | None,
         potentials: bool = False,
+        warm: NDArray[np.int64] | None = None,
     ) -> SolvedFlow:
         cs, cand, pools = self.cs, self.cs.candidates, self.pools
         k = cs.n_classes
@@ -208,10 +216,18 @@ class Network:
             for x, name in enumerate(("tails", "heads", "capacities", "unit_costs"))
         }
         tails_a = arrays["tails"]
-        flows = solve_min_cost_flow(**arrays, supplies=supplies).flows
         potential = None
+        residual = None
         if potentials:
-            potential = node_potentials(**arrays, flows=flows, n_nodes=len(supplies), sources=k)
+            # The unplaced arcs: the sixth block (``solve_with_hub`` gives them one node).
+            first = sum(len(b[0]) for b in blocks[:5])
+            flows, potential = solve_with_hub(
+                arrays, supplies, classes=k, n_cand=len(c_class),
+                unplaced=slice(first, first + len(classes)), warm=warm,
+            )  # fmt: skip
+            residual = (tails_a, arrays["heads"], arrays["capacities"], arrays["unit_costs"], flows)
+        else:
+            flows = solve_min_cost_flow(**arrays, supplies=supplies).flows
         cand_flow = np.zeros(len(cand.child), dtype=np.int64)
         cand_flow[np.flatnonzero(use)] = flows[: len(c_class)]
         over = np.zeros(m, dtype=np.int64)
@@ -222,6 +238,7 @@ class Network:
             nodes=len(supplies),
             arcs=len(tails_a),
             potential=potential,
+            residual=residual,
         )
 
 

@@ -32,8 +32,8 @@ the four levels.
 
 *Pricing.* In the weighted mode over every admissible school (``max_candidates = 0``), from
 ``PRICING_MIN_PAIRS`` (child, school) pairs the flow is solved by column generation
-(``pricing.py``): exact over every admissible school without building every arc; the reasons
-see every candidate too. Smaller scenarios build every arc, which is quicker there.
+(``pricing.py``): exact over every admissible school without solving over every arc; the
+reasons see every candidate too. Smaller scenarios solve over every arc, quicker there.
 
 *Determinism.* Children and schools are sorted by id before the network is built, so the same
 scenario (in any row order) gives the same plan.

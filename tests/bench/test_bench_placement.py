@@ -85,7 +85,8 @@ def test_cli_prints_one_json_object() -> None:
 
 
 PRICING_KEYS = {"pricing_rounds", "arcs_priced", "arcs_added", "min_reduced_cost",
-                "compare_candidates", "compare_objective", "compare_seconds"}  # fmt: skip
+                "sample_rounds", "compare_candidates", "compare_objective",
+                "compare_seconds"}  # fmt: skip
 
 
 def test_bench_default_is_exact_over_every_school_and_compares_with_the_nearest() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -17,10 +18,17 @@ from strategies import make_child, make_school, synthetic_scenario, tiny_scenari
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import Policy, Scenario, School
 from sendplan.routing.placement import check_rules
+from sendplan.routing.placement import estimate as estimate_module
 from sendplan.routing.placement import place as place_module
+from sendplan.routing.placement import pools as pools_module
 from sendplan.routing.placement import pricing as pricing_module
+from sendplan.routing.placement import universe as universe_module
+from sendplan.routing.placement.candidates import CandidateSet, build_candidates, only_arcs
+from sendplan.routing.placement.certify import certify_potentials
 from sendplan.routing.placement.check import check_placement
+from sendplan.routing.placement.costs import unplaced_cost_gbp
 from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
+from sendplan.routing.placement.network import Network
 from sendplan.routing.placement.place import (
     PRICING_MIN_PAIRS,
     place,
@@ -28,6 +36,7 @@ from sendplan.routing.placement.place import (
     uses_pricing,
 )
 from sendplan.routing.placement.plan import PlacementReason
+from sendplan.routing.placement.pools import build_pools
 
 TRAVEL = StraightLineModel()
 
@@ -54,9 +63,17 @@ def _with_pools(scenario: Scenario, rng: random.Random) -> Scenario:
     st.integers(0, 2**16),
     st.booleans(),
     st.sampled_from((0, 5_000, pricing_module.KEEP_REDUCED_GBP)),
+    st.sampled_from(((), (0.5,), (0.25, 0.5))),
+    st.integers(0, 3),
 )
 def test_priced_objective_equals_the_full_solve(
-    scenario: Scenario, start: int, seed: int, soft: bool, keep: int
+    scenario: Scenario,
+    start: int,
+    seed: int,
+    soft: bool,
+    keep: int,
+    fractions: tuple[float, ...],
+    at_least: int,
 ) -> None:
     scenario = _with_pools(scenario, random.Random(seed))
     must_admit = (scenario.schools[0].school_id,) if soft else ()
@@ -66,6 +83,10 @@ def test_priced_objective_equals_the_full_solve(
         patch.setattr(place_module, "PRICING_START_CANDIDATES", start)
         # Low: arcs leave the solve often (and are priced with their own costs all the same).
         patch.setattr(pricing_module, "KEEP_REDUCED_GBP", keep)
+        # Samples even of a few children, so the estimated start is exercised too.
+        patch.setattr(estimate_module, "SAMPLE_MIN_CHILDREN", 1 if fractions else 10**9)
+        patch.setattr(estimate_module, "SAMPLE_FRACTIONS", fractions)
+        patch.setattr(estimate_module, "START_AT_LEAST", at_least)
         priced, report = place_with_report(scenario, TRAVEL, must_admit=must_admit, pricing=True)
     assert none is None and report is not None
     assert priced.objective == full.objective
@@ -90,6 +111,28 @@ def test_priced_objective_equals_the_full_solve_on_a_medium_instance(
     assert check_placement(scenario, TRAVEL, priced).ok
     # Fewer arcs than the full network: the point of pricing.
     assert priced.arcs < full.arcs
+
+
+def test_the_sampled_start_gives_the_full_solve_on_a_medium_instance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = synthetic_scenario(seed=5, n_children=3_000, n_schools=60)
+    full, _ = place_with_report(scenario, TRAVEL, pricing=False)
+    monkeypatch.setattr(estimate_module, "SAMPLE_MIN_CHILDREN", 50)
+    monkeypatch.setattr(estimate_module, "SAMPLE_FRACTIONS", (0.125, 0.5))
+    priced, report = place_with_report(scenario, TRAVEL, pricing=True)
+    assert report is not None and report.sample_rounds >= 2
+    assert report.min_reduced_cost is None or report.min_reduced_cost >= 0
+    assert priced.objective == full.objective
+    assert check_placement(scenario, TRAVEL, priced).ok
+    assert priced.arcs < full.arcs
+    # The samples are seeded: the same scenario gives the same plan and figures.
+    assert place_with_report(scenario, TRAVEL, pricing=True) == (priced, report)
+    # Too few children for the smallest sample: pricing starts from the nearest schools.
+    monkeypatch.setattr(estimate_module, "SAMPLE_MIN_CHILDREN", 10**9)
+    unsampled, plain = place_with_report(scenario, TRAVEL, pricing=True)
+    assert plain is not None and plain.sample_rounds == 0
+    assert unsampled.objective == full.objective
 
 
 def test_a_planted_profitable_arc_outside_the_start_is_found_and_used(
@@ -256,8 +299,122 @@ def test_chunk_sizes_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     plan, report = place_with_report(scenario, TRAVEL, pricing=True)
     verdict = check_placement(scenario, TRAVEL, plan)
     # One (point or class) row per chunk, and one pair per checker slice.
-    monkeypatch.setattr(pricing_module, "_CHUNK_CELLS", 1)
+    monkeypatch.setattr(universe_module, "_CHUNK_CELLS", 1)
+    monkeypatch.setattr(pricing_module, "_SLICE_ARCS", 1)
     monkeypatch.setattr(check_rules, "PAIRS_PER_SLICE", 1)
     small, small_report = place_with_report(scenario, TRAVEL, pricing=True)
     assert small == plan and small_report == report
     assert check_placement(scenario, TRAVEL, plan) == verdict and verdict.ok
+
+
+# --- the universe, the hub and the certificate ---
+
+
+def _every_school(policy: Policy) -> Policy:
+    return dataclasses.replace(policy, max_candidates=0)
+
+
+def _classes(scenario: Scenario) -> tuple[CandidateSet, np.ndarray, Callable[..., Network]]:
+    """The classes and free children of a scenario, and its network over some arcs."""
+    children = sorted(scenario.children, key=lambda c: c.child_id)
+    schools = sorted(scenario.schools, key=lambda s: s.school_id)
+    cs, locked = build_candidates(children, schools, TRAVEL, scenario.policy)
+    supply = np.bincount(cs.class_of, minlength=cs.n_classes).astype(np.int64)
+    soft = np.zeros(len(schools), dtype=bool)
+
+    def network_for(arcs: CandidateSet) -> Network:
+        return Network(
+            cs=arcs,
+            supply=supply,
+            class_res=np.array([children[int(r)].residential_need for r in cs.rep], dtype=bool),
+            spare=np.array([s.capacity for s in schools], dtype=np.int64),
+            spare_res=np.array([s.residential_places for s in schools], dtype=np.int64),
+            soft=soft,
+            in_area=np.array([s.in_area for s in schools], dtype=bool),
+            over_gbp=0,
+            pools=build_pools(arcs, locked, soft),
+        )
+
+    return cs, supply, network_for
+
+
+def _universe(cs: CandidateSet, net: Network, policy: Policy) -> universe_module.Universe:
+    need = pools_module.need_codes(cs)
+    table = pools_module.pool_table(net.pools, len(cs.schools))
+    reach = universe_module.build_reach(cs, TRAVEL)
+    return universe_module.build_universe(
+        cs, reach, policy, lambda c, s: net.arc_heads(c, s, table[need[c], s])
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_scenarios(max_children=12, max_schools=6))
+def test_the_universe_is_every_candidate_arc_with_its_cost(scenario: Scenario) -> None:
+    scenario = dataclasses.replace(scenario, policy=_every_school(scenario.policy))
+    cs, _, network_for = _classes(scenario)
+    universe = _universe(cs, network_for(cs), scenario.policy)
+    assert universe.cls.tolist() == cs.candidates.child.tolist()
+    assert universe.school.tolist() == cs.candidates.school.tolist()
+    assert universe.cost.tolist() == cs.cost.tolist()
+    assert universe.members(cs).all()
+    every = universe.pairs(np.ones(len(universe.cls), dtype=bool))
+    assert every.travel_s.tolist() == cs.candidates.travel_s.tolist()
+    assert every.distance_m.tolist() == cs.candidates.distance_m.tolist()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_scenarios(max_children=12, max_schools=6), st.integers(0, 2**16))
+def test_the_hub_gives_the_class_networks_optimum_with_proving_potentials(
+    scenario: Scenario, seed: int
+) -> None:
+    scenario = _with_pools(scenario, random.Random(seed))
+    cs, supply, network_for = _classes(scenario)
+    # Keep one arc for most classes, so that the hub has members.
+    rng = np.random.default_rng(seed)
+    keep = rng.random(len(cs.cost)) < 0.6
+    sub = network_for(only_arcs(cs, keep))
+    plain = sub._solve(cand_cost=sub.cs.cost, unplaced_cost=1_000_000, over_cost=0, hubs=None)
+    hub = sub.solve_weighted(Policy(), potentials=True)
+    assert hub.potential is not None and hub.residual is not None
+    objective = int((hub.cand_flow * sub.cs.cost).sum())
+    assert objective + 1_000_000 * int(supply.sum() - hub.cand_flow.sum()) == int(
+        (plain.cand_flow * sub.cs.cost).sum()
+    ) + 1_000_000 * int(supply.sum() - plain.cand_flow.sum())
+    tails, heads, caps, costs, flows = hub.residual
+    reduced = costs + hub.potential[tails] - hub.potential[heads]
+    assert (reduced[flows < caps] >= 0).all() and (reduced[flows > 0] <= 0).all()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_scenarios(max_children=12, max_schools=6), st.integers(0, 2**16))
+def test_a_certificate_is_only_found_for_a_flow_optimal_over_every_arc(
+    scenario: Scenario, seed: int
+) -> None:
+    scenario = dataclasses.replace(scenario, policy=_every_school(scenario.policy))
+    cs, supply, network_for = _classes(scenario)
+    universe = _universe(cs, network_for(cs), scenario.policy)
+    policy = scenario.policy
+    full = network_for(cs).solve_weighted(policy)
+    best = int((full.cand_flow * cs.cost).sum()) + unplaced_cost_gbp(policy) * int(
+        supply.sum() - full.cand_flow.sum()
+    )
+    keep = np.random.default_rng(seed).random(len(universe.cls)) < 0.5
+    sub = network_for(universe.candidate_set(cs, keep))
+    flow = sub.solve_weighted(policy, potentials=True)
+    assert flow.potential is not None and flow.residual is not None
+    pot = pricing_module.class_potentials(sub, flow, supply, policy)
+    proof = certify_potentials(
+        universe, keep, flow.cand_flow, supply, flow.residual, pot,
+        sink=sub.sink(), unplaced_gbp=unplaced_cost_gbp(policy),
+        violated=np.flatnonzero(supply > 0),
+    )  # fmt: skip
+    value = int((flow.cand_flow * sub.cs.cost).sum()) + unplaced_cost_gbp(policy) * int(
+        supply.sum() - flow.cand_flow.sum()
+    )
+    if proof is not None:
+        assert value == best
+        out = ~keep & (supply[universe.cls] > 0)
+        reduced = universe.cost + proof[universe.cls] - proof[universe.head]
+        assert (reduced[out] >= 0).all()
+    if value > best:
+        assert proof is None

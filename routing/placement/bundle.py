@@ -1,0 +1,106 @@
+"""One flow node for every class with a single school arc: the same flows, far fewer nodes.
+
+Pricing (``pricing.py``) solves networks where most classes have one school arc besides their
+unplaced arc. Such a class only chooses how many of its children take that arc (at most its
+size), the rest staying unplaced; so all of them can share one node, the *hub*: it supplies
+their children, keeps each class's school arc with the class's size as capacity, and has one
+unplaced arc for all of them. Every flow of the hub network is a flow of the class network
+with the same cost and the other way round (each class's arc carries what it carried), so
+the optimum is the same; the min-cost flow's time grows with its nodes, and the hub removes
+most of them.
+
+Each class's potential is then the least ``pi[head] - cost`` over its arcs carrying flow, as
+``flow.node_potentials`` gives a class node: with the hub's own potential tight on its arcs,
+every residual arc of the class network is non-negative (checked, FlowError otherwise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
+
+
+def solve_with_hub(
+    arrays: dict[str, NDArray[np.int64]],
+    supplies: NDArray[np.int64],
+    *,
+    classes: int,
+    n_cand: int,
+    unplaced: slice,
+    warm: NDArray[np.int64] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The optimal flow of the class network ``arrays`` and potentials proving it.
+
+    Nodes ``0 .. classes - 1`` are the classes; the first ``n_cand`` arcs are their school
+    arcs, and the arcs in ``unplaced`` their unplaced arcs (one each, all to one node)."""
+    tails, heads = arrays["tails"], arrays["heads"]
+    caps, costs = arrays["capacities"], arrays["unit_costs"]
+    n = len(supplies)
+    cand_tail = tails[:n_cand]
+    single = np.bincount(cand_tail, minlength=classes)[:classes] == 1
+    un_idx = np.arange(unplaced.start, unplaced.stop, dtype=np.int64)
+    un_tail = tails[un_idx]
+    alone = un_idx[single[un_tail]]
+    if len(alone) < 2:
+        flows = _solve(arrays, supplies, warm)
+        return flows, node_potentials(**arrays, flows=flows, n_nodes=n, sources=classes)
+    hub = n
+    hub_supply = int(supplies[tails[alone]].sum())
+    present = np.ones(len(tails), dtype=bool)
+    present[alone] = False
+    moved = tails.copy()
+    moved[:n_cand] = np.where(single[cand_tail], hub, cand_tail)
+    hubbed = {
+        "tails": np.append(moved[present], hub),
+        "heads": np.append(heads[present], heads[alone[0]]),
+        "capacities": np.append(caps[present], hub_supply),
+        "unit_costs": np.append(costs[present], costs[alone[0]]),
+    }
+    hub_supplies = np.append(supplies, hub_supply)
+    hub_supplies[:classes][single] = 0
+    hub_warm = None
+    if warm is not None:
+        # The hub's arcs are those of its classes: its unplaced arc tight, like theirs.
+        hub_warm = np.append(warm, warm[heads[alone[0]]] - costs[alone[0]])
+    hub_flows = _solve(hubbed, hub_supplies, hub_warm)
+    flows = np.zeros(len(tails), dtype=np.int64)
+    flows[present] = hub_flows[:-1]
+    placed = np.bincount(cand_tail, weights=flows[:n_cand], minlength=classes).astype(np.int64)
+    flows[alone] = supplies[tails[alone]] - placed[tails[alone]]
+    pot = node_potentials(**hubbed, flows=hub_flows, n_nodes=n + 1, sources=classes)[:n]
+    # Each class on the hub: the least pi[head] - cost over its arcs carrying flow.
+    own = np.full(classes, np.iinfo(np.int64).max, dtype=np.int64)
+    arcs = np.concatenate([np.flatnonzero(single[cand_tail]), alone])
+    arcs = arcs[flows[arcs] > 0]
+    np.minimum.at(own, tails[arcs], pot[heads[arcs]] - costs[arcs])
+    pot[:classes] = np.where(single, own, pot[:classes])
+    reduced = costs + pot[tails] - pot[heads]
+    if (reduced[flows < caps] < 0).any() or (reduced[flows > 0] > 0).any():
+        raise FlowError("the hub's potentials do not prove the class network's flow")
+    return flows, pot
+
+
+def _solve(
+    arrays: dict[str, NDArray[np.int64]],
+    supplies: NDArray[np.int64],
+    warm: NDArray[np.int64] | None,
+) -> NDArray[np.int64]:
+    """The optimal flow; with ``warm`` potentials, solved on the costs they reduce.
+
+    Potentials change every path's cost between two nodes by the same amount, so the
+    optimal flows stay the same; but the solver (cost scaling from zero prices) starts
+    from the given prices instead of from nothing, and near-optimal prices leave it little
+    to do."""
+    if warm is None:
+        return solve_min_cost_flow(**arrays, supplies=supplies).flows
+    tails, heads = arrays["tails"], arrays["heads"]
+    reduced = arrays["unit_costs"] + warm[tails] - warm[heads]
+    return solve_min_cost_flow(
+        tails=tails, heads=heads, capacities=arrays["capacities"], unit_costs=reduced,
+        supplies=supplies,
+    ).flows  # fmt: skip
+
+
+__all__ = ["solve_with_hub"]
