@@ -11,8 +11,14 @@ every affected child and route, with old and new times and vehicles, the disrupt
 saving forgone by keeping the rest.
 
 With ``--keep-contracted`` (``Keep``) the baseline routes whose contract is in force stay as
-they are and only the rest is re-planned around them (``routing/transport/keep_contracted.py``):
-with continuity after changes; with no changes file, from scratch.
+they are and only the rest is re-planned around them (``routing/transport/keep_contracted.py``),
+with continuity (no changes file: none, so only what must change changes); the policy's
+disruption weights at 0 plan the rest from scratch.
+
+A change sending a child to a school that would not admit them by the scenario's rules (the
+panel's decision: it stands) is a warning line and a note in ``changes.json``; a child on no
+route after the changes has the reason there (removed, no longer entitled and why, or the
+planner's unrouted reason).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 from sendplan.api.changes_file import read_changes
 from sendplan.api.existing_routes import read_existing_routes, stated_routes
 from sendplan.api.locations import PostcodeLookup
+from sendplan.errors import visible
 from sendplan.logs import get_logger
 from sendplan.routing.kpis import cost_per_transported_child_gbp, solo_share
 from sendplan.routing.model import Scenario
@@ -36,11 +43,11 @@ from sendplan.routing.transport.changes import Applied, apply_changes
 from sendplan.routing.transport.check import check_transport
 from sendplan.routing.transport.continuity import Continuity, replan_session
 from sendplan.routing.transport.eligibility import review_transport
-from sendplan.routing.transport.entitlement import decide_entitlements
+from sendplan.routing.transport.entitlement import Entitlement, decide_entitlements
 from sendplan.routing.transport.evaluate import evaluate_routes
 from sendplan.routing.transport.existing import ExistingStop
 from sendplan.routing.transport.keep_contracted import KeptRoute, Stated, replan_keeping
-from sendplan.routing.transport.plan import Session, TransportPlan
+from sendplan.routing.transport.plan import Session, TransportPlan, Unrouted
 from sendplan.routing.transport.planner import plan_transport, school_of_children
 from sendplan.routing.travel import TravelModels
 from sendplan.routing.vrp.stop import StopCriterion
@@ -74,6 +81,11 @@ class Replanned:
     # --keep-contracted: how it kept, and what became of each contracted route per session.
     keep: Keep | None = None
     kept: tuple[KeptRoute, ...] = ()
+    # Each child's entitlement in the changed scenario (why one lost their seat), by child id.
+    entitlements: Mapping[str, Entitlement] = dataclasses.field(default_factory=dict)
+    # Baseline route ids that run only in sessions not planned (``--session``): a contract on
+    # one names a route that is there, but not in this plan.
+    unplanned_routes: frozenset[str] = frozenset()
 
     @property
     def saving_forgone_gbp(self) -> float:
@@ -109,9 +121,19 @@ def replan_from_files(
     )  # fmt: skip
     if changes is not None:
         say(f"{len(rows)} changes read")
+    for u in applied.unsuitable:
+        log.warning(
+            "%s row %d: school %s would not admit child %s by the scenario's rules (%s); the "
+            "panel's decision stands and transport takes them there (changes.json notes it)",
+            applied_file(changes), u.row, visible(u.school_id, 40), visible(u.child_id, 40),
+            u.why,
+        )  # fmt: skip
     kept = None
     if keep is not None:
-        kept = Keep(keep, continuity=changes is not None, stated=stated_routes(baseline))
+        policy = scenario.policy
+        # Continuity unless the policy gives it no weight (then the rest is planned from scratch).
+        weighed = policy.disruption_move_gbp != 0 or policy.disruption_time_gbp != 0
+        kept = Keep(keep, continuity=weighed, stated=stated_routes(baseline))
     before = baseline_plans(scenario, stops, models(scenario).drive, sessions)
     elsewhere = baseline_elsewhere(scenario, stops)
     if elsewhere:
@@ -122,7 +144,13 @@ def replan_from_files(
         )  # fmt: skip
     done = replan(applied, before, models(applied.scenario), sessions=sessions, stop=stop,
                   seed=seed, progress=say, keep=kept)  # fmt: skip
-    return dataclasses.replace(done, elsewhere=elsewhere)
+    planned = {s.route_id for s in stops if s.session in sessions}
+    unplanned = frozenset(s.route_id for s in stops if s.route_id not in planned)
+    return dataclasses.replace(done, elsewhere=elsewhere, unplanned_routes=unplanned)
+
+
+def applied_file(changes: Path | None) -> str:
+    return "the changes file" if changes is None else changes.name
 
 
 def baseline_elsewhere(scenario: Scenario, stops: Sequence[ExistingStop]) -> tuple[str, ...]:
@@ -217,7 +245,14 @@ def replan(
     result = dataclasses.replace(
         scratch, summary=summary, transport=plans, checks=checks, review=review
     )
-    return Replanned(result, tuple(reports), applied, keep=keep, kept=tuple(kept))
+    # The rules' own reasons (the solved scenario has every offer decided: "council decision").
+    why = decide_entitlements(
+        applied.scenario, scratch.placement, models.walk or drive, drive=drive
+    )
+    return Replanned(
+        result, tuple(reports), applied, keep=keep, kept=tuple(kept),
+        entitlements={e.child_id: e for e in why},
+    )  # fmt: skip
 
 
 def changes_report(replanned: Replanned, *, seed: int, work_limit: str) -> dict[str, Any]:
@@ -239,6 +274,10 @@ def changes_report(replanned: Replanned, *, seed: int, work_limit: str) -> dict[
         "routes_handed_back": sorted(applied.handed_back),
         "children_moved": replanned.moved,
         "baseline_at_other_school": list(replanned.elsewhere),
+        "school_would_not_admit": [
+            {"child_id": u.child_id, "school_id": u.school_id, "row": u.row, "why": u.why}
+            for u in applied.unsuitable
+        ],
         "saving_forgone_gbp_per_day": round(replanned.saving_forgone_gbp, 2),
         "saving_forgone_note": (
             "this plan's cost less a plan from scratch of the changed scenario, same seed and "
@@ -246,7 +285,13 @@ def changes_report(replanned: Replanned, *, seed: int, work_limit: str) -> dict[
         ),
         "sessions": {},
     }
+    notes = {
+        u.child_id: f"school {u.school_id} would not admit them: {u.why}"
+        for u in applied.unsuitable
+    }
     for c in replanned.sessions:
+        unrouted = {u.child_id: u for u in c.plan.unrouted}
+        entitled = replanned.entitlements
         out["sessions"][c.plan.session] = {
             "chosen": c.chosen,
             "cost_gbp": round(c.plan.cost_gbp, 2),
@@ -264,12 +309,38 @@ def changes_report(replanned: Replanned, *, seed: int, work_limit: str) -> dict[
                     "new_time": _hhmm(x.new_time_min),
                     "moved": x.moved,
                     "time_moved": x.time_moved,
+                    "no_route": None
+                    if x.new_route is not None
+                    else why_no_route(x.child_id, applied, unrouted, entitled),
+                    "note": notes.get(x.child_id),
                 }
                 for x in c.children
             ],
             "routes": [dataclasses.asdict(r) for r in c.routes],
         }
     return out
+
+
+def why_no_route(
+    child_id: str,
+    applied: Applied,
+    unrouted: Mapping[str, Unrouted],
+    entitlements: Mapping[str, Entitlement],
+) -> dict[str, str]:
+    """Why a child is on no route after the changes: ``reason`` a code, ``detail`` in words."""
+    if child_id in applied.removed:
+        return {"reason": "removed", "detail": "removed by the changes file"}
+    if child_id in unrouted:
+        u = unrouted[child_id]
+        return {"reason": str(u.reason), "detail": u.detail}
+    e = entitlements.get(child_id)
+    if e is not None and e.offer != "seat":
+        offer = {"none": "no help", "ptb": "a personal travel budget", "boarder": "boarding"}
+        return {
+            "reason": "no_longer_eligible",
+            "detail": f"entitled to {offer.get(e.offer, e.offer)}: {e.reason}",
+        }
+    return {"reason": "not_routed", "detail": "on no route of this session"}
 
 
 def _hhmm(minutes: float | None) -> str | None:

@@ -91,7 +91,18 @@ def run_changes(
         f"{s.transported} children on {s.routes} routes, "
         f"£{s.transport_cost_gbp_per_day or 0:,.2f} a day ({s.transport_cost_basis}); {kept}"
         f"{replanned.moved} children moved to another vehicle, "
-        f"£{replanned.saving_forgone_gbp:,.2f} a day forgone against a plan from scratch; "
+        f"{saving_words(replanned.saving_forgone_gbp)}; "
         f"checker {'ok' if s.transport_checker_ok else 'FAILED'}; outputs in {out} "
         f"({CHANGES_REPORT} lists every affected child and route)"
     )
+
+
+def saving_words(forgone_gbp: float) -> str:
+    """The saving forgone per day in words: a negative one is a saving found (the plan from
+    scratch, same seed and work limit, is a heuristic's and may cost more)."""
+    pence = round(forgone_gbp * 100)
+    if pence > 0:
+        return f"£{pence / 100:,.2f} a day dearer than a plan from scratch (the saving forgone)"
+    if pence < 0:
+        return f"£{-pence / 100:,.2f} a day cheaper than a plan from scratch"
+    return "the same cost a day as a plan from scratch"

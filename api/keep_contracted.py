@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sendplan.api.changes import Replanned
 from sendplan.errors import visible
 from sendplan.logs import get_logger
 from sendplan.routing.transport.contracts import Contract, price_contracts
+from sendplan.routing.transport.keep_contracted import KeptRoute
 
 log = get_logger(__name__)
 
@@ -20,7 +22,10 @@ NOTE = (
     "routes whose contract is in force on as_of (every contract without an as_of date) are kept "
     "as they are: same vehicle and layout, same riders in the same order at the same times; a "
     "change that takes riders off one leaves the rest as they were. The other children are "
-    "re-planned: with continuity after --changes, else from scratch."
+    "re-planned with continuity (the policy's disruption weights: only what must change "
+    "changes), or from scratch when both weights are 0. routes_not_kept names every route one "
+    "of whose runs was not kept, by the first such run's status; one kept in another session "
+    "is still priced by its contract (routes_kept_in_another_session)."
 )
 
 
@@ -45,19 +50,45 @@ def with_kept_contracts(replanned: Replanned, contracts: Sequence[Contract]) -> 
     }
     priced = price_contracts(
         contracts, evaluation, as_of=as_of, days_per_year=scenario.policy.school_days_per_year,
-        gone=gone,
+        gone=gone, unplanned=replanned.unplanned_routes,
     )  # fmt: skip
-    if priced["not_in_force"]:
-        n, first = len(priced["not_in_force"]), priced["not_in_force"][0]
-        log.warning(
-            "%d contract%s not in force on %s: %s route%s re-planned (first: route %s)",
-            n, "" if n == 1 else "s", priced["as_of"], "its" if n == 1 else "their",
-            "" if n == 1 else "s", visible(first, 40),
-        )  # fmt: skip
+    priced["routes_not_kept"], priced["routes_kept_in_another_session"] = not_kept(replanned.kept)
+    warn_not_in_force(contracts, as_of=as_of, shown=priced["as_of"])
     summary = replace(
         result.summary, contracts=priced, kept_contracted=kept_section(replanned, contracts)
     )
     return replace(replanned, result=replace(result, summary=summary))
+
+
+def not_kept(kept: Sequence[KeptRoute]) -> tuple[dict[str, str], list[str]]:
+    """Each contracted route one of whose runs was not kept, by the first such run's status
+    (session order), also one kept in another session (a council id running AM and PM, say);
+    and those kept in another session, which stay priced by their contract."""
+    out: dict[str, str] = {}
+    for k in kept:
+        if not k.kept:
+            out.setdefault(k.route_id, k.status)
+    somewhere = {k.route_id for k in kept if k.kept}
+    return dict(sorted(out.items())), sorted(set(out) & somewhere)
+
+
+def warn_not_in_force(contracts: Sequence[Contract], *, as_of: date | None, shown: str) -> None:
+    """One warning line: how many contracts are not in force, and how many routes that leaves
+    with no contract in force (re-planned), naming the first; a route another of whose
+    contracts is in force is kept by that one, so it is not counted."""
+    off = [c for c in contracts if not c.in_force(as_of)]
+    if not off:
+        return
+    live = {c.route_id for c in contracts if c.in_force(as_of)}
+    bare = sorted({c.route_id for c in off} - live)
+    n, m = len(off), len(bare)
+    routes = (
+        f"{m} route{'' if m == 1 else 's'} with no contract in force planned with the rest "
+        f"(first: route {visible(bare[0], 40)})"
+        if bare
+        else "each of their routes has another contract in force"
+    )
+    log.warning("%d contract%s not in force on %s: %s", n, "" if n == 1 else "s", shown, routes)
 
 
 def kept_section(replanned: Replanned, contracts: Sequence[Contract]) -> dict[str, Any]:

@@ -163,6 +163,7 @@ def contracts_table(c: dict[str, Any]) -> str:
     why = {
         "not_in_force": f"not in force on {c['as_of']}",
         "no_such_route": "names no route of the current routes",
+        "session_not_planned": "its route runs only in a session not planned",
         # --keep-contracted: a contracted route the re-plan could not keep
         "handed_back": "not kept: handed back by its operator",
         "ended": "not kept: every rider left it",
@@ -194,6 +195,11 @@ def measures_table(columns: Sequence[tuple[str, dict[str, Any]]]) -> str:
     def share(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.1f}%"
 
+    def occupancy(m: dict[str, Any]) -> float | None:
+        # From the counts: the stored ratio is rounded to 4 places, and rounding it again to a
+        # tenth of a percent can go the wrong way (1280 of 2030 is 63.054%, stored 0.6305).
+        return m["riders"] / m["places"] if m["places"] else m["occupancy"]
+
     def row(label: str, shown: Sequence[tuple[str, float | None]]) -> list[str]:
         return [cell(label), *(cell(text, value) for text, value in shown)]
 
@@ -206,7 +212,7 @@ def measures_table(columns: Sequence[tuple[str, dict[str, Any]]]) -> str:
                         [("n/a" if n is None else str(n), n) for n in counts]))  # fmt: skip
     rows.append(row(
         "Occupancy (riders over the places of each run's layout)",
-        [(f"{share(m['occupancy'])} ({m['riders']} of {m['places']})", m["occupancy"])
+        [(f"{share(occupancy(m))} ({m['riders']} of {m['places']})", occupancy(m))
          for m in every],
     ))  # fmt: skip
     for minutes in every[0]["share_riding_over_min"]:

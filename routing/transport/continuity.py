@@ -60,7 +60,10 @@ class ChildChange:
 @dataclass(frozen=True)
 class RouteChange:
     """One route that changed: ``status`` is ``changed``, ``new``, ``ended``, ``handed_back`` or
-    ``broke_a_rule`` (a baseline route no change touched that breaks a rule: re-planned)."""
+    ``broke_a_rule`` (a baseline route no change touched that breaks a rule: re-planned).
+    ``vehicle_type`` is the route's now (before, if it ended); the old and new vehicle type and
+    layout (``seats+spaces``; None: no such run; "" where the baseline file does not state it)
+    say what a route keeping its id changed to, e.g. ``15+0`` to ``13+1`` for a wheelchair."""
 
     route_id: str
     school_id: str
@@ -68,6 +71,10 @@ class RouteChange:
     status: str
     old_children: int
     new_children: int
+    old_vehicle_type: str | None = None
+    new_vehicle_type: str | None = None
+    old_layout: str | None = None
+    new_layout: str | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,10 @@ def route_changes(
                 status,
                 0 if a is None else len(a.stops),
                 0 if b is None else len(b.stops),
+                None if a is None else a.vehicle_type,
+                None if b is None else b.vehicle_type,
+                None if a is None else a.layout,
+                None if b is None else b.layout,
             )
         )
     return tuple(out)

@@ -12,7 +12,7 @@ contracts whose dates do not overlap; the date then picks the one in force.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -98,10 +98,12 @@ def price_contracts(
     as_of: date | None,
     days_per_year: int,
     gone: Mapping[str, str] | None = None,
+    unplanned: Collection[str] = (),
 ) -> dict[str, Any]:
     """The contracted routes' cost by contract and by the model, per route and in total; the
-    contracts left out (not in force on ``as_of``, naming no evaluated route, or whose route is
-    ``gone``: a re-plan did not keep it, the reason by route id) with why."""
+    contracts left out (not in force on ``as_of``, naming no evaluated route, whose route is
+    ``gone``: a re-plan did not keep it, the reason by route id, or whose route runs only in a
+    session not planned: ``unplanned``) with why."""
     kept_only, gone = gone is not None, gone or {}
     model = model_cost_per_day(evaluation)
     runs = runs_per_day(evaluation)
@@ -121,8 +123,11 @@ def price_contracts(
     contract_day = sum(c.gbp_per_day(runs[c.route_id]) for c in live)
     model_day = sum(model[c.route_id] for c in live)
     named = {c.route_id for c in contracts} - set(gone)
+    # A contract not in force is filed under not_in_force only, whether its route is here or not.
+    in_force = {c.route_id for c in contracts if c.in_force(as_of)} - set(gone)
+    off = set(unplanned) - set(model)
     left_out = [
-        {**_terms(c), "reason": _left_out_because(c, as_of, gone)}
+        {**_terms(c), "reason": _left_out_because(c, as_of, gone, off)}
         for c in sorted(contracts, key=lambda c: c.route_id)
         if not c.in_force(as_of) or c.route_id not in model or c.route_id in gone
     ]
@@ -136,17 +141,23 @@ def price_contracts(
         "routes": rows,
         "left_out": left_out,
         "routes_without_contract": sorted(set(model) - named),
-        "contracts_without_route": sorted(named - set(model)),
+        "contracts_without_route": sorted(in_force - set(model) - off),
         "not_in_force": sorted(c.route_id for c in contracts if not c.in_force(as_of)),
     }
+    if unplanned:
+        out["contracts_session_not_planned"] = sorted(in_force & off)
     if kept_only:  # a re-plan keeping contracted routes: those it could not keep, and why
         out["routes_not_kept"] = dict(sorted(gone.items()))
     return out
 
 
-def _left_out_because(c: Contract, as_of: date | None, gone: Mapping[str, str]) -> str:
+def _left_out_because(
+    c: Contract, as_of: date | None, gone: Mapping[str, str], unplanned: Collection[str]
+) -> str:
     if not c.in_force(as_of):
         return "not_in_force"
     if c.route_id in gone:
         return gone[c.route_id]
+    if c.route_id in unplanned:
+        return "session_not_planned"
     return "no_such_route"

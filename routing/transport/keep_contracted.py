@@ -6,8 +6,9 @@ vehicle, layout, riders, their order and their times, and no new child joins it 
 change what the contract priced). A kept route is simply a route the re-plan may not touch: it
 and its riders are taken out of the problem (its riders are not to be seated again, its vehicle
 is not free), the rest is re-planned by the continuity re-plan of ``continuity.py`` (with the
-policy's disruption weights after mid-year changes; from scratch, weights 0, without changes),
-and the kept routes are put back. The whole plan then goes to the independent checker.
+policy's disruption weights, changes or none, so that only what must change changes; from
+scratch when the caller asks, as the CLI does when both weights are 0), and the kept routes
+are put back. The whole plan then goes to the independent checker.
 
 What a change does to a contracted route, each reported with its ``status``:
 
@@ -22,9 +23,9 @@ What a change does to a contracted route, each reported with its ``status``:
 - ``released``: kept, the whole plan would break a rule (a rider's sibling, say, needs a seat
   and must ride with them); it is re-planned with the rest instead.
 
-With no route kept the result is exactly the re-plan without ``--keep-contracted``: after
-changes, the continuity re-plan; without, the plan from scratch (its routes named after the
-baseline routes they share most riders with, as a continuity re-plan names them).
+With no route kept the result is exactly the continuity re-plan without ``--keep-contracted``
+(from scratch: the plan from scratch, its routes named after the baseline routes they share
+most riders with, as a continuity re-plan names them).
 """
 
 from __future__ import annotations

@@ -73,20 +73,71 @@ def contracted(base: Path) -> dict[str, str]:
     }
 
 
-def keep(base: Path, tmp: Path, rows: str, *extra: str, out: str = "keep") -> tuple[int, str]:
+def keep(
+    base: Path, tmp: Path, rows: str, *extra: str, out: str = "keep", scen: str = ""
+) -> tuple[int, str]:
+    """Re-plan the baseline keeping the contracts ``rows``; ``scen``: another scenario folder
+    (default: the baseline's own)."""
     (tmp / "contracts.csv").write_text(CONTRACTS + rows)
     return routes(
-        str(base / "s"), "--out", str(tmp / out), "--iterations", ITERATIONS, "--session", "both",
+        scen or str(base / "s"), "--out", str(tmp / out), "--iterations", ITERATIONS,
+        "--session", "both",
         "--baseline", str(base / "plan" / "routes.json"), "--contracts", str(tmp / "contracts.csv"),
         "--keep-contracted", *extra,
     )  # fmt: skip
 
 
-def test_kept_routes_are_the_baseline_routes_and_the_rest_is_planned_from_scratch(
+ZERO = replace(SC.policy, disruption_move_gbp=0.0, disruption_time_gbp=0.0)
+
+
+def test_kept_routes_are_kept_and_by_default_the_rest_moves_no_one(
+    base: Path, tmp_path: Path
+) -> None:
+    """Without --changes the rest is re-planned with continuity: nothing changed, so every
+    route is the baseline's and no child moves, even where a plan from scratch would seat them
+    otherwise (the baseline was planned with no taxi free; the plan from scratch has taxis)."""
+    no_taxi = tuple(replace(v, available=0) if v.name == "taxi" else v for v in SC.fleet)
+    write_scenario(replace(SC, as_of=AS_OF, fleet=no_taxi), tmp_path / "s")
+    other = tmp_path / "other"
+    code, output = routes(
+        str(tmp_path / "s"), "--out", str(other), "--iterations", ITERATIONS, "--session", "both"
+    )
+    assert code == 0, output
+    for session in ("am", "pm"):
+        fresh = session_routes(base / "plan" / "routes.json", session).values()
+        was = session_routes(other / "routes.json", session).values()
+        assert sorted(map(shape, fresh)) != sorted(map(shape, was)), "the plans differ"
+    am = next(iter(session_routes(other / "routes.json", "am")))
+    (tmp_path / "contracts.csv").write_text(CONTRACTS + f"{am},Acme,50,day,,\n")
+    code, output = routes(
+        str(base / "s"), "--out", str(tmp_path / "keep"), "--iterations", ITERATIONS,
+        "--session", "both", "--baseline", str(other / "routes.json"), "--contracts",
+        str(tmp_path / "contracts.csv"), "--keep-contracted",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "1 contracted routes kept" in output and " 0 children moved" in output, output
+    out = tmp_path / "keep"
+    for session in ("am", "pm"):
+        before = session_routes(other / "routes.json", session)
+        after = session_routes(out / "routes.json", session)
+        assert sorted(map(shape, after.values())) == sorted(map(shape, before.values()))
+    assert (
+        session_routes(out / "routes.json", "am")[am]
+        == session_routes(other / "routes.json", "am")[am]
+    )
+    summary = load(out / "summary.json")
+    assert summary["kept_contracted"]["rest_planned"] == "with_continuity"
+    report = load(out / "changes.json")
+    assert report["children_moved"] == 0
+    assert all(s["children"] == [] and s["routes"] == [] for s in report["sessions"].values())
+
+
+def test_with_disruption_weights_0_the_rest_is_planned_from_scratch(
     base: Path, tmp_path: Path
 ) -> None:
     rows = contracted(base)
-    code, output = keep(base, tmp_path, "".join(rows.values()))
+    write_scenario(replace(SC, as_of=AS_OF, policy=ZERO), tmp_path / "zero")
+    code, output = keep(base, tmp_path, "".join(rows.values()), scen=str(tmp_path / "zero"))
     assert code == 0, output
     assert "3 contracted routes kept" in output and "checker ok" in output
     out = tmp_path / "keep"
@@ -148,7 +199,7 @@ def rest_scenario(base: Path, out: Path, session: str, kept: set[str]) -> Scenar
         replace(c, transport_eligible=False) if c.child_id in kept else c for c in SC.children
     )
     fleet = tuple(replace(v, available=v.available - used.get(v.name, 0)) for v in SC.fleet)
-    return replace(SC, children=kids, fleet=fleet, as_of=AS_OF)
+    return replace(SC, children=kids, fleet=fleet, as_of=AS_OF, policy=ZERO)
 
 
 def test_no_contract_in_force_keeps_nothing_and_replans_as_without_keeping(

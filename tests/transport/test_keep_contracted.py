@@ -96,9 +96,13 @@ def test_every_plan_keeping_contracted_routes_passes_the_checker(
             point = (-1.14, 52.62) if kind == "change_address" else None
             school_id = "S2" if kind == "change_school" else ""
             changes.append(Change(kind, n + 2, child_id=who, point=point, school_id=school_id))  # type: ignore[arg-type]
-        elif base.routes:
-            route_id = base.routes[pick % len(base.routes)].route_id
-            changes.append(Change("route_handed_back", n + 2, route_id=route_id))
+        else:
+            # A route is handed back once (a second time is refused as an input error).
+            back = {c.route_id for c in changes if c.kind == "route_handed_back"}
+            open_ids = [r.route_id for r in base.routes if r.route_id not in back]
+            if open_ids:
+                route_id = open_ids[pick % len(open_ids)]
+                changes.append(Change("route_handed_back", n + 2, route_id=route_id))
     removed = {c.child_id for c in changes if c.kind == "remove_child"}
     changes = [
         c for c in changes if c.kind in ("remove_child", "add_child") or c.child_id not in removed
