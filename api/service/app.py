@@ -16,6 +16,7 @@ from sendplan.api.service.auth import KeyCache
 from sendplan.api.service.db import make_engine, session_factory
 from sendplan.api.service.deps import make_write_lock
 from sendplan.api.service.docs import ASSETS_URL, DOCS_URL, OAUTH2_REDIRECT_URL, install_docs
+from sendplan.api.service.group_commit import JobWriter
 from sendplan.api.service.problems import document_problems, install_problem_handlers
 from sendplan.api.service.routers import audit, health, jobs, keys, me, results, scenarios, ui
 from sendplan.api.service.routers import what_if as what_if_routes
@@ -52,6 +53,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine if engine is not None else make_engine(settings.database_url)
     app.state.sessions = session_factory(app.state.engine)
     app.state.write_lock = make_write_lock(app.state.engine.dialect.name)
+    app.state.job_writer = JobWriter(
+        app.state.write_lock, group_commit=app.state.engine.dialect.name == "sqlite"
+    )
     app.state.key_cache = KeyCache()
     install_problem_handlers(app)
     install_security(app, max_request_bytes=settings.max_request_bytes,

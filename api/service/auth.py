@@ -31,8 +31,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from sendplan.api.service.deps import SettingsDep
 from sendplan.api.service.problems import Problem
+from sendplan.api.service.settings import Settings
 from sendplan.api.service.tables import ApiKeyRow
 
 ROLES = ("panel", "transport", "planner", "admin")
@@ -242,7 +242,6 @@ def _principal_by_id(sessions: sessionmaker[Session], key_id: str) -> Principal 
 
 async def current_principal(
     request: Request,
-    settings: SettingsDep,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
 ) -> Principal:
@@ -252,6 +251,9 @@ async def current_principal(
         return await _cached_principal(request, f"secret:{digest}", _principal_by_hash, digest,
                                        refusal="unknown or revoked API key")  # fmt: skip
     if bearer is not None:
+        # From the app's state rather than a dependency: one dependency fewer to solve on
+        # every request.
+        settings: Settings = request.app.state.settings
         try:
             claims = verify_token(
                 bearer.credentials, secret_key=settings.secret_key.get_secret_value()

@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30.0
+# Connections an engine keeps open (more may open for a burst, and are closed after it): the
+# web process's routes use up to deps.DB_THREADS at once, plus the credential look-ups.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
 
 
 def normalise_url(url: str) -> str:
@@ -33,9 +37,13 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; on SQLite with WAL, foreign keys on and a busy timeout."""
     url = normalise_url(url)
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+    pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **pool)
+    if parsed.database in (None, "", ":memory:") or "memory" in str(parsed.query.get("mode")):
+        pool = {}  # an in-memory database: SQLAlchemy's own pool for it, one connection
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **pool)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,7 +19,6 @@ no job stays running for ever and none is lost. The lease transitions live in
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -30,8 +29,11 @@ from sqlalchemy.orm import Session
 from sendplan.api.service.job_rows import (
     SYSTEM,
     audit_job,
+    insert_new_jobs,
+    new_job_values,
     progress_text,
     record_audit,
+    stored_job,
     update_rows,
 )
 
@@ -79,6 +81,20 @@ def _same_request(job: JobRow, request_sha256: str) -> tuple[JobRow, bool]:
     return job, False
 
 
+def existing_job(
+    session: Session, *, tenant: str, kind: str, idempotency_key: str | None,
+    request_sha256: str, **_: Any,
+) -> tuple[JobRow, bool] | None:  # fmt: skip
+    """What :func:`create_job` answers without writing: ValueError for an unknown kind; the job
+    made before with the same key and request (``created`` False), or IdempotencyConflict with
+    another request; None when a new job is to be made."""
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    if idempotency_key is not None and (found := _by_key(session, tenant, idempotency_key)):
+        return _same_request(found, request_sha256)
+    return None
+
+
 def create_job(
     session: Session,
     *,
@@ -92,29 +108,27 @@ def create_job(
 ) -> tuple[JobRow, bool]:
     """A new queued job, or the job made before with the same idempotency key and request
     (``created`` False); the same key with another request raises :class:`IdempotencyConflict`."""
-    if kind not in JOB_KINDS:
-        raise ValueError(f"unknown job kind {kind!r}")
-    if idempotency_key is not None and (found := _by_key(session, tenant, idempotency_key)):
-        return _same_request(found, request_sha256)
-    now = utc_now()
-    job = JobRow(
-        tenant=tenant, scenario_id=scenario_id, kind=kind,
-        params=json.dumps(params, sort_keys=True), status="queued",
+    found = existing_job(session, tenant=tenant, kind=kind, idempotency_key=idempotency_key,
+                         request_sha256=request_sha256)  # fmt: skip
+    if found is not None:
+        return found
+    values = new_job_values(
+        tenant=tenant, scenario_id=scenario_id, kind=kind, params=params, actor=actor,
         idempotency_key=idempotency_key, request_sha256=request_sha256,
-        created_by=actor, created_at=now, updated_at=now, attempts=0,
-        progress=progress_text("queued"), cancel_requested=False,
     )  # fmt: skip
-    session.add(job)
-    session.flush()
-    audit_job(session, job, "job.create", actor, f"kind={kind}")
     try:
+        insert_new_jobs(session, [values])  # the job and its audit row: one transaction
         session.commit()
     except IntegrityError:
         # A concurrent request with the same key won the insert: answer with its job.
         session.rollback()
-        if idempotency_key is None or (found := _by_key(session, tenant, idempotency_key)) is None:
+        if idempotency_key is None or (winner := _by_key(session, tenant, idempotency_key)) is None:
             raise
-        return _same_request(found, request_sha256)
+        return _same_request(winner, request_sha256)
+    # Attached to the session as if loaded, so callers can go on with it (request_cancel
+    # refreshes it).
+    job = stored_job(values)
+    session.add(job)
     return job, True
 
 
@@ -195,8 +209,8 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
 
 __all__ = [
     "SYSTEM", "Attempt", "Claim", "IdempotencyConflict", "audit_job", "claim_queued", "create_job",
-    "expire_lease", "finish_attempt", "progress_text", "purge_expired", "reap_expired",
-    "record_audit", "renew_lease", "renew_submitted", "request_cancel", "requeue_on_shutdown",
-    "start_attempt",
+    "existing_job", "expire_lease", "finish_attempt", "progress_text", "purge_expired",
+    "reap_expired", "record_audit", "renew_lease", "renew_submitted", "request_cancel",
+    "requeue_on_shutdown", "start_attempt",
     "update_rows",
 ]  # fmt: skip

@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from sendplan.api.service.db import make_engine, migrate, normalise_url, session_factory
@@ -65,10 +67,25 @@ def fresh_pg_database(server_url: str) -> Iterator[str]:
         try:
             yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_pg_database(admin, name)
     finally:
         admin.dispose()
+
+
+def drop_pg_database(admin: Engine, name: str, *, attempts: int = 40) -> None:
+    """Drop ``name``, forcing its sessions off; retried while the server refuses to end one.
+
+    FORCE may not end an autovacuum worker (a superuser's process) that started on the new
+    database: the drop then fails with InsufficientPrivilege until the worker is done."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 def sqlite_file_url(folder: Path) -> str:

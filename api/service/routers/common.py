@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Path
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from sendplan.api.service.auth import Principal
@@ -38,6 +38,30 @@ def own_job(session: Session, principal: Principal, job_id: str) -> JobRow:
     return row
 
 
+# Plain SELECTs built once, for the routes clients call most (polling a job, submitting one):
+# a row without an ORM object costs half as much to fetch.
+_JOBS = cast(Table, JobRow.__table__)
+_JOB_BY_ID = select(_JOBS).where(_JOBS.c.id == bindparam("id"))
+_SCENARIOS = cast(Table, ScenarioRow.__table__)
+_SCENARIO_TENANT = select(_SCENARIOS.c.tenant).where(_SCENARIOS.c.id == bindparam("id"))
+
+
+def own_job_fields(session: Session, principal: Principal, job_id: str) -> Row[Any]:
+    """:func:`own_job` as a read-only row (its columns as attributes)."""
+    row = session.connection().execute(_JOB_BY_ID, {"id": job_id}).one_or_none()
+    if row is None or row.tenant != principal.tenant:
+        raise not_found("job")
+    return row
+
+
+def check_own_scenario(session: Session, principal: Principal, scenario_id: str) -> None:
+    """404 unless the scenario exists and is the principal's (:func:`own_scenario` without
+    loading it)."""
+    tenant = session.connection().execute(_SCENARIO_TENANT, {"id": scenario_id}).scalar()
+    if tenant is None or tenant != principal.tenant:
+        raise not_found("scenario")
+
+
 def scenario_out(row: ScenarioRow) -> ScenarioOut:
     return ScenarioOut(
         id=row.id, name=row.name, created_at=row.created_at, children=row.children,
@@ -45,7 +69,7 @@ def scenario_out(row: ScenarioRow) -> ScenarioOut:
     )  # fmt: skip
 
 
-def file_names(session: Session, jobs: Iterable[JobRow]) -> dict[str, list[str]]:
+def file_names(session: Session, jobs: Iterable[JobRow | Row[Any]]) -> dict[str, list[str]]:
     """Each job's stored result file names, sorted (only finished jobs have files)."""
     rows = list(jobs)
     names: dict[str, list[str]] = {job.id: [] for job in rows}
@@ -69,7 +93,7 @@ def _json_object(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def job_out(row: JobRow, files: list[str]) -> JobOut:
+def job_out(row: JobRow | Row[Any], files: list[str]) -> JobOut:
     progress = _json_object(row.progress)
     return JobOut(
         id=row.id, scenario_id=row.scenario_id, kind=row.kind,  # type: ignore[arg-type]

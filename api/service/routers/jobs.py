@@ -9,18 +9,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sendplan.api.service.auth import PERMISSIONS, Principal, PrincipalDep, check
-from sendplan.api.service.deps import SessionDep, WriteLockDep
-from sendplan.api.service.jobs import IdempotencyConflict, create_job, request_cancel
+from sendplan.api.service.deps import in_session, write_lock_of
+from sendplan.api.service.group_commit import JobWriter
+from sendplan.api.service.jobs import IdempotencyConflict, request_cancel
 from sendplan.api.service.problems import Problem, field_problem
 from sendplan.api.service.routers.common import (
     PROBLEM_RESPONSES,
     JobId,
     ScenarioId,
+    check_own_scenario,
     file_names,
     job_out,
     own_job,
+    own_job_fields,
     own_scenario,
 )
 from sendplan.api.service.schemas import (
@@ -46,7 +50,7 @@ IdempotencyKey = Annotated[
 ]  # fmt: skip
 
 
-def json_body(request: Request) -> None:
+async def json_body(request: Request) -> None:  # async: no thread needed
     """415 for a body that is not JSON (a form, plain text), before the body is read as one."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
@@ -65,30 +69,37 @@ def visible_kinds(principal: Principal) -> list[str]:
                415: {"description": "The body is not application/json"}},
     dependencies=[Depends(json_body)],
 )  # fmt: skip
-def create_scenario_job(
+async def create_scenario_job(
+    request: Request,
     scenario_id: ScenarioId,
     params: JobParamsIn,
     response: Response,
-    session: SessionDep,
     principal: PrincipalDep,
-    write_lock: WriteLockDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JobOut:
     """Queue a job on a scenario: 202 with Location /jobs/{id} (200 for a repeated key)."""
     check(principal, f"job.{params.kind}")
     if (misfit := params.misfit()) is not None:
         raise field_problem(*misfit)
-    scenario = own_scenario(session, principal, scenario_id)
-    if params.what_if is not None:
-        check_what_if(session, principal, scenario, params.what_if)
     stored = params.stored()
+    writer: JobWriter = request.app.state.job_writer
+
+    def queue(session: Session) -> tuple[JobOut, bool]:
+        if params.what_if is not None:
+            scenario = own_scenario(session, principal, scenario_id)
+            check_what_if(session, principal, scenario, params.what_if)
+        else:
+            check_own_scenario(session, principal, scenario_id)
+        job, created = writer.create_job(
+            session, tenant=principal.tenant, scenario_id=scenario_id, kind=params.kind,
+            params=stored, actor=principal.key_id, idempotency_key=idempotency_key,
+            request_sha256=request_sha256(scenario_id, stored),
+        )  # fmt: skip
+        return job_out(job, file_names(session, [job])[job.id]), created
+
     try:
-        with write_lock:
-            job, created = create_job(
-                session, tenant=principal.tenant, scenario_id=scenario.id, kind=params.kind,
-                params=stored, actor=principal.key_id, idempotency_key=idempotency_key,
-                request_sha256=request_sha256(scenario.id, stored),
-            )  # fmt: skip
+        # Not limited to DB_THREADS: a submission mostly waits for the write lock, asleep.
+        job, created = await in_session(request, queue, limited=False)
     except IdempotencyConflict:
         raise field_problem(
             "Idempotency-Key",
@@ -97,39 +108,45 @@ def create_scenario_job(
         ) from None
     response.status_code = 202 if created else 200
     response.headers["Location"] = f"/jobs/{job.id}"
-    return job_out(job, file_names(session, [job])[job.id])
+    return job
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: JobId, session: SessionDep, principal: PrincipalDep) -> JobOut:
+async def get_job(request: Request, job_id: JobId, principal: PrincipalDep) -> JobOut:
     """A job's status, reason, progress (stage, best cost so far, elapsed) and attempts."""
-    job = own_job(session, principal, job_id)
-    check(principal, f"job.{job.kind}")
-    return job_out(job, file_names(session, [job])[job.id])
+
+    def read(session: Session) -> JobOut:
+        job = own_job_fields(session, principal, job_id)
+        check(principal, f"job.{job.kind}")
+        return job_out(job, file_names(session, [job])[job.id])
+
+    return await in_session(request, read)
 
 
 @router.post(
     "/jobs/{job_id}/cancel", status_code=202, response_model=JobOut,
     responses={409: {"description": "The job has finished"}},
 )  # fmt: skip
-def cancel_job(
-    job_id: JobId, session: SessionDep, principal: PrincipalDep, write_lock: WriteLockDep
-) -> JobOut:
+async def cancel_job(request: Request, job_id: JobId, principal: PrincipalDep) -> JobOut:
     """Cancel: a queued job at once; a running one stops and keeps its best plan so far; a
     finished one is 409."""
-    job = own_job(session, principal, job_id)
-    check(principal, f"job.{job.kind}")
-    if job.status in FINISHED_STATUSES:
-        raise Problem(409, "finished", "Job finished", f"the job has finished ({job.status})")
-    with write_lock:
-        job = request_cancel(session, job, actor=principal.key_id)
-    return job_out(job, file_names(session, [job])[job.id])
+    write_lock = write_lock_of(request)
+
+    def cancel(session: Session) -> JobOut:
+        job = own_job(session, principal, job_id)
+        check(principal, f"job.{job.kind}")
+        if job.status in FINISHED_STATUSES:
+            raise Problem(409, "finished", "Job finished", f"the job has finished ({job.status})")
+        with write_lock:
+            job = request_cancel(session, job, actor=principal.key_id)
+        return job_out(job, file_names(session, [job])[job.id])
+
+    return await in_session(request, cancel)
 
 
 @router.get("/jobs", response_model=JobListOut)
-def list_jobs(
+async def list_jobs(
     request: Request,
-    session: SessionDep,
     principal: PrincipalDep,
     status: JobStatus | None = None,
     kind: JobKind | None = None,
@@ -148,8 +165,12 @@ def list_jobs(
     if scenario_id is not None:
         query = query.where(JobRow.scenario_id == scenario_id)
     query = query.order_by(JobRow.created_at.desc(), JobRow.id).offset(offset).limit(limit + 1)
-    rows = list(session.scalars(query))
-    link = next_page(request.url, offset=offset, limit=limit, more=len(rows) > limit)
-    rows = rows[:limit]
-    names = file_names(session, rows)
-    return JobListOut(items=[job_out(row, names[row.id]) for row in rows], next=link)
+
+    def read(session: Session) -> JobListOut:
+        rows = list(session.scalars(query))
+        link = next_page(request.url, offset=offset, limit=limit, more=len(rows) > limit)
+        rows = rows[:limit]
+        names = file_names(session, rows)
+        return JobListOut(items=[job_out(row, names[row.id]) for row in rows], next=link)
+
+    return await in_session(request, read)
