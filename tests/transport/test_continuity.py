@@ -165,20 +165,12 @@ CHANGE_KINDS = st.sampled_from(
 )
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(min_value=0, max_value=10_000),
-    kinds=st.lists(CHANGE_KINDS, min_size=1, max_size=3),
-    picks=st.lists(st.integers(min_value=0, max_value=1_000), min_size=3, max_size=3),
-    move_gbp=st.sampled_from([0.0, 5.0, 25.0, 1000.0]),
-)
-def test_every_replan_passes_the_checker(
-    seed: int, kinds: list[str], picks: list[int], move_gbp: float
-) -> None:
-    sc = with_siblings(
-        two_schools(14, seed, disruption_move_gbp=move_gbp, disruption_time_gbp=move_gbp / 2)
-    )
-    base = plan(sc, iterations=40, seed=seed)
+def random_changes(
+    sc: Scenario, base: TransportPlan, kinds: list[str], picks: list[int]
+) -> list[Change]:
+    """Changes of the given kinds to children and routes of ``base`` chosen by ``picks``; no
+    change follows a removal of its child, and no route is handed back twice (both refused as
+    input errors)."""
     routed = sorted(c for r in base.routes for c in r.child_ids)
     changes: list[Change] = []
     for n, (kind, pick) in enumerate(zip(kinds, picks, strict=False)):
@@ -194,18 +186,33 @@ def test_every_replan_passes_the_checker(
         elif kind == "change_school":
             changes.append(Change("change_school", n + 2, child_id=who, school_id="S2"))
         else:
-            # A route is handed back once (a second time is refused as an input error).
             back = {c.route_id for c in changes if c.kind == "route_handed_back"}
             open_ids = [r.route_id for r in base.routes if r.route_id not in back]
             if open_ids:
-                route_id = open_ids[pick % len(open_ids)]
-                changes.append(Change("route_handed_back", n + 2, route_id=route_id))
-    removed = [c.child_id for c in changes if c.kind == "remove_child"]
-    changes = [
-        c
-        for c in changes
-        if c.kind == "remove_child" or c.kind == "add_child" or c.child_id not in removed
+                changes.append(
+                    Change("route_handed_back", n + 2, route_id=open_ids[pick % len(open_ids)])
+                )
+    removed = {c.child_id for c in changes if c.kind == "remove_child"}
+    return [
+        c for c in changes if c.kind in ("remove_child", "add_child") or c.child_id not in removed
     ]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    kinds=st.lists(CHANGE_KINDS, min_size=1, max_size=3),
+    picks=st.lists(st.integers(min_value=0, max_value=1_000), min_size=3, max_size=3),
+    move_gbp=st.sampled_from([0.0, 5.0, 25.0, 1000.0]),
+)
+def test_every_replan_passes_the_checker(
+    seed: int, kinds: list[str], picks: list[int], move_gbp: float
+) -> None:
+    sc = with_siblings(
+        two_schools(14, seed, disruption_move_gbp=move_gbp, disruption_time_gbp=move_gbp / 2)
+    )
+    base = plan(sc, iterations=40, seed=seed)
+    changes = random_changes(sc, base, kinds, picks)
     applied = changed(sc, base, *changes)
     got, scratch = replanned(applied, base, seed=seed)
     verdict = check(applied.scenario, got.plan)

@@ -12,7 +12,14 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_continuity import SCHOOLS, changed, new_child, two_schools, with_siblings
+from test_continuity import (
+    CHANGE_KINDS,
+    SCHOOLS,
+    changed,
+    random_changes,
+    two_schools,
+    with_siblings,
+)
 from transport_cases import TRAVEL, check, child, plan, random_children, scenario, school
 
 from sendplan.routing.model import Scenario
@@ -66,11 +73,6 @@ def assert_kept_as_contracted(baseline: TransportPlan, got: KeptSession) -> None
             assert row.riders_now == 0 and row.why
 
 
-CHANGE_KINDS = st.sampled_from(
-    ["add_child", "remove_child", "change_address", "change_school", "route_handed_back"]
-)
-
-
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(min_value=0, max_value=10_000),
@@ -84,29 +86,7 @@ def test_every_plan_keeping_contracted_routes_passes_the_checker(
 ) -> None:
     sc = with_siblings(two_schools(14, seed))
     base = plan(sc, iterations=ITERATIONS, seed=seed)
-    routed = sorted(c for r in base.routes for c in r.child_ids)
-    changes: list[Change] = []
-    for n, (kind, pick) in enumerate(zip(kinds, picks, strict=False)):
-        taken = {c.child_id for c in changes}
-        free = [c for c in routed if c not in taken] or routed
-        who = free[pick % len(free)]
-        if kind == "add_child":
-            changes.append(new_child(sc, f"N{n}", ("S1", "S2")[pick % 2]))
-        elif kind in ("remove_child", "change_address", "change_school"):
-            point = (-1.14, 52.62) if kind == "change_address" else None
-            school_id = "S2" if kind == "change_school" else ""
-            changes.append(Change(kind, n + 2, child_id=who, point=point, school_id=school_id))  # type: ignore[arg-type]
-        else:
-            # A route is handed back once (a second time is refused as an input error).
-            back = {c.route_id for c in changes if c.kind == "route_handed_back"}
-            open_ids = [r.route_id for r in base.routes if r.route_id not in back]
-            if open_ids:
-                route_id = open_ids[pick % len(open_ids)]
-                changes.append(Change("route_handed_back", n + 2, route_id=route_id))
-    removed = {c.child_id for c in changes if c.kind == "remove_child"}
-    changes = [
-        c for c in changes if c.kind in ("remove_child", "add_child") or c.child_id not in removed
-    ]
+    changes = random_changes(sc, base, kinds, picks)
     applied = changed(sc, base, *changes)
     contracted = {r.route_id for k, r in enumerate(base.routes) if (k * 0.37 + seed) % 1 < share}
     got = keeping(applied, base, contracted, continuity=continuity, seed=seed)
