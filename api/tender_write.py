@@ -16,7 +16,7 @@ from sendplan.api.invocation import current_command
 from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row, safe_append
 from sendplan.api.tender import TenderRoute
-from sendplan.api.transport_io import hhmm, sheet_names
+from sendplan.api.transport_io import hhmm, print_with_header, sheet_names
 from sendplan.api.xlsx_bytes import workbook_bytes
 
 if TYPE_CHECKING:
@@ -128,7 +128,6 @@ def _lay_out(sheet: Worksheet, *, header_row: int, rows: int) -> None:
     frozen and repeated on every printed page, landscape, one page wide; with ``rows``, an
     autofilter over the header and those rows."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
 
     widths: dict[int, int] = {}
     for row in sheet.iter_rows(max_row=header_row + rows):
@@ -151,9 +150,4 @@ def _lay_out(sheet: Worksheet, *, header_row: int, rows: int) -> None:
     if rows:
         last = get_column_letter(sheet.max_column)
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + rows}"
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.print_title_rows = f"1:{header_row}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # as many pages tall as it takes
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    print_with_header(sheet, header_row=header_row)

@@ -295,7 +295,6 @@ def _lay_out(sheet: Worksheet, *, header_row: int) -> None:
     """Time cells as hh:mm, column widths to fit, the header frozen and repeated on each printed
     page, landscape and one page wide."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
 
     widths: dict[int, int] = {}
     for row in sheet.iter_rows():
@@ -313,6 +312,13 @@ def _lay_out(sheet: Worksheet, *, header_row: int) -> None:
                 widths[column] = max(widths.get(column, 0), width)
     for column, width in sorted(widths.items()):
         sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 60)
+    print_with_header(sheet, header_row=header_row)
+
+
+def print_with_header(sheet: Worksheet, *, header_row: int) -> None:
+    """The header frozen and repeated on each printed page; landscape and one page wide."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     sheet.freeze_panes = f"A{header_row + 1}"
     sheet.print_title_rows = f"1:{header_row}"
     sheet.page_setup.orientation = "landscape"
