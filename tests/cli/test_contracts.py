@@ -10,6 +10,7 @@ import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from transport_cases import random_children, scenario, school
 from typer.testing import CliRunner
@@ -152,3 +153,54 @@ def test_contracts_not_in_force_warn_in_one_line_and_are_listed(tmp_path: Path) 
     assert priced["not_in_force"] == sorted([am, pm])
     html = (tmp_path / "again" / "report.html").read_text()
     assert "not in force on 2027-01-15" in html
+
+
+def test_evaluate_prices_every_session_read_whatever_session_is_planned(tmp_path: Path) -> None:
+    """`--evaluate` reads every session of the current routes (`--session` picks only what is
+    planned): with `--session am`, a contract on a PM route of the file is priced, one on an id
+    the file does not hold names no route; there is no session not planned to file it under."""
+    write_scenario(SC, tmp_path / "s")
+    for out, which in (("both", "both"), ("am", "am")):
+        code, output = routes(str(tmp_path / "s"), "--out", str(tmp_path / out),
+                              "--iterations", "20", "--session", which)  # fmt: skip
+        assert code == 0, output
+    both = json.loads((tmp_path / "both" / "routes.json").read_text())["sessions"]
+    am_run, pm_run = both["am"]["routes"][0], both["pm"]["routes"][0]
+    am, pm = am_run["route_id"], pm_run["route_id"]
+    (tmp_path / "c.csv").write_text(
+        HEADER + f"{am},Acme,50,day,,\n{pm},Acme,60,day,,\nNO-SUCH,Acme,70,day,,\n"
+    )
+
+    def evaluated(current: str) -> tuple[dict[str, Any], list[str]]:
+        out = tmp_path / f"ev-{current}"
+        code, output = routes(
+            str(tmp_path / "s"), "--out", str(out), "--iterations", "20", "--session", "am",
+            "--evaluate", str(tmp_path / current / "routes.json"),
+            "--contracts", str(tmp_path / "c.csv"),
+        )  # fmt: skip
+        assert code == 0, output
+        evaluation = json.loads((out / "evaluation.json").read_text())
+        return json.loads((out / "summary.json").read_text())["contracts"], sorted(evaluation)
+
+    priced, sessions = evaluated("both")
+    assert sessions == ["am", "pm"]
+    # both sessions evaluated: each AM-/PM- id is one run a day at its own cost
+    rows = {r["route_id"]: r for r in priced["routes"]}
+    assert sorted(rows) == sorted([am, pm])
+    for run in (am_run, pm_run):
+        assert rows[run["route_id"]]["runs_per_day"] == 1
+        assert abs(rows[run["route_id"]]["model_gbp_per_day"] - run["cost"]) <= 0.02
+    assert priced["contracts_without_route"] == ["NO-SUCH"]
+    assert [(r["route_id"], r["reason"]) for r in priced["left_out"]] == [
+        ("NO-SUCH", "no_such_route")
+    ]
+    assert "contracts_session_not_planned" not in priced
+    # current routes of the AM session alone: the PM id names no route read
+    priced, sessions = evaluated("am")
+    assert sessions == ["am"]
+    read = json.loads((tmp_path / "am" / "routes.json").read_text())["sessions"]
+    ids = {r["route_id"] for r in read["am"]["routes"]}
+    assert pm not in ids
+    assert [r["route_id"] for r in priced["routes"]] == ([am] if am in ids else [])
+    assert priced["contracts_without_route"] == sorted({"NO-SUCH", pm} | ({am} - ids))
+    assert "contracts_session_not_planned" not in priced

@@ -108,8 +108,9 @@ def test_no_warning_when_every_contract_is_in_force(caplog: pytest.LogCaptureFix
     assert caplog.records == []
 
 
+@pytest.mark.parametrize("planned", ["am", "pm"])
 def test_with_one_session_planned_a_contract_on_the_other_sessions_route_says_so(
-    tmp_path: Path,
+    tmp_path: Path, planned: str
 ) -> None:
     sc = scenario(
         random_children(10, 8, schools=("S1", "S2")), schools=[school("S1"), school("S2", 2, -1)]
@@ -120,18 +121,27 @@ def test_with_one_session_planned_a_contract_on_the_other_sessions_route_says_so
                     "--iterations", "20", "--session", "both"])  # fmt: skip
     assert got.exit_code == 0, got.output
     doc = json.loads((tmp_path / "plan" / "routes.json").read_text())["sessions"]
-    am, pm = doc["am"]["routes"][0]["route_id"], doc["pm"]["routes"][0]["route_id"]
+    other = "pm" if planned == "am" else "am"
+    mine, theirs = doc[planned]["routes"][0]["route_id"], doc[other]["routes"][0]["route_id"]
     (tmp_path / "c.csv").write_text(
         "route_id,operator,price_gbp,per,start_date,end_date\n"
-        f"{am},Acme,50,day,,\n{pm},Acme,60,day,,\nNO-SUCH,Acme,70,day,,\n"
+        f"{mine},Acme,50,day,,\n{theirs},Acme,60,day,,\nNO-SUCH,Acme,70,day,,\n"
     )
     got = run(app, [
         "routes", str(tmp_path / "s"), "--out", str(tmp_path / "keep"), "--iterations", "20",
-        "--session", "am", "--baseline", str(tmp_path / "plan" / "routes.json"),
+        "--session", planned, "--baseline", str(tmp_path / "plan" / "routes.json"),
         "--contracts", str(tmp_path / "c.csv"), "--keep-contracted",
     ])  # fmt: skip
     assert got.exit_code == 0, got.output
-    priced = json.loads((tmp_path / "keep" / "summary.json").read_text())["contracts"]
-    assert priced["contracts_session_not_planned"] == [pm]
+    summary = json.loads((tmp_path / "keep" / "summary.json").read_text())
+    priced = summary["contracts"]
+    assert priced["contracts_session_not_planned"] == [theirs]
     assert priced["contracts_without_route"] == ["NO-SUCH"]
-    assert [r["route_id"] for r in priced["routes"]] == [am]
+    assert [r["route_id"] for r in priced["routes"]] == [mine]
+    assert {(r["route_id"], r["reason"]) for r in priced["left_out"]} == {
+        (theirs, "session_not_planned"), ("NO-SUCH", "no_such_route"),
+    }  # fmt: skip
+    # the route of the session planned is kept; the other session's is not one to keep here
+    kept = summary["kept_contracted"]["routes"]
+    assert [(k["route_id"], k["session"], k["status"]) for k in kept] == [(mine, planned, "kept")]
+    assert priced["routes_not_kept"] == {}

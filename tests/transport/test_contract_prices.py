@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -105,3 +106,39 @@ def test_contracts_overlap_when_some_day_is_in_both(
     # the oracle: some day from well before to well after both spans is in force under both
     days = [day0 + timedelta(k) for k in range(-2, 33)]
     assert x.overlaps(y) == y.overlaps(x) == any(x.in_force(d) and y.in_force(d) for d in days)
+
+
+@pytest.mark.parametrize("in_force", [True, False])
+@pytest.mark.parametrize("planned", ["am", "pm"])
+def test_a_route_of_the_session_not_planned_is_said_so_and_one_of_no_session_has_no_route(
+    planned: str, in_force: bool
+) -> None:
+    """The session a contracted route runs in decides its filing: priced when that session's
+    routes are in the model, ``session_not_planned`` when the route runs only in a session not
+    planned (``unplanned``), ``no_such_route`` when it runs in none; not in force, whichever."""
+    other = "pm" if planned == "am" else "am"
+    on, old = date(2027, 1, 15), date(2026, 7, 31)
+    ends = {} if in_force else {"end": old}
+    mine, theirs = f"{planned.upper()}-1", f"{other.upper()}-1"
+    ev = evaluation(**{planned: {mine: 30.0}})
+    contracts = [contract(mine, 50, "day"), contract(theirs, 60, "day", **ends), contract("X", 7)]
+    got = price_contracts(contracts, ev, as_of=on, days_per_year=190, unplanned={theirs})
+    assert [r["route_id"] for r in got["routes"]] == [mine]
+    assert got["contracts_without_route"] == ["X"]
+    assert got["contracts_session_not_planned"] == ([theirs] if in_force else [])
+    assert got["not_in_force"] == ([] if in_force else [theirs])
+    reason = "session_not_planned" if in_force else "not_in_force"
+    assert {(r["route_id"], r["reason"]) for r in got["left_out"]} == {
+        (theirs, reason), ("X", "no_such_route"),
+    }  # fmt: skip
+    # without the baseline's other session known, the same contract names no route
+    bare = price_contracts(contracts, ev, as_of=on, days_per_year=190)
+    assert "contracts_session_not_planned" not in bare
+    assert bare["contracts_without_route"] == sorted(["X", theirs] if in_force else ["X"])
+    # --evaluate reads every session of the current routes, whatever --session planned: a
+    # route of the other session there is priced, even if also named as unplanned
+    both = evaluation(**{planned: {mine: 30.0}, other: {theirs: 40.0}})
+    read = price_contracts(contracts, both, as_of=on, days_per_year=190, unplanned={theirs})
+    assert [r["route_id"] for r in read["routes"]] == sorted([mine, theirs] if in_force else [mine])
+    assert read["contracts_session_not_planned"] == []
+    assert read["contracts_without_route"] == ["X"]
