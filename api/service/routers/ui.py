@@ -3,9 +3,9 @@ credentials) under /ui, the page at /, and the one data route the UI needs beyon
 ``GET /jobs/{id}/map``: the job's schools and its children's homes for drawing.
 
 Homes are children's special category data: the map gets them only as counts per grid cell of
-``CELL_DEG`` degrees (about a kilometre), never a point or an id. Transport roles see exact
-stops in routes.geojson already; they also get each routed child's ride limit, to flag rides
-over it.
+``CELL_DEG`` degrees (about a kilometre), never a point or an id; the panel's school filter gets
+the same cells per school. Transport roles see exact stops in routes.geojson already; they also
+get each routed child's ride limit, to flag rides over it.
 """
 
 from __future__ import annotations
@@ -152,6 +152,17 @@ def _cells(homes: tuple[Home, ...], placed: dict[str, tuple[str, str]]) -> list[
     ]
 
 
+def _cells_by_school(homes: tuple[Home, ...], placed: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """Per school, its placed children's homes as cells built as ``home_cells`` are (the panel's
+    school filter): no finer than the out-of-area flows, which give (cell, school, count)."""
+    groups: dict[str, list[Home]] = {}
+    for home in homes:
+        kind, school = placed.get(home[0], ("", ""))
+        if kind in ("in", "out") and school:
+            groups.setdefault(school, []).append(home)
+    return {school: _cells(tuple(group), placed) for school, group in sorted(groups.items())}
+
+
 def _out_flows(homes: tuple[Home, ...], placed: dict[str, tuple[str, str]]) -> list[Any]:
     """Out-of-area placements as (home cell, school, count): the map's highlighted lines."""
     flows: Counter[tuple[Place, str]] = Counter()
@@ -183,8 +194,8 @@ def get_map(
     about a kilometre, the city's LSOA outlines, the basemap tile template when the service
     has one (``SENDPLAN_UI_TILES_URL``; null: the plain basemap only); for roles that read
     placements, each cell by placement class, the out-of-area placements as (cell, school,
-    count) and each child's primary need; for transport and admin, each child's ride limit in
-    minutes."""
+    count), each school's placed children's cells (the panel's school filter) and each child's
+    primary need; for transport and admin, each child's ride limit in minutes."""
     job = finished_job(session, principal, job_id)
     schools, homes = _load(session, job.scenario_id)
     placed = {}
@@ -201,6 +212,7 @@ def get_map(
     if placed:  # the panel's filter by need: each child's primary need, by pseudonymous id
         body["primary_need"] = {home[0]: home[3] for home in homes}
         body["out_of_area_flows"] = _out_flows(homes, placed)
+        body["home_cells_by_school"] = _cells_by_school(homes, placed)
     if allowed(principal.role, "results.routes"):
         body["ride_limit_min"] = {
             child_id: limit if math.isfinite(limit) else None for child_id, _, limit, _ in homes

@@ -226,8 +226,13 @@ export function createMap(container, { allPoints, focusPoints, label, tiles = nu
     view = [x0 + w / 2 - (full[2] * scale) / 2, y0 + h / 2 - (full[3] * scale) / 2, full[2] * scale, full[3] * scale];
     apply();
   };
+  // Empty a layer and forget its markers: a view redrawing it (the panel's school filter).
+  const clear = (name) => {
+    for (let i = markers.length - 1; i >= 0; i -= 1) if (layers[name].contains(markers[i][0])) markers.splice(i, 1);
+    layers[name].replaceChildren();
+  };
   const map = {
-    svg, frame, layers, marker, focus, refresh: resize, pxScale,
+    svg, frame, layers, marker, focus, clear, refresh: resize, pxScale,
     attribution: credit,
     view: () => view.slice(),
     // Called after every pan, zoom or resize.

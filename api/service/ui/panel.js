@@ -1,6 +1,7 @@
 // The placement panel's view: finished placement jobs side by side, each child's placement
 // (pseudonymous ids only) with reasons and alternatives, filters by need and school, and a
-// map of homes (per grid cell), schools and where children are placed.
+// map of homes (per grid cell), schools and where children are placed. The school filter
+// narrows the homes to that school's children, as cells the server counted.
 import { finishedJobs, getJson } from "./api.js";
 import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
 import { createMap, drawBasemap, drawFlows, drawHomeCells, drawSchools } from "./map.js";
@@ -104,7 +105,7 @@ async function showDetail(root, job, me) {
   });
   drawBasemap(drawn, map.basemap);
   drawFlows(drawn, map.out_of_area_flows || [], map.schools);
-  drawHomeCells(drawn, map.home_cells);
+  let cellsShown = null;
   const placedAt = {};
   for (const r of rows) if (r.school_id) placedAt[r.school_id] = (placedAt[r.school_id] || 0) + 1;
   drawSchools(drawn, map.schools.filter((s) => placedAt[s.school_id]), (id) => placedAt[id] || 0);
@@ -130,6 +131,15 @@ async function showDetail(root, job, me) {
     drawn.svg.querySelectorAll("rect.school, path.flow").forEach((node) => {
       node.classList.toggle("dim", Boolean(filter.school) && node.dataset.school !== filter.school);
     });
+    // A school's own cells, counted by the server as all cells are (never derived here).
+    const cells = filter.school ? (map.home_cells_by_school || {})[filter.school] || [] : map.home_cells;
+    if (cells !== cellsShown) {
+      cellsShown = cells;
+      drawn.clear("homes");
+      drawHomeCells(drawn, cells);
+      const whose = filter.school ? ` of children placed at ${schoolName(filter.school)}` : "";
+      drawn.svg.setAttribute("aria-label", `Map of ${cells.length} home areas${whose} and ${map.schools.length} schools`);
+    }
   }
   render();
   root.replaceChildren(
