@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
+from sendplan.routing.placement.twins import find_twins, merge_twins, split_twins
 
 
 def solve_with_hub(
@@ -34,7 +35,37 @@ def solve_with_hub(
     """The optimal flow of the class network ``arrays`` and potentials proving it.
 
     Nodes ``0 .. classes - 1`` are the classes; the first ``n_cand`` arcs are their school
-    arcs, and the arcs in ``unplaced`` their unplaced arcs (one each, all to one node)."""
+    arcs, sorted by class, and the arcs in ``unplaced`` their unplaced arcs (one each, all to
+    one node). Twins (``twins.py``) share a node first."""
+    tails, heads = arrays["tails"], arrays["heads"]
+    rep = find_twins(tails, heads, arrays["unit_costs"], classes=classes, n_cand=n_cand,
+                     unplaced=unplaced)  # fmt: skip
+    if rep is None:
+        return _solve_with_hub(arrays, supplies, classes=classes, n_cand=n_cand,
+                               unplaced=unplaced, warm=warm)  # fmt: skip
+    merged, merged_supplies, keep, merged_cand, merged_unplaced = merge_twins(
+        arrays, supplies, rep, n_cand=n_cand, unplaced=unplaced
+    )
+    merged_flows, pot = _solve_with_hub(
+        merged, merged_supplies, classes=classes, n_cand=merged_cand, unplaced=merged_unplaced,
+        warm=warm,
+    )  # fmt: skip
+    flows = split_twins(merged_flows, keep, tails, supplies, rep, n_cand=n_cand,
+                        unplaced=unplaced)  # fmt: skip
+    pot[:classes] = pot[rep]
+    _check_proof(arrays, flows, pot)
+    return flows, pot
+
+
+def _solve_with_hub(
+    arrays: dict[str, NDArray[np.int64]],
+    supplies: NDArray[np.int64],
+    *,
+    classes: int,
+    n_cand: int,
+    unplaced: slice,
+    warm: NDArray[np.int64] | None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     tails, heads = arrays["tails"], arrays["heads"]
     caps, costs = arrays["capacities"], arrays["unit_costs"]
     n = len(supplies)
@@ -76,10 +107,19 @@ def solve_with_hub(
     arcs = arcs[flows[arcs] > 0]
     np.minimum.at(own, tails[arcs], pot[heads[arcs]] - costs[arcs])
     pot[:classes] = np.where(single, own, pot[:classes])
-    reduced = costs + pot[tails] - pot[heads]
-    if (reduced[flows < caps] < 0).any() or (reduced[flows > 0] > 0).any():
-        raise FlowError("the hub's potentials do not prove the class network's flow")
+    _check_proof(arrays, flows, pot)
     return flows, pot
+
+
+def _check_proof(
+    arrays: dict[str, NDArray[np.int64]], flows: NDArray[np.int64], pot: NDArray[np.int64]
+) -> None:
+    """FlowError unless ``pot`` proves ``flows`` optimal on every residual arc."""
+    tails, heads = arrays["tails"], arrays["heads"]
+    reduced = arrays["unit_costs"] + pot[tails] - pot[heads]
+    room = flows < arrays["capacities"]
+    if (reduced[room] < 0).any() or (reduced[flows > 0] > 0).any():
+        raise FlowError("the shared nodes' potentials do not prove the class network's flow")
 
 
 def _solve(

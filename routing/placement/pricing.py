@@ -19,10 +19,11 @@ schools and its preferred ones. Between solves, arcs that carry no flow and pric
 for good if they turn negative). It ends: each round adds an arc that never leaves again, of
 finitely many.
 
-*Each round* solves with the previous potentials as a warm start and gives classes with one
-school arc a shared node (``bundle.py``); when arcs left out price below 0, it first looks for
-other potentials proving the same flow optimal over every arc (``certify.py``), which saves the
-last solve when the flow was already optimal.
+*Each round* solves with the previous potentials as a warm start, gives classes with the same
+arcs one node (``twins.py``) and classes with one school arc a shared node (``bundle.py``);
+when arcs left out price below 0, it first looks for other potentials proving the same flow
+optimal over every arc (``certify.py``), which saves the last solve when the flow was already
+optimal.
 
 ``outside_minima`` gives the reasons (``reasons.py``) the same minima over the arcs left out,
 so NEAREST_SUITABLE, LOWEST_COST_SUITABLE and the unplaced reasons hold over every candidate.
