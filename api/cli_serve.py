@@ -8,6 +8,7 @@ Settings come from the environment (``SENDPLAN_*``) or ``.env``: see
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -48,10 +49,17 @@ def serve_cmd(
                      "SENDPLAN_SCHEDULER); its workers, started with `sendplan worker "
                      "--scheduler ADDRESS`, run the jobs, and no local cluster is started."),
     ] = None,
+    network: Annotated[
+        Path | None,
+        typer.Option("--network", metavar="FILE", help="A road network file built by `sendplan "
+                     "network build` that planning jobs travel on (default: "
+                     "SENDPLAN_ROAD_NETWORK, else straight-line travel); every worker reads "
+                     "it at this absolute path."),
+    ] = None,
 ) -> None:  # fmt: skip
     """Run the HTTP service and its solve workers until interrupted."""
     # A refused setting stops here, in one line.
-    settings = _settings(workers=workers, scheduler=scheduler)
+    settings = _settings(workers=workers, scheduler=scheduler, road_network=network)
 
     from sendplan.api.service.app import create_app
     from sendplan.api.service.db import migrate
@@ -73,12 +81,14 @@ def serve_app(app: Any, settings: Settings, *, host: str, port: int, workers: An
         database_url=settings.database_url, workers=settings.workers,
         scheduler=settings.scheduler, lease_s=settings.lease_s,
         max_attempts=settings.max_attempts, job_timeout_s=settings.job_timeout_s,
-        retention_days=settings.retention_days,
+        retention_days=settings.retention_days, road_network=settings.road_network,
     ):  # fmt: skip
         docs = "" if settings.production else f"; docs at http://{host}:{port}/docs"
         pool = (f"the workers of {settings.scheduler}" if settings.scheduler
                 else f"{settings.workers} workers")  # fmt: skip
-        stderr.print(f"sendplan serving on http://{host}:{port} with {pool}{docs}",
+        travel = (f"; road network {settings.road_network.name}" if settings.road_network
+                  else "")  # fmt: skip
+        stderr.print(f"sendplan serving on http://{host}:{port} with {pool}{travel}{docs}",
                      markup=False, highlight=False)  # fmt: skip
         # No proxy headers or server banner; uvicorn's access log shows paths (ids only).
         uvicorn.run(app, host=host, port=port, server_header=False, proxy_headers=False,

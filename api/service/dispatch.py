@@ -12,7 +12,8 @@ ADDRESS` processes join from other machines), and a dispatcher thread loops ever
    worker has its lease ended at once, so step 1 handles it on the next loop;
 3. **submit**: queued jobs are claimed (one conditional UPDATE each: two dispatchers never claim
    one job) up to the cluster's free threads, and :func:`sendplan.api.service.runner.run_job`
-   is submitted for each, one Dask task per attempt with a unique key;
+   is submitted for each, one Dask task per attempt with a unique key, carrying the service's
+   road network path (``SENDPLAN_ROAD_NETWORK``; see :func:`running_workers`);
 4. **purge**: hourly, scenarios (with their jobs and results) past ``retention_days``.
 
 A graceful stop (SIGTERM, Ctrl-C) re-queues the jobs in flight at once without counting an
@@ -31,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -57,13 +59,18 @@ ACTOR = "system:dispatcher"
 
 
 def run_job_task(
-    database_url: str | None, job_id: str, attempt: int, lease_s: float, job_timeout_s: float
+    database_url: str | None,
+    job_id: str,
+    attempt: int,
+    lease_s: float,
+    job_timeout_s: float,
+    road_network: str | None = None,
 ) -> str:
     """The Dask task: :func:`sendplan.api.service.runner.run_job`, imported in the worker (the
     web process never loads the solvers)."""
     from sendplan.api.service.runner import run_job
 
-    return run_job(database_url, job_id, attempt, lease_s, job_timeout_s)
+    return run_job(database_url, job_id, attempt, lease_s, job_timeout_s, road_network)
 
 
 class Dispatcher:
@@ -79,6 +86,7 @@ class Dispatcher:
         max_attempts: int,
         job_timeout_s: float,
         retention_days: int,
+        road_network: Path | None = None,
     ) -> None:
         self.factory = factory
         self.client = client
@@ -87,6 +95,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.job_timeout_s = job_timeout_s
         self.retention_days = retention_days
+        self.road_network = None if road_network is None else str(road_network)
         self.inflight: dict[Claim, Any] = {}
         self.next_purge = 0.0
         self.stopping = threading.Event()
@@ -130,7 +139,7 @@ class Dispatcher:
             key = f"sendplan-job-{claim.job_id}-{claim.attempt}-{secrets.token_hex(4)}"
             self.inflight[claim] = submit_task(
                 self.client, run_job_task, self.task_url, claim.job_id, claim.attempt,
-                self.lease_s, self.job_timeout_s, key=key,
+                self.lease_s, self.job_timeout_s, self.road_network, key=key,
             )  # fmt: skip
 
     def release_inflight(self, *, local: bool) -> None:
@@ -195,11 +204,14 @@ def running_workers(
     max_attempts: int,
     job_timeout_s: float,
     retention_days: int,
+    road_network: Path | None = None,
 ) -> Iterator[None]:
     """Run the job workers and the dispatcher while inside (see the module docstring).
 
     ``workers`` 0 without ``scheduler`` starts no cluster: jobs wait in the queue (the reaper and
-    the purge still run)."""
+    the purge still run). ``road_network`` (an absolute path; None: straight-line travel) goes
+    with every task rather than in each worker's own settings: one file, checked once at start,
+    for every worker, local or joined from elsewhere (which must see it at the same path)."""
     engine = make_engine(absolute_url(database_url))
     cluster = (
         nullcontext(None)
@@ -215,7 +227,7 @@ def running_workers(
                 session_factory(engine), client,
                 task_url=task_database_url(database_url, scheduler=scheduler), lease_s=lease_s,
                 max_attempts=max_attempts, job_timeout_s=job_timeout_s,
-                retention_days=retention_days,
+                retention_days=retention_days, road_network=road_network,
             )  # fmt: skip
             thread = threading.Thread(target=dispatcher.run, name="sendplan-dispatcher")
             thread.start()

@@ -9,6 +9,10 @@ writes forecast.csv/.json/.html (the shipped Leicester parameters), ``expansion`
 expansion.json/.csv (the scenario's options.csv, else the shipped options), ``sweep`` the sweep's
 results.csv/.jsonl, sweep.json and sweep.html (variants one by one in this process: a Dask task
 starts no cluster of its own). Each of these three also writes summary.json.
+
+With the service's road network (``road_network``, SENDPLAN_ROAD_NETWORK) the planning kinds and
+``expansion`` travel on its roads, as the CLI's ``--network``; every summary.json records its
+``travel_model``. A sweep's variants travel in straight lines (its library call takes no network).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sendplan.routing.vrp.stop import StopCriterion
 if TYPE_CHECKING:
     from sendplan.api.service.runner import JobControl
     from sendplan.routing.model import Scenario
+    from sendplan.routing.travel import TravelModels
     from sendplan.routing.what_if_apply import WhatIf
 
 SOLVE_KINDS = ("placement", "transport", "both")
@@ -83,20 +88,38 @@ def run(
     control: JobControl,
     stop: StopFactory,
     base_schools: Mapping[str, str | None] | None = None,
+    road_network: Path | None = None,
 ) -> None:
     """Run a job of ``kind`` on the scenario at ``source``; write its files into ``out``.
     ``base_schools``: a what-if's base job's placements (see :func:`placed_schools`), for
-    what_if.json's school before each lock."""
+    what_if.json's school before each lock. ``road_network``: the network file to travel on
+    (None: straight lines)."""
     if kind in SOLVE_KINDS:
-        _solve(kind, params, source, out, control=control, stop=stop, base_schools=base_schools)
+        _solve(kind, params, source, out, control=control, stop=stop, base_schools=base_schools,
+               road_network=road_network)  # fmt: skip
     elif kind == "forecast":
         _forecast(params, source, out)
     elif kind == "expansion":
-        _expansion(params, source, out, control=control)
+        _expansion(params, source, out, control=control, road_network=road_network)
     elif kind == "sweep":
         _sweep(params, source, out, control=control)
     else:
         raise _bad("kind", f"unknown job kind {kind!r}")
+
+
+def _travel(scenario: Scenario, road_network: Path | None, *, control: JobControl) -> TravelModels:
+    """The scenario's travel models: on ``road_network`` when given (a point too far from its
+    roads is an InputError naming the child, school or depot), else straight lines."""
+    from sendplan.routing.travel import travel_models
+
+    if road_network is None:
+        return travel_models(scenario)
+    if not road_network.is_file():
+        # The operator's setting, not the planner's input: an internal error, named in the
+        # worker's log (a joined worker must see the file at the service's path).
+        raise RuntimeError(f"the road network {road_network} is not a file on this worker")
+    control.say("snapping to the road network")
+    return travel_models(scenario, network=road_network)
 
 
 def _solve(
@@ -108,10 +131,10 @@ def _solve(
     control: JobControl,
     stop: StopFactory,
     base_schools: Mapping[str, str | None] | None,
+    road_network: Path | None,
 ) -> None:
     from sendplan.api.outputs import write_files
     from sendplan.routing.solve import solve
-    from sendplan.routing.travel import travel_models
 
     seed = _int(params, "seed", 1, 0, 2**31 - 1)
     iterations = _int(params, "iterations", 300, 1, 100_000)
@@ -132,9 +155,10 @@ def _solve(
     if params.get("what_if") is not None:
         scenario, what_if, echo = _what_if(params["what_if"], source, scenario, base_schools)
         must_admit = what_if.must_admit
+    travel = _travel(scenario, road_network, control=control)
     result = solve(
         scenario, sessions=sessions, stop=stop(iterations, control), seed=seed,
-        travel=travel_models(scenario), placement="auto" if kind == "transport" else "solve",
+        travel=travel, placement="auto" if kind == "transport" else "solve",
         mode=mode, movers=movers, progress=control.say,
         must_admit=must_admit,
         workers=1,  # the cluster is the parallelism: a worker process starts no processes
@@ -211,7 +235,14 @@ def _forecast(params: dict[str, Any], source: Path, out: Path) -> None:
                                        "phase_years_short": len(short)})  # fmt: skip
 
 
-def _expansion(params: dict[str, Any], source: Path, out: Path, *, control: JobControl) -> None:
+def _expansion(
+    params: dict[str, Any],
+    source: Path,
+    out: Path,
+    *,
+    control: JobControl,
+    road_network: Path | None,
+) -> None:
     from sendplan.api.cli_expand import CSV_COLUMNS, expansion_document, expansion_rows
     from sendplan.api.neutralise import csv_row
     from sendplan.api.options_io import default_options, read_options
@@ -228,10 +259,12 @@ def _expansion(params: dict[str, Any], source: Path, out: Path, *, control: JobC
         options = read_options(options_file, base)
     else:
         options = default_options(base)
+    travel = _travel(base, road_network, control=control).drive
     try:
         result = expand(
             base, options, years=list(range(first, last + 1)),
-            budget_gbp=None if budget is None else float(budget), progress=control.say,
+            budget_gbp=None if budget is None else float(budget), travel=travel,
+            progress=control.say,
         )  # fmt: skip
     except ExpansionError as err:
         raise InputError("options.csv", str(err)) from None
@@ -241,7 +274,8 @@ def _expansion(params: dict[str, Any], source: Path, out: Path, *, control: JobC
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         writer.writerows(csv_row(row) for row in expansion_rows(result))
-    _write_json(out / "summary.json", {"kind": "expansion", "years": [first, last]})
+    _write_json(out / "summary.json", {"kind": "expansion", "years": [first, last],
+                                       "travel_model": travel.name})  # fmt: skip
 
 
 def _sweep(params: dict[str, Any], source: Path, out: Path, *, control: JobControl) -> None:
@@ -249,6 +283,7 @@ def _sweep(params: dict[str, Any], source: Path, out: Path, *, control: JobContr
     from sendplan.api.sweep_output import write_final
     from sendplan.api.tables import Source
     from sendplan.routing.planning.sweep import SweepCancelled, SweepError, sweep
+    from sendplan.routing.travel import straight_line_model
 
     document = params.get("grid", {})
     if not isinstance(document, dict):
@@ -270,10 +305,13 @@ def _sweep(params: dict[str, Any], source: Path, out: Path, *, control: JobContr
     except SweepError as err:
         raise sweep_input_error(err, "grid") from None
     write_final(out, result, title=scenario.name)
+    # The variants travel on solve()'s default: the library's sweep takes no network.
+    travel_model = straight_line_model(scenario).name
     _write_json(out / "summary.json", {"kind": "sweep", "variants": result.variants,
                                        "finished": len(result.rows),
                                        "cancelled": result.cancelled,
-                                       "pareto": list(result.front)})  # fmt: skip
+                                       "pareto": list(result.front),
+                                       "travel_model": travel_model})  # fmt: skip
 
 
 def _write_json(path: Path, document: Any) -> None:

@@ -222,11 +222,18 @@ def _base_schools(
 
 
 def run_job(
-    database_url: str | None, job_id: str, attempt: int, lease_s: float, job_timeout_s: float
+    database_url: str | None,
+    job_id: str,
+    attempt: int,
+    lease_s: float,
+    job_timeout_s: float,
+    road_network: str | None = None,
 ) -> str:
     """Run attempt ``attempt`` of job ``job_id`` (the Dask task); returns the final status, or
     ``"stale"`` when the attempt was not this task's to run. ``database_url`` None: the
-    worker's own ``SENDPLAN_DATABASE_URL`` (workers joined with `sendplan worker`)."""
+    worker's own ``SENDPLAN_DATABASE_URL`` (workers joined with `sendplan worker`).
+    ``road_network``: the service's road network file, which planning jobs travel on (None:
+    straight-line travel)."""
     if in_dask_worker():
         lower_priority_once()
     url = database_url or os.environ.get(DATABASE_URL_ENV)
@@ -248,8 +255,10 @@ def run_job(
                 out = Path(temp) / "out"
                 out.mkdir()
                 params = json.loads(job.params)
+                network = Path(road_network) if road_network else None
                 job_kinds.run(job.kind, params, source, out, control=control, stop=JobStop,
-                              base_schools=_base_schools(factory, params))  # fmt: skip
+                              base_schools=_base_schools(factory, params),
+                              road_network=network)  # fmt: skip
                 files = job_kinds.read_outputs(out)
         except InputError as err:
             status, reason, detail = "failed", "bad_input", scrub(str(err))[:2000]

@@ -7,13 +7,16 @@ Every limit the service enforces lives here, so an operator changes it in one pl
     SENDPLAN_PRODUCTION=true                               # turns /docs and /openapi.json off
     SENDPLAN_CORS_ORIGINS=https://planning.example.gov.uk  # comma-separated; default none
     SENDPLAN_UI_TILES_URL=https://tile.openstreetmap.org/{z}/{x}/{y}.png  # default: no tiles
+    SENDPLAN_ROAD_NETWORK=/srv/sendplan/council.network    # default: straight-line travel
 
-:func:`load_settings` refuses a missing, short or placeholder secret with one line saying so.
+:func:`load_settings` refuses a missing, short or placeholder secret with one line saying so,
+and a road network file that is missing or not a network built by `sendplan network build`.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -54,6 +57,9 @@ class Settings(BaseSettings):
     # its host is added to the UI's CSP img-src. The tile server learns which areas are viewed
     # (a chosen route's streets): name one the authority trusts with that.
     ui_tiles_url: str = ""
+    # A road network file (`sendplan network build`) the planning jobs travel on; None:
+    # straight-line travel. Stored absolute: workers elsewhere get the same path.
+    road_network: Path | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -77,6 +83,17 @@ class Settings(BaseSettings):
         check_tiles_url(value)
         return value
 
+    @field_validator("road_network", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        # SENDPLAN_ROAD_NETWORK= (a blank line in a .env template) means none, not ".".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("road_network")
+    @classmethod
+    def _loadable_network(cls, value: Path | None) -> Path | None:
+        return None if value is None else check_road_network(value)
+
     @field_validator("secret_key")
     @classmethod
     def _real_secret(cls, value: SecretStr) -> SecretStr:
@@ -97,6 +114,34 @@ def check_secret(secret: str) -> None:
             raise ValueError(f"looks like a placeholder (contains {word!r}): generate a real one")
     if len(set(secret)) < 8:
         raise ValueError("has too few distinct characters to be random: generate a real one")
+
+
+def check_road_network(path: Path) -> Path:
+    """``path`` made absolute, after loading it once: raise ValueError (one line) unless it is
+    a network file built by `sendplan network build` with a drive profile."""
+    # Imported here: numpy and scipy are not needed by a service without a road network.
+    from sendplan.errors import InputError
+    from sendplan.geo.network import is_map_file, load_network
+
+    absolute = path.expanduser().resolve()
+    if is_map_file(absolute):
+        # Every job would rebuild the graph from the map: build it once instead.
+        raise ValueError(
+            f"{absolute.name} is a map file; build a network file from it once with "
+            "`sendplan network build --out FILE` and name that file"
+        )
+    try:
+        load_network(absolute).graph("drive")
+    except InputError as err:
+        raise ValueError(str(err)) from None
+    except OSError as err:
+        raise ValueError(f"{absolute.name}: cannot read the file ({err.strerror})") from None
+    except Exception:  # a damaged archive (missing arrays, bad compression): one line, no trace
+        raise ValueError(
+            f"{absolute.name}: not a readable network file; rebuild it with "
+            "`sendplan network build`"
+        ) from None
+    return absolute
 
 
 TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")
