@@ -60,22 +60,21 @@ def find_twins(
         return None
     pos = (np.arange(n_cand, dtype=np.int64) - starts[cand_tail]).astype(np.uint64)
     h, c = heads[:n_cand].astype(np.uint64), costs[:n_cand].astype(np.uint64)
-    key = [count[some].astype(np.uint64), un_head[some].astype(np.uint64),
-           un_cost[some].astype(np.uint64)]  # fmt: skip
-    for salt in _MIX[:2]:
-        arc = _mixed(_mixed(_mixed(h, salt) ^ c, salt) ^ pos, salt)
-        key.append(np.bitwise_xor.reduceat(arc, starts[some]))
-    _, first, group = np.unique(np.stack(key, axis=1), axis=0, return_index=True,
-                                return_inverse=True)  # fmt: skip
+    arc = _mixed(_mixed(_mixed(h, _MIX[0]) ^ c, _MIX[0]) ^ pos, _MIX[0])
+    key: NDArray[np.uint64] = np.bitwise_xor.reduceat(arc, starts[some])
+    for column in (count[some], un_head[some], un_cost[some]):
+        key = _mixed(np.bitwise_xor(key, column.astype(np.uint64)), _MIX[1])
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
     rep = np.arange(classes, dtype=np.int64)
     rep[some] = some[first[group.reshape(-1)]]
     if (rep == np.arange(classes)).all():
         return None
     # Every arc of a twin against the same arc of the class whose node it shares.
-    own = starts[rep[cand_tail]] + pos.astype(np.int64)
-    same = (heads[own] == heads[:n_cand]) & (costs[own] == costs[:n_cand])
     same_un = (un_head[rep] == un_head) & (un_cost[rep] == un_cost) & (count[rep] == count)
-    if not (same.all() and same_un.all()):
+    if not same_un.all():
+        return None
+    own = starts[rep[cand_tail]] + pos.astype(np.int64)
+    if not ((heads[own] == heads[:n_cand]) & (costs[own] == costs[:n_cand])).all():
         return None
     return rep
 
