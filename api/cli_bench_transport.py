@@ -20,6 +20,7 @@ from sendplan.api.cli_common import (
     ITERATIONS_MAX,
     TIME_LIMIT_MAX_S,
     SeedOption,
+    check_iterations,
     check_time_limit,
     fail_cleanly,
 )
@@ -70,7 +71,11 @@ def bench_transport_cmd(
     iterations: Annotated[
         int | None,
         typer.Option(
-            "--iterations", min=1, max=ITERATIONS_MAX, help="Iterations per school instead."
+            "--iterations",
+            min=1,
+            max=ITERATIONS_MAX,
+            callback=check_iterations,
+            help="Iterations per school instead.",
         ),
     ] = None,
     session: Annotated[str, typer.Option("--session", help="am or pm.")] = "am",

@@ -13,7 +13,13 @@ from typing import Annotated, Any
 
 import typer
 
-from sendplan.api.cli_common import SeedOption, check_time_limit, fail_cleanly, progress
+from sendplan.api.cli_common import (
+    SeedOption,
+    check_iterations,
+    check_time_limit,
+    fail_cleanly,
+    progress,
+)
 from sendplan.bench.instances import InstanceError
 from sendplan.bench.lilim import bench_lilim
 from sendplan.bench.sbrp import bench_sbrp
@@ -58,6 +64,7 @@ IterationsOption = Annotated[
     typer.Option(
         "--iterations",
         min=0,
+        callback=check_iterations,
         help="Work limit per solver process instead of the time limit (reproducible).",
     ),
 ]

@@ -45,12 +45,33 @@ def _out_folder(value: Path | None) -> Path | None:
     return value
 
 
-def check_time_limit(value: float | None) -> float | None:
-    """--time-limit: finite seconds above 0 (nan, inf and negative numbers are refused)."""
+def check_time_limit(
+    ctx: typer.Context, param: typer.CallbackParam, value: float | None
+) -> float | None:
+    """--time-limit: finite seconds above 0 (nan, inf and negative numbers are refused), and
+    not given with --iterations (one work limit: the other would be silently dropped)."""
     if value is not None and not (math.isfinite(value) and 0 < value <= TIME_LIMIT_MAX_S):
         raise typer.BadParameter(
             f"{value} is not a number of seconds above 0 (at most {TIME_LIMIT_MAX_S:.0f})"
         )
+    if _given(ctx, param.name) and ctx.params.get("iterations") is not None:
+        raise typer.BadParameter(_ONE_LIMIT)
+    return value
+
+
+_ONE_LIMIT = "give --time-limit or --iterations, not both"
+
+
+def _given(ctx: typer.Context, name: str | None) -> bool:
+    """Whether the user gave option ``name`` (not its default)."""
+    source = ctx.get_parameter_source(name) if name else None
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def check_iterations(ctx: typer.Context, value: int | None) -> int | None:
+    """--iterations: not with a --time-limit the user gave (whichever is read second says so)."""
+    if value is not None and _given(ctx, "time_limit"):
+        raise typer.BadParameter(_ONE_LIMIT)
     return value
 
 
@@ -73,6 +94,7 @@ IterationsOption = Annotated[
         "--iterations",
         min=1,
         max=ITERATIONS_MAX,
+        callback=check_iterations,
         help="Search iterations per school instead of a time limit (reproducible).",
     ),
 ]

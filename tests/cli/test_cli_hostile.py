@@ -4,6 +4,7 @@ character in an id stops `routes` before anything is written."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -68,11 +69,28 @@ def test_out_of_range_option_exits_2_naming_it(argv: list[str], option: str) -> 
     assert option in result.output and "Traceback" not in result.output
 
 
-def test_valid_options_pass(tmp_path: Path) -> None:
-    argv = ["--seed", "0", "--time-limit", "2.5", "--iterations", "3", "--out", str(tmp_path)]
-    result = RUNNER.invoke(probe_app(), argv)
+@pytest.mark.parametrize(
+    ("argv", "printed"),
+    [(["--time-limit", "2.5"], "ok 0 2.5 None"), (["--iterations", "3"], "ok 0 60.0 3")],
+)
+def test_valid_options_pass(tmp_path: Path, argv: list[str], printed: str) -> None:
+    result = RUNNER.invoke(probe_app(), ["--seed", "0", *argv, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "ok 0 2.5 3" in result.output
+    assert printed in result.output
+
+
+@pytest.mark.parametrize(
+    ("argv", "second"),
+    [(["--time-limit", "2.5", "--iterations", "3"], "--iterations"),
+     (["--iterations", "3", "--time-limit", "2.5"], "--time-limit")],
+)  # fmt: skip
+def test_a_time_limit_and_iterations_together_exit_2(argv: list[str], second: str) -> None:
+    # One work limit: before, the time limit was silently dropped.
+    result = RUNNER.invoke(probe_app(), argv)
+    assert result.exit_code == 2, result.output
+    # The message as read, without the panel's borders and line breaks.
+    text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+    assert f"Invalid value for '{second}': give --time-limit or --iterations, not both" in text
 
 
 def test_demo_refuses_a_negative_seed_before_any_work(tmp_path: Path) -> None:
