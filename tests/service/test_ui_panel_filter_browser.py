@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import tempfile
 from collections import Counter
@@ -183,3 +184,27 @@ def test_the_school_filter_shows_only_that_schools_home_cells(browser: Browser, 
     assert {key for cells in by_school.values() for c in cells for key in c} <= {
         "lon", "lat", "n", "in", "out",
     }  # fmt: skip
+
+
+def test_home_circles_are_drawn_at_their_size_in_screen_pixels(
+    browser: Browser, site: Site
+) -> None:
+    # The map keeps its whole view in its box ("meet"): when the box is relatively wider than
+    # the view, the height sets the scale; sizing markers by the width alone drew them small.
+    page = browser.page
+    sign_in(browser, site, "panel", "#panel")
+    page.wait_for_selector("svg.map circle.home")
+    box = page.locator("svg.map").evaluate(
+        "(svg) => [svg.clientWidth, svg.clientHeight, ...svg.getAttribute('viewBox').split(' ')]"
+    )
+    width, height, view_w, view_h = (float(x) for x in (box[0], box[1], box[4], box[5]))
+    assert abs(width / height - view_w / view_h) > 0.05  # the two axes' scales differ here
+    circles = page.locator("svg.map circle.home").evaluate_all(
+        """(nodes) => nodes.map((n) => [n.getBoundingClientRect().width / 2,
+             n.querySelector("title").textContent])"""
+    )
+    assert circles
+    for radius_px, title in circles:
+        count = re.match(r"(\d+) child", title)
+        assert count, title
+        assert abs(radius_px - (1.2 + 0.9 * math.sqrt(int(count.group(1))))) < 0.1, title

@@ -122,7 +122,9 @@ export function createMap(container, { allPoints, focusPoints, label, tiles = nu
   const markers = [];
   const viewers = [];
   let drawnK = 0;
-  const pxScale = () => view[2] / (svg.clientWidth || frame.width);
+  // "meet" fits the whole view: the axis with less room per unit sets the scale.
+  const pxScale = () => Math.max(
+    view[2] / (svg.clientWidth || frame.width), view[3] / (svg.clientHeight || frame.height));
   const resize = () => {
     const k = pxScale();
     if (Math.abs(k - drawnK) < 1e-9) return;
