@@ -103,6 +103,17 @@ def stated_routes(path: Path) -> dict[str, dict[str, Stated]]:
     return out
 
 
+def _stated_extra(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A routes.json row's route-level layout and depot times, as ``ExistingStop`` fields."""
+    return {
+        "layout": values.get("layout") or "",
+        "depot_start_min": values.get("depot_start"),
+        "depot_end_min": values.get("depot_end"),
+        "ride_min": values.get("ride"),
+        "call_rank": values.get("call_rank"),
+    }
+
+
 def _minutes_or_none(value: object) -> float | None:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
@@ -370,13 +381,29 @@ def _json_rows(path: Path) -> Iterator[_Row]:
             vehicle = need(route.get("vehicle_type"), str, f"{at}.vehicle_type")
             steps = need(route.get("steps"), list, f"{at}.steps")
             call: dict[str, tuple[str, float]] = {}
+            rank: dict[str, int] = {}
+            # What the route states beyond its stops, kept on read-back where it holds; not
+            # required (a hand-made file may leave it out), so never an error.
+            ends = [s for s in steps if isinstance(s, dict)] or [{}]
+            layout = route.get("layout")
+            extra = {
+                "layout": layout if isinstance(layout, str) else "",
+                "depot_start": _minutes_or_none(ends[0].get("time"))
+                if ends[0].get("type") == "start"
+                else None,
+                "depot_end": _minutes_or_none(ends[-1].get("time"))
+                if ends[-1].get("type") == "end"
+                else None,
+            }
             for s, step in enumerate(steps):
                 where = f"{at}.steps[{s}]"
                 if need(step, dict, where).get("type") == "school":
                     school = need(step.get("school_id"), str, f"{where}.school_id")
                     time = minutes(step.get("time"), f"{where}.time")
-                    for child in need(step.get("children"), list, f"{where}.children"):
+                    kids = need(step.get("children"), list, f"{where}.children")
+                    for n, child in enumerate(kids):
                         call[need(child, str, f"{where}.children")] = (school, float(time))
+                        rank[child] = n
             order = 0
             for s, step in enumerate(steps):
                 where = f"{at}.steps[{s}]"
@@ -393,8 +420,17 @@ def _json_rows(path: Path) -> Iterator[_Row]:
                     "session": session, "stop_order": order, "child_id": child,
                     "pickup_time": float(time), "school_time": school_time,
                 }  # fmt: skip
+                ride = step.get("ride")
+                stated = {
+                    "ride": _minutes_or_none(ride),
+                    "call_rank": rank[child],
+                }
                 yield _Row(
-                    values, {f: f"{where}.{f}" for f in values}, None, None, JSON_PRECISION_MIN
+                    {**values, **extra, **stated},
+                    {f: f"{where}.{f}" for f in values},
+                    None,
+                    None,
+                    JSON_PRECISION_MIN,
                 )
 
 
@@ -540,4 +576,6 @@ class _Checker:
             time_min=None if pickup is None else pickup[0],
             school_time_min=None if school_time is None else school_time[0],
             precision_min=precision,
+            # routes.json only (``_json_rows``): a table's own columns of these names are not read
+            **({} if row.precision is None else _stated_extra(v)),
         )

@@ -30,7 +30,11 @@ for any time within half its ``precision_min`` of it: ``HH:MM`` for the minute i
 (+-30 s, as our route sheets round), routes.json's hundredths for +-0.3 s. The route gets the
 benefit of that rounding: its schedule is the stated times, each moved by at most half the
 precision, in driving order as little as keeping the most rules needs (the drive between stops
-first, then windows, then ride limits). A rule that no such schedule keeps is broken, and the
+first, then windows, then ride limits), each kept well inside its rounding where the rules
+leave room, so that it prints as stated again: a route read and written back shows the minutes
+(hundredths) it was read with, as a re-plan's untouched routes must. From our routes.json a
+route also takes back its layout, depot times, rides and the order of each call's children
+where they hold. A rule that no such schedule keeps is broken, and the
 independent checker reports it: a plan written to the minute reads back clean, while a ride a
 whole minute over its limit or an arrival outside the window by more than the rounding is
 reported. Each route is costed as the planner costs its own runs (every leg in whole metres), so

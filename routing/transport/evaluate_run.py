@@ -37,6 +37,9 @@ MAX_READINGS = 200
 """School-call readings of one run weighed at most (the default one first)."""
 MAX_IDLE_MIN = 1.0
 """A call read between two stops must explain their stated times to within this waiting."""
+INSIDE = 0.01
+"""A time moved within its rounding stays this share of the half-precision inside it where the
+rules allow, so that it prints as stated again (07:57 not as 07:57:30, which rounds to 07:58)."""
 _EPS = 1e-9
 
 
@@ -65,6 +68,15 @@ class _Run:
             for c, b in zip(self.kids, self.board, strict=True)
         ]
         self.school_ids = list(dict.fromkeys(s.school_id for s in rows))
+        # What routes.json states of the route beyond its stops (the same on every row).
+        first = rows[0]
+        same = all(
+            (r.layout, r.depot_start_min, r.depot_end_min)
+            == (first.layout, first.depot_start_min, first.depot_end_min)
+            for r in rows
+        )
+        self.depot = (first.depot_start_min, first.depot_end_min) if same else (None, None)
+        self.stated_layout = first.layout if same else ""
         v = self.vehicle
         points = [(v.depot_lon, v.depot_lat), *((c.lon, c.lat) for c in self.kids)]
         points += [(self.schools[i].lon, self.schools[i].lat) for i in self.school_ids]
@@ -270,6 +282,9 @@ class _Run:
                 for i in () if isinstance(e, int) else e[1]:
                     a, b = (where[i], k) if self.am else (k, where[i])
                     broken += not system.add(a, b, self.span[i])
+        self._inside(system, events)
+        self._depot_times(system, events, tt, service)
+        self._rides(system, events)
         times = []
         for k, want in enumerate(nominal, start=1):
             lo, hi = system.bounds(k)
@@ -278,6 +293,53 @@ class _Run:
             system.add(k, 0, -t)
             times.append(t)
         return times, broken
+
+    def _inside(self, system: _Differences, events: Sequence[Event]) -> None:
+        """Keep each stated time well inside its rounding (``INSIDE``) where the rules leave
+        room: a time on the edge of it prints as another minute (hundredth) than the one
+        stated. Added after the rules, so never a rule broken for it."""
+        for k, e in enumerate(events, start=1):
+            t, h = self.stated(e)
+            if t is not None and h > 0:
+                snug = h * (1.0 - INSIDE)
+                system.add(0, k, t + snug)
+                system.add(k, 0, -(t - snug))
+
+    def _depot_times(
+        self,
+        system: _Differences,
+        events: Sequence[Event],
+        tt: Sequence[float],
+        service: Sequence[float],
+    ) -> None:
+        """Leave room for the stated depot times (routes.json), where the rules allow: the
+        first event late enough after the stated start, the last early enough before the stated
+        return, each within its rounding. Never a rule broken: a stated depot time is read as
+        given only where it fits (``build``)."""
+        start, end = self.depot
+        m = len(events)
+        half = max(self.half) * (1.0 - INSIDE)  # as finely as the stops (routes.json)
+        if start is not None:
+            system.add(1, 0, -(start - half + tt[0]))
+        if end is not None:
+            system.add(0, m, end + half - service[m - 1] - tt[m])
+
+    def _rides(self, system: _Differences, events: Sequence[Event]) -> None:
+        """Keep each stated ride (routes.json) within its rounding where the rules and the
+        stated times leave room, so that a route read back reports the rides it was read with."""
+        own = self.policy.ride_counts_own_boarding
+        where = {e: k for k, e in enumerate(events, start=1) if isinstance(e, int)}
+        for k, e in enumerate(events, start=1):
+            for i in () if isinstance(e, int) else e[1]:
+                ride, half = self.rows[i].ride_min, self.half[i] * (1.0 - INSIDE)
+                if ride is None:
+                    continue
+                # AM: call - pick-up = ride + boarding (less it if counted); PM: drop-off - call.
+                b = self.board[i]
+                gap = ride + (0.0 if own else b) if self.am else ride - (b if own else 0.0)
+                a, z = (where[i], k) if self.am else (k, where[i])
+                system.add(a, z, gap + half)
+                system.add(z, a, -(gap - half))
 
     def nominal(
         self, events: Sequence[Event], tt: Sequence[float], service: Sequence[float]
@@ -371,20 +433,28 @@ class _Run:
         of the vehicle."""
         return int(self.layout(events) is None)
 
-    def layout(self, events: Sequence[Event]) -> tuple[int, int] | None:
-        """The vehicle's first layout that takes the most children on board at once."""
+    def layout(self, events: Sequence[Event], *, prefer: str = "") -> tuple[int, int] | None:
+        """The vehicle's layout ``prefer`` (``14+1``, as stated) if it takes the most children on
+        board at once, else its first layout that does."""
         aboard, peak = [0, 0], [0, 0]
         for e in events:
             sign = 1 if isinstance(e, int) == self.am else -1
             for i in (e,) if isinstance(e, int) else e[1]:
                 aboard[self.kids[i].wheelchair] += sign
             peak = [max(p, a) for p, a in zip(peak, aboard, strict=True)]
-        fits = (
+        fits = [
             lay for lay in self.vehicle.layout_options if lay[0] >= peak[0] and lay[1] >= peak[1]
-        )
-        return next(fits, None)
+        ]
+        chosen = [lay for lay in fits if layout_label(lay) == prefer]
+        return next(iter(chosen or fits), None)
 
     # -- the route -------------------------------------------------------------------------
+
+    def _listed(self, members: Sequence[int]) -> list[int]:
+        """A call's children in the order the file lists them (routes.json), else driving."""
+        if all(self.rows[i].call_rank is not None for i in members):
+            return sorted(members, key=lambda i: _rank(self.rows[i]))
+        return list(members)
 
     def build(self, route_id: str, events: Sequence[Event], times: Sequence[float]) -> Route:
         policy, kids, am = self.policy, self.kids, self.am
@@ -397,7 +467,7 @@ class _Run:
             if isinstance(e, int):
                 after += 1
             else:
-                members = tuple(self.rows[i].child_id for i in e[1])
+                members = tuple(self.rows[i].child_id for i in self._listed(e[1]))
                 calls.append(SchoolCall(e[0], t, after, members))
                 call_t.update(dict.fromkeys(e[1], t))
         own = policy.ride_counts_own_boarding
@@ -415,16 +485,25 @@ class _Run:
         last = events[-1]
         distance = self.distance(events)
         v = self.vehicle
-        fitted = self.layout(events)
+        fitted = self.layout(events, prefer=self.stated_layout)
+        start_min = times[0] - tt[0]
+        end_min = times[-1] + (self.board[last] if isinstance(last, int) else 0.0) + tt[-1]
+        # A stated depot time stands where it leaves room for the legs (leaving earlier or back
+        # later always does); else the tight one, which ``_depot_times`` kept within its rounding.
+        stated_start, stated_end = self.depot
+        if stated_start is not None and stated_start <= start_min + _EPS:
+            start_min = min(stated_start, start_min)
+        if stated_end is not None and stated_end >= end_min - _EPS:
+            end_min = max(stated_end, end_min)
         return Route(
             route_id=route_id,
             vehicle_type=v.name,
             school_id=calls[0].school_id,
             session=self.session,
             stops=tuple(stops),
-            start_min=times[0] - tt[0],
+            start_min=start_min,
             school_time_min=calls[0].time_min,
-            end_min=times[-1] + (self.board[last] if isinstance(last, int) else 0.0) + tt[-1],
+            end_min=end_min,
             distance_m=distance,
             cost_gbp=v.fixed_cost_gbp + v.cost_per_km_gbp * distance / 1000.0,
             assistant=v.has_assistant,
@@ -434,6 +513,11 @@ class _Run:
             # A council's routes state no layout: the first that takes the load (none: overfull).
             layout="" if fitted is None else layout_label(fitted),
         )
+
+
+def _rank(row: ExistingStop) -> int:
+    assert row.call_rank is not None
+    return row.call_rank
 
 
 def _by_time(item: tuple[tuple[str, float], list[int]]) -> tuple[float, int]:

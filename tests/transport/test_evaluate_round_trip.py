@@ -25,12 +25,13 @@ from typer.testing import CliRunner
 import sendplan
 from sendplan.api.cli import app
 from sendplan.api.existing_routes import read_column_map, read_existing_routes
-from sendplan.api.transport_io import hhmm
+from sendplan.api.transport_io import hhmm, routes_document
 from sendplan.api.writer import write_scenario
 from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
-from sendplan.routing.transport.evaluate import ExistingStop, evaluate_sessions
-from sendplan.routing.transport.plan import Route
+from sendplan.routing.transport.check import check_transport
+from sendplan.routing.transport.evaluate import ExistingStop, evaluate_routes, evaluate_sessions
+from sendplan.routing.transport.plan import Route, TransportPlan
 from sendplan.routing.transport.planner import school_of_children
 from sendplan.routing.travel import straight_line_model
 
@@ -412,3 +413,84 @@ def test_cli_columns_needs_evaluate(folder: Path, tmp_path: Path) -> None:
     (tmp_path / "c.toml").write_text('child_id = "Pupil Ref"\n')
     code, output = routes_cli(folder, tmp_path / "o", "--columns", str(tmp_path / "c.toml"))
     assert code == 2 and "--columns" in output
+
+
+def evaluated(case: Case, stops: Sequence[ExistingStop]) -> list[TransportPlan]:
+    school_of = school_of_children(case.scenario, case.result.placement)
+    travel = straight_line_model(case.scenario)
+    return [
+        evaluate_routes(case.scenario, school_of, travel, stops, session=p.session).plan
+        for p in case.result.transport
+    ]
+
+
+def printed_minutes(plans: Sequence[TransportPlan]) -> dict[str, list[tuple[str, str]]]:
+    """Each route's stop and school-call times as the route sheets print them."""
+    return {
+        r.route_id: [(s.child_id, hhmm(s.time_min)) for s in r.stops]
+        + [(c.school_id, hhmm(c.time_min)) for c in r.school_calls]
+        for p in plans
+        for r in p.routes
+    }
+
+
+@pytest.mark.parametrize("source", ["route_sheets.xlsx", "council.csv"])
+def test_a_route_read_back_prints_the_minutes_it_was_read_with(
+    case: Case, source: str, tmp_path: Path
+) -> None:
+    """The evaluator may move a stated minute by up to 30 s to keep the drives; it keeps it
+    inside the minute where the rules allow, so that writing what it read prints the same
+    minutes (a re-plan keeps untouched routes as read: 07:57 must not become 07:58)."""
+    path = case.out / source
+    if source == "council.csv":
+        path = write_rows(tmp_path / source, plan_rows(case.result))
+    plans = evaluated(case, read_existing_routes(path, case.scenario))
+    assert all(check_transport_ok(case, p) for p in plans)
+    assert printed_minutes(plans) == printed_minutes(case.result.transport)
+
+
+def test_a_route_read_back_from_routes_json_is_the_same_route_json(case: Case) -> None:
+    """routes.json read back writes the same routes to the hundredth: stop, call and depot
+    times, layout, rides, distance and cost."""
+    plans = evaluated(case, read_existing_routes(case.out / "routes.json", case.scenario))
+    assert all(check_transport_ok(case, p) for p in plans)
+    doc = routes_document(case.scenario, plans)
+    was = json.loads((case.out / "routes.json").read_text(encoding="utf-8"))
+    for session, part in was["sessions"].items():
+        got = doc["sessions"][session]["routes"]
+        assert len(got) == len(part["routes"])
+        differ = [
+            (a["route_id"], f, a[f], b[f])
+            for a, b in zip(part["routes"], got, strict=True)
+            for f in a
+            if f != "steps" and a[f] != b.get(f)
+        ] + [
+            (a["route_id"], k, f, x[f], y.get(f))
+            for a, b in zip(part["routes"], got, strict=True)
+            for k, (x, y) in enumerate(zip(a["steps"], b["steps"], strict=True))
+            for f in x
+            if x[f] != y.get(f)
+        ]
+        assert differ == [], differ[:3]
+
+
+def test_a_depot_time_stated_too_tight_is_not_kept(case: Case, tmp_path: Path) -> None:
+    """The other side: a stated depot start later than the first stop allows is not taken
+    (the checker would reject it): the route leaves as late as its legs allow instead."""
+    doc = json.loads((case.out / "routes.json").read_text(encoding="utf-8"))
+    route = doc["sessions"]["am"]["routes"][0]
+    route["steps"][0]["time"] = route["steps"][1]["time"]  # leaves as it reaches the first stop
+    path = tmp_path / "routes.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    plans = evaluated(case, read_existing_routes(path, case.scenario))
+    assert all(check_transport_ok(case, p) for p in plans)
+    got = next(r for r in plans[0].routes if r.route_id == route["route_id"])
+    assert got.start_min < route["steps"][1]["time"] - 1.0
+
+
+def check_transport_ok(case: Case, plan: TransportPlan) -> bool:
+    school_of = school_of_children(case.scenario, case.result.placement)
+    travel = straight_line_model(case.scenario)
+    verdict = check_transport(case.scenario, school_of, travel, plan, check_fleet=False)
+    assert verdict.violations == (), verdict.violations[:3]
+    return True
