@@ -59,10 +59,11 @@ taken), with the same seed and work limit as the plan from scratch of the whole.
 @dataclass(frozen=True)
 class Stated:
     """What a baseline file states of a route beyond its stops (routes.json does): its layout
-    and when the vehicle leaves and is back at its depot. The stops are rebuilt from the file
-    as ``--evaluate`` reads them, the depot legs timed tight; a kept route takes back the stated
-    layout where it holds the load, and the stated depot times where the legs allow them (a
-    time stated to the hundredth may be a few hundredths of a second too tight to keep)."""
+    and when the vehicle leaves and is back at its depot. ``--evaluate`` already keeps these
+    where they fit the rules (``existing.py``); taking them back again here is a safeguard for
+    a kept route: the stated layout where it holds the load, the stated depot times where the
+    legs allow them (a time stated to the hundredth may be a few hundredths of a second too
+    tight to keep)."""
 
     layout: str = ""
     start_min: float | None = None
