@@ -8,6 +8,11 @@ scenario does not know are ignored, so one matrix can serve several scenarios.
 
 An OSRM ``/table`` or Valhalla ``sources_to_targets`` JSON response is read too, its rows and
 columns named by the points file beside it (:mod:`sendplan.geo.router_json`).
+
+The model's name (an output's ``travel_model``) carries the file's content hash, as a road
+network's does, ``external-matrix:NAME@<sha256 prefix>``, and for a JSON matrix the points
+file's too; :attr:`ExternalMatrixModel.input_files` gives both files' full sha256 for the
+summary's and manifest's ``inputs``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,16 @@ from sendplan.geo.router_json import (
 
 COLUMNS = ("from_id", "to_id", "seconds", "metres")
 _DIGITS = 7  # ~1 cm: points compare after rounding
+_SHOWN = 12  # hex digits of a file's sha256 in the model's name, as for a road network
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes (hex)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _key(lon: float, lat: float) -> tuple[float, float]:
@@ -46,7 +61,9 @@ class ExternalMatrixModel:
         points: Mapping[str, tuple[float, float]],
         *,
         source: str,
+        sha256: str = "",
     ) -> None:
+        """``sha256``: of the file the pairs were read from (named with its prefix)."""
         ids = sorted(points)
         index = {place_id: n for n, place_id in enumerate(ids)}
         secs = np.full((len(ids), len(ids)), np.nan)
@@ -54,7 +71,8 @@ class ExternalMatrixModel:
         for (a, b), (s, m) in pairs.items():
             if a in index and b in index:
                 secs[index[a], index[b]], metres[index[a], index[b]] = s, m
-        self._setup(ids, secs, metres, points, source)
+        files = ((source, sha256),) if sha256 else ()
+        self._setup(ids, secs, metres, points, source, files)
 
     def _setup(
         self,
@@ -63,10 +81,11 @@ class ExternalMatrixModel:
         metres: NDArray[np.float64],
         points: Mapping[str, tuple[float, float]],
         source: str,
-        label: str = "",
+        files: tuple[tuple[str, str], ...],
     ) -> None:
-        # Dense (seconds, metres) over ``ids``; NaN where the file gave no value.
-        self._label = label
+        # Dense (seconds, metres) over ``ids``; NaN where the file gave no value. ``files``:
+        # (name, sha256) of the matrix file, then of its points file (JSON only).
+        self._files = files
         self._index = {place_id: n for n, place_id in enumerate(ids)}
         self._secs, self._metres = secs, metres
         self._source = source
@@ -76,12 +95,26 @@ class ExternalMatrixModel:
 
     @property
     def name(self) -> str:
-        return f"external-matrix:{self._source}{self._label}"
+        """``external-matrix:NAME@<sha256 prefix>``, with ``(points NAME@<sha256 prefix>)`` for a
+        JSON matrix: different content, different name; same content, same hashes."""
+        if not self._files:
+            return f"external-matrix:{self._source}"
+        (matrix, digest), *points = self._files
+        name = f"external-matrix:{matrix}@{digest[:_SHOWN]}"
+        for points_name, points_digest in points:
+            name += f" (points {points_name}@{points_digest[:_SHOWN]})"
+        return name
+
+    @property
+    def input_files(self) -> tuple[tuple[str, str], ...]:
+        """(file name, sha256) of the matrix file and, for JSON, its points file."""
+        return self._files
 
     @classmethod
     def from_csv(cls, path: Path, points: Mapping[str, tuple[float, float]]) -> ExternalMatrixModel:
         """Read ``path``; ``points`` maps each id the scenario knows to its (lon, lat)."""
-        return cls(read_matrix_csv(path, known=set(points)), points, source=path.name)
+        pairs = read_matrix_csv(path, known=set(points))
+        return cls(pairs, points, source=path.name, sha256=file_sha256(path))
 
     @classmethod
     def from_file(
@@ -95,11 +128,10 @@ class ExternalMatrixModel:
         places = read_points_csv(points_file)
         check_points(points_file, places, points)
         secs, metres = read_router_json(path, places)
+        # The points file decides what each row means, so its hash is recorded too.
+        files = ((path.name, file_sha256(path)), (points_file.name, file_sha256(points_file)))
         model = cls.__new__(cls)
-        # The points file decides what each row means, so the name records its hash too.
-        digest = hashlib.sha256(points_file.read_bytes()).hexdigest()[:16]
-        label = f" (points {points_file.name} sha256:{digest})"
-        model._setup([p[0] for p in places], secs, metres, points, path.name, label)
+        model._setup([p[0] for p in places], secs, metres, points, path.name, files)
         return model
 
     def _one(self, o: tuple[float, float], d: tuple[float, float]) -> tuple[float, float]:

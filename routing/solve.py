@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from sendplan.errors import InputError
+from sendplan.geo.external_matrix import ExternalMatrixModel
 from sendplan.geo.travel import TravelModel
 from sendplan.logs import get_logger
-from sendplan.routing.kpis import cost_per_transported_child_gbp, solo_share
+from sendplan.routing.kpis import boarder_figures, cost_per_transported_child_gbp, solo_share
 from sendplan.routing.model import Scenario
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import explain_plan
@@ -36,7 +37,13 @@ from sendplan.routing.status_quo import (
     has_status_quo,
     status_quo_summary,
 )
-from sendplan.routing.summary import Summary, summarise_placement, summarise_transport, versions
+from sendplan.routing.summary import (
+    Summary,
+    cross_border_at_current_schools,
+    summarise_placement,
+    summarise_transport,
+    versions,
+)
 from sendplan.routing.transport.check import TransportCheck, check_transport
 from sendplan.routing.transport.eligibility import review_transport
 from sendplan.routing.transport.entitlement import (
@@ -99,7 +106,8 @@ def solve(
             ``MaxIterations(DEFAULT_ITERATIONS)``.
         travel: a travel model, or drive and walk models; default straight-line.
         placement: ``"solve"`` places every child; ``"current"`` keeps each child at their
-            ``current_school`` and plans transport only (placement figures are then None);
+            ``current_school`` and plans transport only (placement figures are then None,
+            but for ``placed_cross_border`` at the current schools; boarders are counted);
             ``"auto"`` is ``"current"`` when every child has a current school, else ``"solve"``.
         mode, must_admit: as in :func:`sendplan.routing.placement.place.place`.
         existing_routes: a council's current routes to check and compare with the new plan.
@@ -168,7 +176,13 @@ def solve(
             for e in effects:
                 log.info("must-admit %s: %s", e.school_id, e.note)
     elif placement == "current":
-        summary = Summary(children=len(scenario.children), versions=versions())
+        # No placement of its own: placement figures stay None, except those the current
+        # schools answer (children at a school in another LA).
+        summary = Summary(
+            children=len(scenario.children),
+            versions=versions(),
+            placed_cross_border=cross_border_at_current_schools(scenario),
+        )
     else:
         raise ValueError(f"placement is 'solve' or 'current', not {placement!r}")
 
@@ -217,6 +231,9 @@ def solve(
     if plans:
         fields.update(summarise_transport(scenario, plans, checker_ok=all(c.ok for c in checks)))
         fields.update(summarise_entitlements(entitlements), solo_share=solo_share(scenario, plans))
+        if plan is None:
+            # Boarders as a placement counts them, their journeys from the drive model.
+            fields.update(boarder_figures(scenario, entitlements, drive))
         review = review_transport(scenario, school_of, drive, plans, walk_travel=models.walk)
         fields.update(
             walking_distance_flags=len(review.flags), ptb_cheaper_than_seat=review.ptb_cheaper
@@ -238,7 +255,7 @@ def solve(
         travel_model=drive.name,
         seed=seed,
         work_limit=repr(stop) if plans else None,
-        inputs=dict(sorted(scenario.sources)),
+        inputs=dict(sorted((*scenario.sources, *_travel_inputs(drive)))),
         **fields,  # type: ignore[arg-type]
     )
     if plans:
@@ -247,7 +264,7 @@ def solve(
             cost_per_transported_child_gbp=cost_per_transported_child_gbp(summary, entitlements),
         )
     if comparison is not None and plan is not None:
-        optimised = comparison_kpis(scenario, plan, summary)
+        optimised = comparison_kpis(scenario, plan, summary, transport=plans)
         summary = dataclasses.replace(summary, comparison=compare(comparison, optimised))
     return Result(
         scenario=scenario,
@@ -310,7 +327,13 @@ def _status_quo(
     if routes:
         figures = summarise_transport(scenario, routes, checker_ok=True)
         summary = dataclasses.replace(summary, **figures)
-    return plan, tuple(routes), comparison_kpis(scenario, plan, summary)
+    return plan, tuple(routes), comparison_kpis(scenario, plan, summary, transport=routes)
+
+
+def _travel_inputs(model: TravelModel) -> tuple[tuple[str, str], ...]:
+    """(name, sha256) of the files a travel model read (an external matrix and its points
+    file), so the summary's and manifest's ``inputs`` name them whichever command ran."""
+    return model.input_files if isinstance(model, ExternalMatrixModel) else ()
 
 
 def _counts(evaluation: dict[str, dict[str, object]]) -> dict[str, object]:

@@ -11,6 +11,7 @@ quo, key by key), the ``comparison`` block of summary.json.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,8 @@ from sendplan.routing.placement.plan import (
     Unplaced,
     UnplacedReason,
 )
-from sendplan.routing.summary import Summary, summarise_placement
+from sendplan.routing.summary import Summary, summarise_placement, year_cost_gbp
+from sendplan.routing.transport.plan import TransportPlan
 
 STATUS_QUO_SOLVER = "status-quo"
 
@@ -50,6 +52,14 @@ difference. ``placed_in_area`` counts children at a school with ``in_area`` true
 commissioning LA), as the Summary does; ``out_of_area_share`` is ``placed_out_of_area / placed``;
 ``over_capacity_*`` compare each school's roll (children placed there) with its capacity;
 transport figures are None when no route was planned."""
+
+DIGITS: dict[str, int] = {
+    "placement_cost_gbp_per_year": 2, "objective": 2, "mean_travel_min": 2,
+    "max_travel_min": 2, "out_of_area_share": 4, "transport_cost_gbp_per_year": 2,
+}  # fmt: skip
+"""Decimal places of each non-count figure, as the Summary rounds it. :func:`comparison_kpis`
+gives them unrounded and :func:`compare` rounds once: each figure, and each difference from
+the unrounded figures (rounded figures subtracted could be a unit of the last place out)."""
 
 
 def has_status_quo(scenario: Scenario) -> bool:
@@ -142,37 +152,58 @@ def school_rolls(plan: PlacementPlan) -> Counter[str]:
     return Counter(a.school_id for a in plan.assignments)
 
 
-def comparison_kpis(scenario: Scenario, plan: PlacementPlan, summary: Summary) -> dict[str, Any]:
-    """The :data:`COMPARISON_KEYS` figures of one plan and its Summary."""
+def comparison_kpis(
+    scenario: Scenario,
+    plan: PlacementPlan,
+    summary: Summary,
+    *,
+    transport: Sequence[TransportPlan] = (),
+) -> dict[str, Any]:
+    """The :data:`COMPARISON_KEYS` figures of one plan, its Summary and its planned sessions'
+    routes (``transport``; without them the Summary's rounded cost), the non-count figures
+    unrounded (:func:`compare` rounds them as the Summary does: :data:`DIGITS`)."""
     groups = {s.school_id: TYPE_GROUPS.get(s.type, s.type) for s in scenario.schools}
     by_type = Counter(f"placed_{groups[a.school_id]}" for a in plan.assignments)
     capacity = {s.school_id: s.capacity for s in scenario.schools}
     over = {sid: n - capacity[sid] for sid, n in school_rolls(plan).items() if n > capacity[sid]}
-    placed = summary.placed or 0
-    out_of_area = summary.placed_out_of_area or 0
+    placed = len(plan.assignments)
+    out_of_area = sum(1 for a in plan.assignments if not a.in_area)
+    # The same arithmetic as summarise_placement, stopping short of its rounding.
+    travel_min = np.array([a.travel_s / 60.0 for a in plan.assignments], dtype=float)
+    transport_cost = (
+        year_cost_gbp(scenario, transport) if transport else summary.transport_cost_gbp_per_year
+    )
     figures: dict[str, Any] = {
         "children": summary.children,
         "placed": summary.placed,
         "unplaced": summary.unplaced,
-        "placement_cost_gbp_per_year": summary.placement_cost_gbp_per_year,
-        "objective": summary.objective,
-        "mean_travel_min": summary.mean_travel_min,
-        "max_travel_min": summary.max_travel_min,
+        "placement_cost_gbp_per_year": sum(a.annual_cost_gbp for a in plan.assignments),
+        "objective": plan.objective,
+        "mean_travel_min": float(travel_min.mean()) if placed else None,
+        "max_travel_min": float(travel_min.max()) if placed else None,
         "placed_in_area": summary.placed_in_area,
         "placed_out_of_area": summary.placed_out_of_area,
-        "out_of_area_share": round(out_of_area / placed, 4) if placed else None,
+        "out_of_area_share": out_of_area / placed if placed else None,
         **{key: by_type.get(key, 0) for key in TYPE_KEYS},
         "over_capacity_schools": len(over),
         "over_capacity_places": sum(over.values()),
         "transported": summary.transported,
         "routes": summary.routes,
-        "transport_cost_gbp_per_year": summary.transport_cost_gbp_per_year,
+        "transport_cost_gbp_per_year": transport_cost,
     }
     return {key: figures[key] for key in COMPARISON_KEYS}
 
 
+def _rounded(key: str, value: Any) -> Any:
+    """A figure as the comparison shows it: counts as they are, others to :data:`DIGITS`."""
+    if value is None or isinstance(value, int):
+        return value
+    return round(float(value), DIGITS.get(key, 4))
+
+
 def difference(status_quo: dict[str, Any], optimised: dict[str, Any]) -> dict[str, Any]:
-    """Optimised minus status quo, key by key (None where either is None)."""
+    """Optimised minus status quo, key by key (None where either is None), from the figures as
+    given (unrounded from :func:`comparison_kpis`), rounded once."""
     out: dict[str, Any] = {}
     for key in COMPARISON_KEYS:
         a, b = status_quo.get(key), optimised.get(key)
@@ -181,20 +212,21 @@ def difference(status_quo: dict[str, Any], optimised: dict[str, Any]) -> dict[st
         elif isinstance(a, int) and isinstance(b, int):
             out[key] = b - a
         else:
-            out[key] = round(float(b) - float(a), 4)
+            out[key] = _rounded(key, float(b) - float(a))
     return out
 
 
 def compare(status_quo: dict[str, Any], optimised: dict[str, Any]) -> dict[str, Any]:
-    """The ``comparison`` block: both sets of figures and their difference."""
+    """The ``comparison`` block: both sets of figures, rounded as the Summary rounds them, and
+    their difference, computed before rounding."""
     return {
-        "status_quo": dict(status_quo),
-        "optimised": dict(optimised),
+        "status_quo": {key: _rounded(key, value) for key, value in status_quo.items()},
+        "optimised": {key: _rounded(key, value) for key, value in optimised.items()},
         "difference": difference(status_quo, optimised),
     }
 
 
 __all__ = [
-    "COMPARISON_KEYS", "compare", "comparison_kpis", "difference", "has_status_quo",
+    "COMPARISON_KEYS", "DIGITS", "compare", "comparison_kpis", "difference", "has_status_quo",
     "school_rolls", "status_quo_plan", "status_quo_summary",
 ]  # fmt: skip

@@ -21,7 +21,8 @@ class Summary:
     """The KPIs of DESIGN.md, one shape from every entry point.
 
     A figure that was not computed is None (null in JSON): the placement figures when the
-    children kept their current schools, the transport figures when no session was planned.
+    children kept their current schools (but ``placed_cross_border``, counted at the current
+    schools), the transport figures when no session was planned.
     ``max_ride_min`` is the longest ride observed in the plan, never a limit.
     """
 
@@ -83,14 +84,16 @@ class Summary:
     # --evaluate: per session, the existing routes' cost, rule breaches and the saving.
     evaluation: dict[str, Any] | None = None
     # Issue 4: cross-border placements, the what-if mode and the cost of first preferences.
-    placed_cross_border: int = 0
+    # None (not 0) when there was no placement: a routes run's children at their current
+    # schools have their cross-border count (``cross_border_at_current_schools``), no classes.
+    placed_cross_border: int | None = None
     mode: str = "weighted"
     must_admit: tuple[str, ...] = ()
-    over_capacity_places: int = 0
+    over_capacity_places: int | None = None
     over_capacity_by_school: dict[str, int] = field(default_factory=dict)
     levels: tuple[int, ...] = ()
-    classes: int = 0
-    arcs: int = 0
+    classes: int | None = None
+    arcs: int | None = None
     # Unlocked children with preferences whose first preference was not chosen, by status
     # (feasible, full, over_max_travel, ...), and the summed extra cost of honouring those
     # that were feasible (placement + estimated transport, GBP per year).
@@ -246,6 +249,17 @@ def summarise_placement(
     )
 
 
+def cross_border_at_current_schools(scenario: Scenario) -> int:
+    """Children whose current school is in another LA than their home (as a placement counts
+    ``cross_border``); children without a current school in the scenario are not counted."""
+    la_of = {s.school_id: s.la_code for s in scenario.schools}
+    return sum(
+        1
+        for c in scenario.children
+        if c.current_school in la_of and la_of[c.current_school] != c.home_la
+    )
+
+
 def _round(value: float) -> float:
     return round(value, 2)
 
@@ -291,10 +305,8 @@ def summarise_transport(
     run of the day is assumed to cost the same) and ``transport_cost_basis`` says so.
     """
     routes = [r for p in plans for r in p.routes]
-    day = sum(p.cost_gbp for p in plans)
-    basis = "+".join(p.session for p in plans)
-    if len(plans) == 1:
-        day, basis = 2 * day, f"{plans[0].session} x 2"
+    day = day_cost_gbp(plans)
+    basis = f"{plans[0].session} x 2" if len(plans) == 1 else "+".join(p.session for p in plans)
     rides = [s.ride_min for r in routes for s in r.stops]
     limits = {c.child_id: scenario.policy.ride_limit_min(c) for c in scenario.children}
     over = sum(1 for r in routes for s in r.stops if s.ride_min > limits[s.child_id] + 1e-6)
@@ -303,7 +315,7 @@ def summarise_transport(
         "vehicles": max((len(p.routes) for p in plans), default=0),
         "routes": len(routes),
         "transport_cost_gbp_per_day": round(day, 2),
-        "transport_cost_gbp_per_year": round(day * scenario.policy.school_days_per_year, 2),
+        "transport_cost_gbp_per_year": round(year_cost_gbp(scenario, plans), 2),
         "transport_cost_basis": basis,
         "max_ride_min": round(max(rides), 2) if rides else None,
         "rides_over_limit": over,
@@ -314,6 +326,17 @@ def summarise_transport(
         "sessions": tuple(p.session for p in plans),
         "council_measures": council_measures(scenario, plans),
     }
+
+
+def day_cost_gbp(plans: Sequence[TransportPlan]) -> float:
+    """A school day's route cost: the planned sessions', doubled when one was planned."""
+    day = sum(p.cost_gbp for p in plans)
+    return 2 * day if len(plans) == 1 else day
+
+
+def year_cost_gbp(scenario: Scenario, plans: Sequence[TransportPlan]) -> float:
+    """The routes' yearly cost, unrounded (``transport_cost_gbp_per_year`` rounds it)."""
+    return day_cost_gbp(plans) * scenario.policy.school_days_per_year
 
 
 RIDE_THRESHOLDS_MIN = (45, 60, 75)
@@ -344,8 +367,7 @@ def council_measures(scenario: Scenario, plans: Sequence[TransportPlan]) -> dict
     for r in routes:
         for s in r.stops:
             longest[s.child_id] = max(longest.get(s.child_id, 0.0), s.ride_min)
-    day = sum(p.cost_gbp for p in plans) * (2 if len(plans) == 1 else 1)
-    year = round(day * scenario.policy.school_days_per_year, 2)
+    year = round(year_cost_gbp(scenario, plans), 2)
     return {
         "vehicles_by_session": {p.session: len(p.routes) for p in plans},
         "riders": riders,

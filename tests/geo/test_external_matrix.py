@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,11 @@ def write_matrix(path: Path, sc: Scenario, *, skip: tuple[str, str] | None = Non
 
 
 def test_a_matrix_of_the_same_times_gives_the_same_plan(tmp_path: Path) -> None:
-    model = ExternalMatrixModel.from_csv(write_matrix(tmp_path / "m.csv", SC), points_of(SC))
-    assert model.name == "external-matrix:m.csv"
+    path = write_matrix(tmp_path / "m.csv", SC)
+    model = ExternalMatrixModel.from_csv(path, points_of(SC))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert model.name == f"external-matrix:m.csv@{digest[:12]}"
+    assert model.input_files == (("m.csv", digest),)
 
     ours = plan(SC)
     theirs = plan_transport(SC, None, model, session="am", stop=MaxIterations(200), seed=1,
@@ -101,3 +105,24 @@ def test_bad_files_name_the_row_and_field(
         read_matrix_csv(path)
     assert (info.value.file, info.value.row, info.value.field) == ("m.csv", row, field)
     assert words in info.value.message
+
+
+def test_the_name_follows_the_content_not_the_file_name(tmp_path: Path) -> None:
+    first = write_matrix(tmp_path / "m.csv", SC)
+    renamed = tmp_path / "other.csv"
+    renamed.write_bytes(first.read_bytes())
+    doubled = tmp_path / "d" / "m.csv"
+    doubled.parent.mkdir()
+    rows = first.read_text().splitlines()
+    doubled.write_text(
+        "\n".join([rows[0], *(f"{a},{b},{2 * float(t)!r},{m}" for a, b, t, m in
+                              (r.split(",") for r in rows[1:]))]) + "\n"
+    )  # fmt: skip
+    a, b, c = (ExternalMatrixModel.from_csv(p, points_of(SC)) for p in (first, renamed, doubled))
+    assert a.name.split("@")[1] == b.name.split("@")[1]  # same bytes, same hash
+    assert a.input_files[0][1] == b.input_files[0][1]
+    assert c.name != a.name and c.name.startswith("external-matrix:m.csv@")
+    assert c.input_files[0][1] != a.input_files[0][1]
+    # A model built from pairs in memory read no file: no hash, no input file.
+    bare = ExternalMatrixModel({}, {"a": (-1.1, 52.6)}, source="memory")
+    assert bare.name == "external-matrix:memory" and bare.input_files == ()

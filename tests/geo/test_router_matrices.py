@@ -4,6 +4,7 @@ give the same travel model as our CSV, and every bad file is exit 2 naming the f
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 import shutil
@@ -116,8 +117,11 @@ def test_csv_osrm_and_valhalla_give_the_same_pairs(case: dict[str, Any]) -> None
         "valhalla_concise": write_json(case, "valhalla_concise", valhalla_concise(case)),
     }
     models = {name: travel_models(sc, matrix=path).drive for name, path in files.items()}
-    assert models["osrm"].name.startswith(
-        "external-matrix:osrm.json (points osrm.points.csv sha256:"
+    sha = {f: hashlib.sha256((case["root"] / f).read_bytes()).hexdigest()
+           for f in ("osrm.json", "osrm.points.csv")}  # fmt: skip
+    assert models["osrm"].name == (
+        f"external-matrix:osrm.json@{sha['osrm.json'][:12]} "
+        f"(points osrm.points.csv@{sha['osrm.points.csv'][:12]})"
     )
     rng = random.Random(3)
     n = len(case["places"])
@@ -150,6 +154,54 @@ def test_routes_and_place_run_end_to_end_on_a_router_matrix(
     assert "e2e.json" in summary["travel_model"]
     if command == "routes":
         assert summary["transport_checker_ok"] is True
+
+
+def _provenance(case: dict[str, Any], matrix: Path, out: str) -> tuple[str, dict[str, str]]:
+    """``place`` with ``matrix``: the travel model and inputs its summary and manifest record
+    (the two must agree)."""
+    folder = case["root"] / out
+    result = RUNNER.invoke(app, ["place", str(case["folder"]), "--out", str(folder),
+                                 "--matrix", str(matrix)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((folder / "summary.json").read_text())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["travel_model"] == summary["travel_model"]
+    assert manifest["inputs"] == summary["inputs"]
+    return summary["travel_model"], manifest["inputs"]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_matrix_and_points_files_are_hashed_in_the_manifest(case: dict[str, Any]) -> None:
+    first = write_json(case, "prov", osrm(case))
+    model, inputs = _provenance(case, first, "out-prov")
+    points = case["root"] / "prov.points.csv"
+    assert inputs["prov.json"] == _sha(first) and inputs["prov.points.csv"] == _sha(points)
+    assert f"prov.json@{_sha(first)[:12]}" in model and _sha(points)[:12] in model
+    # The same bytes under another name: the same hashes.
+    copy = write_json(case, "copy", osrm(case))
+    copy_model, copy_inputs = _provenance(case, copy, "out-copy")
+    assert copy_inputs["copy.json"] == inputs["prov.json"]
+    assert copy_model == model.replace("prov.", "copy.")
+    # Every duration doubled, in a file of the same name elsewhere: another hash and model.
+    doubled = osrm(case)
+    doubled["durations"] = (2 * case["secs"]).tolist()
+    (case["root"] / "twice").mkdir(exist_ok=True)
+    other = case["root"] / "twice" / "prov.json"
+    other.write_text(json.dumps(doubled))
+    shutil.copy(points, case["root"] / "twice" / "prov.points.csv")
+    other_model, other_inputs = _provenance(case, other, "out-twice")
+    assert other_model != model and other_inputs["prov.json"] == _sha(other) != _sha(first)
+    assert other_inputs["prov.points.csv"] == inputs["prov.points.csv"]
+
+
+def test_a_csv_matrix_is_hashed_in_the_manifest(case: dict[str, Any]) -> None:
+    path = write_csv(case)
+    model, inputs = _provenance(case, path, "out-csv")
+    assert model == f"external-matrix:m.csv@{_sha(path)[:12]}"
+    assert inputs["m.csv"] == _sha(path)
 
 
 def _null(doc: dict[str, Any]) -> dict[str, Any]:

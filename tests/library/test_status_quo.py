@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from strategies import make_child, make_school
 from typer.testing import CliRunner
 
@@ -17,7 +19,14 @@ from sendplan.api.cli import app
 from sendplan.api.report import render_report
 from sendplan.api.writer import write_scenario
 from sendplan.routing.model import Scenario, VehicleType
-from sendplan.routing.status_quo import COMPARISON_KEYS, status_quo_plan
+from sendplan.routing.placement.plan import PlacementPlan
+from sendplan.routing.status_quo import (
+    COMPARISON_KEYS,
+    DIGITS,
+    compare,
+    difference,
+    status_quo_plan,
+)
 from sendplan.routing.travel import straight_line_model
 
 RUNNER = CliRunner()
@@ -121,7 +130,9 @@ def test_difference_is_optimised_minus_status_quo_key_by_key(result: sendplan.Re
         if sq[key] is None or opt[key] is None:
             assert diff[key] is None, key
         else:
-            assert diff[key] == pytest.approx(opt[key] - sq[key], abs=1e-3), key
+            # Within a unit of the last place: the difference is of the unrounded figures.
+            unit = 10.0 ** -DIGITS.get(key, 0)
+            assert diff[key] == pytest.approx(opt[key] - sq[key], abs=unit * 1.001), key
     # The optimised side is the run's own summary.
     s = result.summary
     assert opt["placed"] == s.placed and opt["transported"] == s.transported
@@ -132,6 +143,69 @@ def test_difference_is_optimised_minus_status_quo_key_by_key(result: sendplan.Re
     assert s.movers == 2 and s.movers_rule == "phase_transfer"
     assert diff["placement_cost_gbp_per_year"] <= 0
     assert opt["over_capacity_places"] == 1
+
+
+def test_the_difference_is_of_unrounded_figures_rounded_once() -> None:
+    # The demo's out-of-area shares: 270 and 245 of 1,345. Rounded first (0.2007, 0.1822) they
+    # differ by 0.0185; the true difference, -25/1345 = -0.018587..., rounds to -0.0186.
+    sq = {key: None for key in COMPARISON_KEYS} | {"out_of_area_share": 270 / 1345}
+    opt = {key: None for key in COMPARISON_KEYS} | {"out_of_area_share": 245 / 1345}
+    rounded_first = round(round(245 / 1345, 4) - round(270 / 1345, 4), 4)
+    assert rounded_first == -0.0185
+    assert difference(sq, opt)["out_of_area_share"] == round(-25 / 1345, 4) == -0.0186
+    block = compare(sq, opt)
+    assert block["status_quo"]["out_of_area_share"] == 0.2007
+    assert block["optimised"]["out_of_area_share"] == 0.1822
+    assert block["difference"]["out_of_area_share"] == -0.0186
+    # Minutes to 2 places: 16.444 - 15.756 = -0.688 -> -0.69, not 15.76 - 16.44 = -0.68.
+    sq["mean_travel_min"], opt["mean_travel_min"] = 16.444, 15.756
+    assert difference(sq, opt)["mean_travel_min"] == -0.69
+
+
+@given(
+    st.sampled_from(sorted(DIGITS)),
+    st.floats(0, 1e7, allow_nan=False),
+    st.floats(0, 1e7, allow_nan=False),
+)
+def test_every_difference_is_rounded_once_to_its_figure_places(
+    key: str, before: float, after: float
+) -> None:
+    block = compare({key: before}, {key: after})
+    digits = DIGITS[key]
+    assert block["difference"][key] == round(after - before, digits)
+    assert block["status_quo"][key] == round(before, digits)
+    assert block["optimised"][key] == round(after, digits)
+
+
+def test_the_solved_difference_is_of_the_plans_unrounded_figures(
+    result: sendplan.Result,
+) -> None:
+    assert result.placement is not None and result.status_quo is not None
+    block = result.summary.comparison
+    assert block is not None
+
+    def figures(plan: PlacementPlan) -> tuple[float, float, float]:
+        minutes = [a.travel_s / 60 for a in plan.assignments]
+        out = sum(not a.in_area for a in plan.assignments)
+        cost = sum(a.annual_cost_gbp for a in plan.assignments)
+        return sum(minutes) / len(minutes), out / len(plan.assignments), cost
+
+    (m_sq, share_sq, cost_sq), (m_opt, share_opt, cost_opt) = (
+        figures(result.status_quo),
+        figures(result.placement),
+    )
+    diff = block["difference"]
+    assert diff["mean_travel_min"] == pytest.approx(round(m_opt - m_sq, 2), abs=1e-9)
+    assert diff["out_of_area_share"] == pytest.approx(round(share_opt - share_sq, 4), abs=1e-9)
+    assert diff["placement_cost_gbp_per_year"] == pytest.approx(
+        round(cost_opt - cost_sq, 2), abs=1e-6
+    )
+    days = result.scenario.policy.school_days_per_year
+    year_sq = sum(p.cost_gbp for p in result.status_quo_transport) * 2 * days
+    year_opt = sum(p.cost_gbp for p in result.transport) * 2 * days
+    assert diff["transport_cost_gbp_per_year"] == pytest.approx(
+        round(year_opt - year_sq, 2), abs=1e-6
+    )
 
 
 def test_all_movers_clear_the_over_capacity_and_cut_the_cost() -> None:
