@@ -60,8 +60,9 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class Keep:
     """``--keep-contracted``: the baseline routes whose contract is in force stay as they are;
-    the rest is re-planned with continuity after changes, else from scratch. ``stated``: what
-    the baseline file states of each route beyond its stops, per session and route id."""
+    the rest is re-planned with continuity (``continuity``; with or without changes), or from
+    scratch when the policy's disruption weights are both 0. ``stated``: what the baseline file
+    states of each route beyond its stops, per session and route id."""
 
     route_ids: frozenset[str]
     continuity: bool

@@ -1,12 +1,15 @@
 """`sendplan compare A B [C...]`: solved scenarios side by side (:func:`sendplan.compare`).
 
-Each input is a result folder (summary.json and placements.csv, read back as they are) or a
-scenario (folder or .xlsx workbook, solved here: placement only unless ``--routes``, with the
-demo's iteration limit so the same inputs give the same comparison).
+Each input is a result folder (summary.json and placements.csv, read back as they are; a
+``routes`` run on current schools has no placements.csv: its children are at their current
+schools, read from its results.gpkg, and a note says so) or a scenario (folder or .xlsx
+workbook, solved here: placement only unless ``--routes``, with the demo's iteration limit so
+the same inputs give the same comparison).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,7 +29,7 @@ from sendplan.api.cli_place import (
 )
 from sendplan.api.comparison_files import figure, percent, signed, write_comparison
 from sendplan.api.loader import load_scenario
-from sendplan.api.result_reader import is_result_folder, read_result
+from sendplan.api.result_reader import has_own_placement, is_result_folder, read_result
 from sendplan.errors import InputError, printable, visible
 from sendplan.routing.placement.movers import MoversRule
 from sendplan.routing.planning.compare import Comparison, ResultView, compare, view_result
@@ -62,7 +65,8 @@ def compare_cmd(
         check_inputs_outside(out, {f"input {p}": p for p in inputs})
         with progress() as say:
             views = [load_input(p, routes=routes, seed=seed, movers=rule, say=say) for p in inputs]
-            comparison = compare(views, names=input_names(inputs))
+            names = input_names(inputs)
+            comparison = with_placement_notes(compare(views, names=names), inputs)
             say("writing outputs")
             write_comparison(comparison, out)
         print_comparison(comparison, out)
@@ -83,7 +87,7 @@ def load_input(
     if not is_scenario:
         raise InputError(
             visible(str(path), 80),
-            "is neither a result folder (summary.json, placements.csv) nor a scenario "
+            "is neither a result folder (with summary.json) nor a scenario "
             "(a folder with children.csv, or an .xlsx workbook)",
         )
     say(f"reading the scenario {path.name}")
@@ -93,6 +97,19 @@ def load_input(
         stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), progress=say,
     )  # fmt: skip
     return view_result(result)
+
+
+def with_placement_notes(comparison: Comparison, inputs: Sequence[Path]) -> Comparison:
+    """``comparison`` with a note, first, for each result folder that has no placement of its
+    own (a ``routes`` run on current schools): its schools are the status quo."""
+    notes = [
+        f"{name}: no placement of its own (a routes run on current schools, no placements.csv): "
+        "its children are at their current schools (from its results.gpkg), so school changes "
+        "against it are changes from the status quo"
+        for name, path in zip(comparison.names, inputs, strict=True)
+        if is_result_folder(path) and not has_own_placement(path)
+    ]
+    return dataclasses.replace(comparison, notes=(*notes, *comparison.notes))
 
 
 def input_names(paths: Sequence[Path]) -> list[str]:

@@ -89,8 +89,10 @@ def routes(
             "--keep-contracted",
             help="With --baseline and --contracts: keep every baseline route whose contract is "
             "in force (the scenario's as_of) as it is (vehicle, layout, riders, order, times) "
-            "and re-plan only the other children: with continuity after --changes, else from "
-            "scratch. summary.json and changes.json say what became of each contracted route.",
+            "and re-plan only the other children, with continuity (with or without --changes; "
+            "from scratch only when the policy's disruption_move_gbp and disruption_time_gbp "
+            "are both 0: kept_contracted.rest_planned says which). summary.json and "
+            "changes.json say what became of each contracted route.",
         ),
     ] = False,
     columns: Annotated[
@@ -133,7 +135,15 @@ def routes(
         ),
     ] = None,
 ) -> None:
-    """Plan home-to-school routes for every transport-eligible child of a scenario."""
+    """Plan home-to-school routes for every transport-eligible child of a scenario.
+
+    Which schools: when every child has a current_school, to those schools (the status quo; no
+    placement is solved and no placements.csv written); when any child has none, the
+    phase-transfer movers (those children, children entering Reception, Year 7 or Year 12, with
+    a new plan, or whose school is closed or no longer admits them) are placed first, as `place`
+    does, and the routes go to that placement (placements.csv written). summary.json's
+    movers_rule says which: null for the status quo, phase_transfer for a placement.
+    """
 
     def check_options() -> None:
         """Options that go together, as one-line errors naming the option (exit 2)."""

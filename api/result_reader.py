@@ -1,7 +1,11 @@
 """Read a result folder (written by ``sendplan place``, ``demo`` or ``routes``) back, without
 solving again: :func:`read_result` gives the view :func:`sendplan.compare` needs.
 
-summary.json and placements.csv are required; the folder's ``scenario/schools.csv`` (the demo
+summary.json is required, and placements.csv too unless the run solved no placement: a
+``routes`` run on the status quo (every child has a current school; its summary's ``placed`` is
+null) writes none, and its schools (each child's current school, with the schools' names and
+capacities) are read from its results.gpkg (layers ``homes`` and ``schools``) instead:
+:func:`has_own_placement` tells the two apart. The folder's ``scenario/schools.csv`` (the demo
 writes one) supplies capacities when present. Every problem is an InputError naming the file
 (as ``FOLDER/summary.json``), the row and the field.
 """
@@ -9,6 +13,8 @@ writes one) supplies capacities when present. Every problem is an InputError nam
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +25,7 @@ from sendplan.routing.planning.compare import NUMERIC_FIELDS, ResultView
 
 SUMMARY_FILE = "summary.json"
 PLACEMENTS_FILE = "placements.csv"
+GPKG_FILE = "results.gpkg"
 SCHOOLS_COPY = Path("scenario") / "schools.csv"
 REQUIRED_COLUMNS = ("child_id", "status", "school_id", "school_name")
 
@@ -29,18 +36,23 @@ def is_result_folder(path: Path) -> bool:
 
 
 def read_result(folder: Path) -> ResultView:
-    """The summary, each child's school and (when the folder has its scenario copy) the
-    capacities of a result folder."""
+    """The summary, each child's school and (when the folder has its scenario copy, or is a
+    routes run on current schools) the capacities of a result folder."""
     folder = Path(folder)
     label = folder.resolve().name
     summary = read_summary(folder / SUMMARY_FILE, label=f"{label}/{SUMMARY_FILE}")
-    schools, names = read_placements(folder / PLACEMENTS_FILE, label=f"{label}/{PLACEMENTS_FILE}")
+    capacities = None
+    if has_own_placement(folder) or summary.get("placed") is not None:
+        source = PLACEMENTS_FILE
+        schools, names = read_placements(folder / source, label=f"{label}/{source}")
+    else:
+        source = GPKG_FILE
+        schools, names, capacities = read_gpkg_schools(folder / source, label=f"{label}/{source}")
     if len(schools) != summary["children"]:
         raise InputError(
-            f"{label}/{PLACEMENTS_FILE}",
+            f"{label}/{source}",
             f"lists {len(schools)} children but {SUMMARY_FILE} says {summary['children']}",
         )
-    capacities = None
     if (folder / SCHOOLS_COPY).is_file():
         try:
             copy = read_schools(folder / SCHOOLS_COPY)
@@ -50,6 +62,12 @@ def read_result(folder: Path) -> ResultView:
         capacities = {s.school_id: s.capacity for s in copy}
         names = {s.school_id: s.name for s in copy} | names
     return ResultView(summary=summary, schools=schools, school_names=names, capacities=capacities)
+
+
+def has_own_placement(folder: Path) -> bool:
+    """Whether the result folder holds a placements.csv: False for a ``routes`` run on the
+    status quo, whose children are at their current schools."""
+    return (Path(folder) / PLACEMENTS_FILE).is_file()
 
 
 def read_summary(path: Path, *, label: str) -> dict[str, Any]:
@@ -114,3 +132,42 @@ def read_placements(path: Path, *, label: str) -> tuple[dict[str, str | None], d
             raise InputError(label, f"is {visible(cell['status'])}; use placed or unplaced",
                              row=number, field="status")  # fmt: skip
     return schools, names
+
+
+def read_gpkg_schools(
+    path: Path, *, label: str
+) -> tuple[dict[str, str | None], dict[str, str], dict[str, int]]:
+    """results.gpkg of a run with no placement: each child's school (layer ``homes``; None
+    when the child has none) and each school's name and capacity (layer ``schools``)."""
+    if not path.is_file():
+        raise InputError(label, "missing: a result folder without placements.csv (a routes run "
+                         "on current schools) holds results.gpkg")  # fmt: skip
+    try:
+        # Read-only, through a URI so a folder name is never taken for an option.
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            homes = db.execute("SELECT child_id, school_id FROM homes ORDER BY fid").fetchall()
+            rows = db.execute("SELECT school_id, name, capacity FROM schools ORDER BY fid")
+            school_rows = rows.fetchall()
+    except sqlite3.Error as err:
+        raise InputError(label, f"is not a sendplan GeoPackage ({err})") from None
+    schools: dict[str, str | None] = {}
+    for number, (child, school) in enumerate(homes, start=1):
+        if not isinstance(child, str) or not child:
+            raise InputError(label, "layer homes: no child_id", row=number, field="child_id")
+        if child in schools:
+            raise InputError(label, f"layer homes: child {visible(child)} is listed twice",
+                             row=number, field="child_id")  # fmt: skip
+        if school is not None and (not isinstance(school, str) or not school):
+            raise InputError(label, "layer homes: not a school id", row=number, field="school_id")
+        schools[child] = school
+    names: dict[str, str] = {}
+    capacities: dict[str, int] = {}
+    for number, (school, name, capacity) in enumerate(school_rows, start=1):
+        if not isinstance(school, str) or not school:
+            raise InputError(label, "layer schools: no school_id", row=number, field="school_id")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+            raise InputError(label, "layer schools: capacity must be a whole number >= 0",
+                             row=number, field="capacity")  # fmt: skip
+        names[school] = name if isinstance(name, str) else ""
+        capacities[school] = capacity
+    return schools, names, capacities

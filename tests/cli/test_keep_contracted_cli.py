@@ -318,6 +318,11 @@ def test_a_change_on_a_kept_route_keeps_it_with_fewer_riders_at_their_times(
             "--keep-contracted",
             "--evaluate only compares",
         ),
+        (
+            ("--keep-contracted", "--contracts", "C", "--baseline", "B", "--evaluate", "B"),
+            "--baseline",
+            "--evaluate compares them: give one",
+        ),
         (("--contracts", "C", "--baseline", "B"), "--contracts", "--keep-contracted"),
         (("--baseline", "B"), "--baseline", "--changes"),
         (("--changes", "C"), "--changes", "--baseline"),
