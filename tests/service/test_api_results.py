@@ -4,9 +4,14 @@ as JSON rows, attachments, and the comparison of two finished jobs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from api_support import FAKE_FILES, PLACEMENTS, SUMMARY, Api, finish_job
+from api_support import FAKE_FILES, PLACEMENTS, SUMMARY, Api, csv_rows, finish_job, scenario_files
+
+import sendplan
+from sendplan.api.outputs import write_files
+from sendplan.routing.transport.plan import Session
 
 
 def test_results_are_409_until_the_job_finishes(api: Api) -> None:
@@ -82,3 +87,48 @@ def test_compare_two_finished_jobs(api: Api) -> None:
     running = api.job(scenario, seed=3)
     busy = api.client.get(f"/compare?jobs={base},{running}", headers=api.headers("planner"))
     assert busy.status_code == 409
+
+
+def _real_files(tmp: Path, *, placement: str) -> dict[str, tuple[str, bytes]]:
+    """A real run's result files: placed (``solve``) or routed on current schools."""
+    folder = tmp / placement
+    folder.mkdir()
+    rows = ("C001,-1.1335,52.6363,7,M,PMLD,PD,true,no,120001,,,,,",
+            "C002,-1.1100,52.6200,14,F,SEMH,,0,,120002,,,40,,",
+            "C003,-1.1200,52.6300,9,F,ASD,SLCN;MLD,,Y,130003,,130003;120001,,,855")  # fmt: skip
+    for name, text in scenario_files(rows).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    scenario = sendplan.load_scenario(folder)
+    sessions: tuple[Session, ...] = () if placement == "solve" else ("am",)
+    result = sendplan.solve(scenario, sessions=sessions, stop=sendplan.MaxIterations(20),
+                            placement="solve" if placement == "solve" else "current")  # fmt: skip
+    write_files(result, folder / "out")
+    return {p.name: ("application/octet-stream", p.read_bytes())
+            for p in (folder / "out").iterdir() if p.is_file()}  # fmt: skip
+
+
+def test_compare_a_transport_job_on_current_schools(api: Api, tmp_path: Path) -> None:
+    placed, routed = (
+        _real_files(tmp_path, placement="solve"),
+        _real_files(tmp_path, placement="current"),
+    )
+    assert "placements.csv" in placed and "placements.csv" not in routed  # no placement of its own
+    scenario = api.upload()
+    base, variant = api.job(scenario), api.job(scenario, kind="transport")
+    finish_job(api, base, files=placed)
+    finish_job(api, variant, files=routed)
+    response = api.client.get(f"/compare?jobs={base},{variant}", headers=api.headers("planner"))
+    assert response.status_code == 200, response.text
+    # Who moves, from the placement's own rows against the children's current schools.
+    current = {"C001": "120001", "C002": "120002", "C003": "130003"}
+    rows = csv_rows(placed["placements.csv"][1].decode())
+    moved = sorted(
+        r["child_id"] for r in rows if (r["school_id"] or None) != current[r["child_id"]]
+    )
+    assert sorted(c["child_id"] for c in response.json()["changed_children"]) == moved
+    # A job that placed children but lost its placements.csv is still refused, naming it.
+    lost = api.job(scenario, seed=5)
+    finish_job(api, lost, files={k: v for k, v in placed.items() if k != "placements.csv"}
+               | {"results.gpkg": routed["results.gpkg"]})  # fmt: skip
+    refused = api.client.get(f"/compare?jobs={base},{lost}", headers=api.headers("planner"))
+    assert refused.status_code == 422 and "placements.csv" in refused.text

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from sendplan.api.neutralise import restore
-from sendplan.api.result_reader import read_placements, read_summary
+from sendplan.api.result_reader import read_gpkg_schools, read_placements, read_summary
 from sendplan.api.service.auth import Principal, PrincipalDep, check, file_action, require
 from sendplan.api.service.deps import SessionDep
 from sendplan.api.service.problems import Problem, field_problem, not_found
@@ -143,17 +143,30 @@ def _view(session: Session, principal: Principal, job_id: str) -> ResultView:
     if job.status in ACTIVE_STATUSES:
         raise Problem(409, "not-finished", "Job not finished", f"job {job_id} is {job.status}")
     stored = {name: session.get(ResultFileRow, (job.id, name))
-              for name in ("summary.json", "placements.csv")}  # fmt: skip
+              for name in ("summary.json", "placements.csv", "results.gpkg")}  # fmt: skip
+    # A transport job on current schools places no one: its schools (the status quo) are in
+    # its results.gpkg, as ``sendplan compare`` reads a routes folder.
+    on_current = stored["placements.csv"] is None and stored["results.gpkg"] is not None
+    needed = ("summary.json", "results.gpkg" if on_current else "placements.csv")
+    capacities = None
     with tempfile.TemporaryDirectory(prefix="sendplan-compare-") as tmp:
-        for name, row in stored.items():
+        for name in needed:
+            row = stored[name]
             if row is None:
                 raise field_problem("jobs", f"job {job_id} has no {name} to compare")
             (Path(tmp) / name).write_bytes(row.content)
         try:
             summary = read_summary(Path(tmp) / "summary.json", label=f"{job_id}/summary.json")
-            schools, names = read_placements(
-                Path(tmp) / "placements.csv", label=f"{job_id}/placements.csv"
-            )
+            if on_current and summary.get("placed") is None:
+                schools, names, capacities = read_gpkg_schools(
+                    Path(tmp) / "results.gpkg", label=f"{job_id}/results.gpkg"
+                )
+            elif on_current:
+                raise InputError(f"{job_id}/placements.csv", "missing: the job placed children")
+            else:
+                schools, names = read_placements(
+                    Path(tmp) / "placements.csv", label=f"{job_id}/placements.csv"
+                )
         except InputError as err:
             raise field_problem("jobs", str(err)) from None
-    return ResultView(summary=summary, schools=schools, school_names=names, capacities=None)
+    return ResultView(summary=summary, schools=schools, school_names=names, capacities=capacities)
