@@ -8,7 +8,6 @@ the sha256 of each input file. It holds no time stamp: the same run gives the sa
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from importlib import metadata
@@ -16,17 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.atomic import GENERATOR, MANIFEST_NAME
+from sendplan.geo.digest import file_sha256
 from sendplan.routing.summary import Summary
 
 MANIFEST_VERSION = 1
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_entries(folder: Path) -> list[dict[str, Any]]:
@@ -35,7 +27,11 @@ def file_entries(folder: Path) -> list[dict[str, Any]]:
         p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder) != Path(MANIFEST_NAME)
     )
     return [
-        {"path": p.relative_to(folder).as_posix(), "sha256": _sha256(p), "bytes": p.stat().st_size}
+        {
+            "path": p.relative_to(folder).as_posix(),
+            "sha256": file_sha256(p),
+            "bytes": p.stat().st_size,
+        }
         for p in files
     ]
 

@@ -17,7 +17,6 @@ summary's and manifest's ``inputs``.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.errors import InputError, read_csv
+from sendplan.geo.digest import file_sha256
 from sendplan.geo.router_json import (
     check_points,
     is_json,
@@ -37,15 +37,6 @@ from sendplan.geo.router_json import (
 COLUMNS = ("from_id", "to_id", "seconds", "metres")
 _DIGITS = 7  # ~1 cm: points compare after rounding
 _SHOWN = 12  # hex digits of a file's sha256 in the model's name, as for a road network
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _key(lon: float, lat: float) -> tuple[float, float]:

@@ -35,6 +35,7 @@ from scipy.sparse.csgraph import connected_components
 
 from sendplan.errors import InputError
 from sendplan.geo.coords import geodesic_m, to_bng
+from sendplan.geo.digest import file_sha256
 from sendplan.geo.osm import read_map
 from sendplan.geo.roads import (
     HIGHWAY_CLASSES,
@@ -381,15 +382,6 @@ def save_network(network: RoadNetwork, path: Path) -> RoadNetwork:
     partial.replace(path)
     digest = hashlib.sha256(data).hexdigest()
     return replace(network, name=f"{path.name}@{digest[:12]}", sha256=digest)
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_archive(path: Path, data: bytes) -> RoadNetwork:
