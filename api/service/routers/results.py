@@ -143,10 +143,13 @@ def _view(session: Session, principal: Principal, job_id: str) -> ResultView:
     if job.status in ACTIVE_STATUSES:
         raise Problem(409, "not-finished", "Job not finished", f"job {job_id} is {job.status}")
     stored = {name: session.get(ResultFileRow, (job.id, name))
-              for name in ("summary.json", "placements.csv", "results.gpkg")}  # fmt: skip
+              for name in ("summary.json", "placements.csv")}  # fmt: skip
     # A transport job on current schools places no one: its schools (the status quo) are in
-    # its results.gpkg, as ``sendplan compare`` reads a routes folder.
-    on_current = stored["placements.csv"] is None and stored["results.gpkg"] is not None
+    # its results.gpkg, as ``sendplan compare`` reads a routes folder (only then is that
+    # larger file loaded).
+    if stored["placements.csv"] is None:
+        stored["results.gpkg"] = session.get(ResultFileRow, (job.id, "results.gpkg"))
+    on_current = stored.get("results.gpkg") is not None
     needed = ("summary.json", "results.gpkg" if on_current else "placements.csv")
     capacities = None
     with tempfile.TemporaryDirectory(prefix="sendplan-compare-") as tmp:
