@@ -188,3 +188,12 @@ def small_scenario_files(children: int = 120) -> dict[str, bytes]:
         folder = Path(temp) / "scenario"
         write_scenario(scenario, folder)
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """One headless Chromium per browser-test module (``ui_browser_support``)."""
+    from ui_browser_support import chromium_browser
+
+    with chromium_browser() as launched:
+        yield launched

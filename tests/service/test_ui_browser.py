@@ -19,7 +19,6 @@ from ui_browser_support import (
     Browser,
     Site,
     api_get,
-    chromium_browser,
     expect,
     mark_ms,
     offline_page,
@@ -58,12 +57,6 @@ def site() -> Iterator[Site]:
                 yield Site(base=base, api=api, jobs=jobs, scenario=scenario)
         finally:
             api.client.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with chromium_browser() as launched:
-        yield launched
 
 
 @pytest.fixture

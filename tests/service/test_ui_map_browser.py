@@ -27,7 +27,6 @@ from ui_browser_support import (
     Browser,
     Site,
     api_get,
-    chromium_browser,
     contrast_ratios,
     expect,
     mark_ms,
@@ -119,12 +118,6 @@ def _solved_on(api: Any, scenario: str, source: Path, work: Path, travel: object
     write_files(result, out)
     store_files(api, job, out)
     return job
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with chromium_browser() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from ui_browser_support import (
     Browser,
     Site,
     api_get,
-    chromium_browser,
     expect,
     offline_page,
     serving,
@@ -72,12 +71,6 @@ def site() -> Iterator[Site]:
         with serving(api) as base:
             yield Site(base, api, jobs, scenario)
         api.client.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with chromium_browser() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from ui_browser_support import (
     Browser,
     Site,
     api_get,
-    chromium_browser,
     contrast_ratios,
     expect,
     offline_page,
@@ -65,12 +64,6 @@ def planning() -> Iterator[Planning]:
                 yield Planning(site, folder / "scenario", folder)
         finally:
             api.client.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with chromium_browser() as browser:
-        yield browser
 
 
 def _queued(site: Site) -> list[dict[str, Any]]:

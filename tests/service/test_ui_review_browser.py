@@ -18,7 +18,6 @@ from ui_browser_support import (
     Browser,
     Site,
     api_get,
-    chromium_browser,
     expect,
     offline_page,
     ready,
@@ -76,12 +75,6 @@ def site() -> Iterator[Review]:
         with serving(api) as base:
             yield Review(base, api, jobs, scenario, source=source, work=work)
         api.client.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with chromium_browser() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from api_support import Api, finish_job, make_api
-from ui_browser_support import ARTIFACTS, Browser, chromium_browser, offline_page, serving, upload
+from ui_browser_support import ARTIFACTS, Browser, offline_page, serving, upload
 
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.service.db import migrate
@@ -61,12 +61,6 @@ def site() -> Iterator[Site]:
                 yield made_site
         finally:
             api.client.close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with chromium_browser() as launched:
-        yield launched
 
 
 @pytest.fixture
