@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from sendplan.geo.travel import TravelModel
-from sendplan.routing.model import Child, Policy, School
+from sendplan.routing.model import NEED_CODES, Child, Policy, School
 from sendplan.routing.placement.costs import arc_costs_gbp
 
 _Arr = TypeVar("_Arr", NDArray[np.int64], NDArray[np.float64])
@@ -70,6 +70,7 @@ class CandidateSet:
     group: NDArray[np.int64]  # per class: its admission group
     group_ok: tuple[NDArray[np.int64], ...]  # per group: its admissible open schools, sorted
     limit_s: NDArray[np.float64]  # per class: its travel limit
+    need: NDArray[np.int64]  # per child: its primary need's index in NEED_CODES
 
     @property
     def n_classes(self) -> int:
@@ -114,8 +115,10 @@ def build_candidates(
         dtype=np.int64,
     )
     single_sex = any(s.sex != "mixed" for s in schools)
-    need_id = {code: k for k, code in enumerate(sorted({c.primary_need for c in children}))}
+    present = sorted({c.primary_need for c in children})
+    need_id = {code: k for k, code in enumerate(present)}
     need = np.array([need_id[c.primary_need] for c in children], dtype=np.int64)
+    code_of = np.array([NEED_CODES.index(code) for code in present], dtype=np.int64)
     band = np.searchsorted(bounds, np.array([c.age for c in children], dtype=np.int64), "right")
     male = np.array([single_sex and c.sex == "M" for c in children], dtype=np.int64)
     res = np.array([c.residential_need for c in children], dtype=np.int64)
@@ -247,6 +250,7 @@ def build_candidates(
             group=group_a,
             group_ok=tuple(group_ok),
             limit_s=limit_s,
+            need=code_of[need],
         ),
         locked,
     )

@@ -66,10 +66,15 @@ def certify_potentials(
     class) and ``violated`` the classes with an arc pricing below 0 under them: the others'
     arcs need no look until a label they depend on falls."""
     k = len(supply)
+    free = supply > 0
+    # A correction that spreads to a large share of the classes is a negative cycle's
+    # (labels falling everywhere) far more often than a long path: another solve is cheaper.
+    give_up = max(_GIVE_UP_MIN, int(free.sum() * _GIVE_UP_SHARE))
+    if len(violated) > give_up:
+        return None
     tails, heads, caps, costs, flows = residual
     flow_u = np.zeros(len(universe.cls), dtype=np.int64)
     flow_u[np.flatnonzero(kept)] = cand_flow
-    free = supply > 0
     room_u = free[universe.cls] & (flow_u < supply[universe.cls])
     placed = np.bincount(universe.cls, weights=flow_u, minlength=k).astype(np.int64)
     unplaced = np.where(free, supply - placed, 0)
@@ -82,7 +87,7 @@ def certify_potentials(
     order = np.argsort(c_node, kind="stable")
     c_node, c_cls, c_cost = c_node[order], c_cls[order], c_cost[order]
     n = len(potential)
-    c_starts = np.searchsorted(c_node, np.arange(n + 1)).astype(np.int64)
+    c_starts = np.searchsorted(c_node, np.arange(n + 1)).astype(np.int64, copy=False)
     # The schools' side of the residual graph: forward arcs with room, backward ones with flow.
     side = tails >= k
     fwd, back = side & (flows < caps), side & (flows > 0)
@@ -91,15 +96,12 @@ def certify_potentials(
     e_w = np.concatenate([costs[fwd], -costs[back]])
     order = np.argsort(e_t, kind="stable")
     e_t, e_h, e_w = e_t[order], e_h[order], e_w[order]
-    e_starts = np.searchsorted(e_t, np.arange(n + 1)).astype(np.int64)
+    e_starts = np.searchsorted(e_t, np.arange(n + 1)).astype(np.int64, copy=False)
 
-    d = potential.astype(np.int64).copy()
+    d = potential.astype(np.int64)
     lam = np.full(k, _TOP, dtype=np.int64)
     np.minimum.at(lam, c_cls, d[c_node] - c_cost)
     active = violated
-    # A correction that spreads to a large share of the classes is a negative cycle's
-    # (labels falling everywhere) far more often than a long path: another solve is cheaper.
-    give_up = max(_GIVE_UP_MIN, int(free.sum() * _GIVE_UP_SHARE))
     frontier = np.zeros(0, dtype=np.int64)
     for _ in range(MAX_PASSES):
         fell = [frontier[:0]]

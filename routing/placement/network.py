@@ -111,7 +111,7 @@ class Network:
         node."""
         k, m = self.cs.n_classes, len(self.cs.schools)
         head = np.where(self.class_res[cls], k + 2 * m + school, k + m + school)
-        return np.where(pool >= 0, self.sink() + 1 + pool, head).astype(np.int64)
+        return np.where(pool >= 0, self.sink() + 1 + pool, head).astype(np.int64, copy=False)
 
     def solve_lexicographic(self, preference: NDArray[np.int64] | None = None) -> SolvedFlow:
         """Placed, then in area, then (with ``preference``, units per candidate arc) preference
@@ -212,7 +212,7 @@ class Network:
         supplies[classes] = self.supply[classes]
         supplies[sink] = -total
         arrays = {
-            name: np.concatenate([b[x] for b in blocks]).astype(np.int64)
+            name: np.concatenate([b[x] for b in blocks]).astype(np.int64, copy=False)
             for x, name in enumerate(("tails", "heads", "capacities", "unit_costs"))
         }
         tails_a = arrays["tails"]

@@ -80,7 +80,7 @@ def build_pools(cs: CandidateSet, locked: Pairs, soft: NDArray[np.bool_]) -> Poo
     key_a = np.array(sorted(keys), dtype=np.int64)
     cap_a = np.array([keys[k][0] for k in key_a.tolist()], dtype=np.int64)
     res_a = np.array([keys[k][1] for k in key_a.tolist()], dtype=np.int64)
-    child_need = np.array([_CODES[c.primary_need] for c in cs.children], dtype=np.int64)
+    child_need = cs.need
 
     def lookup(school: NDArray[np.int64], need: NDArray[np.int64]) -> NDArray[np.int64]:
         if len(key_a) == 0:
@@ -166,7 +166,7 @@ def arc_blocked(
 
 def need_codes(cs: CandidateSet) -> NDArray[np.int64]:
     """Per class: its primary need's index in NEED_CODES (the pools' need index)."""
-    return np.array([_CODES[cs.children[int(r)].primary_need] for r in cs.rep], dtype=np.int64)
+    return cs.need[cs.rep]
 
 
 def pool_table(pools: PoolSet, m: int) -> NDArray[np.int64]:

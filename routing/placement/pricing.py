@@ -170,7 +170,7 @@ def _rounds(
         rounds += 1
         pot = class_potentials(net, flow, supply, policy)
         warm = pot
-        reduced = universe.cost + pot[universe.cls] - pot[universe.head]
+        reduced = _reduced(universe, pot)
         out = free & ~kept
         priced += int(out.sum())
         least = int(reduced[out].min()) if out.any() else None
@@ -183,7 +183,7 @@ def _rounds(
             )  # fmt: skip
             if proof is not None:
                 pot = proof
-                reduced = universe.cost + pot[universe.cls] - pot[universe.head]
+                reduced = _reduced(universe, pot)
                 least = int(reduced[out].min())
         if least is None or least >= 0:
             return _Done(net, flow, PricingReport(rounds, priced, added, least), kept, pot)
@@ -193,6 +193,15 @@ def _rounds(
         carrying = np.zeros(len(kept), dtype=bool)
         carrying[np.flatnonzero(kept)] = flow.cand_flow > 0
         kept = (kept & _promising(reduced, carrying, added_once)) | new
+
+
+def _reduced(universe: Universe, pot: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Every arc's reduced cost ``cost + pi[class] - pi[head]``, with one temporary fewer
+    (tens of millions of arcs at national scale)."""
+    reduced = pot[universe.head]
+    np.subtract(universe.cost, reduced, out=reduced)
+    reduced += pot[universe.cls]
+    return reduced
 
 
 def _residual(flow: SolvedFlow) -> tuple[NDArray[np.int64], ...]:

@@ -24,16 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.routing.model import Child, Policy, School
+from sendplan.routing.model import Policy
 from sendplan.routing.placement.candidates import CandidateSet, Pairs
 from sendplan.routing.placement.costs import arc_costs_gbp
 from sendplan.routing.placement.plan import Assignment, PlacementReason, Unplaced, UnplacedReason
-
-
-def _rank(child: Child, school: School) -> int | None:
-    if school.school_id in child.preferences:
-        return child.preferences.index(school.school_id) + 1
-    return None
 
 
 def _segment_min(
@@ -98,7 +92,13 @@ def assignments_with_reasons(
     )
     least = ~(min_open_cost[cls] < chosen) & (not locked)
     cache: dict[tuple[bool, int, bool, bool, bool, bool, bool, bool], tuple[str, ...]] = {}
-    out = []
+    # Per school once, not per child: this loop makes one object per placed child.
+    sid = [s.school_id for s in cs.schools]
+    fee = [float(s.annual_cost_gbp) for s in cs.schools]
+    area = [s.in_area for s in cs.schools]
+    la = [s.la_code for s in cs.schools]
+    kids = cs.children
+    out: list[Assignment] = []
     for i, j, t, d, near, cheap, nfull, low in zip(
         pairs.child.tolist(),
         pairs.school.tolist(),
@@ -110,24 +110,26 @@ def assignments_with_reasons(
         least.tolist(),
         strict=True,
     ):
-        child, school = cs.children[i], cs.schools[j]
-        rank = _rank(child, school) if child.preferences else None
-        key = (locked, rank or 0, near, cheap, nfull, child.residential_need, school.in_area, low)
+        child = kids[i]
+        prefs = child.preferences
+        rank = prefs.index(sid[j]) + 1 if prefs and sid[j] in prefs else None
+        res = child.residential_need
+        key = (locked, rank or 0, near, cheap, nfull, res, area[j], low)
         reasons = cache.get(key)
         if reasons is None:
             reasons = cache[key] = _reason_codes(key)
         out.append(
             Assignment(
                 child_id=child.child_id,
-                school_id=school.school_id,
+                school_id=sid[j],
                 travel_s=t,
                 distance_m=d,
-                annual_cost_gbp=float(school.annual_cost_gbp),
+                annual_cost_gbp=fee[j],
                 preference_rank=rank,
-                in_area=school.in_area,
-                residential=child.residential_need,
+                in_area=area[j],
+                residential=res,
                 reasons=reasons,
-                cross_border=child.home_la != school.la_code,
+                cross_border=child.home_la != la[j],
             )
         )
     return out

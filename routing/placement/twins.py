@@ -49,7 +49,7 @@ def find_twins(
     cand_tail = tails[:n_cand]
     if n_cand == 0 or (np.diff(cand_tail) < 0).any():
         return None
-    starts = np.searchsorted(cand_tail, np.arange(classes + 1)).astype(np.int64)
+    starts = np.searchsorted(cand_tail, np.arange(classes + 1)).astype(np.int64, copy=False)
     count = np.diff(starts)
     un_idx = np.arange(unplaced.start, unplaced.stop, dtype=np.int64)
     un_head = np.full(classes, -1, dtype=np.int64)
@@ -133,7 +133,7 @@ def split_twins(
     order = np.lexsort((np.arange(len(arcs)), tails[arcs]))
     arcs = arcs[order]
     cls = tails[arcs]
-    ext_starts = np.searchsorted(cls, np.arange(classes + 1)).astype(np.int64)
+    ext_starts = np.searchsorted(cls, np.arange(classes + 1)).astype(np.int64, copy=False)
     pos = np.arange(len(arcs), dtype=np.int64) - ext_starts[cls]
     # The shared node's flow through its first p arcs (before and after arc p).
     shared = ext_starts[rep[cls]] + pos

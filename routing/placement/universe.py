@@ -188,7 +188,8 @@ def build_universe(
         parts.append((arc_cls, school, cost, idx))
     empty = np.zeros(0, dtype=np.int64)
     cls_a, school_a, cost_a, pair_a = (
-        np.concatenate([empty] + [p[x] for p in parts]).astype(np.int64) for x in range(4)
+        np.concatenate([empty] + [p[x] for p in parts]).astype(np.int64, copy=False)
+        for x in range(4)
     )
     return Universe(
         cls=cls_a,
@@ -196,7 +197,7 @@ def build_universe(
         cost=cost_a,
         pair=pair_a,
         head=heads(cls_a, school_a),
-        starts=np.searchsorted(cls_a, np.arange(k + 1)).astype(np.int64),
+        starts=np.searchsorted(cls_a, np.arange(k + 1)).astype(np.int64, copy=False),
         reach=reach,
     )
 
