@@ -1,8 +1,10 @@
-"""The placement panel's school filter narrows the map's home cells, in headless Chromium against
-the real app holding a small synthetic scenario placed once: choosing a school leaves on the map
-exactly the cells of the children placed there, each with that school's own count; clearing the
-filter brings every cell back. Expected cells are counted here from the uploaded homes and the
-job's placements, not from the map route's own grouping."""
+"""The placement panel's school and need filters narrow the map's home cells, in headless
+Chromium against the real app holding a small synthetic scenario placed once: choosing a school
+leaves on the map exactly the cells of the children placed there, each with that school's own
+count; choosing a need, those of the children with that need, placed or not; choosing both, those
+of the children matching both; clearing the filters brings every cell back. Expected cells are
+counted here from the uploaded children and the job's placements, not from the map route's own
+grouping."""
 
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ from sendplan.api.service.db import migrate
 # Homes spread over five 0.01-degree cells, none near a cell's edge; the first cell holds
 # children bound for three different schools (by need: PMLD -> Ash Field, a boy's SEMH ->
 # Keyham Lodge, ASD -> Far Away School, out of area) and one left unplaced, so a school's count
-# there differs from the cell's.
+# there differs from the cell's. A PMLD child too young for Ash Field is left unplaced beside
+# two placed there, so that need's cell there differs from the school's and from both together.
 CHILDREN = (
     "K01,-1.1312,52.6384,7,M,PMLD,,,,,,,,,",
     "K02,-1.1288,52.6411,13,M,SEMH,,,,,,,,,",
@@ -48,6 +51,7 @@ CHILDREN = (
     "K08,-1.1004,52.6492,8,F,SLD,,,,,,,,,",
     "K09,-1.1311,52.6389,15,M,SEMH,,,,,,,,,",
     "K10,-1.1297,52.6402,10,F,VI,,,,,,,,,",  # no school for VI: unplaced, in no school's cells
+    "K11,-1.1104,52.6197,3,F,PMLD,,,,,,,,,",  # younger than any school takes: unplaced
 )
 Cell = tuple[int, int]  # (lon, lat) in hundredths of a degree
 
@@ -90,6 +94,27 @@ def _homes() -> dict[str, Cell]:
             round(float(record["lat"]) * 100),
         )
     return homes
+
+
+def _needs() -> dict[str, str]:
+    """Each child's primary need, from the uploaded children.csv rows."""
+    columns = CHILD_HEADER.split(",")
+    records = (dict(zip(columns, row.split(","), strict=True)) for row in CHILDREN)
+    return {record["child_id"]: record["primary_need"] for record in records}
+
+
+def _counted(rows: list[dict[str, Any]], homes: dict[str, Cell]) -> dict[Cell, tuple[int, str]]:
+    """The placement rows' children per home cell as (count, colour class), the class as the map
+    picks it: any unplaced child there, else any placed out of area, else placed in."""
+    kinds: dict[Cell, Counter[str]] = {}
+    for row in rows:
+        placed = row["status"] == "placed"
+        kind = ("in" if row["in_area"] == "true" else "out") if placed else "unplaced"
+        kinds.setdefault(homes[row["child_id"]], Counter())[kind] += 1
+    return {
+        cell: (c.total(), "home " + next(k for k in ("unplaced", "out", "in") if c[k]))
+        for cell, c in kinds.items()
+    }
 
 
 def _schools() -> dict[str, tuple[float, float]]:
@@ -177,6 +202,69 @@ def test_the_school_filter_shows_only_that_schools_home_cells(browser: Browser, 
     assert {key for cells in by_school.values() for c in cells for key in c} <= {
         "lon", "lat", "n", "in", "out",
     }  # fmt: skip
+
+
+def test_the_need_filter_alone_and_with_a_school_shows_those_childrens_cells(
+    browser: Browser, site: Site
+) -> None:
+    page = browser.page
+    job = site.jobs["placement"]
+    placements = api_get(site, f"/jobs/{job}/placements", "panel")["rows"]
+    homes, needs = _homes(), _needs()
+    assert {row["child_id"] for row in placements} == set(homes)
+    every = _counted(placements, homes)
+    schools = sorted({row["school_id"] for row in placements if row["status"] == "placed"})
+
+    def expected(need: str, school: str = "") -> dict[Cell, tuple[int, str]]:
+        kept = [
+            row for row in placements
+            if needs[row["child_id"]] == need
+            and (not school or (row["status"] == "placed" and row["school_id"] == school))
+        ]  # fmt: skip
+        return _counted(kept, homes)
+
+    by_need = {need: expected(need) for need in sorted(set(needs.values()))}
+    pairs = {(need, school): expected(need, school) for need in by_need for school in schools}
+    at = {school: _counted([r for r in placements if r["school_id"] == school], homes)
+          for school in schools}  # fmt: skip
+    # The data can tell each filter from the others: a need's cell below the cell's own count,
+    # a pair showing less than its need and less than its school, and a pair leaving no child.
+    assert any(n < every[cell][0] for cells in by_need.values() for cell, (n, _) in cells.items())
+    assert any(
+        cells and cells != by_need[need] and cells != at[school]
+        for (need, school), cells in pairs.items()
+    )
+    assert any(not cells for cells in pairs.values())
+
+    sign_in(browser, site, "panel", "#panel")
+    page.wait_for_selector("svg.map circle.home")
+    all_cells = _drawn_cells(page)
+    assert all_cells == every
+    counter = page.get_by_text(re.compile(r"^\d+ of \d+ children$"))
+    need_chooser, school_chooser = page.locator("#panel-need"), page.locator("#panel-school")
+
+    def shows(cells: dict[Cell, tuple[int, str]], whose: str) -> None:
+        expect(page.locator("svg.map circle.home")).to_have_count(len(cells))
+        assert _drawn_cells(page) == cells, whose
+        label = re.compile("^" + re.escape(f"Map of {len(cells)} home areas of children {whose}"))
+        expect(page.locator("svg.map")).to_have_attribute("aria-label", label)
+        # The map's counts add up to the table's filtered children.
+        total = sum(n for n, _ in cells.values())
+        expect(counter).to_have_text(f"{total} of {len(placements)} children")
+
+    for need, cells in by_need.items():
+        need_chooser.select_option(need)
+        shows(cells, f"with {need} and ")
+        if need == "PMLD":
+            shot(browser, "panel-need-filter")
+        for school in schools:
+            school_chooser.select_option(school)
+            shows(pairs[(need, school)], f"with {need} placed at ")
+        school_chooser.select_option("")
+        shows(cells, f"with {need} and ")
+    need_chooser.select_option("")
+    expect(page.locator("svg.map circle.home")).to_have_count(len(every))
+    assert _drawn_cells(page) == all_cells  # the same cells, counts and colours again
 
 
 def test_home_circles_are_drawn_at_their_size_in_screen_pixels(

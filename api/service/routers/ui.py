@@ -3,9 +3,10 @@ credentials) under /ui, the page at /, and the one data route the UI needs beyon
 ``GET /jobs/{id}/map``: the job's schools and its children's homes for drawing.
 
 Homes are children's special category data: the map gets them only as counts per grid cell of
-``CELL_DEG`` degrees (about a kilometre), never a point or an id; the panel's school filter gets
-the same cells per school. Transport roles see exact stops in routes.geojson already; they also
-get each routed child's ride limit, to flag rides over it.
+``CELL_DEG`` degrees (about a kilometre), never a point or an id; the panel's filters by school
+and by need get the same cells per school, per need and per (school, need). Transport roles see
+exact stops in routes.geojson already; they also get each routed child's ride limit, to flag
+rides over it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 import math
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -152,15 +154,41 @@ def _cells(homes: tuple[Home, ...], placed: dict[str, tuple[str, str]]) -> list[
     ]
 
 
-def _cells_by_school(homes: tuple[Home, ...], placed: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """Per school, its placed children's homes as cells built as ``home_cells`` are (the panel's
-    school filter): no finer than the out-of-area flows, which give (cell, school, count)."""
+def _cells_by(
+    homes: tuple[Home, ...], placed: dict[str, tuple[str, str]], *keys: Callable[[Home], str]
+) -> dict[str, Any]:
+    """Homes grouped by the first key (a home whose key is empty is in no group), within each
+    group by the next key and so on, each innermost group as cells built as ``home_cells`` are:
+    the same grid and counts, and, as there, a cell only where a child of the group lives."""
+    first, *rest = keys
     groups: dict[str, list[Home]] = {}
     for home in homes:
-        kind, school = placed.get(home[0], ("", ""))
-        if kind in ("in", "out") and school:
-            groups.setdefault(school, []).append(home)
-    return {school: _cells(tuple(group), placed) for school, group in sorted(groups.items())}
+        if name := first(home):
+            groups.setdefault(name, []).append(home)
+    return {
+        name: _cells_by(tuple(group), placed, *rest) if rest else _cells(tuple(group), placed)
+        for name, group in sorted(groups.items())
+    }
+
+
+def filter_cells(homes: tuple[Home, ...], placed: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """The cells the panel's filters show, so the page never counts children itself: by school
+    (its placed children, as the table's school filter), by primary need (every child with it,
+    placed or not, as the table's need filter) and by school then need (both filters). Each child
+    is in at most one group of each, so together they hold at most three cells per child."""
+
+    def school(home: Home) -> str:
+        kind, school_id = placed.get(home[0], ("", ""))
+        return school_id if kind in ("in", "out") else ""
+
+    def need(home: Home) -> str:
+        return home[3]
+
+    return {
+        "home_cells_by_school": _cells_by(homes, placed, school),
+        "home_cells_by_need": _cells_by(homes, placed, need),
+        "home_cells_by_school_need": _cells_by(homes, placed, school, need),
+    }
 
 
 def _out_flows(homes: tuple[Home, ...], placed: dict[str, tuple[str, str]]) -> list[Any]:
@@ -194,8 +222,8 @@ def get_map(
     about a kilometre, the city's LSOA outlines, the basemap tile template when the service
     has one (``SENDPLAN_UI_TILES_URL``; null: the plain basemap only); for roles that read
     placements, each cell by placement class, the out-of-area placements as (cell, school,
-    count), each school's placed children's cells (the panel's school filter) and each child's
-    primary need; for transport and admin, each child's ride limit in minutes."""
+    count), the cells the panel's school and need filters show (:func:`filter_cells`) and each
+    child's primary need; for transport and admin, each child's ride limit in minutes."""
     job = finished_job(session, principal, job_id)
     schools, homes = _load(session, job.scenario_id)
     placed = {}
@@ -212,7 +240,7 @@ def get_map(
     if placed:  # the panel's filter by need: each child's primary need, by pseudonymous id
         body["primary_need"] = {home[0]: home[3] for home in homes}
         body["out_of_area_flows"] = _out_flows(homes, placed)
-        body["home_cells_by_school"] = _cells_by_school(homes, placed)
+        body.update(filter_cells(homes, placed))
     if allowed(principal.role, "results.routes"):
         body["ride_limit_min"] = {
             child_id: limit if math.isfinite(limit) else None for child_id, _, limit, _ in homes

@@ -1,7 +1,7 @@
 // The placement panel's view: finished placement jobs side by side, each child's placement
 // (pseudonymous ids only) with reasons and alternatives, filters by need and school, and a
-// map of homes (per grid cell), schools and where children are placed. The school filter
-// narrows the homes to that school's children, as cells the server counted.
+// map of homes (per grid cell), schools and where children are placed. The school and need
+// filters narrow the homes to the children they leave, as cells the server counted.
 import { finishedJobs, getJson } from "./api.js";
 import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
 import { createMap, drawBasemap, drawFlows, drawHomeCells, drawSchools } from "./map.js";
@@ -131,13 +131,14 @@ async function showDetail(root, job, me) {
     drawn.svg.querySelectorAll("rect.school, path.flow").forEach((node) => {
       node.classList.toggle("dim", Boolean(filter.school) && node.dataset.school !== filter.school);
     });
-    // A school's own cells, counted by the server as all cells are (never derived here).
-    const cells = filter.school ? (map.home_cells_by_school || {})[filter.school] || [] : map.home_cells;
+    // The filtered children's cells, counted by the server as all cells are (never derived here).
+    const cells = filterCells(map, filter);
     if (cells !== cellsShown) {
       cellsShown = cells;
       drawn.clear("homes");
       drawHomeCells(drawn, cells);
-      const whose = filter.school ? ` of children placed at ${schoolName(filter.school)}` : "";
+      const who = [filter.need && `with ${filter.need}`, filter.school && `placed at ${schoolName(filter.school)}`];
+      const whose = who.some(Boolean) ? ` of children ${who.filter(Boolean).join(" ")}` : "";
       drawn.svg.setAttribute("aria-label", `Map of ${cells.length} home areas${whose} and ${map.schools.length} schools`);
     }
   }
@@ -149,6 +150,15 @@ async function showDetail(root, job, me) {
   if (whatIf) await whatIf.ready;
   setStatus(`Placements of ${jobLabel(job)} shown.`);
   requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("sendplan:placements-drawn")));
+}
+
+// The home cells of the children a school and/or need filter leaves, as the server sent them
+// (so an unchanged filter is not redrawn); none when the filter leaves no child.
+function filterCells(map, { school, need }) {
+  if (school && need) return ((map.home_cells_by_school_need || {})[school] || {})[need] || [];
+  if (school) return (map.home_cells_by_school || {})[school] || [];
+  if (need) return (map.home_cells_by_need || {})[need] || [];
+  return map.home_cells;
 }
 
 // Reason codes read as words: "first_preference;nearest_suitable" -> "first preference, nearest suitable".
