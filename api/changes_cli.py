@@ -14,7 +14,7 @@ from sendplan.api.changes import changes_report, replan_from_files
 from sendplan.api.cli_common import progress
 from sendplan.api.contracts import in_force_route_ids, read_contracts
 from sendplan.api.keep_contracted import with_kept_contracts
-from sendplan.api.loader import file_sha256, load_scenario
+from sendplan.api.loader import load_scenario, with_input_files
 from sendplan.api.outputs import write_json, write_outputs
 from sendplan.geo.postcodes import load_postcodes
 from sendplan.routing.model import Scenario
@@ -57,10 +57,9 @@ def run_changes(
             scenario = replace(scenario, policy=policy)
         priced = None if contracts is None else read_contracts(contracts)
         keep = None if priced is None else in_force_route_ids(priced, scenario.as_of)
-        extra = [
-            p for p in (baseline, changes, matrix, network, postcodes, contracts) if p is not None
-        ]
-        scenario = replace(scenario, sources=(*scenario.sources, *map(file_sha256, extra)))
+        scenario = with_input_files(
+            scenario, (baseline, changes, matrix, network, postcodes, contracts)
+        )
 
         def models(of: Scenario) -> TravelModels:
             return travel_models(of, network=network, matrix=matrix)

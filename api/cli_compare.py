@@ -9,7 +9,6 @@ the same inputs give the same comparison).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,7 +28,12 @@ from sendplan.api.cli_place import (
 )
 from sendplan.api.comparison_files import figure, percent, signed, write_comparison
 from sendplan.api.loader import load_scenario
-from sendplan.api.result_reader import has_own_placement, is_result_folder, read_result
+from sendplan.api.result_reader import (
+    has_own_placement,
+    is_result_folder,
+    read_result,
+    with_status_quo_notes,
+)
 from sendplan.errors import InputError, printable, visible
 from sendplan.routing.placement.movers import MoversRule
 from sendplan.routing.planning.compare import Comparison, ResultView, compare, view_result
@@ -66,7 +70,8 @@ def compare_cmd(
         with progress() as say:
             views = [load_input(p, routes=routes, seed=seed, movers=rule, say=say) for p in inputs]
             names = input_names(inputs)
-            comparison = with_placement_notes(compare(views, names=names), inputs)
+            own = [not is_result_folder(p) or has_own_placement(p) for p in inputs]
+            comparison = with_status_quo_notes(compare(views, names=names), own_placement=own)
             say("writing outputs")
             write_comparison(comparison, out)
         print_comparison(comparison, out)
@@ -97,19 +102,6 @@ def load_input(
         stop=MaxIterations(DEMO_ITERATIONS_PER_SCHOOL), progress=say,
     )  # fmt: skip
     return view_result(result)
-
-
-def with_placement_notes(comparison: Comparison, inputs: Sequence[Path]) -> Comparison:
-    """``comparison`` with a note, first, for each result folder that has no placement of its
-    own (a ``routes`` run on current schools): its schools are the status quo."""
-    notes = [
-        f"{name}: no placement of its own (a routes run on current schools, no placements.csv): "
-        "its children are at their current schools (from its results.gpkg), so school changes "
-        "against it are changes from the status quo"
-        for name, path in zip(comparison.names, inputs, strict=True)
-        if is_result_folder(path) and not has_own_placement(path)
-    ]
-    return dataclasses.replace(comparison, notes=(*notes, *comparison.notes))
 
 
 def input_names(paths: Sequence[Path]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from sendplan.api.cli_common import (
     progress,
 )
 from sendplan.api.defaults import leicester_scenario
+from sendplan.api.loader import with_input_files
 from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row
 from sendplan.api.options_io import default_options, read_options
@@ -120,8 +122,11 @@ def expansion_rows(result: Expansion) -> list[list[str]]:
     return rows
 
 
-def write_expansion(result: Expansion, out: Path, *, command: list[str]) -> None:
-    """expansion.json, expansion.csv and manifest.json, atomically."""
+def write_expansion(
+    result: Expansion, out: Path, *, command: list[str], inputs: Mapping[str, str] | None = None
+) -> None:
+    """expansion.json, expansion.csv and manifest.json, atomically; ``inputs``: the (file name:
+    sha256) of each file read, recorded in the manifest as a run's are."""
     with atomic_output(out) as folder:
         document = expansion_document(result)
         (folder / "expansion.json").write_text(
@@ -131,7 +136,8 @@ def write_expansion(result: Expansion, out: Path, *, command: list[str]) -> None
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             writer.writerows(csv_row(row) for row in expansion_rows(result))
-        write_command_manifest(folder, command=command)
+        extra = {} if inputs is None else {"inputs": dict(sorted(inputs.items()))}
+        write_command_manifest(folder, command=command, **extra)
 
 
 def expansion_table(result: Expansion) -> str:
@@ -207,7 +213,9 @@ def expand_cmd(
                 )  # fmt: skip
             except ExpansionError as err:
                 raise InputError("--options", str(err)) from None
-            write_expansion(result, out, command=["sendplan", *sys.argv[1:]])
+            # Every file the run reads is named with its hash in the manifest.
+            read = dict(with_input_files(base, (options,)).sources)
+            write_expansion(result, out, command=["sendplan", *sys.argv[1:]], inputs=read)
         typer.echo(expansion_table(result))
         typer.echo(f"outputs in {out}")
 

@@ -20,6 +20,7 @@ from sendplan.api.cli_common import (
     progress,
 )
 from sendplan.api.defaults import leicester_scenario
+from sendplan.api.loader import with_input_files
 from sendplan.api.outputs import write_outputs
 from sendplan.api.report import comparison_text
 from sendplan.api.writer import write_scenario
@@ -143,6 +144,8 @@ def place(
                 if school_id not in known:
                     raise InputError("--must-admit", f"school {school_id!r} is not in the scenario")
             travel = travel_models(scenario, network=network, matrix=matrix)
+            # Every file the run reads is named with its hash in the summary and manifest.
+            scenario = with_input_files(scenario, (network, matrix, postcodes))
             result = solve(
                 scenario, sessions=(), travel=travel, mode=mode,
                 must_admit=tuple(must_admit or ()), progress=say, movers=rule,

@@ -23,7 +23,7 @@ from sendplan.api.cli_common import (
 )
 from sendplan.api.contracts import read_contracts, with_contract_prices
 from sendplan.api.existing_routes import read_existing_routes
-from sendplan.api.loader import file_sha256
+from sendplan.api.loader import with_input_files
 from sendplan.api.measures import with_evaluated_measures
 from sendplan.api.outputs import write_result
 from sendplan.errors import InputError
@@ -204,12 +204,9 @@ def routes(
             )
             priced = None if contracts is None else read_contracts(contracts)
             # Every file the run reads is named with its hash in the summary and manifest.
-            extra = [
-                p
-                for p in (evaluate, columns, matrix, network, postcodes, contracts)
-                if p is not None
-            ]
-            scenario = replace(scenario, sources=(*scenario.sources, *map(file_sha256, extra)))
+            scenario = with_input_files(
+                scenario, (evaluate, columns, matrix, network, postcodes, contracts)
+            )
             result = solve(
                 scenario, sessions=sessions_of(session.value), travel=travel, seed=seed,
                 stop=work_limit(time_limit_s=time_limit, iterations=iterations),

@@ -351,6 +351,14 @@ def file_sha256(path: Path) -> tuple[str, str]:
     return path.name, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def with_input_files(scenario: Scenario, files: Sequence[Path | None]) -> Scenario:
+    """``scenario`` with the (name, sha256) of each given file (None: an option not given)
+    after its own sources, so the summary's and manifest's ``inputs`` list every file a
+    command read besides the scenario (network, matrix, postcodes, ...)."""
+    read = tuple(file_sha256(p) for p in files if p is not None)
+    return dataclasses.replace(scenario, sources=(*scenario.sources, *read))
+
+
 def _sources(path: Path) -> tuple[tuple[str, str], ...]:
     """(name, sha256) of the workbook, or of each scenario file present in the folder."""
     files = [path] if path.is_file() else [path / n for n in SCENARIO_FILES]

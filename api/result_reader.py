@@ -12,8 +12,10 @@ writes one) supplies capacities when present. Every problem is an InputError nam
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 from sendplan.api.loader import read_schools
 from sendplan.api.neutralise import restore
 from sendplan.errors import InputError, read_csv, visible
-from sendplan.routing.planning.compare import NUMERIC_FIELDS, ResultView
+from sendplan.routing.planning.compare import NUMERIC_FIELDS, Comparison, ResultView
 
 SUMMARY_FILE = "summary.json"
 PLACEMENTS_FILE = "placements.csv"
@@ -68,6 +70,20 @@ def has_own_placement(folder: Path) -> bool:
     """Whether the result folder holds a placements.csv: False for a ``routes`` run on the
     status quo, whose children are at their current schools."""
     return (Path(folder) / PLACEMENTS_FILE).is_file()
+
+
+def with_status_quo_notes(comparison: Comparison, *, own_placement: Sequence[bool]) -> Comparison:
+    """``comparison`` with a note, first, for each input without a placement of its own (a
+    ``routes`` run on current schools): its schools are the status quo. ``own_placement``: one
+    flag per input, in ``comparison.names`` order (`sendplan compare` and HTTP GET /compare)."""
+    notes = [
+        f"{name}: no placement of its own (a routes run on current schools, no placements.csv): "
+        "its children are at their current schools (from its results.gpkg), so school changes "
+        "against it are changes from the status quo"
+        for name, own in zip(comparison.names, own_placement, strict=True)
+        if not own
+    ]
+    return dataclasses.replace(comparison, notes=(*notes, *comparison.notes))
 
 
 def read_summary(path: Path, *, label: str) -> dict[str, Any]:

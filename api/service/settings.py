@@ -16,6 +16,7 @@ and a road network file that is missing or not a network built by `sendplan netw
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -130,6 +131,8 @@ def check_road_network(path: Path) -> Path:
             f"{absolute.name} is a map file; build a network file from it once with "
             "`sendplan network build --out FILE` and name that file"
         )
+    if absolute.is_file():
+        _check_network_archive(absolute)
     try:
         load_network(absolute).graph("drive")
     except InputError as err:
@@ -142,6 +145,24 @@ def check_road_network(path: Path) -> Path:
             "`sendplan network build`"
         ) from None
     return absolute
+
+
+def _check_network_archive(path: Path) -> None:
+    """Raise ValueError (one line) unless ``path`` is a zip holding ``meta.json``, as every
+    built network file is."""
+    # Checked before loading: the loader's own refusal also offers a map, which serve refuses.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "meta.json" in archive.namelist():
+                return
+    except (zipfile.BadZipFile, EOFError):
+        pass
+    except OSError as err:
+        raise ValueError(f"{path.name}: cannot read the file ({err.strerror})") from None
+    raise ValueError(
+        f"{path.name}: not a sendplan network file; build one with "
+        "`sendplan network build --out FILE` and name that file"
+    )
 
 
 TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")

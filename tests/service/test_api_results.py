@@ -132,3 +132,31 @@ def test_compare_a_transport_job_on_current_schools(api: Api, tmp_path: Path) ->
                | {"results.gpkg": routed["results.gpkg"]})  # fmt: skip
     refused = api.client.get(f"/compare?jobs={base},{lost}", headers=api.headers("planner"))
     assert refused.status_code == 422 and "placements.csv" in refused.text
+
+
+def test_compare_notes_a_transport_job_has_no_placement_of_its_own(
+    api: Api, tmp_path: Path
+) -> None:
+    placed, routed = (
+        _real_files(tmp_path, placement="solve"),
+        _real_files(tmp_path, placement="current"),
+    )
+    scenario = api.upload()
+    base, variant = api.job(scenario), api.job(scenario, kind="transport")
+    finish_job(api, base, files=placed)
+    finish_job(api, variant, files=routed)
+
+    def notes(jobs: str) -> list[str]:
+        response = api.client.get(f"/compare?jobs={jobs}", headers=api.headers("planner"))
+        assert response.status_code == 200, response.text
+        return [n for n in response.json()["notes"] if "no placement of its own" in n]
+
+    # As `sendplan compare` says of a routes folder: one note naming the transport job only,
+    # whether it is the baseline or not.
+    for jobs in (f"{base},{variant}", f"{variant},{base}"):
+        (note,) = notes(jobs)
+        assert note.startswith(f"{variant}: no placement of its own") and base not in note
+        assert "current schools" in note and "results.gpkg" in note
+    other = api.job(scenario, seed=2)
+    finish_job(api, other, files=placed)
+    assert notes(f"{base},{other}") == []

@@ -27,7 +27,9 @@ from api_support import TEST_SECRET
 from service.conftest import small_scenario_files
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from sendplan.api.cli import app
 from sendplan.api.service.db import make_engine, migrate, session_factory
 from sendplan.api.service.dispatch import running_workers
 from sendplan.api.service.jobs import claim_queued, create_job
@@ -318,6 +320,73 @@ def test_settings_refuse_a_missing_or_unusable_road_network(
     assert "no drive profile" in _refusal(monkeypatch, tmp_path, road_network=walk_only)
     monkeypatch.setenv("SENDPLAN_ROAD_NETWORK", str(tmp_path / "missing.network"))
     assert "not found" in _refusal(monkeypatch, tmp_path)
+
+
+def _garbage_networks(tmp_path: Path) -> list[Path]:
+    """Files that are not networks: one byte, a text file like /etc/passwd, a zip of another
+    kind."""
+    one_byte = tmp_path / "one.network"
+    one_byte.write_bytes(b"x")
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    other_zip = tmp_path / "other.network"
+    with zipfile.ZipFile(other_zip, "w") as archive:
+        archive.writestr("notes.txt", "not a network")
+    return [one_byte, passwd, other_zip]
+
+
+def _suggests_only_a_built_network(message: str) -> bool:
+    # Serve refuses map files, so its refusal must not offer one.
+    lowered = message.lower()
+    return "`sendplan network build" in message and not any(
+        word in lowered for word in ("map", ".osm", ".pbf", ".graphml")
+    )
+
+
+def test_settings_refuse_a_garbage_network_suggesting_only_a_built_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    for garbage in _garbage_networks(tmp_path):
+        message = _refusal(monkeypatch, tmp_path, road_network=garbage)
+        assert f"{garbage.name}: not a sendplan network file" in message
+        assert _suggests_only_a_built_network(message), message
+
+
+def test_serve_refuses_a_garbage_network_file_suggesting_only_a_built_one(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "SENDPLAN_SECRET_KEY": TEST_SECRET,
+           "SENDPLAN_DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}"}  # fmt: skip
+    env.pop("SENDPLAN_ROAD_NETWORK", None)
+    garbage = _garbage_networks(tmp_path)[0]
+    command = [sys.executable, "-m", "sendplan.api.cli", "serve", "--port", "1", "--network",
+               str(garbage)]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    one_line = " ".join(done.stderr.split())  # rich may wrap the one line
+    assert len(done.stderr.strip().splitlines()) <= 2
+    assert "SENDPLAN_ROAD_NETWORK" in one_line and "not a sendplan network file" in one_line
+    assert _suggests_only_a_built_network(one_line), one_line
+    assert "Traceback" not in done.stderr and not (tmp_path / "never.db").exists()
+
+
+def test_place_keeps_its_own_refusal_of_a_garbage_network_offering_a_map(
+    tmp_path: Path, files: dict[str, bytes]
+) -> None:
+    # The CLI commands accept a map file, so their refusal still offers one.
+    scenario = tmp_path / "scenario"
+    scenario.mkdir()
+    for name, content in files.items():
+        (scenario / name).write_bytes(content)
+    garbage = _garbage_networks(tmp_path)[0]
+    result = CliRunner().invoke(
+        app, ["place", str(scenario), "--out", str(tmp_path / "out"), "--network", str(garbage)]
+    )
+    assert result.exit_code == 2, result.output
+    one_line = " ".join(result.output.split())
+    assert "one.network: not a sendplan network file" in one_line
+    assert "`sendplan network build`" in one_line and ".osm.pbf" in one_line
+    assert "SENDPLAN_ROAD_NETWORK" not in one_line
 
 
 def test_settings_take_a_road_network_from_env_or_override_made_absolute(

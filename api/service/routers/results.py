@@ -21,7 +21,12 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from sendplan.api.neutralise import restore
-from sendplan.api.result_reader import read_gpkg_schools, read_placements, read_summary
+from sendplan.api.result_reader import (
+    read_gpkg_schools,
+    read_placements,
+    read_summary,
+    with_status_quo_notes,
+)
 from sendplan.api.service.auth import Principal, PrincipalDep, check, file_action, require
 from sendplan.api.service.deps import SessionDep
 from sendplan.api.service.problems import Problem, field_problem, not_found
@@ -135,10 +140,13 @@ def compare_jobs(
     if not all(re.fullmatch(r"[0-9a-f]{32}", job_id) for job_id in ids):
         raise field_problem("jobs", "each job id is 32 hex characters")
     views = [_view(session, principal, job_id) for job_id in ids]
-    return compare(views, names=ids).to_dict()
+    comparison = compare([view for view, _ in views], names=ids)
+    own = [own_placement for _, own_placement in views]
+    return with_status_quo_notes(comparison, own_placement=own).to_dict()
 
 
-def _view(session: Session, principal: Principal, job_id: str) -> ResultView:
+def _view(session: Session, principal: Principal, job_id: str) -> tuple[ResultView, bool]:
+    """The job's comparable view, and whether it has a placement of its own."""
     job = own_job(session, principal, job_id)
     if job.status in ACTIVE_STATUSES:
         raise Problem(409, "not-finished", "Job not finished", f"job {job_id} is {job.status}")
@@ -172,4 +180,5 @@ def _view(session: Session, principal: Principal, job_id: str) -> ResultView:
                 )
         except InputError as err:
             raise field_problem("jobs", str(err)) from None
-    return ResultView(summary=summary, schools=schools, school_names=names, capacities=capacities)
+    view = ResultView(summary=summary, schools=schools, school_names=names, capacities=capacities)
+    return view, not on_current
