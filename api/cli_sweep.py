@@ -21,6 +21,7 @@ from sendplan.api.atomic import check_inputs_outside
 from sendplan.api.cli_common import PostcodesOption, fail_cleanly, load_with_postcodes, stderr
 from sendplan.api.cli_place import ScenarioArgument
 from sendplan.api.defaults import leicester_scenario
+from sendplan.api.loader import with_input_files
 from sendplan.api.sweep_grid import read_grid, sweep_input_error
 from sendplan.api.sweep_output import RESULTS_CSV, RowStream, check_sweep_folder, write_final
 from sendplan.bench.sweep import BENCH_ROUTE_ITERATIONS, bench_sweep
@@ -70,7 +71,10 @@ def sweep_cmd(
             raise InputError("--workers", "give --workers or --scheduler, not both")
         check_inputs_outside(out, {"scenario": scenario_path, "--grid file": grid})
         folder = check_sweep_folder(out)
-        scenario = load_with_postcodes(scenario_path, postcodes)
+        scenario = with_input_files(
+            load_with_postcodes(scenario_path, postcodes), (grid, postcodes)
+        )
+        inputs = dict(scenario.sources)
         axes = read_grid(grid)
         if routes:
             axes = dataclasses.replace(axes, routes=True)
@@ -89,13 +93,13 @@ def sweep_cmd(
                     scenario, axes, workers=workers, scheduler=scheduler, on_result=on_result
                 )
             except SweepCancelled as cancelled:
-                write_final(folder, cancelled.result, title=scenario.name)
+                write_final(folder, cancelled.result, title=scenario.name, inputs=inputs)
                 stderr.print(Text.assemble(
                     ("cancelled:", "yellow"), f" {len(cancelled.result.rows)} of {total} "
                     f"variants finished; their rows are in {folder / RESULTS_CSV}",
                 ), soft_wrap=True)  # fmt: skip
                 raise typer.Exit(EXIT_CANCELLED) from None
-        write_final(folder, result, title=scenario.name)
+        write_final(folder, result, title=scenario.name, inputs=inputs)
         typer.echo(
             f"swept {len(result.rows)} variants in {result.seconds:.1f} s; "
             f"{len(result.front)} on the Pareto front; outputs in {out}"

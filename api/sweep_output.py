@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from types import TracebackType
@@ -101,8 +101,11 @@ def _csv_line(cells: Sequence[Any]) -> str:
     return buffer.getvalue()
 
 
-def write_final(folder: Path, result: SweepResult, *, title: str) -> None:
-    """Replace each sweep file whole with the result's rows (variant order) and summaries."""
+def write_final(
+    folder: Path, result: SweepResult, *, title: str, inputs: Mapping[str, str] | None = None
+) -> None:
+    """Replace each sweep file whole with the result's rows (variant order) and summaries;
+    ``inputs`` (file name -> sha256 of every file the sweep read) go into sweep.json."""
     rows = list(result.rows)
     columns = list(dict.fromkeys(c for r in rows for c in r))
     table = _csv_line(columns) + "".join(
@@ -110,7 +113,10 @@ def write_final(folder: Path, result: SweepResult, *, title: str) -> None:
     )
     _replace(folder / RESULTS_CSV, table if rows else "")
     _replace(folder / RESULTS_JSONL, "".join(json.dumps(r) + "\n" for r in rows))
-    _replace(folder / SWEEP_JSON, json.dumps(result.to_dict(), indent=2) + "\n")
+    document = result.to_dict()
+    if inputs is not None:
+        document["inputs"] = dict(inputs)
+    _replace(folder / SWEEP_JSON, json.dumps(document, indent=2) + "\n")
     _replace(folder / SWEEP_HTML, render_sweep(result, title=title))
 
 

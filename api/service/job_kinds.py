@@ -304,7 +304,7 @@ def _sweep(params: dict[str, Any], source: Path, out: Path, *, control: JobContr
         result = cancelled.result
     except SweepError as err:
         raise sweep_input_error(err, "grid") from None
-    write_final(out, result, title=scenario.name)
+    write_final(out, result, title=scenario.name, inputs=dict(scenario.sources))
     # The variants travel on solve()'s default: the library's sweep takes no network.
     travel_model = straight_line_model(scenario).name
     _write_json(out / "summary.json", {"kind": "sweep", "variants": result.variants,

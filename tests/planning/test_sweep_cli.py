@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 import sendplan.api.cli_sweep as cli_sweep
 from sendplan.api.cli import app
 from sendplan.api.defaults import leicester_scenario
+from sendplan.api.loader import SCENARIO_FILES
 from sendplan.api.sweep_output import RowStream
 from sendplan.api.writer import write_scenario
 from sendplan.routing.planning.sweep import Row
@@ -51,6 +53,10 @@ def test_a_sweep_writes_the_table_json_and_page(inputs: tuple[Path, Path], tmp_p
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "sweep.json").read_text())
     assert summary["variants"] == summary["finished"] == 16 and not summary["cancelled"]
+    # Every file read is named with its hash, recomputed here from the files themselves.
+    scenario, grid = inputs
+    read = [grid, *(scenario / n for n in SCENARIO_FILES if (scenario / n).is_file())]
+    assert summary["inputs"] == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in read}
     rows = read_rows(out / "sweep_results.csv")
     assert [r["variant"] for r in rows] == [f"v{i:03d}" for i in range(1, 17)]
     front = [r["variant"] for r in rows if r["pareto"] == "True"]
@@ -89,6 +95,7 @@ def test_ctrl_c_keeps_the_finished_rows_and_exits_130(
     assert len(read_rows(out / "sweep_results.csv")) == 5
     summary = json.loads((out / "sweep.json").read_text())
     assert summary["cancelled"] and summary["finished"] == 5
+    assert inputs[1].name in summary["inputs"]
 
 
 def test_a_folder_of_other_files_is_refused(inputs: tuple[Path, Path], tmp_path: Path) -> None:
