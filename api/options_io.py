@@ -2,9 +2,9 @@
 
 Columns: ``option_id, places, capital_gbp, earliest_year`` (required); ``school_id`` (an
 existing school to expand; blank for a new site, which then needs ``lon, lat, designations,
-age_low, age_high``); ``name, lon, lat, designations`` (``;``-separated SEN2 codes), ``age_low,
-age_high, revenue_gbp_per_place, exclusive_group, requires`` (another option_id, built no
-later), ``type, la_code`` (new sites) and ``source`` (free text).
+age_low, age_high, revenue_gbp_per_place``); ``name, lon, lat, designations`` (``;``-separated
+SEN2 codes), ``age_low, age_high, revenue_gbp_per_place, exclusive_group, requires`` (another
+option_id, built no later), ``type, la_code`` (new sites) and ``source`` (free text).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from sendplan.api.cells import (
     FEE_GBP_RANGE,
     MAX_PLACES,
+    FieldError,
     number_in,
     parse_age,
     parse_id,
@@ -27,7 +28,7 @@ from sendplan.api.cells import (
 )
 from sendplan.api.tables import Column, Spec, build_rows, check_unique, csv_table
 from sendplan.routing.model import ModelError, Scenario
-from sendplan.routing.planning.options import Option, annex_school, check_options
+from sendplan.routing.planning.options import Option, OptionError, annex_school, check_options
 
 DEFAULT_OPTIONS = "expansion_options_2023.csv"
 _CAPITAL_MAX_GBP = 1e10
@@ -55,7 +56,17 @@ SPEC = Spec(
 )
 
 
+# A new site has no school to take these from; a missing fee would price its places at GBP 0.
+NEW_SITE_FIELDS = ("lon", "lat", "designations", "age_low", "age_high", "revenue_gbp_per_place")
+
+
 def _build(values: dict[str, Any]) -> Option:
+    if values.get("requires") is not None and values["requires"] == values["option_id"]:
+        raise FieldError("requires", "an option cannot require itself")
+    if values.get("school_id") is None:
+        for field in NEW_SITE_FIELDS:
+            if values.get(field) is None:
+                raise FieldError(field, f"a new site (no school_id) needs {field}")
     designations = values.pop("designations", None)
     kind = values.pop("type", None)
     return Option(
@@ -85,10 +96,11 @@ def read_options(path: Path, scenario: Scenario | None = None) -> tuple[Option, 
                 annex_school(option, scenario)
             except ModelError as err:
                 raise fail(str(err), row=row) from None
+        row_of = {o.option_id: row for row, o in rows}
         try:
             check_options([o for _, o in rows], scenario)
-        except ModelError as err:
-            raise table.source.error(str(err), field="requires") from None
+        except OptionError as err:
+            raise table.source.error(str(err), row=row_of[err.option_id], field=err.field) from None
     return tuple(option for _, option in rows)
 
 

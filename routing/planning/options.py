@@ -24,6 +24,16 @@ from dataclasses import dataclass, replace
 from sendplan.routing.model import ModelError, Scenario, School, is_safe_id
 
 
+class OptionError(ModelError):
+    """A ModelError about one option, with the field at fault where there is one (so a file
+    reader can name the option's row and field)."""
+
+    def __init__(self, option_id: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(f"option {option_id}: {message}")
+        self.option_id = option_id
+        self.field = field
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     """One expansion option. Money in GBP; ``capital_gbp`` is the one-off build cost."""
@@ -61,6 +71,9 @@ class Option:
             raise ModelError(
                 f"option {self.option_id}: a new site needs designations, age_low and age_high"
             )
+        if self.school_id is None and self.revenue_gbp_per_place is None:
+            # No school to take the fee from: its places would otherwise cost nothing.
+            raise ModelError(f"option {self.option_id}: a new site needs revenue_gbp_per_place")
         if self.requires == self.option_id:
             raise ModelError(f"option {self.option_id}: requires itself")
 
@@ -78,15 +91,19 @@ def check_options(options: Sequence[Option], scenario: Scenario) -> None:
             raise ModelError(f"option_id {option.option_id} is also a school_id")
         seen.add(option.option_id)
         if option.school_id is not None and option.school_id not in schools:
-            raise ModelError(f"option {option.option_id}: unknown school {option.school_id!r}")
+            raise OptionError(
+                option.option_id, f"unknown school {option.school_id!r}", field="school_id"
+            )
         if option.requires is not None and option.requires not in ids:
-            raise ModelError(f"option {option.option_id}: requires unknown {option.requires!r}")
+            raise OptionError(
+                option.option_id, f"requires unknown {option.requires!r}", field="requires"
+            )
     by_id = {o.option_id: o for o in options}
     for option in options:
         chain, at = {option.option_id}, option.requires
         while at is not None:
             if at in chain:
-                raise ModelError(f"option {option.option_id}: its requires form a cycle")
+                raise OptionError(option.option_id, "its requires form a cycle", field="requires")
             chain.add(at)
             at = by_id[at].requires
     for option in options:
@@ -167,4 +184,4 @@ def _carried(preferences: tuple[str, ...], after: dict[str, list[str]]) -> tuple
     return tuple(dict.fromkeys(listed))
 
 
-__all__ = ["Option", "annex_school", "check_options", "with_annexes"]
+__all__ = ["Option", "OptionError", "annex_school", "check_options", "with_annexes"]

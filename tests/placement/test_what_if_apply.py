@@ -176,9 +176,11 @@ def _options() -> tuple[Option, ...]:
         Option("OPT-A2", places=2, capital_gbp=1e6, earliest_year=2026, school_id="A",
                requires="OPT-A"),
         Option("OPT-N", places=4, capital_gbp=2e6, earliest_year=2026, lon=-1.13, lat=52.63,
-               designations=frozenset({"ASD"}), age_low=4, age_high=19, exclusive_group="g"),
+               designations=frozenset({"ASD"}), age_low=4, age_high=19, exclusive_group="g",
+               revenue_gbp_per_place=30_000.0),
         Option("OPT-M", places=4, capital_gbp=2e6, earliest_year=2026, lon=-1.12, lat=52.63,
-               designations=frozenset({"ASD"}), age_low=4, age_high=19, exclusive_group="g"),
+               designations=frozenset({"ASD"}), age_low=4, age_high=19, exclusive_group="g",
+               revenue_gbp_per_place=30_000.0),
     )  # fmt: skip
 
 
@@ -241,7 +243,8 @@ def test_an_option_at_a_school_keeps_the_childrens_preference_for_it() -> None:
     scenario = dataclasses.replace(base, children=kids)
     options = (Option("A-2", places=2, capital_gbp=0.0, earliest_year=2026, school_id="A"),
                Option("NEW", places=3, capital_gbp=0.0, earliest_year=2026, lon=-1.13, lat=52.63,
-                      designations=frozenset({"ASD"}), age_low=4, age_high=19))  # fmt: skip
+                      designations=frozenset({"ASD"}), age_low=4, age_high=19,
+                      revenue_gbp_per_place=30_000.0))  # fmt: skip
     changed = apply_what_if(
         scenario, WhatIf(options=(("A-2", True), ("NEW", True))), options=options
     )

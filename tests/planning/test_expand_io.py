@@ -17,6 +17,7 @@ from sendplan.api.defaults import leicester_scenario
 from sendplan.api.options_io import default_options, read_options
 from sendplan.errors import InputError
 from sendplan.routing.planning.expand import DEFAULT_GROWTH_PER_YEAR
+from sendplan.routing.planning.options import annex_school
 
 HEADER = "option_id,school_id,places,capital_gbp,earliest_year,requires,lon,lat"
 
@@ -62,7 +63,8 @@ def test_default_growth_is_the_sen2_cagr() -> None:
         ("X,131099,10,-5,2026,,,", "row 2, field capital_gbp"),
         ("X,NOPE,10,1000,2026,,,", "row 2, field school_id"),
         ("X,131099,10,1000,2026,Y,,", "row 2, field requires"),
-        ("X,,10,1000,2026,,-1.1,52.6", "row 2"),  # a new site without designations
+        ("X,,10,1000,2026,,-1.1,52.6", "row 2, field designations"),  # a new site
+        ("X,131099,10,1000,2026,X,,", "row 2, field requires"),  # requires itself
         ("131099,131099,10,1000,2026,,,", "row 2, field option_id"),
     ],
 )
@@ -70,6 +72,25 @@ def test_bad_rows_name_row_and_field(tmp_path: Path, leicester, row: str, where:
     with pytest.raises(InputError) as caught:
         read_options(_write(tmp_path, row), leicester)
     assert f"options.csv {where}" in str(caught.value)
+
+
+SITE = "option_id,places,capital_gbp,earliest_year,lon,lat,designations,age_low,age_high"
+
+
+def test_a_new_site_needs_its_fee(tmp_path: Path, leicester) -> None:  # type: ignore[no-untyped-def]
+    site = "N,60,4800000,2027,-1.1,52.6,ASD,4,19"
+    with pytest.raises(InputError, match="row 2, field revenue_gbp_per_place"):
+        read_options(_write(tmp_path, site, header=SITE), leicester)
+    (option,) = read_options(
+        _write(tmp_path, site + ",25000", header=SITE + ",revenue_gbp_per_place"), leicester
+    )
+    assert annex_school(option, leicester).annual_cost_gbp == 25_000.0
+
+
+def test_a_requires_cycle_names_its_row(tmp_path: Path, leicester) -> None:  # type: ignore[no-untyped-def]
+    rows = ("A,131099,10,1000,2026,,,", "B,131099,10,1000,2026,C,,", "C,131099,10,1000,2026,B,,")
+    with pytest.raises(InputError, match="row 3, field requires: option B: its requires form"):
+        read_options(_write(tmp_path, *rows), leicester)
 
 
 def test_duplicate_and_unknown_columns(tmp_path: Path) -> None:
