@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.changes_file import read_changes
-from sendplan.api.existing_routes import read_existing_routes, stated_routes
+from sendplan.api.existing_json import stated_routes
+from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.locations import PostcodeLookup
 from sendplan.errors import visible
 from sendplan.logs import get_logger

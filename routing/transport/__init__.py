@@ -6,7 +6,8 @@ builds each school's jobs, matrices and engine problem, ``solo.py`` the forced s
 routes from a run's driving order and the engine's tours, ``never_together.py`` parts runs
 carrying a never-together pair; ``rules.py`` holds the seat and ride rules the planners share,
 ``mixed.py`` merges nearby schools' runs. ``check.py`` (with ``check_rules.py``) is the
-independent checker, ``evaluate.py`` (with ``evaluate_run.py``) rebuilds and checks a council's
-existing routes, ``eligibility.py`` the review; ``plan.py`` holds the plan's types and
+independent checker, ``evaluate.py`` (with ``evaluate_run.py``, built on ``evaluate_legs.py``,
+``evaluate_readings.py`` and ``evaluate_schedule.py``) rebuilds and checks a council's existing
+routes, ``eligibility.py`` the review; ``plan.py`` holds the plan's types and
 ``steps.py`` the steps a vehicle makes on a route.
 """

@@ -11,7 +11,9 @@ import openpyxl
 import pytest
 from transport_cases import TRAVEL, child, plan, scenario, school
 
-from sendplan.api.existing_routes import FIELDS, parse_time, read_column_map, read_existing_routes
+from sendplan.api.existing_columns import read_column_map
+from sendplan.api.existing_routes import read_existing_routes
+from sendplan.api.existing_rows import FIELDS, parse_time
 from sendplan.api.transport_io import hhmm, routes_document
 from sendplan.errors import InputError
 from sendplan.routing.transport.evaluate import evaluate_routes, saving

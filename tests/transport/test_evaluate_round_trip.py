@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 
 import sendplan
 from sendplan.api.cli import app
-from sendplan.api.existing_routes import read_column_map, read_existing_routes
+from sendplan.api.existing_columns import read_column_map
+from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.transport_io import hhmm, routes_document
 from sendplan.api.writer import write_scenario
 from sendplan.routing.model import Scenario
