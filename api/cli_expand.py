@@ -22,6 +22,7 @@ from sendplan.api.cli_common import (
     parse_year_range,
     progress,
 )
+from sendplan.api.cli_place import MoversOption, movers_rule
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.loader import with_input_files
 from sendplan.api.manifest import write_command_manifest
@@ -32,6 +33,7 @@ from sendplan.routing.model import Scenario
 from sendplan.routing.planning.expand import (
     DEFAULT_ANNUITY_RATE,
     DEFAULT_ASSET_LIFE_YEARS,
+    DEFAULT_MOVERS,
     Expansion,
     ExpansionError,
     expand,
@@ -43,6 +45,11 @@ CSV_COLUMNS = (
     "unplaced", "in_city_share", "mean_journey_min", "transport_estimate_gbp",
     "do_nothing_cost_gbp", "do_nothing_unplaced", "do_nothing_in_city_share",
     "do_nothing_mean_journey_min", "saving_gbp",
+    # Added after the first columns (consumers read those by name and position): cash fees,
+    # the annualised capital under an unambiguous name, and doing nothing's figures in full.
+    "fees_gbp", "capital_annualised_gbp", "movers", "do_nothing_placement_gbp",
+    "do_nothing_fees_gbp", "do_nothing_transport_estimate_gbp", "do_nothing_placed",
+    "do_nothing_movers",
 )  # fmt: skip
 
 
@@ -59,10 +66,13 @@ def load_expansion_scenario(text: str, *, seed: int) -> Scenario:
     return load_with_postcodes(Path(text), None)
 
 
-def expansion_document(result: Expansion) -> dict[str, Any]:
-    """expansion.json: the portfolio, costs, marginal values and both trajectories."""
+def expansion_document(result: Expansion, *, seed: int | None) -> dict[str, Any]:
+    """expansion.json: the portfolio, costs, marginal values and both trajectories; ``seed``:
+    the synthetic cohort's (the CLI's ``--seed``), None where a run takes none."""
     return {
         "method": result.method,
+        "movers": result.movers,
+        "seed": seed,
         "optimal": True,
         "gap": result.gap,
         "chosen": result.chosen,
@@ -70,6 +80,9 @@ def expansion_document(result: Expansion) -> dict[str, Any]:
         "do_nothing_gbp": result.do_nothing_gbp,
         "saving_gbp": result.do_nothing_gbp - result.cost_gbp,
         "capital_gbp": result.capital_gbp,
+        "capital_one_off_gbp": result.capital_gbp,
+        "fees_gbp": sum(r.fees_gbp for r in result.years),
+        "do_nothing_fees_gbp": sum(r.fees_gbp for r in result.do_nothing),
         "budget_gbp": result.budget_gbp,
         "annuity_factor": result.annuity_factor,
         "growth": {str(y): g for y, g in result.growth.items()},
@@ -101,7 +114,9 @@ def _year(row: Any) -> dict[str, Any]:
     return {
         "year": row.year, "children": row.children, "options_open": list(row.options_open),
         "cost_gbp": row.cost_gbp, "placement_gbp": row.placement_gbp,
-        "capital_gbp": row.capital_gbp, "placed": row.placed, "unplaced": row.unplaced,
+        "capital_gbp": row.capital_gbp, "capital_annualised_gbp": row.capital_gbp,
+        "fees_gbp": row.fees_gbp, "movers": row.movers,
+        "placed": row.placed, "unplaced": row.unplaced,
         "in_city_share": round(row.in_city_share, 4),
         "mean_journey_min": round(row.mean_journey_min, 2),
         "transport_estimate_gbp": round(row.transport_estimate_gbp),
@@ -118,17 +133,21 @@ def expansion_rows(result: Expansion) -> list[list[str]]:
             f"{r.in_city_share:.4f}", f"{r.mean_journey_min:.2f}",
             str(round(r.transport_estimate_gbp)), str(b.cost_gbp), str(b.unplaced),
             f"{b.in_city_share:.4f}", f"{b.mean_journey_min:.2f}", str(b.cost_gbp - r.cost_gbp),
+            str(r.fees_gbp), str(r.capital_gbp), str(r.movers), str(b.placement_gbp),
+            str(b.fees_gbp), str(round(b.transport_estimate_gbp)), str(b.placed), str(b.movers),
         ])  # fmt: skip
     return rows
 
 
 def write_expansion(
-    result: Expansion, out: Path, *, command: list[str], inputs: Mapping[str, str] | None = None
-) -> None:
+    result: Expansion, out: Path, *, command: list[str], seed: int | None,
+    inputs: Mapping[str, str] | None = None,
+) -> None:  # fmt: skip
     """expansion.json, expansion.csv and manifest.json, atomically; ``inputs``: the (file name:
-    sha256) of each file read, recorded in the manifest as a run's are."""
+    sha256) of each file read, recorded in the manifest as a run's are, with the movers rule
+    and the seed."""
     with atomic_output(out) as folder:
-        document = expansion_document(result)
+        document = expansion_document(result, seed=seed)
         (folder / "expansion.json").write_text(
             json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
@@ -136,7 +155,9 @@ def write_expansion(
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             writer.writerows(csv_row(row) for row in expansion_rows(result))
-        extra = {} if inputs is None else {"inputs": dict(sorted(inputs.items()))}
+        extra: dict[str, Any] = {"movers": result.movers, "seed": seed}
+        if inputs is not None:
+            extra["inputs"] = dict(sorted(inputs.items()))
         write_command_manifest(folder, command=command, **extra)
 
 
@@ -158,6 +179,11 @@ def expansion_table(result: Expansion) -> str:
     lines.append(
         f"total {result.cost_gbp:,} GBP vs do-nothing {result.do_nothing_gbp:,} "
         f"(saving {result.do_nothing_gbp - result.cost_gbp:,}); capital {result.capital_gbp:,.0f}"
+    )
+    lines.append(
+        f"fees {sum(r.fees_gbp for r in result.years):,} GBP vs do-nothing "
+        f"{sum(r.fees_gbp for r in result.do_nothing):,}; {result.movers} movers "
+        f"{min(r.movers for r in result.years):,}-{max(r.movers for r in result.years):,} a year"
     )
     for option_id, value in result.marginal_gbp.items():
         kind = "drop costs" if option_id in result.chosen else "chosen at capital <="
@@ -192,10 +218,12 @@ def expand_cmd(
     ] = DEFAULT_ASSET_LIFE_YEARS,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("sendplan-expand"),
     seed: SeedOption = 1,
+    movers: MoversOption = DEFAULT_MOVERS,
 ) -> None:
     """Choose which expansion options to build, and when, at least total cost."""
 
     def run() -> None:
+        rule = movers_rule(movers)
         span = parse_years(years)
         inputs: dict[str, Path | None] = {"--options file": options}
         if scenario != DEFAULT_SCENARIO:
@@ -210,12 +238,15 @@ def expand_cmd(
                 result = expand(
                     base, chosen_options, years=span, budget_gbp=budget,
                     annuity_rate=annuity_rate, asset_life_years=asset_life, progress=say,
+                    movers=rule,
                 )  # fmt: skip
             except ExpansionError as err:
                 raise InputError("--options", str(err)) from None
             # Every file the run reads is named with its hash in the manifest.
             read = dict(with_input_files(base, (options,)).sources)
-            write_expansion(result, out, command=["sendplan", *sys.argv[1:]], inputs=read)
+            write_expansion(
+                result, out, command=["sendplan", *sys.argv[1:]], seed=seed, inputs=read
+            )
         typer.echo(expansion_table(result))
         typer.echo(f"outputs in {out}")
 

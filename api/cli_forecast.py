@@ -23,6 +23,7 @@ from sendplan.api.forecasting import LEICESTER
 from sendplan.api.forecasting import forecast as forecast_demand
 from sendplan.api.loader import load_scenario
 from sendplan.api.manifest import write_command_manifest
+from sendplan.errors import InputError
 
 
 def chart_svg(totals: pd.DataFrame, *, width: int = 640, height: int = 320) -> str:
@@ -120,10 +121,15 @@ def forecast(
         first, last = parse_year_range(years)
         check_inputs_outside(out, {"scenario": scenario_path, "--params file": params_file})
         scenario = load_scenario(scenario_path, require_children=False)
-        result = forecast_demand(
-            scenario, years=(first, last), la_code=la_code, sen2_dir=sen2_dir,
-            params_file=params_file,
-        )  # fmt: skip
+        try:
+            result = forecast_demand(
+                scenario, years=(first, last), la_code=la_code, sen2_dir=sen2_dir,
+                params_file=params_file,
+            )  # fmt: skip
+        except InputError as err:
+            if err.file != "years":  # the library's argument; on the command line, --years
+                raise
+            raise InputError("--years", err.message) from None
         params = result.params
         tables = {"cohort": result.cohort, "totals": result.totals,
                   "sufficiency": result.sufficiency}  # fmt: skip

@@ -70,18 +70,19 @@ def sweep_cmd(
         if scheduler is not None and workers is not None:
             raise InputError("--workers", "give --workers or --scheduler, not both")
         check_inputs_outside(out, {"scenario": scenario_path, "--grid file": grid})
-        folder = check_sweep_folder(out)
+        axes = read_grid(grid)  # first: a mistyped grid fails before the scenario loads
         scenario = with_input_files(
             load_with_postcodes(scenario_path, postcodes), (grid, postcodes)
         )
         inputs = dict(scenario.sources)
-        axes = read_grid(grid)
         if routes:
             axes = dataclasses.replace(axes, routes=True)
         try:
             total = len(check_grid(scenario, axes))
         except SweepError as err:
             raise sweep_input_error(err, grid.name) from None
+        # Only now, with every input read and checked: bad input leaves no new folder behind.
+        folder = check_sweep_folder(out)
         with RowStream(folder) as stream, _progress(total) as advance:
 
             def on_result(row: Row) -> None:

@@ -246,9 +246,12 @@ def _expansion(
     from sendplan.api.cli_expand import CSV_COLUMNS, expansion_document, expansion_rows
     from sendplan.api.neutralise import csv_row
     from sendplan.api.options_io import default_options, read_options
-    from sendplan.routing.planning.expand import ExpansionError, expand
+    from sendplan.routing.planning.expand import DEFAULT_MOVERS, ExpansionError, expand
 
     first, last = _years(params)
+    # Who is placed each year, as a placement job's movers (the same choices and default).
+    chosen = _choice(params, "movers", DEFAULT_MOVERS, MOVERS_RULES)
+    movers: MoversRule = next(rule for rule in MOVERS_RULES if rule == chosen)
     budget = params.get("budget_gbp")
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
                                or not 0 <= budget < 1e13):  # fmt: skip
@@ -258,24 +261,33 @@ def _expansion(
     if options_file is not None and options_file.is_file():
         options = read_options(options_file, base)
     else:
-        options = default_options(base)
+        try:
+            options = default_options(base)
+        except InputError as err:  # the planner never sent the shipped file: name theirs
+            raise InputError(
+                "options.csv",
+                "this scenario was uploaded without options.csv, and the shipped Leicester "
+                f"options do not fit its schools ({err.message}); upload the scenario again "
+                "with the council's options.csv",
+            ) from None
     travel = _travel(base, road_network, control=control).drive
     try:
         result = expand(
             base, options, years=list(range(first, last + 1)),
             budget_gbp=None if budget is None else float(budget), travel=travel,
-            progress=control.say,
+            progress=control.say, movers=movers,
         )  # fmt: skip
     except ExpansionError as err:
         raise InputError("options.csv", str(err)) from None
-    document = expansion_document(result)
+    document = expansion_document(result, seed=None)  # the job takes no seed
     _write_json(out / "expansion.json", document)
     with (out / "expansion.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         writer.writerows(csv_row(row) for row in expansion_rows(result))
     _write_json(out / "summary.json", {"kind": "expansion", "years": [first, last],
-                                       "travel_model": travel.name})  # fmt: skip
+                                       "travel_model": travel.name,
+                                       "movers_rule": movers})  # fmt: skip
 
 
 def _sweep(params: dict[str, Any], source: Path, out: Path, *, control: JobControl) -> None:

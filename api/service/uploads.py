@@ -4,7 +4,9 @@ Three shapes, each written to a temporary scenario folder (or workbook file) tha
 :func:`sendplan.api.loader.load_scenario` then reads, exactly as ``sendplan place`` would:
 
 - multipart CSV files named as in a scenario folder (children.csv, schools.csv, fleet.csv,
-  policy.toml, scenario.toml);
+  policy.toml, scenario.toml), with an optional options.csv: the council's expansion options
+  (``sendplan expand --options``), checked at upload by the CLI's reader against the scenario
+  and stored with it for expansion jobs and what-ifs;
 - multipart with one ``.xlsx`` workbook (checked by ``api/xlsx_guard.py`` inside the loader:
   zip and XML bombs never reach openpyxl);
 - JSON ``{"children": [{...}], "schools": [...], "fleet": [...], "policy": {...}}``: each list
@@ -36,6 +38,7 @@ from sendplan.api.loader import (
     SCHOOLS_FILE,
     load_scenario,
 )
+from sendplan.api.options_io import read_options
 from sendplan.api.service.problems import FieldProblem, Problem, field_problem
 from sendplan.api.writer import write_scenario
 from sendplan.errors import InputError, visible
@@ -44,6 +47,7 @@ from sendplan.routing.model import Scenario
 JSON_TABLES = {"children": CHILDREN_FILE, "schools": SCHOOLS_FILE, "fleet": FLEET_FILE}
 JSON_KEYS = ("name", *JSON_TABLES, "policy", "as_of")
 REQUIRED_FILES = (SCHOOLS_FILE, CHILDREN_FILE)
+OPTIONS_FILE = "options.csv"  # the name expansion jobs read (api/service/job_kinds.py)
 MAX_TOML_DEPTH = 8
 _NAME = re.compile(r"[\w .,()-]{1,200}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -88,9 +92,10 @@ def scenario_name(name: str | None, default: str) -> str:
 def load_folder_upload(files: Mapping[str, bytes], *, name: str | None, limits: Limits) -> Upload:
     """Scenario folder files (by file name) through the loader."""
     for file in files:
-        if file not in SCENARIO_FILES:
+        if file not in (*SCENARIO_FILES, OPTIONS_FILE):
             raise upload_problem(file, f"unknown file; a scenario folder holds "
-                                 f"{', '.join(SCENARIO_FILES)} or one .xlsx workbook")  # fmt: skip
+                                 f"{', '.join(SCENARIO_FILES)} (and optionally {OPTIONS_FILE}) "
+                                 "or one .xlsx workbook")  # fmt: skip
     needed = " and ".join(REQUIRED_FILES)
     for file in REQUIRED_FILES:
         if file not in files:
@@ -249,9 +254,16 @@ def _finish(path: Path, name: str, limits: Limits) -> Upload:
             f"{limits.max_vehicles:,}",
             field="max_vehicles",
         )
+    options = path / OPTIONS_FILE if path.is_dir() else None
+    if options is not None and options.is_file():
+        # Checked now, against this scenario's schools, so a bad row is a 422 naming its row
+        # and field rather than a failed job later; stored as sent (the reader reads it again).
+        read_options(options, scenario)
     with tempfile.TemporaryDirectory(prefix="sendplan-store-") as tmp:
         folder = Path(tmp)
         write_scenario(scenario, folder)
+        if options is not None and options.is_file():
+            (folder / OPTIONS_FILE).write_bytes(options.read_bytes())
         files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
     digest = hashlib.sha256()
     for file, content in files.items():

@@ -2,10 +2,10 @@
 and, for the service, keep a cluster for jobs and join one as a worker (:func:`run_worker`).
 
 A local cluster (one single-threaded worker process per core, localhost only, TLS with a
-throwaway certificate, no dashboard) is made and closed per run; with an address, an existing
-scheduler's workers run the tasks and the cluster is left as it was. Whatever stops a run
-(Ctrl-C, a callback raising, a task failing), pending tasks are cancelled and the client closed
-before the exception goes on.
+throwaway certificate, no dashboard, no HTTP port at all) is made and closed per run; with an
+address, an existing scheduler's workers run the tasks and the cluster is left as it was.
+Whatever stops a run (Ctrl-C, a callback raising, a task failing), pending tasks are cancelled
+and the client closed before the exception goes on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,18 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import dask
-from distributed import Client, Future, LocalCluster, Nanny, as_completed, get_worker
+from distributed import (
+    Client,
+    Future,
+    Nanny,
+    Scheduler,
+    Security,
+    SpecCluster,
+    Worker,
+    as_completed,
+    get_worker,
+)
+from distributed.worker_memory import parse_memory_limit
 
 from sendplan.errors import InputError, visible
 from sendplan.logs import get_logger
@@ -47,6 +58,24 @@ QUIET_LOOPS: dict[str, object] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "1s",
 }
+
+
+class _NoHttp:
+    """Opens no HTTP server. Dask starts one on every scheduler (port 8787, or any free port
+    with a warning when 8787 is taken) and worker even without a dashboard (dask/distributed
+    issues 7207, 8136); with no routes it only answers 404, yet it is a port nobody asked for."""
+
+    def start_http_server(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+class _NoHttpScheduler(_NoHttp, Scheduler):
+    """A scheduler without an HTTP port."""
+
+
+class _NoHttpWorker(_NoHttp, Worker):
+    """A worker without an HTTP port (its nanny runs it in a new process, importing this
+    module by name)."""
 
 
 def default_workers() -> int:
@@ -75,19 +104,13 @@ def dask_client(
     n = default_workers() if workers is None else workers
     if n < 1:
         raise ValueError(f"workers must be at least 1, got {n}")
-    # Localhost only and no dashboard: a sweep opens no port to the network.
+    # Localhost only, no dashboard, no HTTP server: a sweep opens no port to the network.
     # One task per worker process, so a worker that dies (out of memory) was running one
     # variant: fail that variant at once rather than retry it on, and kill, the next workers.
     # No HTTP pages either: Dask's status pages (worker logs, call stacks) have no login.
     config = {"distributed.scheduler.allowed-failures": 0, **NO_HTTP_ROUTES, **QUIET_LOOPS}
     with _sigint_ignored(), dask.config.set(config):
-        cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR, preload=list(preload),
-            # TLS with a throwaway certificate held in memory: another user of this machine
-            # cannot connect to the loopback scheduler and run code in our workers.
-            security=True,
-        )  # fmt: skip
+        cluster = _local_cluster(workers=n, preload=preload)
     try:
         client = Client(cluster)
         try:
@@ -98,6 +121,33 @@ def dask_client(
     finally:
         with _sigint_ignored():
             cluster.close()
+
+
+def _local_cluster(*, workers: int, preload: Sequence[str]) -> SpecCluster:
+    """What ``LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+    host="127.0.0.1", dashboard_address=None, security=True)`` makes, with the scheduler and
+    workers that open no HTTP port (LocalCluster cannot be given a scheduler class)."""
+    # TLS with a throwaway certificate held in memory: another user of this machine cannot
+    # connect to the loopback scheduler and run code in our workers.
+    security = Security.temporary()
+    common = {"host": "127.0.0.1", "protocol": "tls://", "security": security}
+    scheduler = {
+        "cls": _NoHttpScheduler,
+        "options": {**common, "port": 0, "dashboard": False, "dashboard_address": None},
+    }
+    worker = {
+        "cls": Nanny,
+        "options": {
+            **common, "worker_class": _NoHttpWorker, "nthreads": 1, "dashboard": False,
+            "dashboard_address": None, "silence_logs": logging.ERROR, "preload": list(preload),
+            # The machine's memory shared out between the workers, as LocalCluster does.
+            "memory_limit": parse_memory_limit("auto", 1, workers, logger=log),
+        },
+    }  # fmt: skip
+    return SpecCluster(
+        scheduler=scheduler, workers=dict.fromkeys(range(workers), worker), worker=worker,
+        security=security, silence_logs=logging.ERROR,
+    )  # fmt: skip
 
 
 @contextmanager
@@ -180,7 +230,7 @@ async def _serve_worker(scheduler: str, *, nthreads: int, preload: Sequence[str]
     try:
         nanny = await Nanny(
             scheduler, nthreads=nthreads, preload=list(preload), dashboard_address=None,
-            silence_logs=logging.ERROR,
+            worker_class=_NoHttpWorker, silence_logs=logging.ERROR,
         )  # fmt: skip
     except (OSError, TimeoutError, ValueError, RuntimeError) as err:  # Runtime: "failed to start"
         raise InputError(

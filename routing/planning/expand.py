@@ -10,10 +10,13 @@ rule itself (which prices travel by ``travel_gbp_per_min``, not by the km estima
 estimate is then a fixed function of the option set, so the decomposition below stays exact.
 ``budget_gbp`` caps the capital of everything built over the horizon.
 
-*Demand.* Year Y's cohort is the scenario's children scaled by ``demand_growth[Y]`` (default
-``(1 + DEFAULT_GROWTH_PER_YEAR) ** (Y - as_of year)``): extra children are clones of existing
-ones spread evenly through the id order (same home, need, age and preferences, not locked),
-or children are dropped evenly; the date moves to Y so schools open or close as dated.
+*Demand and movers.* Year Y's cohort is the scenario's children scaled by ``demand_growth[Y]``
+(:mod:`sendplan.routing.planning.year_cohort`: extra children are new plans, placed freely);
+as ``place`` does, only that year's movers under ``movers`` (``"phase_transfer"`` by default)
+are placed, the rest stay locked at their current school, in doing nothing and in every option
+set alike. That school is the scenario's, not where an earlier year of the plan put the child:
+what keeps the years independent (below). ``fees_gbp`` is the cash part of a year's placement
+objective: the placed children's annual fees.
 
 *Exact decomposition.* Given the set S of options open in a year, that year's placement is
 independent of every other year, so the plan's cost is ``sum_Y P_Y(S_Y) + A(S_Y)`` with P_Y the
@@ -34,29 +37,31 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 
 from sendplan.geo.travel import TravelModel
-from sendplan.routing.model import Child, ModelError, Scenario
+from sendplan.routing.model import ModelError, Scenario
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import transport_gbp_per_year
+from sendplan.routing.placement.movers import MOVERS_RULES, MoversRule
 from sendplan.routing.placement.place import place
 from sendplan.routing.planning.options import Option, annex_school, check_options, with_annexes
+from sendplan.routing.planning.year_cohort import (
+    DEFAULT_GROWTH_PER_YEAR,
+    ExpansionError,
+    default_growth,
+    placed_cohort,
+    year_cohort,
+)
 from sendplan.routing.solve import PlanRejected
 from sendplan.routing.travel import straight_line_model
 
-# Leicester special-school EHC plans (DfE SEN2, data/cohort_profile.csv special_total) grew
-# from 1,091 (January 2019) to 1,345 (January 2025): (1345 / 1091) ** (1 / 6) - 1 = 3.55%/yr.
-DEFAULT_GROWTH_PER_YEAR = 0.0355
 # HM Treasury Green Book social time preference rate (3.5% for the first 30 years).
 DEFAULT_ANNUITY_RATE = 0.035
 # Life over which a school extension's capital is annualised: 40 years (estimate).
 DEFAULT_ASSET_LIFE_YEARS = 40
+# Who is placed each year, as ``place`` and ``solve`` by default (README "Who is placed").
+DEFAULT_MOVERS: MoversRule = "phase_transfer"
 MAX_SETS = 4096
-
-
-class ExpansionError(ValueError):
-    """The expansion problem is malformed or too large to solve exactly."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class YearOutcome:
     in_city_share: float  # children placed in area / all children
     mean_journey_min: float  # over placed children
     transport_estimate_gbp: float
+    fees_gbp: int = 0  # cash: the annual fees of the placed children
+    movers: int = 0  # children placed afresh this year (the rest stay at their school)
 
     @property
     def cost_gbp(self) -> int:
@@ -101,6 +108,7 @@ class Expansion:
     gap: float = 0.0
     method: str = "exact enumeration of option sets + dynamic programming over years"
     options: tuple[Option, ...] = field(default=(), repr=False)
+    movers: MoversRule = DEFAULT_MOVERS
 
 
 def annuity_factor(*, rate: float, life_years: int) -> float:
@@ -110,49 +118,6 @@ def annuity_factor(*, rate: float, life_years: int) -> float:
     if rate == 0:
         return 1.0 / life_years
     return rate / (1.0 - (1.0 + rate) ** -life_years)
-
-
-def default_growth(scenario: Scenario, years: Sequence[int]) -> dict[int, float]:
-    """Cumulative demand factor per year at ``DEFAULT_GROWTH_PER_YEAR`` from the scenario's
-    year (2025 if it has no date)."""
-    base = scenario.as_of.year if scenario.as_of is not None else 2025
-    return {y: (1.0 + DEFAULT_GROWTH_PER_YEAR) ** (y - base) for y in years}
-
-
-def year_cohort(scenario: Scenario, year: int, *, factor: float) -> Scenario:
-    """The scenario in ``year``: ``round(n x factor)`` children (clones or evenly dropped)
-    and the date moved to that year."""
-    if factor <= 0:
-        raise ExpansionError(f"demand factor for {year} must be positive, not {factor}")
-    children = sorted(scenario.children, key=lambda c: c.child_id)
-    n = len(children)
-    target = round(n * factor)
-    if target <= n:
-        keep = sorted({(k * n) // max(target, 1) for k in range(target)})
-        cohort = [children[i] for i in keep]
-    else:
-        cohort = list(children)
-        extra = target - n
-        for k in range(extra):
-            twin = children[((k * n) // extra) % n] if n else None
-            if twin is not None:
-                cohort.append(_clone(twin, f"{twin.child_id[:48]}.y{year}x{k}"))
-    as_of = _in_year(scenario.as_of, year)
-    return replace(scenario, children=tuple(cohort), as_of=as_of)
-
-
-def _clone(child: Child, child_id: str) -> Child:
-    # A new child like ``child``: no ties to siblings or vehicles, free to be placed anywhere.
-    return replace(
-        child, child_id=child_id, locked=False, current_school=None, sibling_group=None,
-        never_with=(), new_plan=True,
-    )  # fmt: skip
-
-
-def _in_year(day: date | None, year: int) -> date | None:
-    if day is None:
-        return None
-    return day.replace(year=year, day=min(day.day, 28) if day.month == 2 else day.day)
 
 
 class _Planner:
@@ -166,12 +131,18 @@ class _Planner:
         growth: Mapping[int, float],
         travel: TravelModel,
         say: Callable[[str], None],
+        movers: MoversRule,
     ) -> None:
         self.options = list(options)
         self.years = list(years)
         self.travel = travel
         self.say = say
-        self.cohorts = {y: year_cohort(scenario, y, factor=growth[y]) for y in self.years}
+        # Who moves depends only on a child's current school, open in that year or not, so
+        # each year's locks are the same for every option set (an annex is no one's school).
+        placed = {y: placed_cohort(scenario, y, factor=growth[y], movers_rule=movers)
+                  for y in self.years}  # fmt: skip
+        self.cohorts = {y: cohort for y, (cohort, _) in placed.items()}
+        self.movers = {y: moving for y, (_, moving) in placed.items()}
         self.annexes = [annex_school(o, scenario) for o in self.options]
         self.base_schools = scenario.schools
         index = {o.option_id: k for k, o in enumerate(self.options)}
@@ -246,6 +217,8 @@ class _Planner:
             transport_estimate_gbp=sum(
                 transport_gbp_per_year(a.distance_m, policy, boarder=a.residential) for a in placed
             ),
+            fees_gbp=round(sum(a.annual_cost_gbp for a in placed)),
+            movers=self.movers[year],
         )
 
     def open_in(self, year: int, capital: Sequence[float], budget: float | None) -> list[int]:
@@ -313,10 +286,12 @@ def expand(
     asset_life_years: int = DEFAULT_ASSET_LIFE_YEARS,
     marginal: bool = True,
     progress: Callable[[str], None] | None = None,
+    movers: MoversRule = DEFAULT_MOVERS,
 ) -> Expansion:
     """The least-cost portfolio and timing of ``options`` over ``years``, proven optimal.
 
-    ``demand_growth`` maps each year to its cohort factor (1.0 = the scenario's children).
+    ``demand_growth`` maps each year to its cohort factor (1.0 = the scenario's children);
+    ``movers``: who is placed each year, as in ``solve`` (the others stay at their school).
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -333,9 +308,11 @@ def expand(
         raise ExpansionError(f"demand_growth has no factor for {missing[0]}")
     if budget_gbp is not None and not 0 <= budget_gbp < math.inf:
         raise ExpansionError("budget_gbp must be a finite number, not negative")
+    if movers not in MOVERS_RULES:
+        raise ExpansionError(f"unknown movers rule {movers!r}; use {' or '.join(MOVERS_RULES)}")
     factor = annuity_factor(rate=annuity_rate, life_years=asset_life_years)
     planner = _Planner(
-        scenario, options, years, growth, travel or straight_line_model(scenario), say
+        scenario, options, years, growth, travel or straight_line_model(scenario), say, movers
     )
     say(f"expand: {len(planner.sets)} feasible option sets x {len(years)} years")
     capital = [o.capital_gbp for o in planner.options]
@@ -383,6 +360,7 @@ def expand(
         placement_solves=len(planner.cache),
         seconds=time.perf_counter() - started,
         options=tuple(planner.options),
+        movers=movers,
     )
 
 
@@ -430,14 +408,16 @@ def evaluate_portfolio(
     travel: TravelModel | None = None,
     annuity_rate: float = DEFAULT_ANNUITY_RATE,
     asset_life_years: int = DEFAULT_ASSET_LIFE_YEARS,
+    movers: MoversRule = DEFAULT_MOVERS,
 ) -> int:
     """The cost of a portfolio re-placed from scratch: each year, add the built options' places
-    to the scenario and call the placement solver; plus the annualised capital."""
+    to the scenario (its non-movers locked) and call the placement solver; plus the annualised
+    capital."""
     factor = annuity_factor(rate=annuity_rate, life_years=asset_life_years)
     model = travel or straight_line_model(scenario)
     total = 0
     for year in sorted(years):
-        cohort = year_cohort(scenario, year, factor=demand_growth[year])
+        cohort, _ = placed_cohort(scenario, year, factor=demand_growth[year], movers_rule=movers)
         built = [o for o in options if o.option_id in chosen and chosen[o.option_id] <= year]
         annexes = [(o, annex_school(o, scenario)) for o in built]
         plan = place(with_annexes(cohort, annexes), model)
@@ -454,6 +434,7 @@ __all__ = [
     "DEFAULT_ANNUITY_RATE",
     "DEFAULT_ASSET_LIFE_YEARS",
     "DEFAULT_GROWTH_PER_YEAR",
+    "DEFAULT_MOVERS",
     "Expansion",
     "ExpansionError",
     "YearOutcome",

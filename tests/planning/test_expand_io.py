@@ -150,3 +150,30 @@ def test_bench_expand_recomputes_its_objective(leicester) -> None:  # type: igno
     assert result["objective"] <= result["do_nothing"]
     with pytest.raises(ValueError, match="--options"):
         bench_expand(leicester, default_options(leicester), n_options=99, n_years=1)
+
+
+def test_expand_command_records_its_rule_seed_and_cash_figures(tmp_path: Path) -> None:
+    options = _write(tmp_path, "WG,131099,40,2040000,2026,,,")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["expand", "leicester", "--options", str(options), "--years", "2026",
+              "--seed", "3", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads((out / "expansion.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert document["movers"] == manifest["movers"] == "phase_transfer"  # place's default
+    assert document["seed"] == manifest["seed"] == 3
+    assert document["capital_one_off_gbp"] == document["capital_gbp"]
+    rows = list(csv.DictReader((out / "expansion.csv").open()))
+    for row, year, base in zip(rows, document["years"], document["do_nothing"], strict=True):
+        assert row["capital_annualised_gbp"] == row["capital_gbp"] == str(year["capital_gbp"])
+        assert int(row["fees_gbp"]) == year["fees_gbp"] > 0
+        assert int(row["do_nothing_fees_gbp"]) == base["fees_gbp"]
+        assert int(row["do_nothing_placement_gbp"]) == base["placement_gbp"]
+        # Under phase_transfer only some children are placed; the rest stay where they are.
+        assert 0 < int(row["movers"]) < int(row["children"])
+    assert document["fees_gbp"] == sum(y["fees_gbp"] for y in document["years"])
+    bad = runner.invoke(app, ["expand", "--movers", "some", "--out", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "--movers" in bad.output and "Traceback" not in bad.output

@@ -74,7 +74,8 @@ def test_forecast_params_file_changes_the_forecast(tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (["--years", "next"], "--years: 'next' is not a year"),
-        (["--years", "2024-2026"], "forecasts start after the data's last January, 2025"),
+        # The library's check, named as the option the user typed.
+        (["--years", "2024-2026"], "--years: forecasts start after the data's last January, 2025"),
         (["--years", "2026", "--sen2-dir", "/nonexistent/sen2"], "--sen2-dir"),
     ],
 )

@@ -121,3 +121,34 @@ def test_bench_sweep_prints_one_json_object(monkeypatch: pytest.MonkeyPatch) -> 
     assert figures["speedup"] == pytest.approx(
         figures["seconds_one_worker"] / figures["seconds"], rel=0.01
     )
+
+
+@pytest.mark.parametrize(
+    ("grid_text", "said"),
+    [
+        ("growth = [1.0,\n", "grid.toml"),  # TOML syntax
+        ("optoins = [[]]\n", "unknown key"),
+        (
+            '[[variant_capacity]]\noption = "x"\nschool_id = "no-such-school"\nadd = 6\n',
+            "grid.toml",
+        ),
+    ],
+)
+def test_bad_grid_leaves_no_folder_behind(
+    inputs: tuple[Path, Path], tmp_path: Path, grid_text: str, said: str
+) -> None:
+    grid = tmp_path / "grid.toml"
+    grid.write_text(grid_text, encoding="utf-8")
+    new = tmp_path / "parent" / "out"
+    result = run_sweep((inputs[0], grid), new)
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert not (tmp_path / "parent").exists()
+    # A folder the user gave (here a finished sweep's) is left exactly as it was.
+    given = tmp_path / "given"
+    given.mkdir()
+    (given / "sweep.json").write_text("{}", encoding="utf-8")
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in given.iterdir()}
+    folder_mtime_ns = given.stat().st_mtime_ns
+    assert run_sweep((inputs[0], grid), given).exit_code == 2
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in given.iterdir()} == before
+    assert given.stat().st_mtime_ns == folder_mtime_ns
