@@ -161,7 +161,6 @@ def _solve(
         travel=travel, placement="auto" if kind == "transport" else "solve",
         mode=mode, movers=movers, progress=control.say,
         must_admit=must_admit,
-        workers=1,  # the cluster is the parallelism: a worker process starts no processes
         status_quo_of=original,  # a what-if's locks are not the children's current schools
     )  # fmt: skip
     if what_if is not None and result.placement is not None:

@@ -4,10 +4,10 @@ The attempt first claims the job (submitted -> running under this process's leas
 a stale or duplicate task finds nothing to claim and returns. A heartbeat thread renews the lease
 every ``lease_s / 3`` (at most 2 s) with the progress (stage, best cost so far, elapsed) and
 reads the cancel flag. The scenario's files are written to a temporary folder and read by the
-CLI's loader; the library's solve, forecast, expand or sweep runs here, in this process
-(``workers=1``: the Dask cluster is the parallelism, and a worker process may not start
-processes of its own), and every output file is stored with the final status in one
-transaction.
+CLI's loader; the library's solve, forecast, expand or sweep runs here, in this process (a
+worker process may not start processes of its own, so the routing searches run one after
+another: the same plan as the CLI's for the same seed and iteration limit), and every output
+file is stored with the final status in one transaction.
 
 Cancel and timeout stop the routing search through :class:`JobStop`, keeping the best routes
 found so far: a cancelled job ends ``cancelled``, a timed-out one ``failed`` (``timeout``), both
@@ -149,6 +149,9 @@ class JobStop(StopCriterion):
 
     def max_runtime_s(self) -> float | None:
         return None
+
+    def in_process(self) -> bool:
+        return True  # the cancel flag and the search's best live in this process
 
     def max_iterations(self) -> int | None:
         return None

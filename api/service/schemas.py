@@ -203,7 +203,11 @@ def request_sha256(scenario_id: str, params: dict[str, Any]) -> str:
 
 class ProgressOut(BaseModel):
     stage: str | None = None
-    best_cost_gbp: float | None = None
+    best_cost_gbp: float | None = Field(
+        default=None,
+        description="The routing searches' best objectives so far, summed (engine units in "
+        "GBP): it falls as the search improves; it is not the plan's cost (see summary.json).",
+    )
     elapsed_s: float | None = None
 
 

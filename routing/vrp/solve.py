@@ -5,8 +5,12 @@ skills, pickup-and-delivery without ride limits); OR-Tools routing with guided l
 pickup-and-delivery with ride-time limits, and as the fallback.
 
 ``solve`` first sets aside jobs that no vehicle could serve even alone (with the reason), then runs
-``workers`` independent searches in parallel processes with seeds ``seed, seed + 1, ...`` and keeps
-the best (ties go to the lowest worker, so the result is reproducible under an iteration limit).
+``workers`` independent searches (``SEARCHES`` by default, whatever the machine) with seeds
+``seed, seed + 1, ...`` and keeps the best (ties go to the lowest worker). They run in parallel
+processes where the machine has a CPU for each and the caller may start processes, else one after
+another in this process (also when the stop criterion must be checked here, ``in_process``),
+each with an equal share of what is left of any time limit: so the same problem, seed and
+iteration limit give the same plan on any machine, in the CLI as in a service worker.
 If the search cannot route every job, it runs again with jobs optional, each left out at a large
 penalty, so that as many as possible are routed and the rest are reported as ``not_routed``; that
 second pass gets the same stopping criterion, so an over-full problem can take twice as long.
@@ -39,9 +43,12 @@ from sendplan.routing.vrp.problem import (
     VrpError,
     job_kind,
 )
-from sendplan.routing.vrp.stop import StopCriterion, now
+from sendplan.routing.vrp.stop import StopCriterion, now, with_runtime
 
 Engine = Literal["auto", "pyvrp", "ortools"]
+# Independent searches per solve (seeds seed, seed + 1). The plan depends on this number, so it
+# is fixed rather than read from the machine's core count.
+SEARCHES = 2
 Progress = Callable[[int], None]
 
 
@@ -57,15 +64,14 @@ def solve(
 ) -> Solution:
     """Solve ``problem`` until ``stop`` says stop; every job ends up routed or unassigned.
 
-    ``workers`` defaults to the number of CPUs, at most 2. ``progress`` is called with the best
-    feasible cost found so far each time it improves (in the engine's integer cost units).
+    ``workers`` (independent searches) defaults to ``SEARCHES``. ``progress`` is called with
+    the best feasible cost found so far each time it improves (in the engine's integer cost
+    units).
     """
     t0 = now()
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise VrpError(f"workers must be at least 1, got {workers}")
-    if mp.current_process().daemon:
-        workers = 1  # a daemonic process (e.g. a pool worker) may not start processes
     excluded = screen_jobs(problem)
     keep_clients = [i for i in range(len(problem.clients)) if ("client", i) not in excluded]
     keep_ships = [j for j in range(len(problem.shipments)) if ("shipment", j) not in excluded]
@@ -118,7 +124,15 @@ def _initial_in(
 
 
 def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    """The number of independent searches when none is given: ``SEARCHES`` on any machine (a
+    plan must not depend on the machine's core count)."""
+    return SEARCHES
+
+
+def _in_parallel(workers: int) -> bool:
+    """Whether ``workers`` searches may run in processes of their own: one CPU each, and not
+    from a daemonic process (a pool or Dask worker), which may not start processes."""
+    return (os.cpu_count() or 1) >= workers and not mp.current_process().daemon
 
 
 def pick_engine(problem: Problem) -> Literal["pyvrp", "ortools"]:
@@ -240,9 +254,52 @@ def _best_of(
 ) -> Solution:
     if workers == 1:
         return _run_engine(problem, stop, seed, engine, t0, prize, progress, initial)
-    results = _run_parallel(problem, stop, seed, engine, workers, t0, progress, prize, initial)
+    run = _run_parallel if _in_parallel(workers) and not stop.in_process() else _run_in_turn
+    results = run(problem, stop, seed, engine, workers, t0, progress, prize, initial)
     best = min(range(workers), key=lambda w: (_quality(results[w]), w))
     return results[best]
+
+
+def _run_in_turn(
+    problem: Problem,
+    stop: StopCriterion,
+    seed: int,
+    engine: str,
+    workers: int,
+    t0: float,
+    progress: Progress | None,
+    prize: int | None,
+    initial: tuple[InitialTour, ...] = (),
+) -> list[Solution]:
+    """The searches of :func:`_run_parallel`, one after another: search ``w`` gets seed
+    ``seed + w`` and an equal share of the time limit left (iteration limits are whole)."""
+    budget = stop.max_runtime_s()
+    best: list[int] = []
+
+    def on_best(cost: int) -> None:
+        if progress is not None and (not best or cost < best[0]):
+            best[:] = [cost]
+            progress(cost)
+
+    results = []
+    for w in range(workers):
+        started = now()
+        part = stop
+        if budget is not None:
+            part = with_runtime(stop, max(0.0, budget - (started - t0)) / (workers - w))
+        results.append(
+            _run_engine(
+                problem,
+                part,
+                seed + w,
+                engine,
+                started,
+                prize,
+                on_best if progress is not None else None,
+                initial if w == 0 else (),
+            )
+        )
+    return results
 
 
 def _worker(

@@ -41,6 +41,12 @@ class StopCriterion(ABC):
     def max_iterations(self) -> int | None:
         """An upper bound on the iterations this criterion allows, or None when unbounded."""
 
+    def in_process(self) -> bool:
+        """Whether the criterion must be checked in the caller's process (it reads state that
+        a forked search would only hold a copy of, e.g. a cancel flag): searches then run one
+        after another there instead of in processes of their own."""
+        return False
+
     def __or__(self, other: StopCriterion) -> StopCriterion:
         return AnyOf((self, other))
 
@@ -138,6 +144,9 @@ class AnyOf(StopCriterion):
         # Every part sees every iteration, so stateful parts keep counting correctly.
         return lambda cost: any([c(cost) for c in checks])
 
+    def in_process(self) -> bool:
+        return any(p.in_process() for p in self.parts)
+
     def max_runtime_s(self) -> float | None:
         bounds = [b for p in self.parts if (b := p.max_runtime_s()) is not None]
         return min(bounds) if bounds else None
@@ -156,6 +165,9 @@ class AllOf(StopCriterion):
     def start(self, t0: float | None = None) -> Checker:
         checks = [p.start(t0) for p in self.parts]
         return lambda cost: all([c(cost) for c in checks])
+
+    def in_process(self) -> bool:
+        return any(p.in_process() for p in self.parts)
 
     def max_runtime_s(self) -> float | None:
         bounds = [p.max_runtime_s() for p in self.parts]

@@ -105,7 +105,7 @@ def test_service_routes_equal_the_librarys(
     scenario = load_scenario(folder)
     result = solve(
         scenario, sessions=("am", "pm"), stop=MaxIterations(40), seed=2,
-        travel=travel_models(scenario), workers=1,
+        travel=travel_models(scenario),  # the CLI's default searches, as the service's
     )  # fmt: skip
     write_files(result, tmp_path / "out")
     for name in ("routes.json", "placements.csv"):

@@ -1,7 +1,7 @@
 // Start a job on a scenario and watch it: POST /scenarios/{id}/jobs, then GET /jobs/{id}
 // every second with its stage, best cost so far and elapsed time, until it has finished.
 import { getJson, postJson } from "./api.js";
-import { el, gbp, num, shortId } from "./dom.js";
+import { el, num, shortId } from "./dom.js";
 
 const FINISHED = ["succeeded", "failed", "cancelled"];
 const POLL_MS = 1000;
@@ -44,7 +44,6 @@ export async function watch(jobId, progress) {
     const reason = job.reason && ![job.status, stage].includes(job.reason) ? job.reason : "";
     progress.textContent = `Job ${shortId(job.id)}: ${job.status}` +
       (stage ? ` · ${stage}` : "") +
-      (p.best_cost_gbp !== null && p.best_cost_gbp !== undefined ? ` · best so far ${gbp(p.best_cost_gbp)}` : "") +
       (p.elapsed_s !== null && p.elapsed_s !== undefined ? ` · ${num(p.elapsed_s)} s` : "") +
       (reason ? ` · ${reason}` : "");
     if (FINISHED.includes(job.status)) return job;
