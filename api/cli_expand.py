@@ -38,6 +38,8 @@ from sendplan.routing.planning.expand import (
     ExpansionError,
     expand,
 )
+from sendplan.routing.planning.options import Option
+from sendplan.routing.planning.year_cohort import base_year
 
 DEFAULT_SCENARIO = "leicester"
 CSV_COLUMNS = (
@@ -51,6 +53,19 @@ CSV_COLUMNS = (
     "do_nothing_fees_gbp", "do_nothing_transport_estimate_gbp", "do_nothing_placed",
     "do_nothing_movers",
 )  # fmt: skip
+
+
+def _shipped_options(base: Scenario) -> tuple[Option, ...]:
+    """The shipped Leicester options, or an error that names ``--options`` when they do not
+    fit the scenario's schools (another council's scenario)."""
+    try:
+        return default_options(base)
+    except InputError as err:
+        raise InputError(
+            "--options",
+            f"the shipped Leicester options do not fit this scenario's schools ({err.message});"
+            " give the council's own options file",
+        ) from None
 
 
 def parse_years(text: str) -> list[int]:
@@ -231,8 +246,12 @@ def expand_cmd(
         check_inputs_outside(out, inputs)
         with progress() as say:
             base = load_expansion_scenario(scenario, seed=seed)
+            if span[0] < base_year(base):
+                raise InputError(
+                    "--years", f"plans start in the scenario's year, {base_year(base)}, or later"
+                )
             chosen_options = (
-                default_options(base) if options is None else read_options(options, base)
+                _shipped_options(base) if options is None else read_options(options, base)
             )
             try:
                 result = expand(

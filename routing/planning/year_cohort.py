@@ -36,10 +36,15 @@ class ExpansionError(ValueError):
     """The expansion problem is malformed or too large to solve exactly."""
 
 
+def base_year(scenario: Scenario) -> int:
+    """The year the scenario's children are counted in: its date's (2025 if it has none)."""
+    return scenario.as_of.year if scenario.as_of is not None else 2025
+
+
 def default_growth(scenario: Scenario, years: Sequence[int]) -> dict[int, float]:
     """Cumulative demand factor per year at ``DEFAULT_GROWTH_PER_YEAR`` from the scenario's
-    year (2025 if it has no date)."""
-    base = scenario.as_of.year if scenario.as_of is not None else 2025
+    year (``base_year``)."""
+    base = base_year(scenario)
     return {y: (1.0 + DEFAULT_GROWTH_PER_YEAR) ** (y - base) for y in years}
 
 
@@ -93,6 +98,7 @@ def _in_year(day: date | None, year: int) -> date | None:
 __all__ = [
     "DEFAULT_GROWTH_PER_YEAR",
     "ExpansionError",
+    "base_year",
     "default_growth",
     "placed_cohort",
     "year_cohort",

@@ -9,6 +9,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from compare_cases import two_school_scenario
 from typer.testing import CliRunner
 
 from sendplan.api.cli import app
@@ -177,3 +178,23 @@ def test_expand_command_records_its_rule_seed_and_cash_figures(tmp_path: Path) -
     assert document["fees_gbp"] == sum(y["fees_gbp"] for y in document["years"])
     bad = runner.invoke(app, ["expand", "--movers", "some", "--out", str(tmp_path / "o")])
     assert bad.exit_code == 2 and "--movers" in bad.output and "Traceback" not in bad.output
+
+
+def test_another_councils_scenario_without_options_names_the_option(tmp_path: Path) -> None:
+    scenario = two_school_scenario(tmp_path / "other")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["expand", str(scenario), "--years", "2026", "--out", str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith("error: --options: the shipped Leicester options")
+    assert "unknown school" in result.output and not out.exists()
+
+
+def test_years_before_the_scenarios_are_refused(tmp_path: Path) -> None:
+    runner = CliRunner()
+    past = runner.invoke(app, ["expand", "--years", "2024-2026", "--out", str(tmp_path / "a")])
+    assert past.exit_code == 2 and past.output.startswith("error: --years: plans start in")
+    assert "2025" in past.output and not (tmp_path / "a").exists()
+    first = runner.invoke(app, ["expand", "--years", "2025", "--out", str(tmp_path / "b")])
+    assert first.exit_code == 0, first.output
