@@ -21,9 +21,24 @@ PLACEMENTS = (
 )
 
 
+# C001 rides in the morning and C002 in the afternoon; C003, unplaced, rides nowhere.
+ROUTES = {
+    "sessions": {
+        session: {"routes": [{"route_id": f"{session}-1", "steps": [
+            {"type": "start"}, {"type": "pickup", "child_id": child}, {"type": "school"},
+        ]}], "unrouted": []}
+        for session, child in (("am", "C001"), ("pm", "C002"))
+    }
+}  # fmt: skip
+
+
 def _finished_both_job(api: Api) -> str:
     job = api.job(api.upload(), kind="both")
-    files = {**FAKE_FILES, "placements.csv": ("text/csv", PLACEMENTS.encode())}
+    files = {
+        **FAKE_FILES,
+        "placements.csv": ("text/csv", PLACEMENTS.encode()),
+        "routes.json": ("application/json", json.dumps(ROUTES).encode()),
+    }
     finish_job(api, job, files=files)
     return job
 
@@ -83,7 +98,10 @@ def test_map_gives_homes_only_as_grid_cell_counts(api: Api) -> None:
     assert (flow["lon"], flow["lat"]) == (-1.11, 52.62)  # C002's cell
     assert "ride_limit_min" not in body  # ride limits are for the transport team
     transport = api.client.get(f"/jobs/{job}/map", headers=api.headers("transport")).json()
-    assert set(transport["ride_limit_min"]) == set(HOMES)
+    # Ride limits only for the children on a route (C001 in the morning, C002 after school).
+    riders = {"C001", "C002"}
+    assert riders < set(HOMES)
+    assert set(transport["ride_limit_min"]) == riders
     assert "primary_need" not in transport and "out_of_area_flows" not in transport
     assert {key for c in transport["home_cells"] for key in c} == {"lon", "lat", "n", "home"}
 

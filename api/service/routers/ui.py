@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import tempfile
 from collections import Counter
@@ -242,7 +243,27 @@ def get_map(
         body["out_of_area_flows"] = _out_flows(homes, placed)
         body.update(filter_cells(homes, placed))
     if allowed(principal.role, "results.routes"):
+        # Only the children on a route: a limit (45 or 75) tells a child's phase, which the
+        # timetable needs for its riders and nobody needs for the others.
+        riders = _riders(session, job.id)
         body["ride_limit_min"] = {
-            child_id: limit if math.isfinite(limit) else None for child_id, _, limit, _ in homes
+            child_id: limit if math.isfinite(limit) else None
+            for child_id, _, limit, _ in homes
+            if child_id in riders
         }
     return body
+
+
+def _riders(session: Session, job_id: str) -> set[str]:
+    """The children on the job's routes (any session), from its routes.json."""
+    row = session.get(ResultFileRow, (job_id, "routes.json"))
+    if row is None:
+        return set()
+    sessions = json.loads(row.content).get("sessions", {})
+    return {
+        step["child_id"]
+        for plan in sessions.values()
+        for route in plan.get("routes", ())
+        for step in route.get("steps", ())
+        if "child_id" in step
+    }
