@@ -4,6 +4,7 @@ user of the machine, say) cannot connect to the loopback scheduler and run code 
 from __future__ import annotations
 
 import contextlib
+import gc
 import socket
 import warnings
 
@@ -24,8 +25,13 @@ def test_the_local_cluster_runs_tasks_and_refuses_strangers() -> None:
         assert address.startswith("tls://127.0.0.1:")
         assert client.submit(_inc, 1, pure=False).result() == 2
         for stranger in (address, address.replace("tls://", "tcp://")):
+            gc.collect()
             with pytest.raises((OSError, TypeError, ValueError)):
                 Client(stranger, timeout=3).close()
+            # The refused Client is garbage in a reference cycle (its traceback): collect it
+            # now. Collected inside the next Client's start, its __del__ stops the shared loop
+            # runner whose lock that start holds, and the test hangs (seen once in a suite).
+            gc.collect()
 
 
 def _listening_ports(pids: set[int]) -> set[int]:
