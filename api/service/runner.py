@@ -195,8 +195,12 @@ def heartbeat(
 
 
 def _write_scenario(factory: Callable[[], Any], job: JobRow, folder: Path) -> Path:
-    """The job's scenario files into ``folder``; the path the loader reads (the folder, or the
-    workbook when the scenario was uploaded as one)."""
+    """The job's scenario files into ``folder``/scenario; the path the loader reads (that
+    folder, or the workbook when the scenario was uploaded as one). The folder's name is fixed:
+    a scenario without a name of its own is named after it, and a temporary folder's random
+    name would make two identical jobs' reports differ."""
+    folder = folder / "scenario"
+    folder.mkdir()
     with factory() as session:
         rows = session.scalars(
             select(ScenarioFileRow).where(ScenarioFileRow.scenario_id == job.scenario_id)
@@ -208,6 +212,21 @@ def _write_scenario(factory: Callable[[], Any], job: JobRow, folder: Path) -> Pa
         (folder / name).write_bytes(content)
     books = [name for name in files if name.lower().endswith(".xlsx")]
     return folder / books[0] if len(files) == 1 and books else folder
+
+
+def _noted(files: list[tuple[str, str, bytes]], note: str) -> list[tuple[str, str, bytes]]:
+    """``files`` with ``note`` and what it means added to summary.json's ``notes`` (the file
+    as outputs.py writes it), so a plan cut short does not read as a complete, reproducible
+    run."""
+    note += "; this is the best plan found by then, not the plan of the full work limit"
+    out = []
+    for name, media, content in files:
+        if name == "summary.json":
+            summary = json.loads(content)
+            summary["notes"] = [*summary.get("notes", []), note]
+            content = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
+        out.append((name, media, content))
+    return out
 
 
 def _base_schools(
@@ -270,9 +289,11 @@ def run_job(
             status, reason, detail = "failed", "internal_error", "an internal error; see the log"
     if status == "succeeded" and control.cancelled:
         status, reason = "cancelled", "cancelled"
+        files = _noted(files, "cancelled: the search was stopped early")
     elif status == "succeeded" and control.timed_out():
         status, reason = "failed", "timeout"
         detail = f"the job ran past its limit of {job_timeout_s:g} s; the best plan is kept"
+        files = _noted(files, f"timeout: the search was stopped after {job_timeout_s:g} s")
     control.say(status)
     final = control.progress()
     with factory() as session:

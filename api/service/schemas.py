@@ -76,7 +76,7 @@ SOLVE_KINDS = ("placement", "transport", "both")
 ROUTE_KINDS = ("transport", "both")
 # The kinds each key applies to (what job_kinds reads for that kind); any other is refused.
 APPLIES: dict[str, tuple[str, ...]] = {
-    "seed": SOLVE_KINDS, "mode": SOLVE_KINDS, "movers": SOLVE_KINDS,
+    "seed": SOLVE_KINDS, "mode": SOLVE_KINDS, "movers": (*SOLVE_KINDS, "expansion"),
     # placement plans no route, but `sendplan bench api` (loadtest.py) sends iterations with
     # its placement jobs: accepted there until it stops.
     "iterations": SOLVE_KINDS, "sessions": ROUTE_KINDS,

@@ -174,6 +174,9 @@ def test_cancel_mid_run_keeps_the_best_plan(
     files = _files(db_session, job_id)
     assert json.loads(files["routes.json"])  # the best routes found before the cancel
     assert "placements.csv" in files
+    # The summary says the plan was cut short (a finished job's says nothing of the kind).
+    notes = json.loads(files["summary.json"])["notes"]
+    assert notes[-1].startswith("cancelled: the search was stopped early; this is the best plan")
 
 
 def test_timeout_fails_the_job_and_keeps_the_best_plan(
@@ -186,7 +189,28 @@ def test_timeout_fails_the_job_and_keeps_the_best_plan(
     assert outcome == ["failed"]
     job = _job(db_session, job_id)
     assert (job.status, job.reason) == ("failed", "timeout")
-    assert "routes.json" in _files(db_session, job_id)
+    files = _files(db_session, job_id)
+    assert "routes.json" in files
+    assert json.loads(files["summary.json"])["notes"][-1].startswith(
+        "timeout: the search was stopped after 4 s; this is the best plan found by then"
+    )
+
+
+def test_two_identical_jobs_store_identical_files(
+    db_url: str, db_session: Session, scenario_maker: Maker
+):
+    """Every file, the report included (it once carried the job's temporary folder's name)."""
+    params = {"iterations": 20, "sessions": ["am"], "seed": 4}
+    stored = []
+    for _ in range(2):
+        job_id, attempt = _queued(db_session, scenario_maker, "both", params)
+        assert run_job(db_url, job_id, attempt, 30, 600) == "succeeded"
+        stored.append(_files(db_session, job_id))
+    first, second = stored
+    assert set(first) == set(second) and "report.html" in first
+    assert {n for n in first if first[n] != second[n]} == set()
+    assert not any("cancelled" in n or "timeout" in n
+                   for n in json.loads(first["summary.json"])["notes"])  # fmt: skip
 
 
 def test_a_stale_attempt_does_nothing(db_url: str, db_session: Session, scenario_maker: Maker):
