@@ -157,6 +157,10 @@ def test_transport_view_routes_timetable_downloads(
     assert page.locator("svg.map circle.stop.over").count() == len(over)
     summary = api_get(site, f"/jobs/{job}/summary", "transport")
     assert summary["routes"] == len(routes) and summary["rides_over_limit"] == len(over)
+    # Where the year's cost comes from: both runs planned here (one run x 2 is an estimate).
+    assert summary["transport_cost_basis"] == "am+pm"
+    basis = page.locator("table.kpis td[data-kpi=transport_cost_basis]")
+    assert basis.inner_text() == "AM + PM runs planned"
     vehicle = sorted({p["vehicle_type"] for p in routes})[0]
     page.get_by_label("Vehicle type").select_option(vehicle)
     visible = page.locator("svg.map path.route:not(.hidden)")

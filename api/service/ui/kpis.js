@@ -19,10 +19,23 @@ export const TRANSPORT_KPIS = [
   ["routes", "Routes (all sessions)", num],  // transport.js names the job's sessions
   ["vehicles", "Vehicles", num],
   ["transport_cost_gbp_per_year", "Transport cost a year", gbp],
+  ["transport_cost_basis", "Cost a year from", costBasis],
   ["max_ride_min", "Longest ride (min)", num],
   ["rides_over_limit", "Rides over the limit", num],
   ["solo_routes", "Solo routes", num],
 ];
+
+// summary.json's transport_cost_basis: "am+pm" (both runs planned) or "am x 2" (one planned,
+// the other assumed to cost the same): a year's cost from one session is an estimate.
+export function costBasis(basis) {
+  if (basis === null || basis === undefined) return "";
+  const one = /^(am|pm) x 2$/.exec(basis);
+  if (one) {
+    const other = one[1] === "am" ? "PM" : "AM";
+    return `the ${one[1].toUpperCase()} runs × 2 (estimate: ${other} not planned)`;
+  }
+  return `${basis.split("+").map((s) => s.toUpperCase()).join(" + ")} runs planned`;
+}
 
 export function kpiTable(jobs, summaries, kpis, caption, baseline = 0) {
   const head = el("tr", {}, el("th", { scope: "col" }, "Figure"),
