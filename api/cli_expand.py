@@ -27,7 +27,7 @@ from sendplan.api.defaults import leicester_scenario
 from sendplan.api.loader import with_input_files
 from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row
-from sendplan.api.options_io import default_options, read_options
+from sendplan.api.options_io import read_options, shipped_options
 from sendplan.errors import InputError
 from sendplan.routing.model import Scenario
 from sendplan.routing.planning.expand import (
@@ -38,7 +38,6 @@ from sendplan.routing.planning.expand import (
     ExpansionError,
     expand,
 )
-from sendplan.routing.planning.options import Option
 from sendplan.routing.planning.year_cohort import base_year
 
 DEFAULT_SCENARIO = "leicester"
@@ -53,19 +52,6 @@ CSV_COLUMNS = (
     "do_nothing_fees_gbp", "do_nothing_transport_estimate_gbp", "do_nothing_placed",
     "do_nothing_movers",
 )  # fmt: skip
-
-
-def _shipped_options(base: Scenario) -> tuple[Option, ...]:
-    """The shipped Leicester options, or an error that names ``--options`` when they do not
-    fit the scenario's schools (another council's scenario)."""
-    try:
-        return default_options(base)
-    except InputError as err:
-        raise InputError(
-            "--options",
-            f"the shipped Leicester options do not fit this scenario's schools ({err.message});"
-            " give the council's own options file",
-        ) from None
 
 
 def parse_years(text: str) -> list[int]:
@@ -251,7 +237,11 @@ def expand_cmd(
                     "--years", f"plans start in the scenario's year, {base_year(base)}, or later"
                 )
             chosen_options = (
-                _shipped_options(base) if options is None else read_options(options, base)
+                shipped_options(
+                    base, field="--options", remedy="give the council's own options file"
+                )
+                if options is None
+                else read_options(options, base)
             )
             try:
                 result = expand(

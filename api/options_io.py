@@ -27,6 +27,7 @@ from sendplan.api.cells import (
     whole_in,
 )
 from sendplan.api.tables import Column, Spec, build_rows, check_unique, csv_table
+from sendplan.errors import InputError
 from sendplan.routing.model import ModelError, Scenario
 from sendplan.routing.planning.options import Option, OptionError, annex_school, check_options
 
@@ -110,4 +111,18 @@ def default_options(scenario: Scenario | None = None) -> tuple[Option, ...]:
         return read_options(path, scenario)
 
 
-__all__ = ["DEFAULT_OPTIONS", "SPEC", "default_options", "read_options"]
+def shipped_options(scenario: Scenario, *, field: str, remedy: str) -> tuple[Option, ...]:
+    """``default_options(scenario)``, or, when they do not fit its schools (another council's
+    scenario), an error naming ``field`` (what the user gives instead) with ``remedy``, not the
+    shipped file's row the user never wrote."""
+    try:
+        return default_options(scenario)
+    except InputError as err:
+        raise InputError(
+            field,
+            f"the shipped Leicester options do not fit this scenario's schools ({err.message});"
+            f" {remedy}",
+        ) from None
+
+
+__all__ = ["DEFAULT_OPTIONS", "SPEC", "default_options", "read_options", "shipped_options"]

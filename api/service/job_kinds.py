@@ -244,7 +244,7 @@ def _expansion(
 ) -> None:
     from sendplan.api.cli_expand import CSV_COLUMNS, expansion_document, expansion_rows
     from sendplan.api.neutralise import csv_row
-    from sendplan.api.options_io import default_options, read_options
+    from sendplan.api.options_io import read_options, shipped_options
     from sendplan.routing.planning.expand import DEFAULT_MOVERS, ExpansionError, expand
 
     first, last = _years(params)
@@ -260,15 +260,9 @@ def _expansion(
     if options_file is not None and options_file.is_file():
         options = read_options(options_file, base)
     else:
-        try:
-            options = default_options(base)
-        except InputError as err:  # the planner never sent the shipped file: name theirs
-            raise InputError(
-                "options.csv",
-                "this scenario was uploaded without options.csv, and the shipped Leicester "
-                f"options do not fit its schools ({err.message}); upload the scenario again "
-                "with the council's options.csv",
-            ) from None
+        options = shipped_options(base, field="options.csv", remedy="this scenario was "
+                                  "uploaded without one: upload it again with the council's "
+                                  "options.csv")  # fmt: skip
     travel = _travel(base, road_network, control=control).drive
     try:
         result = expand(

@@ -8,8 +8,10 @@ import itertools
 from collections.abc import Mapping, Sequence
 
 import pytest
+from expand_cases import GROWTH, HOME, YEARS
+from expand_cases import make_school as _school
 
-from sendplan.routing.model import Child, Policy, Scenario, School
+from sendplan.routing.model import Child, Policy, Scenario
 from sendplan.routing.planning.expand import (
     Expansion,
     ExpansionError,
@@ -19,20 +21,6 @@ from sendplan.routing.planning.expand import (
     year_cohort,
 )
 from sendplan.routing.planning.options import Option
-
-HOME = (-1.13, 52.63)
-YEARS = (2026, 2027)
-GROWTH = {2026: 1.0, 2027: 1.5}
-
-
-def _school(school_id: str, lon: float, lat: float, **kw: object) -> School:
-    values: dict[str, object] = dict(
-        school_id=school_id, name=school_id, lon=lon, lat=lat, la_code="856",
-        type="la_maintained", age_low=4, age_high=19, designations=frozenset({"ASD"}),
-        capacity=2, annual_cost_gbp=25_000.0,
-    )  # fmt: skip
-    values.update(kw)
-    return School(**values)
 
 
 def _scenario(n: int = 6) -> Scenario:

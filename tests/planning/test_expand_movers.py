@@ -13,9 +13,11 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from expand_cases import GROWTH, HOME, YEARS
+from expand_cases import make_school as _school
 
 import sendplan.routing.planning.expand as module
-from sendplan.routing.model import Child, Policy, Scenario, School
+from sendplan.routing.model import Child, Policy, Scenario
 from sendplan.routing.placement.explain import transport_gbp_per_year
 from sendplan.routing.placement.place import place
 from sendplan.routing.placement.plan import PlacementPlan
@@ -28,22 +30,9 @@ from sendplan.routing.planning.expand import (
 )
 from sendplan.routing.planning.options import Option, annex_school, with_annexes
 
-HOME = (-1.13, 52.63)
-YEARS = (2026, 2027)
-GROWTH = {2026: 1.0, 2027: 1.5}
 AS_OF = date(2025, 9, 1)
 CLOSES = date(2027, 6, 1)  # C is open in September 2026, closed by September 2027
 TRANSFER_AGES = (4, 11, 16)  # Reception, Year 7, Year 12
-
-
-def _school(school_id: str, lon: float, lat: float, **kw: object) -> School:
-    values: dict[str, object] = dict(
-        school_id=school_id, name=school_id, lon=lon, lat=lat, la_code="856",
-        type="la_maintained", age_low=4, age_high=19, designations=frozenset({"ASD"}),
-        capacity=2, annual_cost_gbp=25_000.0,
-    )  # fmt: skip
-    values.update(kw)
-    return School(**values)
 
 
 def _child(child_id: str, age: int, current: str | None, **kw: object) -> Child:
