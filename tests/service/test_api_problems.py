@@ -303,3 +303,11 @@ def test_an_integer_too_large_for_a_float_is_422_naming_the_field(
     response = api.client.post(f"/scenarios/{scenario}/jobs", json=params, headers=api.headers())
     body = _problem(response)
     assert [e["field"] for e in body["errors"]] == [field], body
+
+
+def test_an_upload_without_files_lists_every_file_it_takes(api: Api) -> None:
+    sent = api.client.post("/scenarios", files={"name": (None, "x")}, headers=api.headers())
+    detail = _problem(sent)["detail"]
+    assert "no files" in detail
+    for name in ("schools.csv", "children.csv", "fleet.csv", "policy.toml", "options.csv"):
+        assert name in detail

@@ -146,7 +146,7 @@ async def _read_multipart(request: Request, limits: Limits, max_bytes: int) -> U
         raise upload_problem(
             "body",
             "no files: send schools.csv and children.csv (and optionally fleet.csv, "
-            "policy.toml, scenario.toml) or a workbook",
+            "policy.toml, scenario.toml, options.csv) or a workbook",
         )
     return await run_in_threadpool(load_folder_upload, files, name=name, limits=limits)
 

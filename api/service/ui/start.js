@@ -35,7 +35,7 @@ function uploadForm(kind, uploaded) {
   const button = el("button", { type: "submit", class: "primary" }, "Upload scenario");
   const form = el("form", { class: "upload" },
     el("p", { class: "hint" }, "Send schools.csv and children.csv (optionally fleet.csv, policy.toml, "
-      + "scenario.toml), or one .xlsx workbook. Files are checked before they are kept."),
+      + "scenario.toml, and options.csv for expansion jobs), or one .xlsx workbook. Files are checked before they are kept."),
     el("div", { class: "field" }, el("label", { for: files.id }, "Scenario files"), files),
     el("div", { class: "field" }, el("label", { for: name.id }, "Name (optional)"), name),
     button, progress);
