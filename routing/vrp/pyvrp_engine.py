@@ -11,6 +11,7 @@ problems with ``max_ride`` go to the OR-Tools adapter instead (see :func:`suppor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -255,13 +256,12 @@ def history_length(problem: Problem, stop: StopCriterion) -> int:
 
     The expected count is the iteration limit, or the runtime limit at
     ``ITERATIONS_PER_S_SQRT_JOBS / sqrt(jobs)`` iterations a second, whichever is less."""
-    expected = [float(n) for n in (stop.max_iterations(),) if n is not None]
-    runtime_s = stop.max_runtime_s()
-    if runtime_s is not None:
-        expected.append(runtime_s * ITERATIONS_PER_S_SQRT_JOBS / max(problem.num_jobs, 1) ** 0.5)
-    if expected and min(expected) < GREEDY_BELOW_ITERATIONS:
-        return 1
-    return DEFAULT_HISTORY
+    iterations = stop.max_iterations()
+    expected = math.inf if iterations is None else float(iterations)
+    if (runtime_s := stop.max_runtime_s()) is not None:
+        rate = ITERATIONS_PER_S_SQRT_JOBS / max(problem.num_jobs, 1) ** 0.5
+        expected = min(expected, runtime_s * rate)
+    return 1 if expected < GREEDY_BELOW_ITERATIONS else DEFAULT_HISTORY
 
 
 def _run(
@@ -271,23 +271,22 @@ def _run(
     penalty: pyvrp.PenaltyParams,
     *,
     cost_per_time: float = 1.0,
-    history: int | None = None,
+    history: int = DEFAULT_HISTORY,
 ) -> pyvrp.Result:
     """``pyvrp.solve`` with the default parameters except ``penalty`` and late acceptance's
-    ``history`` (None: PyVRP's default).
+    ``history``.
 
     The initial penalties are the default midpoint scaled by ``cost_per_time`` when costs run
     faster than time (a raised ceiling alone would start the search at the ceiling). Unscaled, a
     second of time warp on the Leicester default costs less than a few metres of driving: the
     search spends thousands of iterations infeasible and keeps its first plan (the school with
     309 children: 69 routes at 100 and 1,000 iterations, 34 at 10,000); scaled, 51 routes at
-    1,000 and 24 at 3,000. Problems costed in their time units (Solomon, the school-bus
-    benchmark) keep the default start and history."""
+    1,000 and 24 at 3,000. Problems costed in their time units keep the default start (the
+    school-bus benchmark, whose fixed route costs raise the ceiling) or go to ``pyvrp.solve``
+    itself, ``history`` included (Solomon, Li-Lim: default penalties)."""
     if penalty == pyvrp.PenaltyParams() and cost_per_time <= 1.0:
         return pyvrp.solve(data, criterion, seed=seed, collect_stats=False, display=False)
-    ils = pyvrp.IteratedLocalSearchParams()
-    if history is not None:
-        ils = pyvrp.IteratedLocalSearchParams(history_length=history)
+    ils = pyvrp.IteratedLocalSearchParams(history_length=history)
     params = pyvrp.SolveParams(penalty=penalty, ils=ils)
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)

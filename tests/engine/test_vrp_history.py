@@ -20,8 +20,6 @@ from sendplan.routing.vrp.pyvrp_engine import (
 from sendplan.routing.vrp.solve import solve
 from sendplan.routing.vrp.stop import AnyOf, MaxIterations, MaxRuntime, NoImprovement, StopCriterion
 
-DEFAULT = DEFAULT_HISTORY
-
 
 def line(n: int, *, unit_distance_cost: int) -> Problem:
     """A depot and ``n`` clients 10 units apart on a line."""
@@ -37,7 +35,7 @@ def line(n: int, *, unit_distance_cost: int) -> Problem:
 def test_an_iteration_limit_below_the_bound_is_greedy_and_at_it_is_not() -> None:
     p = line(4, unit_distance_cost=1)
     assert history_length(p, MaxIterations(GREEDY_BELOW_ITERATIONS - 1)) == 1
-    assert history_length(p, MaxIterations(GREEDY_BELOW_ITERATIONS)) == DEFAULT
+    assert history_length(p, MaxIterations(GREEDY_BELOW_ITERATIONS)) == DEFAULT_HISTORY
 
 
 @pytest.mark.parametrize("jobs", [1, 9, 100])
@@ -45,12 +43,12 @@ def test_a_runtime_limit_counts_iterations_at_the_rate_for_its_jobs(jobs: int) -
     p = line(jobs, unit_distance_cost=1)
     edge_s = GREEDY_BELOW_ITERATIONS * jobs**0.5 / ITERATIONS_PER_S_SQRT_JOBS
     assert history_length(p, MaxRuntime(edge_s * 0.99)) == 1
-    assert history_length(p, MaxRuntime(edge_s * 1.01)) == DEFAULT
+    assert history_length(p, MaxRuntime(edge_s * 1.01)) == DEFAULT_HISTORY
 
 
 def test_no_work_bound_keeps_the_default_and_the_least_bound_decides() -> None:
     p = line(4, unit_distance_cost=1)
-    assert history_length(p, NoImprovement(10)) == DEFAULT
+    assert history_length(p, NoImprovement(10)) == DEFAULT_HISTORY
     assert history_length(p, AnyOf((MaxRuntime(1e6), MaxIterations(50)))) == 1
     assert history_length(p, AnyOf((MaxRuntime(1e-3), NoImprovement(10**9)))) == 1
 
@@ -77,7 +75,7 @@ def test_a_money_costed_search_runs_with_the_history_its_work_limit_gives(
     # Costs far above time units (as sendplan's 1e-5 GBP): the adapter's own set-up runs.
     p = line(5, unit_distance_cost=50_000)
     assert histories_run(p, MaxIterations(40), monkeypatch) == [1]
-    assert histories_run(p, NoImprovement(40), monkeypatch) == [DEFAULT]
+    assert histories_run(p, NoImprovement(40), monkeypatch) == [DEFAULT_HISTORY]
 
 
 def test_a_time_costed_benchmark_keeps_pyvrps_own_solve(monkeypatch: Any) -> None:
