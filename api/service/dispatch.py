@@ -48,6 +48,7 @@ from sendplan.api.service.leases import (
     renew_submitted,
     requeue_on_shutdown,
 )
+from sendplan.api.service.scratch import sweep_orphans
 from sendplan.logs import get_logger
 from sendplan.routing.planning.cluster import dask_client, submit_task, worker_threads
 
@@ -212,6 +213,7 @@ def running_workers(
     the purge still run). ``road_network`` (an absolute path; None: straight-line travel) goes
     with every task rather than in each worker's own settings: one file, checked once at start,
     for every worker, local or joined from elsewhere (which must see it at the same path)."""
+    sweep_orphans()  # an upload's or a job's scratch folder left by a killed service
     engine = make_engine(absolute_url(database_url))
     cluster = (
         nullcontext(None)

@@ -3,11 +3,12 @@
 The attempt first claims the job (submitted -> running under this process's lease, ``host:pid``);
 a stale or duplicate task finds nothing to claim and returns. A heartbeat thread renews the lease
 every ``lease_s / 3`` (at most 2 s) with the progress (stage, best cost so far, elapsed) and
-reads the cancel flag. The scenario's files are written to a temporary folder and read by the
-CLI's loader; the library's solve, forecast, expand or sweep runs here, in this process (a
-worker process may not start processes of its own, so the routing searches run one after
-another: the same plan as the CLI's for the same seed and iteration limit), and every output
-file is stored with the final status in one transaction.
+reads the cancel flag. The scenario's files are written to a scratch folder (swept when a
+worker starts, should a killed worker leave one: :mod:`.scratch`) and read by the CLI's
+loader; the library's solve, forecast, expand or sweep runs here, in this process (a worker
+process may not start processes of its own, so the routing searches run one after another: the
+same plan as the CLI's for the same seed and iteration limit), and every output file is stored
+with the final status in one transaction.
 
 Cancel and timeout stop the routing search through :class:`JobStop`, keeping the best routes
 found so far: a cancelled job ends ``cancelled``, a timed-out one ``failed`` (``timeout``), both
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +41,7 @@ from sendplan.api.service.leases import (
     renew_lease,
     start_attempt,
 )
+from sendplan.api.service.scratch import scratch_folder, sweep_orphans
 from sendplan.api.service.tables import JobRow, ResultFileRow, ScenarioFileRow
 from sendplan.errors import InputError
 from sendplan.logs import get_logger, scrub
@@ -71,6 +72,13 @@ def lower_priority_once() -> None:
                 os.nice(WORKER_NICENESS)
             except OSError:  # not permitted here: run at the normal priority
                 log.info("could not lower the worker's priority")
+
+
+def dask_setup(worker: object) -> None:
+    """Dask calls this as each job worker process starts (workers preload this module): remove
+    the scratch folders, with their scenario files, of job workers on this host that were
+    killed mid-job."""
+    sweep_orphans()
 
 
 def worker_identity() -> str:
@@ -272,9 +280,9 @@ def run_job(
     status, reason, detail = "succeeded", None, None
     with heartbeat(factory, me, control, lease_s=lease_s):
         try:
-            with tempfile.TemporaryDirectory(prefix="sendplan-job-") as temp:
-                source = _write_scenario(factory, job, Path(temp))
-                out = Path(temp) / "out"
+            with scratch_folder("job") as temp:
+                source = _write_scenario(factory, job, temp)
+                out = temp / "out"
                 out.mkdir()
                 params = json.loads(job.params)
                 network = Path(road_network) if road_network else None

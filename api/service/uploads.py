@@ -23,7 +23,6 @@ import csv
 import hashlib
 import io
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from sendplan.api.loader import (
 )
 from sendplan.api.options_io import read_options
 from sendplan.api.service.problems import FieldProblem, Problem, field_problem
+from sendplan.api.service.scratch import scratch_folder
 from sendplan.api.writer import write_scenario
 from sendplan.errors import InputError, visible
 from sendplan.routing.model import Scenario
@@ -100,8 +100,8 @@ def load_folder_upload(files: Mapping[str, bytes], *, name: str | None, limits: 
     for file in REQUIRED_FILES:
         if file not in files:
             raise upload_problem(file, f"missing from the upload: send {needed} at least")
-    with tempfile.TemporaryDirectory(prefix="sendplan-upload-") as tmp:
-        folder = Path(tmp) / "scenario"
+    with scratch_folder("upload") as tmp:
+        folder = tmp / "scenario"
         folder.mkdir()
         for file, content in files.items():
             (folder / file).write_bytes(content)
@@ -112,8 +112,8 @@ def load_workbook_upload(filename: str, content: bytes, *, name: str | None,
                          limits: Limits) -> Upload:  # fmt: skip
     """One .xlsx workbook through the loader (and so through xlsx_guard first)."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name)[:100] or "scenario.xlsx"
-    with tempfile.TemporaryDirectory(prefix="sendplan-upload-") as tmp:
-        path = Path(tmp) / safe
+    with scratch_folder("upload") as tmp:
+        path = tmp / safe
         path.write_bytes(content)
         return _finish(path, scenario_name(name, path.stem), limits)
 
@@ -259,8 +259,7 @@ def _finish(path: Path, name: str, limits: Limits) -> Upload:
         # Checked now, against this scenario's schools, so a bad row is a 422 naming its row
         # and field rather than a failed job later; stored as sent (the reader reads it again).
         read_options(options, scenario)
-    with tempfile.TemporaryDirectory(prefix="sendplan-store-") as tmp:
-        folder = Path(tmp)
+    with scratch_folder("store") as folder:
         write_scenario(scenario, folder)
         if options is not None and options.is_file():
             (folder / OPTIONS_FILE).write_bytes(options.read_bytes())

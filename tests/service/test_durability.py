@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import pytest
 from service.conftest import small_scenario_files
@@ -51,12 +52,16 @@ print("stopped", flush=True)
 
 
 @contextmanager
-def service(url: str, *, max_attempts: int) -> Iterator[subprocess.Popen[str]]:
+def service(
+    url: str, *, max_attempts: int, temp: Path | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """The dispatcher and its cluster in a child process (its own process group, so that a
-    hard kill takes its Dask processes too); stopped with SIGTERM, or killed, on leaving."""
+    hard kill takes its Dask processes too), with ``temp`` as its temporary folder; stopped with
+    SIGTERM, or killed, on leaving."""
+    env = {**os.environ, "TMPDIR": str(temp)} if temp is not None else None
     process = subprocess.Popen(
         [sys.executable, "-c", SERVICE, url, str(LEASE_S), str(max_attempts)],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, text=True, start_new_session=True, env=env,
     )  # fmt: skip
     try:
         assert process.stdout is not None
@@ -123,13 +128,24 @@ def actions(factory: Callable[[], Session], job_id: str) -> list[str]:
         return list(rows)
 
 
-def test_killed_worker_job_is_rerun_and_succeeds(db_url: str, scenario_maker, record_property):
+def scratch_of(temp: Path, pid: int) -> list[Path]:
+    """The job scratch folders (holding the scenario) of worker process ``pid`` in ``temp``."""
+    return [p for p in temp.glob("sendplan-job-*") if p.name.split("-")[-2] == str(pid)]
+
+
+def test_killed_worker_job_is_rerun_and_succeeds(
+    db_url: str, scenario_maker, record_property, tmp_path: Path
+):
     factory = session_factory(make_engine(db_url))
     job_id = new_job(factory, scenario_maker, {"iterations": FINITE, "sessions": ["am"]})
-    with service(db_url, max_attempts=2) as process:
+    with service(db_url, max_attempts=2, temp=tmp_path) as process:
         job, _ = wait_for(factory, job_id, lambda j: j.status == "running", within_s=60)
         pid = running_pid(job)
         assert pid != process.pid
+        until = time.monotonic() + 30
+        while not scratch_of(tmp_path, pid):  # killed once its scenario is on disk
+            assert time.monotonic() < until, "the job's scratch folder never appeared"
+            time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
         rerun, requeue_s = wait_for(
             factory, job_id, lambda j: j.attempts == 2 and j.status == "running",
@@ -140,6 +156,12 @@ def test_killed_worker_job_is_rerun_and_succeeds(db_url: str, scenario_maker, re
             factory, job_id, lambda j: j.status not in ("queued", "submitted", "running"),
             within_s=120,
         )  # fmt: skip
+        # The killed worker's scratch folder (children's home points) is swept when Dask
+        # restarts that worker.
+        until = time.monotonic() + 30
+        while scratch_of(tmp_path, pid):
+            assert time.monotonic() < until, "a killed worker's scratch folder was left behind"
+            time.sleep(0.1)
     record_property("rerun_started_after_kill_s", round(requeue_s, 2))
     assert (done.status, done.attempts) == ("succeeded", 2)
     with factory() as session:

@@ -13,8 +13,6 @@ import csv
 import io
 import json
 import re
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -32,6 +30,7 @@ from sendplan.api.service.deps import SessionDep
 from sendplan.api.service.problems import Problem, field_problem, not_found
 from sendplan.api.service.routers.common import PROBLEM_RESPONSES, JobId, own_job
 from sendplan.api.service.schemas import PlacementsOut
+from sendplan.api.service.scratch import scratch_folder
 from sendplan.api.service.tables import ACTIVE_STATUSES, JobRow, ResultFileRow
 from sendplan.errors import InputError
 from sendplan.routing.planning.compare import ResultView, compare
@@ -160,23 +159,23 @@ def _view(session: Session, principal: Principal, job_id: str) -> tuple[ResultVi
     on_current = stored.get("results.gpkg") is not None
     needed = ("summary.json", "results.gpkg" if on_current else "placements.csv")
     capacities = None
-    with tempfile.TemporaryDirectory(prefix="sendplan-compare-") as tmp:
+    with scratch_folder("compare") as tmp:
         for name in needed:
             row = stored[name]
             if row is None:
                 raise field_problem("jobs", f"job {job_id} has no {name} to compare")
-            (Path(tmp) / name).write_bytes(row.content)
+            (tmp / name).write_bytes(row.content)
         try:
-            summary = read_summary(Path(tmp) / "summary.json", label=f"{job_id}/summary.json")
+            summary = read_summary(tmp / "summary.json", label=f"{job_id}/summary.json")
             if on_current and summary.get("placed") is None:
                 schools, names, capacities = read_gpkg_schools(
-                    Path(tmp) / "results.gpkg", label=f"{job_id}/results.gpkg"
+                    tmp / "results.gpkg", label=f"{job_id}/results.gpkg"
                 )
             elif on_current:
                 raise InputError(f"{job_id}/placements.csv", "missing: the job placed children")
             else:
                 schools, names = read_placements(
-                    Path(tmp) / "placements.csv", label=f"{job_id}/placements.csv"
+                    tmp / "placements.csv", label=f"{job_id}/placements.csv"
                 )
         except InputError as err:
             raise field_problem("jobs", str(err)) from None

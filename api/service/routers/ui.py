@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import math
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
@@ -36,6 +35,7 @@ from sendplan.api.service.deps import SessionDep
 from sendplan.api.service.problems import Problem
 from sendplan.api.service.routers.common import PROBLEM_RESPONSES, JobId
 from sendplan.api.service.routers.results import finished_job
+from sendplan.api.service.scratch import scratch_folder
 from sendplan.api.service.tables import ResultFileRow, ScenarioFileRow, ScenarioRow
 from sendplan.errors import InputError
 
@@ -79,8 +79,7 @@ def _scenario_points(
 ) -> tuple[tuple[dict[str, Any], ...], tuple[Home, ...]]:
     """Schools and (child id, home, ride limit, primary need) of a stored scenario, loaded as the
     workers do."""
-    with tempfile.TemporaryDirectory(prefix="sendplan-ui-") as temp:
-        folder = Path(temp)
+    with scratch_folder("ui") as folder:
         for name, content in blobs:
             if Path(name).name != name or name.startswith("."):
                 raise InputError(name, "not a plain file name")
