@@ -98,7 +98,7 @@ def _applies(info: ValidationInfo, key: str, kinds: tuple[str, ...], value: obje
 class JobParamsIn(BaseModel):
     """What to run on a scenario. Keys that do not apply to ``kind`` are refused, not ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "50" and true are not 50 and 1
 
     kind: JobKind
     seed: int = Field(1, ge=0, le=SEED_MAX)

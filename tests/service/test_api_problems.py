@@ -219,6 +219,13 @@ def test_request_size_limit_both_sides(db_url: str) -> None:
         ({"kind": "placement", "seed": -1}, "seed"),
         ({"kind": "placement", "seed": 2**31}, "seed"),
         ({"kind": "placement", "iterations": 0}, "iterations"),
+        # Strict types: a string, a boolean or a float is not taken for a number.
+        ({"kind": "transport", "iterations": "50"}, "iterations"),
+        ({"kind": "transport", "iterations": True}, "iterations"),
+        ({"kind": "transport", "iterations": 50.5}, "iterations"),
+        ({"kind": "placement", "seed": "3"}, "seed"),
+        ({"kind": "expansion", "years": 2026}, "years"),
+        ({"kind": "expansion", "years": "2026-2030", "budget_gbp": "5"}, "budget_gbp"),
         ({"kind": "teleport"}, "kind"),
         ({}, "kind"),
         ({"kind": "placement", "sessions": ["am"]}, "sessions"),
@@ -243,6 +250,7 @@ def test_job_params_both_sides_of_each_bound(api: Api) -> None:
     url = f"/scenarios/{scenario}/jobs"
     for params in ({"kind": "placement", "seed": 0}, {"kind": "placement", "seed": 2**31 - 1},
                    {"kind": "transport", "iterations": 100_000},
+                   {"kind": "expansion", "years": "2026-2030", "budget_gbp": 5},
                    {"kind": "forecast", "years": "2026-2075"}):  # fmt: skip
         assert api.client.post(url, json=params, headers=api.headers()).status_code == 202, params
     for params in ({"kind": "transport", "iterations": 100_001},
