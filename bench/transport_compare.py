@@ -57,6 +57,7 @@ def _figures(
     return {
         "cost_gbp": round(plan.cost_gbp, 2),
         "routes": len(plan.routes),
+        "mixed_school_routes": sum(route.mixed for route in plan.routes),
         "transported": plan.transported,
         "unrouted": len(plan.unrouted),
         "checker_ok": ok,

@@ -175,6 +175,7 @@ def test_bad_seeds_are_refused(text: str) -> None:
         (["--anytime", "10,0"], "is not a number of seconds above 0"),
         (["--anytime", "5,ten"], "'ten' is not a number of seconds"),
         (["--anytime", "5", "--baseline", "pyvrp"], "excludes --baseline"),
+        (["--anytime", "5", "--mixed-schools"], "excludes --anytime"),
     ],
 )
 def test_bad_options_exit_2_with_one_clear_line(args: list[str], message: str) -> None:
@@ -229,3 +230,19 @@ def test_concentrate_moves_every_child_onto_k_real_sites() -> None:
 def test_generated_schools_needs_generated() -> None:
     outcome = RUNNER.invoke(app, ["bench", "transport", "--generated-schools", "4"])
     assert outcome.exit_code == 2 and "needs --generated" in outcome.output
+
+
+@pytest.mark.parametrize("mixed", [True, False])
+def test_mixed_schools_lets_sendplan_merge_runs_and_the_baseline_still_plans_each_alone(
+    mixed: bool,
+) -> None:
+    args = ["bench", "transport", "--baseline", "pyvrp", "--seeds", "2", "--generated", "80",
+            "--generated-schools", "6", "--iterations", "30"]  # fmt: skip
+    outcome = RUNNER.invoke(app, [*args, "--mixed-schools"] if mixed else args)
+    assert outcome.exit_code == 0, outcome.output
+    result = json.loads(outcome.stdout)
+    (row,) = result["per_seed"]
+    assert result["mixed_school_routes"] is mixed
+    assert row["sendplan_checker_ok"] and row["baseline_checker_ok"]
+    assert (row["sendplan"]["mixed_school_routes"] > 0) is mixed
+    assert row["baseline"]["mixed_school_routes"] == 0
