@@ -319,3 +319,31 @@ def test_an_upload_without_files_lists_every_file_it_takes(api: Api) -> None:
     assert "no files" in detail
     for name in ("schools.csv", "children.csv", "fleet.csv", "policy.toml", "options.csv"):
         assert name in detail
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "takes"),
+    [
+        ("scenario=abc", "scenario", "kind, limit, offset, scenario_id, status"),  # for scenario_id
+        ("limit=5&limt=10", "limt", "kind, limit, offset, scenario_id, status"),
+        ("%07x=1", "\\x07x", "kind, limit, offset, scenario_id, status"),  # shown, not rung
+    ],
+)
+def test_an_unknown_query_parameter_is_a_422_naming_it(
+    api: Api, query: str, field: str, takes: str
+) -> None:
+    body = _problem(api.client.get(f"/jobs?{query}", headers=api.headers()))
+    assert body["errors"] == [
+        {"file": None, "row": None, "field": field,
+         "message": f"unknown query parameter; this route takes: {takes}"}
+    ]  # fmt: skip
+
+
+def test_known_query_parameters_still_pass_and_health_takes_any(api: Api) -> None:
+    scenario = api.upload()
+    assert api.client.get(f"/jobs?scenario_id={scenario}&limit=5", headers=api.headers()).is_success
+    assert api.client.get("/scenarios?offset=0", headers=api.headers()).is_success
+    assert api.client.get("/health?probe=1").is_success  # load balancers add their own
+    # A route without query parameters refuses any.
+    body = _problem(api.client.get(f"/scenarios/{scenario}?verbose=1", headers=api.headers()))
+    assert body["errors"][0]["message"].endswith("this route takes: none")
