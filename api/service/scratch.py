@@ -26,11 +26,12 @@ from sendplan.logs import get_logger
 log = get_logger(__name__)
 
 KINDS = ("job", "upload", "store", "compare", "ui")
-_NAME = re.compile(rf"^sendplan-(?:{'|'.join(KINDS)})-(?P<host>[A-Za-z0-9.-]+)-(?P<pid>\d+)-\w+$")
+_NAME = re.compile(rf"^sendplan-(?:{'|'.join(KINDS)})-(?P<host>[A-Za-z0-9._-]+)-(?P<pid>\d+)-\w+$")
 
 
 def _host() -> str:
-    """This host's name as it may appear in a folder name (letters, digits, dots, dashes)."""
+    """This host's name as it may appear in a folder name (letters, digits, dots, dashes; any
+    other character as an underscore)."""
     return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "host"
 
 

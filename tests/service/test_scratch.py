@@ -56,10 +56,17 @@ def test_a_killed_process_folder_is_swept_and_a_live_one_kept(temp: Path):
 
 
 def test_the_name_says_kind_host_and_process(temp: Path, monkeypatch: pytest.MonkeyPatch):
+    dead = killed_process_folder(temp)
+    pid = dead.name.split("-")[-2]
     monkeypatch.setattr(socket, "gethostname", lambda: "node-7.council/x")
+    orphan = temp / f"sendplan-job-node-7.council_x-{pid}-abc123"
+    orphan.mkdir()
     with scratch_folder("job") as folder:
         assert folder.name.startswith(f"sendplan-job-node-7.council_x-{os.getpid()}-")
-        assert sweep_orphans() == []  # a live process's, though the host name has a dash
+        # This host's (its name has a dash, a dot and an underscore) dead process's folder
+        # goes; the live one stays, and so does the real host's, now another host's.
+        assert sweep_orphans() == [orphan]
+        assert folder.is_dir() and dead.is_dir()
 
 
 def test_unknown_kind_is_refused():
