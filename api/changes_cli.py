@@ -13,9 +13,10 @@ from sendplan.api.atomic import check_inputs_outside
 from sendplan.api.changes import changes_report, replan_from_files
 from sendplan.api.cli_common import progress
 from sendplan.api.contracts import in_force_route_ids, read_contracts
+from sendplan.api.json_files import write_json
 from sendplan.api.keep_contracted import with_kept_contracts
 from sendplan.api.loader import load_scenario, with_input_files
-from sendplan.api.outputs import write_json, write_outputs
+from sendplan.api.outputs import write_outputs
 from sendplan.geo.postcodes import load_postcodes
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.plan import Session

@@ -6,7 +6,6 @@ The folder is written atomically (``api/atomic.py``) with a manifest.json naming
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from sendplan.api.cli_common import (
 )
 from sendplan.api.cli_place import MoversOption, movers_rule
 from sendplan.api.defaults import leicester_scenario
+from sendplan.api.json_files import write_json
 from sendplan.api.loader import with_input_files
 from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row
@@ -149,9 +149,7 @@ def write_expansion(
     and the seed."""
     with atomic_output(out) as folder:
         document = expansion_document(result, seed=seed)
-        (folder / "expansion.json").write_text(
-            json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        write_json(document, folder / "expansion.json")
         with (folder / "expansion.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.atomic import GENERATOR, MANIFEST_NAME
+from sendplan.api.json_files import write_json
 from sendplan.geo.digest import file_sha256
 from sendplan.routing.summary import Summary
 
@@ -59,7 +60,7 @@ def write_manifest(folder: Path, summary: Summary, *, command: Sequence[str] | N
     """manifest.json for everything already in ``folder``; call it after the last file."""
     document = manifest_document(folder, summary, command=command)
     path = folder / MANIFEST_NAME
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(document, path)
     return path
 
 
@@ -76,7 +77,7 @@ def write_command_manifest(folder: Path, *, command: Sequence[str] | None, **ext
         "files": file_entries(folder),
     }
     path = folder / MANIFEST_NAME
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(document, path)
     return path
 
 

@@ -11,11 +11,11 @@ import csv
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from sendplan.api.atomic import atomic_output
 from sendplan.api.gpkg import write_results_gpkg
 from sendplan.api.invocation import current_command
+from sendplan.api.json_files import write_json
 from sendplan.api.manifest import write_manifest
 from sendplan.api.measures import with_status_quo_measures
 from sendplan.api.neutralise import csv_row
@@ -34,9 +34,7 @@ from sendplan.routing.transport.eligibility import TransportReview
 
 def write_summary(summary: Summary, path: Path) -> None:
     """summary.json with sorted keys, so the same plan gives the same bytes."""
-    path.write_text(
-        json.dumps(summary.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    write_json(summary.to_dict(), path)
 
 
 def write_explanations_json(explanations: Sequence[Explanation], path: Path) -> None:
@@ -133,11 +131,6 @@ def write_files(result: Result, out_dir: Path) -> Path:
         write_json(result.evaluation, out_dir / "evaluation.json")
     write_results_gpkg(result, out_dir / "results.gpkg", lines=lines)
     return out_dir
-
-
-def write_json(document: Any, path: Path) -> None:
-    """Indented JSON with sorted keys and a final newline."""
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _money(value: float | None) -> str:

@@ -16,6 +16,7 @@ from datetime import time as dt_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sendplan.api.json_files import write_json
 from sendplan.api.neutralise import safe_append
 from sendplan.api.route_lines import RouteLine
 from sendplan.api.xlsx_bytes import fixed_zip
@@ -105,7 +106,7 @@ def write_routes_json(
     kpis: dict[str, Any] | None = None,
 ) -> None:
     doc = routes_document(scenario, plans, kpis=kpis)
-    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(doc, path)
 
 
 def routes_geojson(

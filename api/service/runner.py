@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sendplan.api.json_files import json_text
 from sendplan.api.service import job_kinds
 from sendplan.api.service.db import session_factory, shared_engine
 from sendplan.api.service.job_rows import progress_text
@@ -232,7 +233,7 @@ def _noted(files: list[tuple[str, str, bytes]], note: str) -> list[tuple[str, st
         if name == "summary.json":
             summary = json.loads(content)
             summary["notes"] = [*summary.get("notes", []), note]
-            content = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
+            content = json_text(summary).encode()
         out.append((name, media, content))
     return out
 
