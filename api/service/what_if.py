@@ -9,7 +9,6 @@ submission; its options as an expansion job reads them (options.csv, else the sh
 
 from __future__ import annotations
 
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from sendplan.api.loader import load_scenario
 from sendplan.api.service.auth import Principal, allowed, check
 from sendplan.api.service.problems import Problem, field_problem, not_found
+from sendplan.api.service.scratch import scratch_folder
 from sendplan.api.service.tables import JobRow, ScenarioFileRow, ScenarioRow
 from sendplan.api.what_if_params import parse_what_if, scenario_options
 from sendplan.errors import InputError
@@ -34,8 +34,7 @@ Loaded = tuple[Scenario, tuple[Option, ...] | None, str]
 @lru_cache(maxsize=4)
 def _load(content_sha256: str, blobs: tuple[tuple[str, bytes], ...]) -> Loaded:
     """The scenario, its options (None when they do not fit it) and why not ('' when they do)."""
-    with tempfile.TemporaryDirectory(prefix="sendplan-what-if-") as temp:
-        folder = Path(temp)
+    with scratch_folder("whatif") as folder:
         for name, content in blobs:
             if Path(name).name != name or name.startswith("."):
                 raise InputError(name, "not a plain file name")
