@@ -18,7 +18,7 @@ from sendplan.api.service.deps import make_write_lock
 from sendplan.api.service.docs import ASSETS_URL, DOCS_URL, OAUTH2_REDIRECT_URL, install_docs
 from sendplan.api.service.group_commit import JobWriter
 from sendplan.api.service.problems import document_problems, install_problem_handlers
-from sendplan.api.service.query_check import refuse_unknown_query
+from sendplan.api.service.query_check import refuse_unknown_query_of_caller
 from sendplan.api.service.routers import audit, health, jobs, keys, me, results, scenarios, ui
 from sendplan.api.service.routers import what_if as what_if_routes
 from sendplan.api.service.security import install_security
@@ -62,8 +62,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     install_security(app, max_request_bytes=settings.max_request_bytes,
                      cors_origins=list(settings.cors_origins))  # fmt: skip
     app.include_router(health.router)
-    for module in (scenarios, jobs, results, audit, keys, me, ui, what_if_routes):
-        app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
+    app.include_router(keys.router)  # its public POST /token checks its query itself
+    for module in (scenarios, jobs, results, audit, me, ui, what_if_routes):
+        app.include_router(module.router, dependencies=[Depends(refuse_unknown_query_of_caller)])
     ui.install_ui(app)
 
     def openapi() -> dict[str, Any]:

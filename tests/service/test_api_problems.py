@@ -347,3 +347,13 @@ def test_known_query_parameters_still_pass_and_health_takes_any(api: Api) -> Non
     # A route without query parameters refuses any.
     body = _problem(api.client.get(f"/scenarios/{scenario}?verbose=1", headers=api.headers()))
     assert body["errors"][0]["message"].endswith("this route takes: none")
+
+
+def test_credentials_are_checked_before_the_query(api: Api) -> None:
+    # Without credentials a data route is a 401, unknown parameter or not: nothing of the route.
+    for url in ("/jobs?scenario=x", "/keys?x=1", "/scenarios?limt=1"):
+        assert _problem(api.client.get(url), status=401)["status"] == 401, url
+    assert _problem(api.client.get("/keys?x=1", headers=api.headers()))["errors"][0]["field"] == "x"
+    # POST /token is public: its query is checked without credentials.
+    body = _problem(api.client.post("/token?grant=1", data={"grant_type": "client_credentials"}))
+    assert body["errors"][0]["field"] == "grant"

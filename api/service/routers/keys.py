@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response, Security
+from fastapi import APIRouter, Depends, Form, Request, Response, Security
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,11 +21,14 @@ from sendplan.api.service.auth import (
 from sendplan.api.service.deps import SessionDep, SettingsDep
 from sendplan.api.service.jobs import record_audit
 from sendplan.api.service.problems import PROBLEM_RESPONSES, Problem, not_found
+from sendplan.api.service.query_check import refuse_unknown_query, refuse_unknown_query_of_caller
 from sendplan.api.service.routers.common import KeyId
 from sendplan.api.service.schemas import KeyCreatedOut, KeyIn, KeyListOut, KeyOut, TokenOut
 from sendplan.api.service.tables import ApiKeyRow, utc_now
 
 router = APIRouter(tags=["keys"], responses=PROBLEM_RESPONSES)
+# POST /token is public: the key routes check the caller before the query (401 first).
+CHECKED = [Depends(refuse_unknown_query_of_caller)]
 
 
 def create_key(
@@ -54,7 +57,7 @@ def key_out(row: ApiKeyRow) -> KeyOut:
     )
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, dependencies=[Depends(refuse_unknown_query)])
 def token(
     session: SessionDep,
     settings: SettingsDep,
@@ -83,7 +86,7 @@ def token(
     return TokenOut(access_token=signed, token_type="bearer", expires_in=settings.token_ttl_s)
 
 
-@router.post("/keys", status_code=201, response_model=KeyCreatedOut)
+@router.post("/keys", status_code=201, response_model=KeyCreatedOut, dependencies=CHECKED)
 def post_key(
     body: KeyIn, response: Response, session: SessionDep,
     principal: Annotated[Principal, require("keys.manage")],
@@ -95,7 +98,7 @@ def post_key(
     return KeyCreatedOut(**key_out(row).model_dump(), secret=secret)
 
 
-@router.get("/keys", response_model=KeyListOut)
+@router.get("/keys", response_model=KeyListOut, dependencies=CHECKED)
 def list_keys(
     session: SessionDep, principal: Annotated[Principal, require("keys.manage")]
 ) -> KeyListOut:
@@ -106,7 +109,7 @@ def list_keys(
     return KeyListOut(items=[key_out(row) for row in rows])
 
 
-@router.delete("/keys/{key_id}", status_code=204, response_class=Response)
+@router.delete("/keys/{key_id}", status_code=204, response_class=Response, dependencies=CHECKED)
 def revoke_key(
     key_id: KeyId,
     request: Request,
