@@ -7,6 +7,7 @@ is migrated and seeded by a module fixture before the first request.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +23,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from sendplan.api.service.db import migrate
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="sendplan-fuzz-"))
+# Removed at exit too: a process that collects this module without running it (a pytest-xdist
+# worker given other tests, --collect-only) never reaches the fixture's clean-up.
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 _URL = f"sqlite:///{_FOLDER / 'fuzz.db'}"
 _API = make_api(_URL)
 schema = schemathesis.openapi.from_asgi("/openapi.json", _API.client.app)
