@@ -32,7 +32,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sendplan.api.atomic import MANIFEST_NAME
 from sendplan.api.json_files import json_text
+from sendplan.api.manifest import restamp, write_command_manifest
 from sendplan.api.service import job_kinds
 from sendplan.api.service.db import session_factory, shared_engine
 from sendplan.api.service.job_rows import progress_text
@@ -225,17 +227,20 @@ def _write_scenario(factory: Callable[[], Any], job: JobRow, folder: Path) -> Pa
 
 def _noted(files: list[tuple[str, str, bytes]], note: str) -> list[tuple[str, str, bytes]]:
     """``files`` with ``note`` and what it means added to summary.json's ``notes`` (the file
-    as outputs.py writes it), so a plan cut short does not read as a complete, reproducible
-    run."""
+    as outputs.py writes it, its manifest entry made to match), so a plan cut short does not
+    read as a complete, reproducible run."""
     note += "; this is the best plan found by then, not the plan of the full work limit"
-    out = []
-    for name, media, content in files:
-        if name == "summary.json":
-            summary = json.loads(content)
-            summary["notes"] = [*summary.get("notes", []), note]
-            content = json_text(summary).encode()
-        out.append((name, media, content))
-    return out
+    stored = {name: (media, content) for name, media, content in files}
+    if "summary.json" in stored:
+        media, content = stored["summary.json"]
+        summary = json.loads(content)
+        summary["notes"] = [*summary.get("notes", []), note]
+        stored["summary.json"] = (media, json_text(summary).encode())
+        if MANIFEST_NAME in stored:
+            media, manifest = stored[MANIFEST_NAME]
+            stored[MANIFEST_NAME] = (media, restamp(manifest, "summary.json",
+                                                    stored["summary.json"][1]))  # fmt: skip
+    return [(name, media, content) for name, (media, content) in stored.items()]
 
 
 def _base_schools(
@@ -290,6 +295,9 @@ def run_job(
                 job_kinds.run(job.kind, params, source, out, control=control, stop=JobStop,
                               base_schools=_base_schools(factory, params),
                               road_network=network)  # fmt: skip
+                # As a CLI run's folder has one: every file's sha256 and size, the versions,
+                # and what was asked (no command line: the job's kind and parameters).
+                write_command_manifest(out, command=None, job_kind=job.kind, params=params)
                 files = job_kinds.read_outputs(out)
         except InputError as err:
             status, reason, detail = "failed", "bad_input", scrub(str(err))[:2000]

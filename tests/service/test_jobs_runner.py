@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sendplan.api.loader import load_scenario
+from sendplan.api.manifest import manifest_problems
 from sendplan.api.outputs import write_files
 from sendplan.api.service.db import session_factory
 from sendplan.api.service.jobs import claim_queued, create_job, reap_expired, request_cancel
@@ -51,6 +52,16 @@ def _files(session: Session, job_id: str) -> dict[str, bytes]:
     return {r.name: r.content for r in rows}
 
 
+def _manifest_problems(files: dict[str, bytes], folder: Path) -> list[str]:
+    """What differs between the stored files and their stored manifest.json (as the CLI's
+    folders are checked)."""
+    folder = folder / "stored"  # beside the test's SQLite database, not with it
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    return manifest_problems(folder)
+
+
 def _wait(check: Callable[[], bool], *, within_s: float) -> None:
     deadline = time.monotonic() + within_s
     while not check():
@@ -60,7 +71,7 @@ def _wait(check: Callable[[], bool], *, within_s: float) -> None:
 
 
 def test_a_solve_job_stores_every_output_file(
-    db_url: str, db_session: Session, scenario_maker: Maker
+    db_url: str, db_session: Session, scenario_maker: Maker, tmp_path: Path
 ):
     params = {"iterations": 20, "sessions": ["am"], "seed": 3}
     job_id, attempt = _queued(db_session, scenario_maker, "both", params)
@@ -72,6 +83,13 @@ def test_a_solve_job_stores_every_output_file(
     files = _files(db_session, job_id)
     assert {"summary.json", "placements.csv", "routes.geojson", "route_sheets.xlsx"} <= set(files)
     assert json.loads(files["summary.json"])["seed"] == 3
+    manifest = json.loads(files["manifest.json"])
+    assert (manifest["job_kind"], manifest["params"]["seed"], manifest["command"]) == (
+        "both",
+        3,
+        None,
+    )
+    assert _manifest_problems(files, tmp_path) == []
     audit = db_session.scalars(select(AuditRow).where(AuditRow.job_id == job_id)).all()
     worker = [a for a in audit if a.action in ("job.running", "job.succeeded")]
     assert len(worker) == 2 and all(a.actor == f"worker:{job.lease_owner}" for a in worker)
@@ -180,7 +198,7 @@ def test_cancel_mid_run_keeps_the_best_plan(
 
 
 def test_timeout_fails_the_job_and_keeps_the_best_plan(
-    db_url: str, db_session: Session, scenario_maker: Maker
+    db_url: str, db_session: Session, scenario_maker: Maker, tmp_path: Path
 ):
     params = {"iterations": ENDLESS, "sessions": ["am"]}
     job_id, attempt = _queued(db_session, scenario_maker, "both", params)
@@ -194,6 +212,8 @@ def test_timeout_fails_the_job_and_keeps_the_best_plan(
     assert json.loads(files["summary.json"])["notes"][-1].startswith(
         "timeout: the search was stopped after 4 s; this is the best plan found by then"
     )
+    # The noted summary's manifest entry was made to match it.
+    assert _manifest_problems(files, tmp_path) == []
 
 
 def test_two_identical_jobs_store_identical_files(
@@ -247,8 +267,9 @@ def test_a_worker_that_lost_its_lease_stores_nothing(
     ],
 )
 def test_planning_jobs_store_their_files_and_a_summary(
-    sqlite_url: str, scenario_maker: Maker, kind: str, params: dict, expected: set[str]
-):
+    sqlite_url: str, scenario_maker: Maker, kind: str, params: dict, expected: set[str],
+    tmp_path: Path,
+):  # fmt: skip
     from sendplan.api.service.db import make_engine, migrate
 
     migrate(sqlite_url)
@@ -256,8 +277,9 @@ def test_planning_jobs_store_their_files_and_a_summary(
         job_id, attempt = _queued(session, scenario_maker, kind, params)
         assert run_job(sqlite_url, job_id, attempt, 30, 600) == "succeeded"
         files = _files(session, job_id)
-    assert expected | {"summary.json"} <= set(files)
+    assert expected | {"summary.json", "manifest.json"} <= set(files)
     assert json.loads(files["summary.json"])["kind"] == kind
+    assert _manifest_problems(files, tmp_path) == []
 
 
 def test_planning_job_with_bad_years_is_bad_input(sqlite_url: str, scenario_maker: Maker):
