@@ -8,7 +8,6 @@ the sha256 of each input file. It holds no time stamp: the same run gives the sa
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from importlib import metadata
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.atomic import GENERATOR, MANIFEST_NAME
-from sendplan.api.json_files import json_text, write_json
+from sendplan.api.json_files import write_json
 from sendplan.geo.digest import file_sha256
 from sendplan.routing.summary import Summary
 
@@ -98,15 +97,3 @@ def manifest_problems(folder: Path) -> list[str]:
         if (listed[p]["sha256"], listed[p]["bytes"]) != (found[p]["sha256"], found[p]["bytes"])
     ]
     return problems
-
-
-def restamp(manifest: bytes, path: str, content: bytes) -> bytes:
-    """``manifest`` (manifest.json's bytes) with the entry of file ``path`` made to describe
-    ``content``: for a file changed after the manifest was written (a service job's summary,
-    noted when the job is cut short)."""
-    document = json.loads(manifest)
-    for entry in document["files"]:
-        if entry["path"] == path:
-            entry["sha256"] = hashlib.sha256(content).hexdigest()
-            entry["bytes"] = len(content)
-    return json_text(document).encode()

@@ -32,9 +32,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sendplan.api.atomic import MANIFEST_NAME
-from sendplan.api.json_files import json_text
-from sendplan.api.manifest import restamp, write_command_manifest
+from sendplan.api.json_files import write_json
+from sendplan.api.manifest import write_command_manifest
 from sendplan.api.service import job_kinds
 from sendplan.api.service.db import session_factory, shared_engine
 from sendplan.api.service.job_rows import progress_text
@@ -225,22 +224,16 @@ def _write_scenario(factory: Callable[[], Any], job: JobRow, folder: Path) -> Pa
     return folder / books[0] if len(files) == 1 and books else folder
 
 
-def _noted(files: list[tuple[str, str, bytes]], note: str) -> list[tuple[str, str, bytes]]:
-    """``files`` with ``note`` and what it means added to summary.json's ``notes`` (the file
-    as outputs.py writes it, its manifest entry made to match), so a plan cut short does not
-    read as a complete, reproducible run."""
+def _note_cut_short(summary_json: Path, note: str) -> None:
+    """Add ``note`` and what it means to summary.json's ``notes`` (the file as outputs.py
+    writes it; before the manifest is written), so a plan cut short does not read as a
+    complete, reproducible run."""
+    if not summary_json.is_file():
+        return
     note += "; this is the best plan found by then, not the plan of the full work limit"
-    stored = {name: (media, content) for name, media, content in files}
-    if "summary.json" in stored:
-        media, content = stored["summary.json"]
-        summary = json.loads(content)
-        summary["notes"] = [*summary.get("notes", []), note]
-        stored["summary.json"] = (media, json_text(summary).encode())
-        if MANIFEST_NAME in stored:
-            media, manifest = stored[MANIFEST_NAME]
-            stored[MANIFEST_NAME] = (media, restamp(manifest, "summary.json",
-                                                    stored["summary.json"][1]))  # fmt: skip
-    return [(name, media, content) for name, (media, content) in stored.items()]
+    summary = json.loads(summary_json.read_text(encoding="utf-8"))
+    summary["notes"] = [*summary.get("notes", []), note]
+    write_json(summary, summary_json)
 
 
 def _base_schools(
@@ -284,6 +277,7 @@ def run_job(
     control = JobControl(timeout_s=job_timeout_s)
     files: list[tuple[str, str, bytes]] = []
     status, reason, detail = "succeeded", None, None
+    ended = ""  # "cancelled" or "timeout" when the search was stopped short
     with heartbeat(factory, me, control, lease_s=lease_s):
         try:
             with scratch_folder("job") as temp:
@@ -295,6 +289,12 @@ def run_job(
                 job_kinds.run(job.kind, params, source, out, control=control, stop=JobStop,
                               base_schools=_base_schools(factory, params),
                               road_network=network)  # fmt: skip
+                ended = (
+                    "cancelled" if control.cancelled else "timeout" if control.timed_out() else ""
+                )
+                if ended:
+                    how = "early" if ended == "cancelled" else f"after {job_timeout_s:g} s"
+                    _note_cut_short(out / "summary.json", f"{ended}: the search was stopped {how}")
                 # As a CLI run's folder has one: every file's sha256 and size, the versions,
                 # and what was asked (no command line: the job's kind and parameters).
                 write_command_manifest(out, command=None, job_kind=job.kind, params=params)
@@ -304,13 +304,11 @@ def run_job(
         except Exception:
             log.exception("job %s attempt %d: internal error", job_id, attempt)
             status, reason, detail = "failed", "internal_error", "an internal error; see the log"
-    if status == "succeeded" and control.cancelled:
+    if status == "succeeded" and ended == "cancelled":
         status, reason = "cancelled", "cancelled"
-        files = _noted(files, "cancelled: the search was stopped early")
-    elif status == "succeeded" and control.timed_out():
+    elif status == "succeeded" and ended == "timeout":
         status, reason = "failed", "timeout"
         detail = f"the job ran past its limit of {job_timeout_s:g} s; the best plan is kept"
-        files = _noted(files, f"timeout: the search was stopped after {job_timeout_s:g} s")
     control.say(status)
     final = control.progress()
     with factory() as session:
