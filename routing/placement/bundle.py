@@ -30,7 +30,6 @@ def solve_with_hub(
     classes: int,
     n_cand: int,
     unplaced: slice,
-    warm: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The optimal flow of the class network ``arrays`` and potentials proving it.
 
@@ -42,14 +41,13 @@ def solve_with_hub(
                      unplaced=unplaced)  # fmt: skip
     if rep is None:
         return _solve_with_hub(arrays, supplies, classes=classes, n_cand=n_cand,
-                               unplaced=unplaced, warm=warm)  # fmt: skip
+                               unplaced=unplaced)  # fmt: skip
     merged, merged_supplies, keep, merged_cand, merged_unplaced = merge_twins(
         arrays, supplies, rep, n_cand=n_cand, unplaced=unplaced
     )
     merged_flows, pot = _solve_with_hub(
-        merged, merged_supplies, classes=classes, n_cand=merged_cand, unplaced=merged_unplaced,
-        warm=warm,
-    )  # fmt: skip
+        merged, merged_supplies, classes=classes, n_cand=merged_cand, unplaced=merged_unplaced
+    )
     flows = split_twins(merged_flows, keep, tails, supplies, rep, n_cand=n_cand,
                         unplaced=unplaced)  # fmt: skip
     pot[:classes] = pot[rep]
@@ -64,7 +62,6 @@ def _solve_with_hub(
     classes: int,
     n_cand: int,
     unplaced: slice,
-    warm: NDArray[np.int64] | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     tails, heads = arrays["tails"], arrays["heads"]
     caps, costs = arrays["capacities"], arrays["unit_costs"]
@@ -75,7 +72,7 @@ def _solve_with_hub(
     un_tail = tails[un_idx]
     alone = un_idx[single[un_tail]]
     if len(alone) < 2:
-        flows = _solve(arrays, supplies, warm)
+        flows = solve_min_cost_flow(**arrays, supplies=supplies).flows
         return flows, node_potentials(**arrays, flows=flows, n_nodes=n, sources=classes)
     hub = n
     hub_supply = int(supplies[tails[alone]].sum())
@@ -91,11 +88,7 @@ def _solve_with_hub(
     }
     hub_supplies = np.append(supplies, hub_supply)
     hub_supplies[:classes][single] = 0
-    hub_warm = None
-    if warm is not None:
-        # The hub's arcs are those of its classes: its unplaced arc tight, like theirs.
-        hub_warm = np.append(warm, warm[heads[alone[0]]] - costs[alone[0]])
-    hub_flows = _solve(hubbed, hub_supplies, hub_warm)
+    hub_flows = solve_min_cost_flow(**hubbed, supplies=hub_supplies).flows
     flows = np.zeros(len(tails), dtype=np.int64)
     flows[present] = hub_flows[:-1]
     placed = np.bincount(cand_tail, weights=flows[:n_cand], minlength=classes).astype(np.int64)
@@ -120,27 +113,6 @@ def _check_proof(
     room = flows < arrays["capacities"]
     if (reduced[room] < 0).any() or (reduced[flows > 0] > 0).any():
         raise FlowError("the shared nodes' potentials do not prove the class network's flow")
-
-
-def _solve(
-    arrays: dict[str, NDArray[np.int64]],
-    supplies: NDArray[np.int64],
-    warm: NDArray[np.int64] | None,
-) -> NDArray[np.int64]:
-    """The optimal flow; with ``warm`` potentials, solved on the costs they reduce.
-
-    Potentials change every path's cost between two nodes by the same amount, so the
-    optimal flows stay the same; but the solver (cost scaling from zero prices) starts
-    from the given prices instead of from nothing, and near-optimal prices leave it little
-    to do."""
-    if warm is None:
-        return solve_min_cost_flow(**arrays, supplies=supplies).flows
-    tails, heads = arrays["tails"], arrays["heads"]
-    reduced = arrays["unit_costs"] + warm[tails] - warm[heads]
-    return solve_min_cost_flow(
-        tails=tails, heads=heads, capacities=arrays["capacities"], unit_costs=reduced,
-        supplies=supplies,
-    ).flows  # fmt: skip
 
 
 __all__ = ["solve_with_hub"]

@@ -85,18 +85,14 @@ class Network:
         """Free children with at least one candidate (the others stay out of the network)."""
         return int(self.supply[np.diff(self.cs.cand_starts) > 0].sum())
 
-    def solve_weighted(
-        self, policy: Policy, *, potentials: bool = False, warm: NDArray[np.int64] | None = None
-    ) -> SolvedFlow:
-        """The weighted optimum; with ``potentials``, also node potentials proving it
-        (``warm``: potentials of a similar network, which make the solve quicker)."""
+    def solve_weighted(self, policy: Policy, *, potentials: bool = False) -> SolvedFlow:
+        """The weighted optimum; with ``potentials``, also node potentials proving it."""
         return self._solve(
             cand_cost=self.cs.cost,
             unplaced_cost=unplaced_cost_gbp(policy),
             over_cost=self.over_gbp,
             hubs=None,
             potentials=potentials,
-            warm=warm,
         )
 
     def sink(self) -> int:
@@ -160,7 +156,6 @@ class Network:
         over_cost: int,
         hubs: tuple[int, int, int] | None,
         potentials: bool = False,
-        warm: NDArray[np.int64] | None = None,
     ) -> SolvedFlow:
         cs, cand, pools = self.cs, self.cs.candidates, self.pools
         k = cs.n_classes
@@ -223,7 +218,7 @@ class Network:
             first = sum(len(b[0]) for b in blocks[:5])
             flows, potential = solve_with_hub(
                 arrays, supplies, classes=k, n_cand=len(c_class),
-                unplaced=slice(first, first + len(classes)), warm=warm,
+                unplaced=slice(first, first + len(classes)),
             )  # fmt: skip
             residual = (tails_a, arrays["heads"], arrays["capacities"], arrays["unit_costs"], flows)
         else:
