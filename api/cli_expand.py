@@ -23,11 +23,14 @@ from sendplan.api.cli_common import (
 )
 from sendplan.api.cli_place import MoversOption, movers_rule
 from sendplan.api.defaults import leicester_scenario
+from sendplan.api.forecasting import forecast_params
+from sendplan.api.growth import RULES, Growth, growth_factors, parse_growth
 from sendplan.api.json_files import write_json
 from sendplan.api.loader import with_input_files
 from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row
 from sendplan.api.options_io import read_options, shipped_options
+from sendplan.data.forecast_params import LEICESTER
 from sendplan.errors import InputError
 from sendplan.routing.model import Scenario
 from sendplan.routing.planning.expand import (
@@ -67,9 +70,12 @@ def load_expansion_scenario(text: str, *, seed: int) -> Scenario:
     return load_with_postcodes(Path(text), None)
 
 
-def expansion_document(result: Expansion, *, seed: int | None) -> dict[str, Any]:
+def expansion_document(
+    result: Expansion, *, seed: int | None, growth: Growth | None = None
+) -> dict[str, Any]:
     """expansion.json: the portfolio, costs, marginal values and both trajectories; ``seed``:
-    the synthetic cohort's (the CLI's ``--seed``), None where a run takes none."""
+    the synthetic cohort's (the CLI's ``--seed``), None where a run takes none; ``growth``:
+    the rule that gave the yearly factors (``growth_rule``; the trend when None)."""
     return {
         "method": result.method,
         "movers": result.movers,
@@ -87,6 +93,7 @@ def expansion_document(result: Expansion, *, seed: int | None) -> dict[str, Any]
         "budget_gbp": result.budget_gbp,
         "annuity_factor": result.annuity_factor,
         "growth": {str(y): g for y, g in result.growth.items()},
+        "growth_rule": (growth or Growth()).label(),
         "marginal_gbp": result.marginal_gbp,
         "marginal_meaning": "chosen: cost of dropping it (and what requires it); unchosen: "
         "the capital in GBP at or below which it would be chosen (null: not at any capital)",
@@ -142,19 +149,21 @@ def expansion_rows(result: Expansion) -> list[list[str]]:
 
 def write_expansion(
     result: Expansion, out: Path, *, command: list[str], seed: int | None,
-    inputs: Mapping[str, str] | None = None,
+    inputs: Mapping[str, str] | None = None, growth: Growth | None = None,
 ) -> None:  # fmt: skip
     """expansion.json, expansion.csv and manifest.json, atomically; ``inputs``: the (file name:
-    sha256) of each file read, recorded in the manifest as a run's are, with the movers rule
-    and the seed."""
+    sha256) of each file read, recorded in the manifest as a run's are, with the movers rule,
+    the seed and the growth rule."""
     with atomic_output(out) as folder:
-        document = expansion_document(result, seed=seed)
+        document = expansion_document(result, seed=seed, growth=growth)
         write_json(document, folder / "expansion.json")
         with (folder / "expansion.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             writer.writerows(csv_row(row) for row in expansion_rows(result))
-        extra: dict[str, Any] = {"movers": result.movers, "seed": seed}
+        extra: dict[str, Any] = {
+            "movers": result.movers, "seed": seed, "growth_rule": (growth or Growth()).label()
+        }  # fmt: skip
         if inputs is not None:
             extra["inputs"] = dict(sorted(inputs.items()))
         write_command_manifest(folder, command=command, **extra)
@@ -218,13 +227,50 @@ def expand_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("sendplan-expand"),
     seed: SeedOption = 1,
     movers: MoversOption = DEFAULT_MOVERS,
+    growth: Annotated[
+        str,
+        typer.Option(
+            "--growth",
+            help=f"Demand growth: {', '.join(RULES)} (sendplan forecast's special-school "
+            "demand, central or its 80% band), or a yearly rate (0.05 or 5%).",
+        ),
+    ] = "trend",
+    la_code: Annotated[
+        str, typer.Option("--la", help="With --growth forecast*: old 3-digit LA code.")
+    ] = LEICESTER,
+    sen2_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--sen2-dir", help="With --growth forecast*: SEN2 releases to fit from, as forecast."
+        ),
+    ] = None,
+    forecast_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--forecast-params",
+            help="With --growth forecast*: CSV parameter,key,value (as forecast --params).",
+        ),
+    ] = None,
 ) -> None:
     """Choose which expansion options to build, and when, at least total cost."""
 
     def run() -> None:
         rule = movers_rule(movers)
         span = parse_years(years)
-        inputs: dict[str, Path | None] = {"--options file": options}
+        demand = parse_growth(growth)
+        if not demand.from_forecast:
+            given = [
+                name
+                for name, value in (("--la", la_code != LEICESTER), ("--sen2-dir", sen2_dir),
+                                    ("--forecast-params", forecast_file))
+                if value
+            ]  # fmt: skip
+            if given:
+                raise InputError(given[0], "applies only with --growth forecast (or -low, -high)")
+        inputs: dict[str, Path | None] = {
+            "--options file": options,
+            "--forecast-params file": forecast_file,
+        }
         if scenario != DEFAULT_SCENARIO:
             inputs["scenario"] = Path(scenario)
         check_inputs_outside(out, inputs)
@@ -234,6 +280,12 @@ def expand_cmd(
                 raise InputError(
                     "--years", f"plans start in the scenario's year, {base_year(base)}, or later"
                 )
+            params = (
+                forecast_params(la_code=la_code, sen2_dir=sen2_dir, params_file=forecast_file)
+                if demand.from_forecast
+                else None
+            )
+            factors = growth_factors(demand, span, base_year=base_year(base), params=params)
             chosen_options = (
                 shipped_options(
                     base, field="--options", remedy="give the council's own options file"
@@ -245,15 +297,16 @@ def expand_cmd(
                 result = expand(
                     base, chosen_options, years=span, budget_gbp=budget,
                     annuity_rate=annuity_rate, asset_life_years=asset_life, progress=say,
-                    movers=rule,
+                    movers=rule, demand_growth=factors,
                 )  # fmt: skip
             except ExpansionError as err:
                 raise InputError("--options", str(err)) from None
             # Every file the run reads is named with its hash in the manifest.
-            read = dict(with_input_files(base, (options,)).sources)
+            read = dict(with_input_files(base, (options, forecast_file)).sources)
             write_expansion(
-                result, out, command=["sendplan", *sys.argv[1:]], seed=seed, inputs=read
-            )
+                result, out, command=["sendplan", *sys.argv[1:]], seed=seed, inputs=read,
+                growth=demand,
+            )  # fmt: skip
         typer.echo(expansion_table(result))
         typer.echo(f"outputs in {out}")
 

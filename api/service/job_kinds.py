@@ -243,9 +243,13 @@ def _expansion(
     road_network: Path | None,
 ) -> None:
     from sendplan.api.cli_expand import CSV_COLUMNS, expansion_document, expansion_rows
+    from sendplan.api.forecasting import forecast_params
+    from sendplan.api.growth import growth_factors, parse_growth
     from sendplan.api.neutralise import csv_row
     from sendplan.api.options_io import read_options, shipped_options
+    from sendplan.data.forecast_params import LEICESTER
     from sendplan.routing.planning.expand import DEFAULT_MOVERS, ExpansionError, expand
+    from sendplan.routing.planning.year_cohort import base_year
 
     first, last = _years(params)
     # Who is placed each year, as a placement job's movers (the same choices and default).
@@ -255,7 +259,18 @@ def _expansion(
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
                                or not 0 <= budget < 1e13):  # fmt: skip
         raise _bad("budget_gbp", "must be a non-negative amount in GBP, or null")
+    # As the CLI's --growth; the forecast rules take the shipped parameters, as forecast jobs do.
+    growth = parse_growth(str(params.get("growth") or "trend")[:100], field="growth")
     base = load_scenario(source)
+    years = list(range(first, last + 1))
+    forecast = (
+        forecast_params(la_code=LEICESTER, sen2_dir=None, params_file=None)
+        if growth.from_forecast
+        else None
+    )
+    factors = growth_factors(
+        growth, years, base_year=base_year(base), params=forecast, field="growth"
+    )
     options_file = source / "options.csv" if source.is_dir() else None
     if options_file is not None and options_file.is_file():
         options = read_options(options_file, base)
@@ -266,13 +281,13 @@ def _expansion(
     travel = _travel(base, road_network, control=control).drive
     try:
         result = expand(
-            base, options, years=list(range(first, last + 1)),
+            base, options, years=years,
             budget_gbp=None if budget is None else float(budget), travel=travel,
-            progress=control.say, movers=movers,
+            progress=control.say, movers=movers, demand_growth=factors,
         )  # fmt: skip
     except ExpansionError as err:
         raise InputError("options.csv", str(err)) from None
-    document = expansion_document(result, seed=None)  # the job takes no seed
+    document = expansion_document(result, seed=None, growth=growth)  # the job takes no seed
     _write_json(out / "expansion.json", document)
     with (out / "expansion.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -280,7 +295,8 @@ def _expansion(
         writer.writerows(csv_row(row) for row in expansion_rows(result))
     _write_json(out / "summary.json", {"kind": "expansion", "years": [first, last],
                                        "travel_model": travel.name,
-                                       "movers_rule": movers})  # fmt: skip
+                                       "movers_rule": movers,
+                                       "growth_rule": growth.label()})  # fmt: skip
 
 
 def _sweep(params: dict[str, Any], source: Path, out: Path, *, control: JobControl) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from starlette.datastructures import URL
 
+from sendplan.api.growth import parse_growth
 from sendplan.api.sweep_grid import grid_from
 from sendplan.api.tables import Source
 from sendplan.api.what_if_params import parse_what_if
@@ -81,6 +82,7 @@ APPLIES: dict[str, tuple[str, ...]] = {
     # its placement jobs: accepted there until it stops.
     "iterations": SOLVE_KINDS, "sessions": ROUTE_KINDS,
     "years": ("forecast", "expansion"), "budget_gbp": ("expansion",), "grid": ("sweep",),
+    "growth": ("expansion",),
     "what_if": SOLVE_KINDS,
 }  # fmt: skip
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -108,6 +110,10 @@ class JobParamsIn(BaseModel):
     mode: Literal["weighted", "lexicographic", "lexicographic_preferences"] = "weighted"
     years: str | None = Field(None, max_length=9, description="FIRST-LAST, e.g. 2026-2031")
     budget_gbp: float | None = Field(None, ge=0, le=1e12, allow_inf_nan=False)
+    growth: str | float | None = Field(
+        None, description="expansion demand growth: trend (default), forecast, forecast-low, "
+        "forecast-high, or a yearly rate (0.05)",
+    )  # fmt: skip
     # Validated even when absent: a sweep job must have one.
     grid: dict[str, Any] | None = Field(
         None, description="GRID.toml keys (see sendplan sweep)", validate_default=True
@@ -143,6 +149,21 @@ class JobParamsIn(BaseModel):
     @classmethod
     def _budget(cls, value: float | None, info: ValidationInfo) -> float | None:
         _applies(info, "budget_gbp", ("expansion",), value)
+        return value
+
+    @field_validator("growth", mode="before")
+    @classmethod
+    def _growth(cls, value: object, info: ValidationInfo) -> object:
+        # Checked before the union, so a wrong type is one error on growth, not one per member.
+        _applies(info, "growth", ("expansion",), value)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError("give trend, forecast, forecast-low, forecast-high or a yearly rate")
+        try:
+            parse_growth(str(value)[:100], field="growth")
+        except InputError as err:
+            raise ValueError(err.message) from None
         return value
 
     @field_validator("grid")

@@ -25,7 +25,7 @@ Pure numpy/pandas: no file I/O (``sendplan.data.sen2`` reads the releases,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -195,6 +195,34 @@ def special_totals(params: ForecastParams, *, years: int) -> pd.DataFrame:
         year = params.origin_year + h
         rows.append((year, float(value), value * math.exp(lo), value * math.exp(hi)))
     return pd.DataFrame(rows, columns=["year", "special", "special_low", "special_high"])
+
+
+BANDS = ("central", "low", "high")
+
+
+def demand_factors(
+    params: ForecastParams, years: Sequence[int], *, base_year: int, band: str = "central"
+) -> dict[int, float]:
+    """Each year's special-school demand over the ``base_year``'s, from ``special_totals``:
+    the cohort factors ``expand`` scales a scenario's children by. ``band`` low or high takes
+    the year's end of the 80% band (over the base year's central value)."""
+    if band not in BANDS:
+        raise ValueError(f"band must be one of {', '.join(BANDS)}, not {band!r}")
+    if base_year < params.origin_year:
+        raise ValueError(
+            f"the forecast starts in {params.origin_year}, after the scenario's year {base_year}"
+        )
+    last = max([base_year, *years])
+    totals = special_totals(params, years=last - params.origin_year).set_index("year")
+    column = "special" if band == "central" else f"special_{band}"
+    value = dict(zip(totals.index.tolist(), totals[column].tolist(), strict=True))
+    base = dict(zip(totals.index.tolist(), totals["special"].tolist(), strict=True))[base_year]
+    if not base > 0:
+        raise ValueError(f"the forecast has no special-school demand in {base_year}")
+    early = [y for y in years if y < base_year]
+    if early:
+        raise ValueError(f"{early[0]} is before the scenario's year {base_year}")
+    return {int(y): float(value[y]) / base for y in years}
 
 
 def _error_band(params: ForecastParams, horizon: int) -> tuple[float, float]:

@@ -9,9 +9,12 @@ import pytest
 from api_support import Api, scenario_files
 from sqlalchemy import select
 
+from sendplan.api.growth import parse_growth
 from sendplan.api.service.jobs import claim_queued
 from sendplan.api.service.runner import run_job
 from sendplan.api.service.tables import JobRow, ResultFileRow
+from sendplan.data.forecast_params import DEFAULT_PARAMS, read_params
+from sendplan.routing.planning.forecast import demand_factors
 
 OPTIONS_HEADER = "option_id,places,capital_gbp,earliest_year,school_id"
 OPTIONS_CSV = (
@@ -19,8 +22,8 @@ OPTIONS_CSV = (
 )
 
 
-def _run_expansion(api: Api, db_url: str, scenario_id: str) -> JobRow:
-    job_id = api.job(scenario_id, kind="expansion", years="2026-2027")
+def _run_expansion(api: Api, db_url: str, scenario_id: str, **params: object) -> JobRow:
+    job_id = api.job(scenario_id, kind="expansion", years="2026-2027", **params)
     with api.session() as session:
         (claim,) = claim_queued(session, limit=1, lease_s=30, actor="test")
     assert claim.job_id == job_id
@@ -50,6 +53,25 @@ def test_an_uploaded_options_csv_is_what_the_expansion_job_weighs(api: Api, db_u
     # A what-if may switch the same options.
     choices = api.client.get(f"/scenarios/{scenario_id}/what-if", headers=api.headers())
     assert choices.status_code == 200 and '"keyham-plus-4"' in choices.text
+
+
+@pytest.mark.parametrize("growth", ["forecast-high", 0.2])
+def test_the_expansion_job_takes_the_clis_growth_rules(
+    api: Api, db_url: str, growth: str | float
+) -> None:
+    scenario_id = api.upload(files={**scenario_files(), "options.csv": OPTIONS_CSV})
+    job = _run_expansion(api, db_url, scenario_id, growth=growth)
+    assert job.status == "succeeded", job.detail
+    document = json.loads(_result(api, job.id, "expansion.json"))
+    summary = json.loads(_result(api, job.id, "summary.json"))
+    assert document["growth_rule"] == summary["growth_rule"] == parse_growth(str(growth)).label()
+    params = read_params(DEFAULT_PARAMS)
+    expected = (
+        demand_factors(params, [2026, 2027], base_year=2025, band="high")
+        if growth == "forecast-high"
+        else {2026: 1.2, 2027: 1.44}
+    )
+    assert document["growth"] == pytest.approx({str(y): f for y, f in expected.items()})
 
 
 def test_the_options_are_part_of_the_scenario_content(api: Api) -> None:

@@ -235,6 +235,10 @@ def test_request_size_limit_both_sides(db_url: str) -> None:
         ({"kind": "sweep"}, "grid"),
         ({"kind": "sweep", "grid": {"sedes": [1]}}, "grid.sedes"),
         ({"kind": "placement", "mode": "fastest"}, "mode"),
+        ({"kind": "expansion", "years": "2026", "growth": "lots"}, "growth"),
+        ({"kind": "expansion", "years": "2026", "growth": 1.5}, "growth"),
+        ({"kind": "expansion", "years": "2026", "growth": True}, "growth"),
+        ({"kind": "placement", "growth": "trend"}, "growth"),
         ({"kind": "placement", "colour": "red"}, "colour"),
     ],
 )
@@ -251,9 +255,12 @@ def test_job_params_both_sides_of_each_bound(api: Api) -> None:
     for params in ({"kind": "placement", "seed": 0}, {"kind": "placement", "seed": 2**31 - 1},
                    {"kind": "transport", "iterations": 100_000},
                    {"kind": "expansion", "years": "2026-2030", "budget_gbp": 5},
+                   {"kind": "expansion", "years": "2026", "growth": 1.0},
+                   {"kind": "expansion", "years": "2026", "growth": "forecast-low"},
                    {"kind": "forecast", "years": "2026-2075"}):  # fmt: skip
         assert api.client.post(url, json=params, headers=api.headers()).status_code == 202, params
     for params in ({"kind": "transport", "iterations": 100_001},
+                   {"kind": "expansion", "years": "2026", "growth": 1.01},
                    {"kind": "forecast", "years": "2026-2076"}):  # fmt: skip
         assert api.client.post(url, json=params, headers=api.headers()).status_code == 422, params
 
