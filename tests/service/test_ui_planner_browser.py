@@ -94,12 +94,15 @@ def test_planner_starts_expansion_and_sweep_and_shows_them(
         page.get_by_text("Run an expansion").click()
         page.get_by_label("Years").fill("2026-2027")
         page.get_by_label("Capital budget (£)").fill("5000000")
+        page.get_by_label("Demand growth").select_option("forecast-high")
         page.get_by_role("button", name="Start expansion").click()
         job = _work_the_queue(p, b, "expansion")
         params = api_get(site, f"/jobs/{job}", "planner")["params"]
         assert params["years"] == "2026-2027" and params["budget_gbp"] == 5_000_000
+        assert params["growth"] == "forecast-high"
         expect(page.locator("#planner-expansion")).to_have_value(job)
         expansion = api_get(site, f"/jobs/{job}/files/expansion.json", "planner")
+        assert expansion["growth_rule"] == "forecast-high"
         rows = page.locator("section[aria-label='Expansion options'] tbody tr")
         expect(rows).to_have_count(len(expansion["options"]))
         chosen = page.locator("section[aria-label='Expansion options'] tbody tr.chosen")

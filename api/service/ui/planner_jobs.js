@@ -1,4 +1,5 @@
-// The planner's jobs from the page: an expansion job (years, optional budget) and a sweep job
+// The planner's jobs from the page: an expansion job (years, optional budget, demand growth as
+// `sendplan expand --growth`) and a sweep job
 // (a small grid: growth factors, seeds, movers rules, morning routes or not; the keys of
 // api/sweep_grid.py), each started on a scenario and watched to the end (replan.js watch).
 // Only the forms the key's role may start are offered (GET /me actions); the API checks again.
@@ -7,6 +8,9 @@ import { el } from "./dom.js";
 import { watch } from "./replan.js";
 
 const MAX_VARIANTS = 24;  // a page's sweep stays small: GRID.toml and `sendplan sweep` for more
+// api/growth.py's rules, as the CLI's --growth takes them.
+const GROWTH_RULES = [["trend", "Trend (3.55% a year, 2019-2025)"], ["forecast", "Forecast"],
+  ["forecast-low", "Forecast, low end of its band"], ["forecast-high", "Forecast, high end of its band"]];
 
 function field(id, label, attrs, hint) {
   return el("div", { class: "field" },
@@ -58,12 +62,16 @@ function expansionForm(options) {
   const fields = [
     field("expansion-years", "Years", { type: "text", value: "2026-2031", required: true, pattern: "\\d{4}-\\d{4}", size: "10" }, "first-last"),
     field("expansion-budget", "Capital budget (£)", { type: "number", min: "0", step: "1000" }, "empty: no limit"),
+    el("div", { class: "field" },
+      el("label", { for: "expansion-growth" }, "Demand growth"),
+      el("select", { id: "expansion-growth" }, GROWTH_RULES.map(([value, text]) => el("option", { value }, text)))),
   ];
   return jobForm("expansion", "Start expansion", fields, (form) => {
     const years = form.querySelector("#expansion-years").value.trim();
     const budget = form.querySelector("#expansion-budget").value.trim();
+    const growth = form.querySelector("#expansion-growth").value;
     if (!/^\d{4}-\d{4}$/.test(years)) throw new Error("Give the years as first-last, e.g. 2026-2031.");
-    return budget === "" ? { years } : { years, budget_gbp: Number(budget) };
+    return budget === "" ? { years, growth } : { years, budget_gbp: Number(budget), growth };
   }, options);
 }
 
