@@ -21,6 +21,9 @@ FORECAST_RULES = {"forecast": "central", "forecast-low": "low", "forecast-high":
 RULES = ("trend", *FORECAST_RULES)
 # A yearly rate outside this range is a typing slip, not a plan (-50% .. +100% a year).
 RATE_RANGE = (-0.5, 1.0)
+# The largest cohort factor a year may have, as a sweep's growth axis allows: compounding a rate
+# (or a forecast's parameters) over decades must not ask for billions of children.
+MAX_FACTOR = 100.0
 
 
 @dataclass(frozen=True)
@@ -71,15 +74,24 @@ def growth_factors(
     """Each year's cohort factor over the scenario's year ``base_year``; None for ``trend``
     (``expand``'s own default). ``params``: the forecast's, for the forecast rules."""
     if growth.rate is not None:
-        return {y: (1.0 + growth.rate) ** (y - base_year) for y in years}
-    if not growth.from_forecast:
+        factors = {y: (1.0 + growth.rate) ** (y - base_year) for y in years}
+    elif not growth.from_forecast:
         return None
-    if params is None:
+    elif params is None:
         raise ValueError("the forecast rules need the forecast's parameters")
-    try:
-        return demand_factors(params, years, base_year=base_year, band=FORECAST_RULES[growth.rule])
-    except ValueError as err:
-        raise InputError(field, str(err)) from None
+    else:
+        band = FORECAST_RULES[growth.rule]
+        try:
+            factors = demand_factors(params, years, base_year=base_year, band=band)
+        except ValueError as err:
+            raise InputError(field, str(err)) from None
+    for year, factor in factors.items():
+        if not (math.isfinite(factor) and 0 < factor <= MAX_FACTOR):
+            raise InputError(
+                field, f"{growth.label()} makes {year}'s demand {factor:.3g} times the scenario's; "
+                f"at most {MAX_FACTOR:g} times",
+            )  # fmt: skip
+    return factors
 
 
-__all__ = ["RULES", "Growth", "growth_factors", "parse_growth"]
+__all__ = ["MAX_FACTOR", "RULES", "Growth", "growth_factors", "parse_growth"]

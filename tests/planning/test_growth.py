@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sendplan.api.cli import app
-from sendplan.api.growth import Growth, growth_factors, parse_growth
+from sendplan.api.growth import MAX_FACTOR, Growth, growth_factors, parse_growth
 from sendplan.data.forecast_params import DEFAULT_PARAMS, read_params
 from sendplan.errors import InputError
 from sendplan.routing.planning.forecast import demand_factors, special_totals
@@ -76,6 +77,24 @@ def test_forecast_factors_are_its_totals_over_the_base_year(base: int, ahead: li
         assert factors["low"][year] <= factors["central"][year] <= factors["high"][year]
     if base in years:
         assert factors["central"][base] == pytest.approx(1.0)
+
+
+def test_factors_above_the_cap_are_refused_with_their_year() -> None:
+    # 100% a year: 2^6 = 64 is allowed, 2^7 = 128 is not (MAX_FACTOR 100).
+    assert growth_factors(Growth("rate", 1.0), [2031], base_year=2025) == {2031: 64.0}
+    with pytest.raises(InputError) as caught:
+        growth_factors(Growth("rate", 1.0), [2026, 2032], base_year=2025)
+    assert caught.value.file == "--growth" and "2032" in caught.value.message
+    assert "128" in caught.value.message
+    # Shrinking demand: -50% a year for 7 years is above 0, so allowed.
+    assert growth_factors(Growth("rate", -0.5), [2032], base_year=2025) == {2032: 0.5**7}
+    steep = replace(PARAMS, special_growth=1.0)  # e^1 a year: e^4.6 > 100 by year 5
+    assert (
+        growth_factors(Growth("forecast"), [ORIGIN + 4], base_year=ORIGIN, params=steep) is not None
+    )
+    with pytest.raises(InputError, match="at most 100 times"):
+        growth_factors(Growth("forecast"), [ORIGIN + 5], base_year=ORIGIN, params=steep)
+    assert MAX_FACTOR == 100
 
 
 def test_forecast_factors_refuse_years_it_cannot_give() -> None:
