@@ -85,10 +85,11 @@ def growth_factors(
             factors = demand_factors(params, years, base_year=base_year, band=band)
         except ValueError as err:
             raise InputError(field, str(err)) from None
+    what = growth.rule if growth.rate is None else f"{growth.rate:.1%} a year"
     for year, factor in factors.items():
         if not (math.isfinite(factor) and 0 < factor <= MAX_FACTOR):
             raise InputError(
-                field, f"{growth.label()} makes {year}'s demand {factor:.3g} times the scenario's; "
+                field, f"{what} makes {year}'s demand {factor:.3g} times the scenario's; "
                 f"at most {MAX_FACTOR:g} times",
             )  # fmt: skip
     return factors
