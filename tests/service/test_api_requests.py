@@ -16,6 +16,7 @@ PROBLEM = "application/problem+json"
 VALUES = {
     "seed": 3, "mode": "weighted", "movers": "all", "iterations": 10, "sessions": ["am"],
     "years": "2026-2028", "budget_gbp": 1000.0, "grid": {"seeds": [1, 2]}, "what_if": {},
+    "growth": "forecast",
 }  # fmt: skip
 KINDS = ("placement", "transport", "both", "forecast", "expansion", "sweep")
 
