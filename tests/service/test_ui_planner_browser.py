@@ -103,6 +103,8 @@ def test_planner_starts_expansion_and_sweep_and_shows_them(
         expect(page.locator("#planner-expansion")).to_have_value(job)
         expansion = api_get(site, f"/jobs/{job}/files/expansion.json", "planner")
         assert expansion["growth_rule"] == "forecast-high"
+        factors = ", ".join(f"{y} ×{f:.3f}" for y, f in expansion["growth"].items())
+        expect(page.locator("p.growth")).to_have_text(f"Demand growth: forecast-high ({factors}).")
         rows = page.locator("section[aria-label='Expansion options'] tbody tr")
         expect(rows).to_have_count(len(expansion["options"]))
         chosen = page.locator("section[aria-label='Expansion options'] tbody tr.chosen")

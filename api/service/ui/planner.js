@@ -82,12 +82,20 @@ async function forecastSection(root, job) {
   draw("");
 }
 
+// The demand the expansion planned for: its growth rule (jobs before it had one: the trend) and
+// each year's factor on the scenario's children.
+function demandLine(doc) {
+  const years = Object.entries(doc.growth || {}).map(([year, factor]) => `${year} ×${Number(factor).toFixed(3)}`);
+  return `Demand growth: ${doc.growth_rule || "trend"} (${years.join(", ")}).`;
+}
+
 async function expansionSection(root, job) {
   const doc = await getJson(`/jobs/${job.id}/files/expansion.json`);
   const chosen = doc.chosen || {};
   const rows = doc.options.map((o) => ({ ...o, year: chosen[o.option_id], marginal: (doc.marginal_gbp || {})[o.option_id] }));
   root.replaceChildren(
     el("p", {}, `Cost over the horizon ${gbp(doc.cost_gbp)} against ${gbp(doc.do_nothing_gbp)} doing nothing (saving ${gbp(doc.saving_gbp)}); capital ${gbp(doc.capital_gbp)}.`),
+    el("p", { class: "growth" }, demandLine(doc)),
     table([
       { label: "Option", cell: (o) => o.option_id },
       { label: "Name", cell: (o) => o.name || "" },
