@@ -65,6 +65,7 @@ def _with_pools(scenario: Scenario, rng: random.Random) -> Scenario:
     st.sampled_from((0, 5_000, pricing_module.KEEP_REDUCED_GBP)),
     st.sampled_from(((), (0.5,), (0.25, 0.5))),
     st.integers(0, 3),
+    st.sampled_from((0, pricing_module.ANTICIPATE_GBP, 50_000)),
 )
 def test_priced_objective_equals_the_full_solve(
     scenario: Scenario,
@@ -74,6 +75,7 @@ def test_priced_objective_equals_the_full_solve(
     keep: int,
     fractions: tuple[float, ...],
     at_least: int,
+    anticipate: int,
 ) -> None:
     scenario = _with_pools(scenario, random.Random(seed))
     must_admit = (scenario.schools[0].school_id,) if soft else ()
@@ -83,6 +85,8 @@ def test_priced_objective_equals_the_full_solve(
         patch.setattr(place_module, "PRICING_START_CANDIDATES", start)
         # Low: arcs leave the solve often (and are priced with their own costs all the same).
         patch.setattr(pricing_module, "KEEP_REDUCED_GBP", keep)
+        # None, as shipped, or far more than the rounds need: the optimum is the same.
+        patch.setattr(pricing_module, "ANTICIPATE_GBP", anticipate)
         # Samples even of a few children, so the estimated start is exercised too.
         patch.setattr(estimate_module, "SAMPLE_MIN_CHILDREN", 1 if fractions else 10**9)
         patch.setattr(estimate_module, "SAMPLE_FRACTIONS", fractions)
@@ -160,6 +164,30 @@ def test_a_planted_profitable_arc_outside_the_start_is_found_and_used(
     # Unpriced, the same start keeps the child at S1.
     capped = dataclasses.replace(scenario, policy=Policy(max_candidates=1))
     assert [a.school_id for a in place(capped, TRAVEL).assignments] == ["S1"]
+
+
+@pytest.mark.parametrize(("anticipate", "added"), [(0, 1), (10**7, 2)])
+def test_a_round_that_adds_arcs_also_adds_those_just_above_zero(
+    monkeypatch: pytest.MonkeyPatch, anticipate: int, added: int
+) -> None:
+    # As the planted test, with S3 dearer than S1: its arc prices above 0 in the round that
+    # adds S2's, so only anticipation (a threshold above its reduced cost) adds it too.
+    schools = [
+        make_school("S1", 1.0, annual_cost_gbp=90_000.0),
+        make_school("S2", 6.0, annual_cost_gbp=50_000.0),
+        make_school("S3", 7.0, annual_cost_gbp=95_000.0),
+    ]
+    scenario = Scenario(
+        name="anticipated", children=(make_child("C1", 0.0),), schools=tuple(schools),
+        policy=Policy(),
+    )  # fmt: skip
+    monkeypatch.setattr(place_module, "PRICING_START_CANDIDATES", 1)
+    monkeypatch.setattr(pricing_module, "ANTICIPATE_GBP", anticipate)
+    plan, report = place_with_report(scenario, TRAVEL, pricing=True)
+    assert report is not None and report.rounds == 2 and report.arcs_added == added
+    assert report.min_reduced_cost is None if added == 2 else report.min_reduced_cost > 0
+    assert [a.school_id for a in plan.assignments] == ["S2"]
+    assert check_placement(scenario, TRAVEL, plan).ok
 
 
 def test_an_unprofitable_arc_outside_the_start_is_priced_not_added(
