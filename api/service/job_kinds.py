@@ -260,7 +260,8 @@ def _expansion(
                                or not 0 <= budget < 1e13):  # fmt: skip
         raise _bad("budget_gbp", "must be a non-negative amount in GBP, or null")
     # As the CLI's --growth; the forecast rules take the shipped parameters, as forecast jobs do.
-    growth = parse_growth(str(params.get("growth") or "trend")[:100], field="growth")
+    given = params.get("growth")
+    growth = parse_growth("trend" if given is None else str(given)[:100], field="growth")
     base = load_scenario(source)
     years = list(range(first, last + 1))
     forecast = (

@@ -20,8 +20,9 @@ for good if they turn negative); a round that adds arcs also adds those pricing 
 below ``ANTICIPATE_GBP``, which would likely turn negative after the next solve. It ends: each
 round adds an arc that never leaves again, of finitely many.
 
-*Each round* solves from scratch: OR-Tools' cost scaling starts from zero prices whatever it
-is given, so passing the last round's potentials as reduced costs bought nothing (measured at
+*Each round* solves from scratch: OR-Tools' cost scaling runs every phase from the largest
+cost down whatever the costs are, so handing it the last round's potentials (as reduced costs)
+bought nothing (measured at
 national scale: each round's solve took the same time cold as warm, 6.8 s for the last round
 whose warm start broke 12 arcs; removed). A round gives classes with the same arcs one node
 (``twins.py``) and classes with one school arc a shared node (``bundle.py``); when arcs left

@@ -55,7 +55,7 @@ def test_an_uploaded_options_csv_is_what_the_expansion_job_weighs(api: Api, db_u
     assert choices.status_code == 200 and '"keyham-plus-4"' in choices.text
 
 
-@pytest.mark.parametrize("growth", ["forecast-high", 0.2])
+@pytest.mark.parametrize("growth", ["forecast-high", 0.2, 0])
 def test_the_expansion_job_takes_the_clis_growth_rules(
     api: Api, db_url: str, growth: str | float
 ) -> None:
@@ -69,7 +69,7 @@ def test_the_expansion_job_takes_the_clis_growth_rules(
     expected = (
         demand_factors(params, [2026, 2027], base_year=2025, band="high")
         if growth == "forecast-high"
-        else {2026: 1.2, 2027: 1.44}
+        else {y: (1 + growth) ** (y - 2025) for y in (2026, 2027)}  # 0: no growth, not the trend
     )
     assert document["growth"] == pytest.approx({str(y): f for y, f in expected.items()})
 
