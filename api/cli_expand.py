@@ -169,8 +169,9 @@ def write_expansion(
         write_command_manifest(folder, command=command, **extra)
 
 
-def expansion_table(result: Expansion) -> str:
-    """The console table: per year, the plan against doing nothing."""
+def expansion_table(result: Expansion, *, growth: Growth | None = None) -> str:
+    """The console table: per year, the plan against doing nothing; then the totals and the
+    demand it planned for (``growth``: the rule, the trend when None)."""
     lines = [
         f"{'year':>4}  {'cost GBP':>12}  {'do-nothing':>12}  {'in-city':>7}  {'(none)':>7}  "
         f"{'journey':>7}  {'(none)':>7}  opens"
@@ -193,6 +194,8 @@ def expansion_table(result: Expansion) -> str:
         f"{sum(r.fees_gbp for r in result.do_nothing):,}; {result.movers} movers "
         f"{min(r.movers for r in result.years):,}-{max(r.movers for r in result.years):,} a year"
     )
+    factors = ", ".join(f"{year} x{factor:.3f}" for year, factor in result.growth.items())
+    lines.append(f"demand growth {(growth or Growth()).label()}: {factors}")
     for option_id, value in result.marginal_gbp.items():
         kind = "drop costs" if option_id in result.chosen else "chosen at capital <="
         shown_value = "never" if value is None else f"{value:,}"
@@ -307,7 +310,7 @@ def expand_cmd(
                 result, out, command=["sendplan", *sys.argv[1:]], seed=seed, inputs=read,
                 growth=demand,
             )  # fmt: skip
-        typer.echo(expansion_table(result))
+        typer.echo(expansion_table(result, growth=demand))
         typer.echo(f"outputs in {out}")
 
     fail_cleanly(run)

@@ -132,6 +132,9 @@ def test_expand_plans_for_the_forecasts_demand(tmp_path: Path) -> None:
         documents[rule] = json.loads((out / "expansion.json").read_text())
         manifest = json.loads((out / "manifest.json").read_text())
         assert documents[rule]["growth_rule"] == manifest["growth_rule"] == rule
+        # The console says what demand was planned for, as the page does.
+        factor = documents[rule]["growth"]["2026"]
+        assert f"demand growth {rule}: 2026 x{factor:.3f}" in result.output
         band = rule.removeprefix("forecast-")
         expected = demand_factors(PARAMS, [2026], base_year=2025, band=band)
         assert documents[rule]["growth"] == pytest.approx({str(y): f for y, f in expected.items()})
