@@ -85,7 +85,7 @@ def test_priced_objective_equals_the_full_solve(
         patch.setattr(place_module, "PRICING_START_CANDIDATES", start)
         # Low: arcs leave the solve often (and are priced with their own costs all the same).
         patch.setattr(pricing_module, "KEEP_REDUCED_GBP", keep)
-        # None, as shipped, or far more than the rounds need: the optimum is the same.
+        # 0 (none), as shipped, or far more than the rounds need: the optimum is the same.
         patch.setattr(pricing_module, "ANTICIPATE_GBP", anticipate)
         # Samples even of a few children, so the estimated start is exercised too.
         patch.setattr(estimate_module, "SAMPLE_MIN_CHILDREN", 1 if fractions else 10**9)
