@@ -23,7 +23,6 @@ from sendplan.api.cli_common import (
 )
 from sendplan.api.cli_place import MoversOption, movers_rule
 from sendplan.api.defaults import leicester_scenario
-from sendplan.api.forecasting import forecast_params
 from sendplan.api.growth import RULES, Growth, growth_factors, parse_growth
 from sendplan.api.json_files import write_json
 from sendplan.api.loader import with_input_files
@@ -283,12 +282,10 @@ def expand_cmd(
                 raise InputError(
                     "--years", f"plans start in the scenario's year, {base_year(base)}, or later"
                 )
-            params = (
-                forecast_params(la_code=la_code, sen2_dir=sen2_dir, params_file=forecast_file)
-                if demand.from_forecast
-                else None
-            )
-            factors = growth_factors(demand, span, base_year=base_year(base), params=params)
+            factors = growth_factors(
+                demand, span, base_year=base_year(base), la_code=la_code, sen2_dir=sen2_dir,
+                params_file=forecast_file,
+            )  # fmt: skip
             chosen_options = (
                 shipped_options(
                     base, field="--options", remedy="give the council's own options file"

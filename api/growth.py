@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from sendplan.data.forecast_params import LEICESTER
 from sendplan.errors import InputError, visible
 from sendplan.routing.planning.forecast import ForecastParams, demand_factors
 
@@ -69,17 +71,24 @@ def growth_factors(
     *,
     base_year: int,
     params: ForecastParams | None = None,
+    la_code: str = LEICESTER,
+    sen2_dir: Path | None = None,
+    params_file: Path | None = None,
     field: str = "--growth",
 ) -> dict[int, float] | None:
     """Each year's cohort factor over the scenario's year ``base_year``; None for ``trend``
-    (``expand``'s own default). ``params``: the forecast's, for the forecast rules."""
+    (``expand``'s own default). The forecast rules use ``params``, or when None the forecast's
+    own (``forecasting.forecast_params`` of ``la_code``, ``sen2_dir`` and ``params_file``)."""
     if growth.rate is not None:
         factors = {y: (1.0 + growth.rate) ** (y - base_year) for y in years}
     elif not growth.from_forecast:
         return None
-    elif params is None:
-        raise ValueError("the forecast rules need the forecast's parameters")
     else:
+        if params is None:
+            # Here, not at import: the forecast (and pandas) only when a forecast rule asks.
+            from sendplan.api.forecasting import forecast_params
+
+            params = forecast_params(la_code=la_code, sen2_dir=sen2_dir, params_file=params_file)
         band = FORECAST_RULES[growth.rule]
         try:
             factors = demand_factors(params, years, base_year=base_year, band=band)

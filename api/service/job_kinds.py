@@ -243,11 +243,9 @@ def _expansion(
     road_network: Path | None,
 ) -> None:
     from sendplan.api.cli_expand import CSV_COLUMNS, expansion_document, expansion_rows
-    from sendplan.api.forecasting import forecast_params
     from sendplan.api.growth import growth_factors, parse_growth
     from sendplan.api.neutralise import csv_row
     from sendplan.api.options_io import read_options, shipped_options
-    from sendplan.data.forecast_params import LEICESTER
     from sendplan.routing.planning.expand import DEFAULT_MOVERS, ExpansionError, expand
     from sendplan.routing.planning.year_cohort import base_year
 
@@ -264,14 +262,7 @@ def _expansion(
     growth = parse_growth("trend" if given is None else str(given)[:100], field="growth")
     base = load_scenario(source)
     years = list(range(first, last + 1))
-    forecast = (
-        forecast_params(la_code=LEICESTER, sen2_dir=None, params_file=None)
-        if growth.from_forecast
-        else None
-    )
-    factors = growth_factors(
-        growth, years, base_year=base_year(base), params=forecast, field="growth"
-    )
+    factors = growth_factors(growth, years, base_year=base_year(base), field="growth")
     options_file = source / "options.csv" if source.is_dir() else None
     if options_file is not None and options_file.is_file():
         options = read_options(options_file, base)

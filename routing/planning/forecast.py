@@ -212,16 +212,17 @@ def demand_factors(
         raise ValueError(
             f"the forecast starts in {params.origin_year}, after the scenario's year {base_year}"
         )
-    last = max([base_year, *years])
-    totals = special_totals(params, years=last - params.origin_year).set_index("year")
-    column = "special" if band == "central" else f"special_{band}"
-    value = dict(zip(totals.index.tolist(), totals[column].tolist(), strict=True))
-    base = dict(zip(totals.index.tolist(), totals["special"].tolist(), strict=True))[base_year]
-    if not base > 0:
-        raise ValueError(f"the forecast has no special-school demand in {base_year}")
     early = [y for y in years if y < base_year]
     if early:
         raise ValueError(f"{early[0]} is before the scenario's year {base_year}")
+    last = max([base_year, *years])
+    totals = special_totals(params, years=last - params.origin_year)
+    column = "special" if band == "central" else f"special_{band}"
+    year_list = totals["year"].tolist()
+    value = dict(zip(year_list, totals[column].tolist(), strict=True))
+    base = dict(zip(year_list, totals["special"].tolist(), strict=True))[base_year]
+    if not base > 0:
+        raise ValueError(f"the forecast has no special-school demand in {base_year}")
     return {int(y): float(value[y]) / base for y in years}
 
 
