@@ -10,9 +10,9 @@ folder beside it, never a half-written ``out``. Since the whole folder is replac
 an earlier run can sit beside the new ones.
 
 ``out`` must be a folder sendplan may replace: new, empty, or written by sendplan before (it
-holds our ``manifest.json``, or only the names of our outputs). A regular file, or a folder
-holding other files (``--out .`` in a home folder), is refused with an error naming the option,
-before any work is done (:func:`check_out_folder`).
+holds our ``manifest.json`` and only files it lists, or only the names of our outputs). A
+regular file, or a folder holding other files (``--out .`` in a home folder), is refused with an
+error naming the option, before any work is done (:func:`check_out_folder`).
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def check_out_folder(out: Path, *, option: str = "--out") -> Path:
             names = sorted(entry.name for entry in path.iterdir())
         except OSError as err:
             raise InputError(option, f"cannot read the folder {shown} ({err.strerror})") from None
-        if names and not _written_by_sendplan(path, names):
-            foreign = next((n for n in names if n not in OUTPUT_NAMES | _BROWSER_FILES), names[0])
+        foreign = _not_ours(path, names) if names else None
+        if foreign is not None:
             raise InputError(
                 option,
                 f"the folder {shown} holds files sendplan did not write (such as "
@@ -90,15 +90,28 @@ def check_inputs_outside(
             )
 
 
-def _written_by_sendplan(folder: Path, names: list[str]) -> bool:
+def _not_ours(folder: Path, names: list[str]) -> str | None:
+    """The first file in ``folder`` (top-level ``names``) that sendplan did not write, or None.
+
+    With our manifest, every file under the folder must be one it lists: a file the user added
+    to an output folder (notes beside the results) would otherwise be deleted with the folder
+    when it is replaced."""
     if MANIFEST_NAME in names:
         try:
             manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            return False
-        return isinstance(manifest, dict) and manifest.get("generator") == GENERATOR
+            listed = {str(entry["path"]) for entry in manifest["files"]}
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError):
+            return MANIFEST_NAME
+        if not isinstance(manifest, dict) or manifest.get("generator") != GENERATOR:
+            return MANIFEST_NAME
+        found = sorted(
+            p.relative_to(folder).as_posix()
+            for p in folder.rglob("*")
+            if not p.is_dir() and p.name not in _BROWSER_FILES
+        )
+        return next((p for p in found if p != MANIFEST_NAME and p not in listed), None)
     # Written before manifests existed: only our names (and what file browsers leave behind).
-    return all(name in OUTPUT_NAMES or name in _BROWSER_FILES for name in names)
+    return next((n for n in names if n not in OUTPUT_NAMES | _BROWSER_FILES), None)
 
 
 @contextmanager

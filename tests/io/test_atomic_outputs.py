@@ -304,6 +304,26 @@ def test_a_folder_of_other_files_is_never_replaced(tmp_path: Path, placed: Resul
     assert snapshot(home) == {"thesis.docx": b"years of work"}
 
 
+@pytest.mark.parametrize("added", ["notes.txt", "scenario/mine.csv"])
+def test_a_file_added_to_our_folder_is_never_deleted(
+    tmp_path: Path, placed: Result, added: str
+) -> None:
+    out = tmp_path / "out"
+    write_result(placed, out)
+    (out / "scenario").mkdir(exist_ok=True)
+    (out / added).write_text("the panel's notes", encoding="utf-8")
+    (out / ".DS_Store").write_text("", encoding="utf-8")  # a file browser's: still ours
+    before = snapshot(out)
+    with pytest.raises(InputError) as caught:
+        write_result(placed, out)
+    assert caught.value.file == "--out" and added in str(caught.value)
+    assert snapshot(out) == before
+    (out / added).unlink()
+    (out / "placements.csv").write_text("edited", encoding="utf-8")
+    write_result(placed, out)  # an edited file of ours is still ours: replaced
+    assert manifest_problems(out) == []
+
+
 def test_a_folder_from_an_older_sendplan_may_be_replaced(tmp_path: Path, placed: Result) -> None:
     old = tmp_path / "old"
     (old / "scenario").mkdir(parents=True)
