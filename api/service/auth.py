@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "job.forecast": frozenset({"planner", "admin"}),
     "job.expansion": frozenset({"planner", "admin"}),
     "job.sweep": frozenset({"planner", "admin"}),
+    # Mid-year changes re-plan a routed job's routes: the transport team's.
+    "job.changes": frozenset({"transport", "admin"}),
     "results.placements": frozenset({"panel", "planner", "admin"}),
     "results.routes": frozenset({"transport", "admin"}),
     "results.summary": ALL_ROLES,
@@ -62,10 +64,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 # Which "results.*" action reading a result file needs, by the file's name (stem before the dot).
-ROUTE_FILES = ("routes", "route_sheets", "transport_review", "evaluation")
+# changes.json lists the children each change moved, with their routes and times.
+ROUTE_FILES = ("routes", "route_sheets", "transport_review", "evaluation", "changes")
 PLACEMENT_FILES = ("placements", "explanations")
 # Jobs whose report.html shows routes and each route's stops, beside the map of homes.
-ROUTED_KINDS = frozenset({"transport", "both"})
+ROUTED_KINDS = frozenset({"transport", "both", "changes"})
 
 
 def file_action(name: str, *, kind: str) -> str:

@@ -2,7 +2,10 @@
 the CLI (``place``, ``routes``, ``forecast``, ``expand``, ``sweep``) and the same output files.
 
 ``placement`` places only; ``transport`` plans routes (placing too unless every child has a
-current school, as `sendplan routes` does); ``both`` places and plans routes; each may take a
+current school, as `sendplan routes` does); ``both`` places and plans routes; ``changes``
+re-plans a routed job's routes (its routes.json, the runner's ``base_routes``) after mid-year
+changes (``changes_csv``, CHANGES.csv's text) with continuity, as `sendplan routes --baseline
+--changes` does, writing changes.json beside the usual files. The solve kinds may take a
 ``what_if`` (locks, must-admit schools, policy weights, expansion options:
 :mod:`sendplan.api.what_if_params`), applied before solving and echoed in what_if.json. ``forecast``
 writes forecast.csv/.json/.html (the shipped Leicester parameters), ``expansion``
@@ -88,12 +91,13 @@ def run(
     control: JobControl,
     stop: StopFactory,
     base_schools: Mapping[str, str | None] | None = None,
+    base_routes: bytes | None = None,
     road_network: Path | None = None,
 ) -> None:
     """Run a job of ``kind`` on the scenario at ``source``; write its files into ``out``.
     ``base_schools``: a what-if's base job's placements (see :func:`placed_schools`), for
-    what_if.json's school before each lock. ``road_network``: the network file to travel on
-    (None: straight lines)."""
+    what_if.json's school before each lock. ``base_routes``: a changes job's base routes.json.
+    ``road_network``: the network file to travel on (None: straight lines)."""
     if kind in SOLVE_KINDS:
         _solve(kind, params, source, out, control=control, stop=stop, base_schools=base_schools,
                road_network=road_network)  # fmt: skip
@@ -103,6 +107,9 @@ def run(
         _expansion(params, source, out, control=control, road_network=road_network)
     elif kind == "sweep":
         _sweep(params, source, out, control=control)
+    elif kind == "changes":
+        _changes(params, source, out, control=control, stop=stop, base_routes=base_routes,
+                 road_network=road_network)  # fmt: skip
     else:
         raise _bad("kind", f"unknown job kind {kind!r}")
 
@@ -120,6 +127,13 @@ def _travel(scenario: Scenario, road_network: Path | None, *, control: JobContro
         raise RuntimeError(f"the road network {road_network} is not a file on this worker")
     control.say("snapping to the road network")
     return travel_models(scenario, network=road_network)
+
+
+def _sessions(params: dict[str, Any]) -> tuple[Session, ...]:
+    raw = params.get("sessions", ["am", "pm"])
+    if not isinstance(raw, list) or not raw or any(s not in ("am", "pm") for s in raw):
+        raise _bad("sessions", 'give a list of "am" and/or "pm"')
+    return tuple("am" if s == "am" else "pm" for s in dict.fromkeys(raw))
 
 
 def _solve(
@@ -141,12 +155,7 @@ def _solve(
     mode = _choice(params, "mode", "weighted", MODES)
     chosen = _choice(params, "movers", "phase_transfer", MOVERS_RULES)
     movers: MoversRule = next(rule for rule in MOVERS_RULES if rule == chosen)
-    sessions: tuple[Session, ...] = ()
-    if kind != "placement":
-        raw = params.get("sessions", ["am", "pm"])
-        if not isinstance(raw, list) or not raw or any(s not in ("am", "pm") for s in raw):
-            raise _bad("sessions", 'give a list of "am" and/or "pm"')
-        sessions = tuple("am" if s == "am" else "pm" for s in dict.fromkeys(raw))
+    sessions = () if kind == "placement" else _sessions(params)
     control.say("reading the scenario")
     scenario = original = load_scenario(source)
     echo: dict[str, Any] | None = None
@@ -172,6 +181,54 @@ def _solve(
     write_files(result, out)
     if echo is not None:
         _write_json(out / "what_if.json", echo)
+
+
+def _changes(
+    params: dict[str, Any],
+    source: Path,
+    out: Path,
+    *,
+    control: JobControl,
+    stop: StopFactory,
+    base_routes: bytes | None,
+    road_network: Path | None,
+) -> None:
+    """The base job's routes re-planned after the changes, with continuity: the files of a
+    transport job and changes.json. The inputs go into a folder beside ``out`` under the
+    names errors give (``changes.csv row 3, field child_id: ...``)."""
+    from sendplan.api.changes import changes_report, replan_from_files
+    from sendplan.api.changes_cli import CHANGES_REPORT
+    from sendplan.api.json_files import write_json
+    from sendplan.api.outputs import write_files
+
+    if base_routes is None:
+        raise _bad(
+            "base_job", "the base job has no routes.json (was it a routed job that succeeded?)"
+        )
+    text = params.get("changes_csv")
+    if not isinstance(text, str):
+        raise _bad("changes_csv", "give the changes as CSV text (the columns of CHANGES.csv)")
+    seed = _int(params, "seed", 1, 0, 2**31 - 1)
+    iterations = _int(params, "iterations", 300, 1, 100_000)
+    sessions = _sessions(params)
+    inputs = out.parent / "changes_inputs"
+    inputs.mkdir(exist_ok=True)
+    baseline, changes = inputs / "routes.json", inputs / "changes.csv"
+    baseline.write_bytes(base_routes)
+    changes.write_text(text, encoding="utf-8", newline="")
+    control.say("reading the scenario")
+    scenario = load_scenario(source)
+
+    def models(of: Scenario) -> TravelModels:
+        return _travel(of, road_network, control=control)
+
+    criterion = stop(iterations, control)
+    replanned = replan_from_files(scenario, baseline, changes, models=models, sessions=sessions,
+                                  stop=criterion, seed=seed, progress=control.say)  # fmt: skip
+    control.say("writing outputs")
+    write_files(replanned.result, out)
+    report = changes_report(replanned, seed=seed, work_limit=repr(criterion))
+    write_json(report, out / CHANGES_REPORT)
 
 
 def _what_if(

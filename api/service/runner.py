@@ -250,6 +250,16 @@ def _base_schools(
         return None if row is None else job_kinds.placed_schools(row.content)
 
 
+def _base_routes(factory: Callable[[], Any], kind: str, params: dict[str, Any]) -> bytes | None:
+    """A changes job's base routes.json (None: another kind, or the base job has none)."""
+    base = params.get("base_job")
+    if kind != "changes" or not isinstance(base, str):
+        return None
+    with factory() as session:
+        row = session.get(ResultFileRow, (base, "routes.json"))
+        return None if row is None else bytes(row.content)
+
+
 def run_job(
     database_url: str | None,
     job_id: str,
@@ -288,6 +298,7 @@ def run_job(
                 network = Path(road_network) if road_network else None
                 job_kinds.run(job.kind, params, source, out, control=control, stop=JobStop,
                               base_schools=_base_schools(factory, params),
+                              base_routes=_base_routes(factory, job.kind, params),
                               road_network=network)  # fmt: skip
                 ended = (
                     "cancelled" if control.cancelled else "timeout" if control.timed_out() else ""

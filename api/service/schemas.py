@@ -22,7 +22,7 @@ from sendplan.api.tables import Source
 from sendplan.api.what_if_params import parse_what_if
 from sendplan.errors import InputError
 
-JobKind = Literal["placement", "transport", "both", "forecast", "expansion", "sweep"]
+JobKind = Literal["placement", "transport", "both", "forecast", "expansion", "sweep", "changes"]
 JobStatus = Literal["queued", "submitted", "running", "succeeded", "failed", "cancelled"]
 Role = Literal["panel", "transport", "planner", "admin"]
 SEED_MAX = 2**31 - 1
@@ -75,18 +75,28 @@ class ScenarioListOut(BaseModel):
 
 SOLVE_KINDS = ("placement", "transport", "both")
 ROUTE_KINDS = ("transport", "both")
+# The kinds whose routes.json a changes job re-plans (a re-plan's own, for the next change).
+BASE_ROUTE_KINDS = ("transport", "both", "changes")
+MAX_CHANGES_CSV_CHARS = 1_000_000
 # The kinds each key applies to (what job_kinds reads for that kind); any other is refused.
 APPLIES: dict[str, tuple[str, ...]] = {
-    "seed": SOLVE_KINDS, "mode": SOLVE_KINDS, "movers": (*SOLVE_KINDS, "expansion"),
+    "seed": (*SOLVE_KINDS, "changes"), "mode": SOLVE_KINDS,
+    "movers": (*SOLVE_KINDS, "expansion"),
     # placement plans no route, but `sendplan bench api` (loadtest.py) sends iterations with
     # its placement jobs: accepted there until it stops.
-    "iterations": SOLVE_KINDS, "sessions": ROUTE_KINDS,
+    "iterations": (*SOLVE_KINDS, "changes"), "sessions": (*ROUTE_KINDS, "changes"),
+    "base_job": ("changes",), "changes_csv": ("changes",),
     "years": ("forecast", "expansion"), "budget_gbp": ("expansion",), "grid": ("sweep",),
     "growth": ("expansion",),
     "what_if": SOLVE_KINDS,
 }  # fmt: skip
 REQUIRED: dict[str, tuple[str, ...]] = {
     "forecast": ("years",), "expansion": ("years",), "sweep": ("grid",),
+    "changes": ("base_job", "changes_csv"),
+}  # fmt: skip
+_EXAMPLES = {
+    "years": "FIRST-LAST, e.g. 2026-2031", "grid": "GRID.toml keys",
+    "base_job": "the id of the routed job to re-plan", "changes_csv": "CHANGES.csv as text",
 }  # fmt: skip
 
 
@@ -122,11 +132,20 @@ class JobParamsIn(BaseModel):
         None, description="changes to solve with: lock, must_admit, policy, options, base_job "
         "(see sendplan.api.what_if_params)",
     )  # fmt: skip
+    base_job: str | None = Field(
+        None, pattern=r"^[0-9a-f]{32}$",
+        description="a changes job's base: a succeeded transport, both or changes job of the "
+        "same scenario, whose routes.json is re-planned",
+    )  # fmt: skip
+    changes_csv: str | None = Field(
+        None, max_length=MAX_CHANGES_CSV_CHARS,
+        description="a changes job's CHANGES.csv as text (see sendplan routes --changes)",
+    )  # fmt: skip
 
     @field_validator("sessions")
     @classmethod
     def _sessions(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        _applies(info, "sessions", ("transport", "both"), value)
+        _applies(info, "sessions", (*ROUTE_KINDS, "changes"), value)
         if value is not None and len(set(value)) != len(value):
             raise ValueError("each session at most once")
         return value
@@ -189,8 +208,7 @@ class JobParamsIn(BaseModel):
                 return key, f"applies to {names} jobs, not {self.kind}"
         for key in REQUIRED.get(self.kind, ()):
             if getattr(self, key) is None:
-                example = "FIRST-LAST, e.g. 2026-2031" if key == "years" else "GRID.toml keys"
-                return key, f"a {self.kind} job needs {key} ({example})"
+                return key, f"a {self.kind} job needs {key} ({_EXAMPLES[key]})"
         if self.grid is not None:
             try:
                 grid_from(self.grid, Source("grid"))
@@ -210,7 +228,7 @@ class JobParamsIn(BaseModel):
             for key, value in self.model_dump(mode="json", exclude_none=True).items()
             if key == "kind" or self.kind in APPLIES[key]
         }
-        if self.kind in ROUTE_KINDS and self.sessions is None:
+        if self.kind in (*ROUTE_KINDS, "changes") and self.sessions is None:
             params["sessions"] = ["am"]
         return params
 

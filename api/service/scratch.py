@@ -25,7 +25,7 @@ from sendplan.logs import get_logger
 
 log = get_logger(__name__)
 
-KINDS = ("job", "upload", "store", "compare", "ui", "whatif")
+KINDS = ("job", "upload", "store", "compare", "ui", "whatif", "changes")
 _NAME = re.compile(rf"^sendplan-(?:{'|'.join(KINDS)})-(?P<host>[A-Za-z0-9._-]+)-(?P<pid>\d+)-\w+$")
 
 

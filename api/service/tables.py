@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-JOB_KINDS = ("placement", "transport", "both", "forecast", "expansion", "sweep")
+JOB_KINDS = ("placement", "transport", "both", "forecast", "expansion", "sweep", "changes")
 JOB_STATUSES = ("queued", "submitted", "running", "succeeded", "failed", "cancelled")
 ACTIVE_STATUSES = ("queued", "submitted", "running")
 FINISHED_STATUSES = ("succeeded", "failed", "cancelled")

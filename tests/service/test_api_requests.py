@@ -5,7 +5,7 @@ deleting a scenario ends its jobs in the audit trail; lists page with ``offset``
 from __future__ import annotations
 
 import pytest
-from api_support import Api, json_scenario, scenario_files
+from api_support import Api, finish_job, json_scenario, scenario_files
 from sqlalchemy import select, update
 
 from sendplan.api.service.schemas import APPLIES, REQUIRED, JobParamsIn
@@ -16,9 +16,10 @@ PROBLEM = "application/problem+json"
 VALUES = {
     "seed": 3, "mode": "weighted", "movers": "all", "iterations": 10, "sessions": ["am"],
     "years": "2026-2028", "budget_gbp": 1000.0, "grid": {"seeds": [1, 2]}, "what_if": {},
-    "growth": "forecast",
+    "growth": "forecast", "base_job": None,  # a routed job of the scenario: made per test
+    "changes_csv": "change,child_id\nremove_child,C001\n",
 }  # fmt: skip
-KINDS = ("placement", "transport", "both", "forecast", "expansion", "sweep")
+KINDS = ("placement", "transport", "both", "forecast", "expansion", "sweep", "changes")
 
 
 def _post(api: Api, scenario: str, body: object, **kwargs: object):
@@ -37,24 +38,28 @@ def test_every_key_is_checked_against_every_kind(api: Api) -> None:
     keys), one that does not is 422 naming it; nothing reaches a worker to fail there."""
     assert set(VALUES) == set(APPLIES) == set(JobParamsIn.model_fields) - {"kind"}
     scenario = api.upload()
+    base = api.job(scenario, kind="transport")
+    finish_job(api, base, files={"routes.json": ("application/json", b"{}")})
+    values = {**VALUES, "base_job": base}
     for kind in KINDS:
-        needed = {key: VALUES[key] for key in REQUIRED.get(kind, ())}
+        needed = {key: values[key] for key in REQUIRED.get(kind, ())}
         assert _post(api, scenario, {"kind": kind, **needed}).status_code == 202, kind
-        for key in sorted(set(VALUES) - set(needed)):
-            response = _post(api, scenario, {"kind": kind, **needed, key: VALUES[key]})
+        for key in sorted(set(values) - set(needed)):
+            response = _post(api, scenario, {"kind": kind, **needed, key: values[key]})
             if kind in APPLIES[key]:
                 assert response.status_code == 202, (kind, key, response.text)
             else:
                 assert _field(response) == key, (kind, key)
                 assert kind in response.json()["detail"]
     with api.session() as session:
-        assert session.scalar(select(JobRow.id).where(JobRow.status != "queued")) is None
+        done = select(JobRow.id).where(JobRow.status != "queued", JobRow.id != base)
+        assert session.scalar(done) is None
 
 
-@pytest.mark.parametrize("kind", ["forecast", "expansion", "sweep"])
+@pytest.mark.parametrize("kind", ["forecast", "expansion", "sweep", "changes"])
 def test_a_missing_required_key_is_422_at_submission(api: Api, kind: str) -> None:
     response = _post(api, api.upload(), {"kind": kind})
-    (key,) = REQUIRED[kind]
+    key = REQUIRED[kind][0]
     assert _field(response) == key
     assert f"needs {key}" in response.json()["detail"] or key in response.json()["detail"]
 

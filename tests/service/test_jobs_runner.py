@@ -291,3 +291,39 @@ def test_planning_job_with_bad_years_is_bad_input(sqlite_url: str, scenario_make
         assert run_job(sqlite_url, job_id, attempt, 30, 600) == "failed"
         job = _job(session, job_id)
     assert job.reason == "bad_input" and job.detail is not None and "years" in job.detail
+
+
+def _pickups(routes_json: bytes) -> list[str]:
+    routes = json.loads(routes_json)["sessions"]["am"]["routes"]
+    return [s["child_id"] for r in routes for s in r["steps"] if s["type"] == "pickup"]
+
+
+def test_a_changes_job_replans_its_base_jobs_stored_routes(
+    db_url: str, db_session: Session, scenario_maker: Maker
+):
+    params = {"iterations": 20, "sessions": ["am"]}
+    base_id, attempt = _queued(db_session, scenario_maker, "transport", params)
+    assert run_job(db_url, base_id, attempt, 30, 600) == "succeeded"
+    riders = _pickups(_files(db_session, base_id)["routes.json"])
+    child = riders[0]
+
+    def changes_job(csv_text: str) -> str:
+        job, _ = create_job(
+            db_session, tenant="856", scenario_id=_job(db_session, base_id).scenario_id,
+            kind="changes", params={**params, "base_job": base_id, "changes_csv": csv_text},
+            actor="k", idempotency_key=None, request_sha256="",
+        )  # fmt: skip
+        (claim,) = claim_queued(db_session, limit=1, lease_s=30, actor="d")
+        run_job(db_url, job.id, claim.attempt, 30, 600)
+        return job.id
+
+    done = changes_job(f"change,child_id\nremove_child,{child}\n")
+    assert _job(db_session, done).status == "succeeded"
+    files = _files(db_session, done)
+    assert json.loads(files["changes.json"])["children_removed"] == [child]
+    assert sorted(_pickups(files["routes.json"])) == sorted(set(riders) - {child})
+    assert json.loads(files["manifest.json"])["job_kind"] == "changes"
+    # A child the scenario lacks: failed as bad input naming the row and field.
+    failed = _job(db_session, changes_job("change,child_id\nremove_child,NOBODY\n"))
+    assert (failed.status, failed.reason) == ("failed", "bad_input")
+    assert failed.detail is not None and "changes.csv row 2, field child_id" in failed.detail

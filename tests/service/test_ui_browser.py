@@ -7,6 +7,7 @@ per view in test-artifacts/ui-<view>.png, and the time from navigation to the ma
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,8 @@ from ui_browser_support import (
 
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.service.db import migrate
+from sendplan.api.service.job_kinds import read_outputs, run
+from sendplan.api.service.runner import JobControl, JobStop
 from sendplan.api.writer import write_scenario
 
 
@@ -54,7 +57,7 @@ def site() -> Iterator[Site]:
         }  # fmt: skip
         try:
             with serving(api) as base:
-                yield Site(base=base, api=api, jobs=jobs, scenario=scenario)
+                yield Site(base=base, api=api, jobs=jobs, scenario=scenario, source=source)
         finally:
             api.client.close()
 
@@ -198,7 +201,7 @@ def test_transport_replan_is_watched_until_it_finishes(browser: Browser, site: S
     _sign_in(b, site, "transport")
     page = b.page
     page.get_by_text("Re-plan the routes of this scenario").click()
-    page.get_by_label("Search iterations").fill("20")
+    page.locator("#transport-iterations").fill("20")
     page.get_by_role("button", name="Start re-plan").click()
     progress = page.locator(".replan .progress")
     progress.filter(has_text="queued").wait_for()
@@ -217,6 +220,52 @@ def test_transport_replan_is_watched_until_it_finishes(browser: Browser, site: S
     expect(page.locator("#transport-job")).to_have_value(queued[0]["id"])
     page.wait_for_selector("svg.map path.route")
     site.jobs["replanned"] = queued[0]["id"]
+
+
+def test_a_replan_after_changes_shows_what_they_did(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    b = browser
+    _sign_in(b, site, "transport")
+    page = b.page
+    page.wait_for_selector("svg.map path.route")
+    shown = page.locator("#transport-job").input_value()
+    h = site.api.headers("transport")
+    routes = site.api.client.get(f"/jobs/{shown}/files/routes.json", headers=h)
+    am = routes.json()["sessions"]["am"]["routes"]
+    child = next(s["child_id"] for r in am for s in r["steps"] if s["type"] == "pickup")
+    page.get_by_text("Re-plan after mid-year changes").click()
+    start = page.get_by_role("button", name="Re-plan after the changes")
+    start.click()  # no file chosen: said on the page, nothing sent
+    expect(page.locator(".replan .progress.error")).to_contain_text("choose a CHANGES.csv")
+    page.get_by_label("Changes file (CSV)").set_input_files(files=[{
+        "name": "changes.csv", "mimeType": "text/csv",
+        "buffer": f"change,child_id\nremove_child,{child}\n".encode(),
+    }])  # fmt: skip
+    page.locator("#changes-iterations").fill("10")
+    start.click()
+    page.locator(".replan .progress").filter(has_text="queued").wait_for()
+    (queued,) = site.api.client.get("/jobs?status=queued", headers=h).json()["items"]
+    params = queued["params"]
+    assert (queued["kind"], params["base_job"], params["iterations"]) == ("changes", shown, 10)
+    assert params["changes_csv"] == f"change,child_id\nremove_child,{child}\n"
+    # No workers here: run it in this process as a worker would, on the shown job's routes.
+    out = tmp_path / "out"
+    out.mkdir()
+    assert site.source is not None
+    run("changes", params, site.source, out, control=JobControl(timeout_s=600),
+        stop=lambda n, c: JobStop(n, c), base_routes=routes.content)  # fmt: skip
+    files = {name: (media, content) for name, media, content in read_outputs(out)}
+    finish_job(site.api, queued["id"], files=files)
+    expect(page.locator("#transport-job")).to_have_value(queued["id"])
+    card = page.get_by_role("region", name="What the changes did")
+    report = json.loads(files["changes.json"][1])
+    moved = report["children_moved"]
+    expect(card).to_contain_text(f"{moved} children moved to another vehicle")
+    rows = card.locator("tbody tr")
+    touched = [c for s in report["sessions"].values() for c in s["children"]]
+    expect(rows).to_have_count(len(touched))
+    expect(rows.filter(has_text=child)).to_have_count(len(report["sessions"]))
 
 
 def test_planner_view_charts(browser: Browser, site: Site) -> None:

@@ -49,6 +49,7 @@ class Site:
     api: Api
     jobs: dict[str, str] = field(default_factory=dict)  # name -> job id
     scenario: str = ""
+    source: Path | None = None  # the scenario's folder, for jobs run in the test's process
 
 
 @dataclass

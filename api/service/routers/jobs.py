@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sendplan.api.service.auth import PERMISSIONS, Principal, PrincipalDep, check
+from sendplan.api.service.changes_jobs import check_changes_job
 from sendplan.api.service.deps import in_session, write_lock_of
 from sendplan.api.service.group_commit import JobWriter
 from sendplan.api.service.jobs import IdempotencyConflict, request_cancel
@@ -90,6 +91,9 @@ async def create_scenario_job(
             check_what_if(session, principal, scenario, params.what_if)
         else:
             check_own_scenario(session, principal, scenario_id)
+        if params.base_job is not None and params.changes_csv is not None:
+            check_changes_job(session, principal, scenario_id, params.base_job,
+                              params.changes_csv)  # fmt: skip
         job, created = writer.create_job(
             session, tenant=principal.tenant, scenario_id=scenario_id, kind=params.kind,
             params=stored, actor=principal.key_id, idempotency_key=idempotency_key,

@@ -1,5 +1,6 @@
 // Start a job on a scenario and watch it: POST /scenarios/{id}/jobs, then GET /jobs/{id}
 // every second with its stage, best cost so far and elapsed time, until it has finished.
+// ``extra``: more parameters, or a function giving them when the form is sent (a file read).
 import { getJson, postJson } from "./api.js";
 import { el, num, shortId } from "./dom.js";
 
@@ -19,7 +20,8 @@ export function replanForm(scenarioId, { kind, label, extra = {}, onDone, noIter
     progress.classList.remove("error");
     let job = null;
     try {
-      const body = noIterations ? { kind, ...extra } : { kind, iterations: Number(iterations.value), ...extra };
+      const more = typeof extra === "function" ? await extra() : extra;
+      const body = noIterations ? { kind, ...more } : { kind, iterations: Number(iterations.value), ...more };
       job = await postJson(`/scenarios/${scenarioId}/jobs`, body, { "Idempotency-Key": crypto.randomUUID() });
       const done = await watch(job.id, progress);
       if (done.status === "succeeded" && onDone) await onDone(done);

@@ -1,7 +1,9 @@
 // The transport team's view: a job's routes on the map (stops in order, school, vehicle type;
 // along the roads when the plan was solved on a road network, and the map says which), the
 // route list and each route's timetable with ride times (rides over the child's limit
-// flagged), filters, downloads, and a re-plan that runs as a job and is watched to the end.
+// flagged), filters, downloads, and a re-plan that runs as a job and is watched to the end:
+// from scratch, or after mid-year changes (a CHANGES.csv) keeping the routes no change touches,
+// whose job then shows what the changes did.
 import { download, finishedJobs, getJson, scenarioNames } from "./api.js";
 import { el, gbp, num, jobLabel, select, table, setStatus, showError } from "./dom.js";
 import { createMap, drawBasemap, drawRoads, drawSchools, svgEl, pathOf } from "./map.js";
@@ -12,7 +14,7 @@ import { gettingStarted } from "./start.js";
 
 export async function showTransport(root, me) {
   root.replaceChildren(el("h2", {}, "Transport"), el("p", { class: "muted" }, "Loading jobs…"));
-  const [jobs, names] = await Promise.all([finishedJobs(["transport", "both"]), scenarioNames()]);
+  const [jobs, names] = await Promise.all([finishedJobs(["transport", "both", "changes"]), scenarioNames()]);
   if (!jobs.length) {
     root.replaceChildren(el("h2", {}, "Transport"), el("p", {}, "No finished transport jobs yet."),
       await gettingStarted(me, { kind: "transport", what: "the routes, their timetables and the map",
@@ -34,11 +36,13 @@ async function showJob(root, job, me, reopen) {
   setStatus(`Loading routes of ${jobLabel(job)}…`);
   root.replaceChildren(el("p", { class: "muted" }, "Loading routes…"));
   try {
-    const [geojson, map, summary] = await Promise.all([
+    const [geojson, map, summary, changes] = await Promise.all([
       getJson(`/jobs/${job.id}/routes.geojson`), getJson(`/jobs/${job.id}/map`), getJson(`/jobs/${job.id}/summary`),
+      job.kind === "changes" ? getJson(`/jobs/${job.id}/files/changes.json`) : null,
     ]);
     performance.mark("sendplan:routes-fetched");
     render(root, job, me, routesFrom(geojson, map.ride_limit_min || {}), map, summary, reopen);
+    if (changes) root.prepend(changesCard(changes));
     // For the browser test's open-time figure: the frame after the routes were painted.
     requestAnimationFrame(() => requestAnimationFrame(() => performance.mark("sendplan:routes-drawn")));
     setStatus(`Routes of ${jobLabel(job)} shown.`);
@@ -163,11 +167,47 @@ function render(root, job, me, routes, map, summary, reopen) {
       replanForm(job.scenario_id, { kind: "transport", label: "Start re-plan", extra: { sessions },
         iterations: (job.params || {}).iterations, onDone: reopen }))
     : null;
+  const afterChanges = me.actions.includes("job.changes") ? changesForm(job, sessions, reopen) : null;
   apply();
   root.replaceChildren(
-    el("div", { class: "overview" }, kpiTable([job], [summary], transportKpis(sessions), "Key figures"), el("div", {}, downloads, replan)),
+    el("div", { class: "overview" }, kpiTable([job], [summary], transportKpis(sessions), "Key figures"), el("div", {}, downloads, replan, afterChanges)),
     filters, counter,
     el("div", { class: "split" }, el("div", { class: "card" }, mapArea, legend(routes.some((r) => r.along_roads))), el("div", { class: "card" }, sheet, listArea)));
+}
+
+// Re-plan this job's routes after the changes in a CHANGES.csv, with continuity (a changes job).
+function changesForm(job, sessions, reopen) {
+  const file = el("input", { id: "changes-file", type: "file", accept: ".csv,text/csv" });
+  async function extra() {
+    if (!file.files.length) throw new Error("choose a CHANGES.csv file first");
+    return { sessions, base_job: job.id, changes_csv: await file.files[0].text() };
+  }
+  return el("details", { class: "card" }, el("summary", {}, "Re-plan after mid-year changes"),
+    el("p", { class: "muted" }, "A CHANGES.csv, one change a row: add_child, remove_child, change_address, "
+      + "change_school or route_handed_back. Routes no change touches stay as they are."),
+    el("div", { class: "field" }, el("label", { for: file.id }, "Changes file (CSV)"), file),
+    replanForm(job.scenario_id, { kind: "changes", label: "Re-plan after the changes", extra,
+      iterations: (job.params || {}).iterations, onDone: reopen }));
+}
+
+// What a changes job did: per session the children it moved, from changes.json.
+function changesCard(report) {
+  const rows = Object.entries(report.sessions || {}).flatMap(([session, s]) =>
+    (s.children || []).map((c) => ({ session, ...c })));
+  const forgone = report.saving_forgone_gbp_per_day;
+  return el("section", { class: "card changes", "aria-label": "What the changes did" },
+    el("h3", {}, "What the changes did"),
+    el("p", {}, `${num(report.children_moved)} children moved to another vehicle; `
+      + (forgone > 0 ? `${gbp(forgone)} a day dearer than a plan from scratch (the saving forgone by keeping the other routes).`
+        : `${gbp(-forgone)} a day cheaper than a plan from scratch.`)),
+    table([
+      { label: "Session", cell: (r) => r.session.toUpperCase() },
+      { label: "Child", cell: (r) => r.child_id },
+      { label: "Old route", cell: (r) => r.old_route || "" },
+      { label: "New route", cell: (r) => r.new_route || r.no_route || "" },
+      { label: "Old time", cell: (r) => r.old_time || "" },
+      { label: "New time", cell: (r) => r.new_time || "" },
+    ], rows, { caption: "Children the changes touched", limit: 500 }));
 }
 
 function timetable(r, schools) {

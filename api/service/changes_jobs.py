@@ -1,0 +1,44 @@
+"""Checks on a changes job at submission: its base job and its CHANGES.csv text.
+
+A changes job re-plans the routes of an earlier routed job of the same scenario after mid-year
+changes (``job_kinds._changes``). Submission refuses what would only fail in a worker: a base
+job that is not the caller's (404), on another scenario, of a kind without routes, unfinished or
+without routes.json (422 on ``base_job``); a changes file the reader refuses (422 on
+``changes_csv`` naming its row and field, as `sendplan routes --changes` does).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from sendplan.api.changes_file import read_changes
+from sendplan.api.service.auth import Principal, check
+from sendplan.api.service.problems import field_problem, not_found
+from sendplan.api.service.schemas import BASE_ROUTE_KINDS
+from sendplan.api.service.scratch import scratch_folder
+from sendplan.api.service.tables import JobRow, ResultFileRow
+from sendplan.errors import InputError
+
+
+def check_changes_job(
+    session: Session, principal: Principal, scenario_id: str, base_job: str, changes_csv: str
+) -> None:
+    """Problem unless ``base_job`` has routes to re-plan on this scenario and ``changes_csv``
+    reads as CHANGES.csv."""
+    base = session.get(JobRow, base_job)
+    if base is None or base.tenant != principal.tenant:
+        raise not_found("job (base_job)")
+    check(principal, f"job.{base.kind}")
+    if base.scenario_id != scenario_id:
+        raise field_problem("base_job", "is a job on another scenario")
+    if base.kind not in BASE_ROUTE_KINDS:
+        raise field_problem("base_job", f"is a {base.kind} job, which plans no routes")
+    if base.status != "succeeded" or session.get(ResultFileRow, (base.id, "routes.json")) is None:
+        raise field_problem("base_job", f"is {base.status}: it has no routes.json to re-plan")
+    with scratch_folder("changes") as folder:
+        path = folder / "changes.csv"
+        path.write_text(changes_csv, encoding="utf-8", newline="")
+        try:
+            read_changes(path)
+        except InputError as err:
+            raise field_problem("changes_csv", str(err)) from None
