@@ -262,6 +262,9 @@ def test_a_replan_after_changes_shows_what_they_did(
     report = json.loads(files["changes.json"][1])
     moved = report["children_moved"]
     expect(card).to_contain_text(f"{moved} children moved to another vehicle")
+    forgone = report["saving_forgone_gbp_per_day"]
+    said = "dearer than" if forgone > 0 else "cheaper than" if forgone < 0 else "the same cost"
+    expect(card).to_contain_text(f"{said} a plan from scratch" if forgone else said)
     rows = card.locator("tbody tr")
     touched = [c for s in report["sessions"].values() for c in s["children"]]
     expect(rows).to_have_count(len(touched))

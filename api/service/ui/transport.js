@@ -199,7 +199,7 @@ function changesCard(report) {
     el("h3", {}, "What the changes did"),
     el("p", {}, `${num(report.children_moved)} children moved to another vehicle; `
       + (forgone > 0 ? `${gbp(forgone)} a day dearer than a plan from scratch (the saving forgone by keeping the other routes).`
-        : `${gbp(-forgone)} a day cheaper than a plan from scratch.`)),
+        : forgone < 0 ? `${gbp(-forgone)} a day cheaper than a plan from scratch.` : "the same cost a day as a plan from scratch.")),
     table([
       { label: "Session", cell: (r) => r.session.toUpperCase() },
       { label: "Child", cell: (r) => r.child_id },
