@@ -20,11 +20,22 @@ from sendplan.api.service.tables import JobRow, ResultFileRow
 from sendplan.errors import InputError
 
 
-def check_changes_job(
-    session: Session, principal: Principal, scenario_id: str, base_job: str, changes_csv: str
+def check_changes_csv(changes_csv: str) -> None:
+    """Problem unless ``changes_csv`` reads as CHANGES.csv (no database: a long file takes a
+    while, so routes check it in the thread pool before opening a session)."""
+    with scratch_folder("changes") as folder:
+        path = folder / "changes.csv"
+        path.write_text(changes_csv, encoding="utf-8", newline="")
+        try:
+            read_changes(path)
+        except InputError as err:
+            raise field_problem("changes_csv", str(err)) from None
+
+
+def check_changes_base(
+    session: Session, principal: Principal, scenario_id: str, base_job: str
 ) -> None:
-    """Problem unless ``base_job`` has routes to re-plan on this scenario and ``changes_csv``
-    reads as CHANGES.csv."""
+    """Problem unless ``base_job`` has routes to re-plan on this scenario."""
     base = session.get(JobRow, base_job)
     if base is None or base.tenant != principal.tenant:
         raise not_found("job (base_job)")
@@ -35,10 +46,3 @@ def check_changes_job(
         raise field_problem("base_job", f"is a {base.kind} job, which plans no routes")
     if base.status != "succeeded" or session.get(ResultFileRow, (base.id, "routes.json")) is None:
         raise field_problem("base_job", f"is {base.status}: it has no routes.json to re-plan")
-    with scratch_folder("changes") as folder:
-        path = folder / "changes.csv"
-        path.write_text(changes_csv, encoding="utf-8", newline="")
-        try:
-            read_changes(path)
-        except InputError as err:
-            raise field_problem("changes_csv", str(err)) from None

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sendplan.api.service.auth import PERMISSIONS, Principal, PrincipalDep, check
-from sendplan.api.service.changes_jobs import check_changes_job
+from sendplan.api.service.changes_jobs import check_changes_base, check_changes_csv
 from sendplan.api.service.deps import in_session, write_lock_of
 from sendplan.api.service.group_commit import JobWriter
 from sendplan.api.service.jobs import IdempotencyConflict, request_cancel
@@ -84,6 +85,8 @@ async def create_scenario_job(
         raise field_problem(*misfit)
     stored = params.stored()
     writer: JobWriter = request.app.state.job_writer
+    if params.changes_csv is not None:
+        await run_in_threadpool(check_changes_csv, params.changes_csv)
 
     def queue(session: Session) -> tuple[JobOut, bool]:
         if params.what_if is not None:
@@ -91,9 +94,8 @@ async def create_scenario_job(
             check_what_if(session, principal, scenario, params.what_if)
         else:
             check_own_scenario(session, principal, scenario_id)
-        if params.base_job is not None and params.changes_csv is not None:
-            check_changes_job(session, principal, scenario_id, params.base_job,
-                              params.changes_csv)  # fmt: skip
+        if params.base_job is not None:
+            check_changes_base(session, principal, scenario_id, params.base_job)
         job, created = writer.create_job(
             session, tenant=principal.tenant, scenario_id=scenario_id, kind=params.kind,
             params=stored, actor=principal.key_id, idempotency_key=idempotency_key,
