@@ -7,6 +7,7 @@ import io
 import json
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -34,6 +35,16 @@ def scenario_files(children_rows: tuple[str, ...] = CHILD_ROWS) -> dict[str, str
         "fleet.csv": FLEET_CSV,
         "policy.toml": POLICY_TOML,
     }
+
+
+def scenario_folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    """``files`` written into ``tmp_path``/scenario, where a job run in the test's process
+    reads its scenario; returns ``tmp_path``."""
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return tmp_path
 
 
 def multipart(files: dict[str, str | bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import OTHER_TENANT, Api, finish_job, scenario_files
+from api_support import OTHER_TENANT, Api, finish_job, scenario_files, scenario_folder
 
 from sendplan.api.service.job_kinds import read_outputs, run
 from sendplan.api.service.runner import JobControl, JobStop
@@ -22,11 +22,7 @@ REMOVE_C001 = "change,child_id\nremove_child,C001\n"
 
 
 def _folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "scenario"
-    folder.mkdir()
-    for name, text in scenario_files().items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return tmp_path
+    return scenario_folder(tmp_path, scenario_files())
 
 
 def _run(api: Api, folder: Path, scenario: str, **params: Any) -> str:

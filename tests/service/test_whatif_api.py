@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import OTHER_TENANT, Api, finish_job, scenario_files
+from api_support import OTHER_TENANT, Api, finish_job, scenario_files, scenario_folder
 from scenario_files import SCHOOLS_CSV
 
 from sendplan.api.service.job_kinds import read_outputs, run
@@ -139,11 +139,7 @@ def _run(api: Api, folder: Path, scenario: str, **params: Any) -> str:
 
 
 def _scenario_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "scenario"
-    folder.mkdir()
-    for name, text in _files().items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return tmp_path
+    return scenario_folder(tmp_path, _files())
 
 
 def test_a_what_if_job_holds_its_lock_and_must_admit(api: Api, tmp_path: Path) -> None:
