@@ -111,6 +111,15 @@ def test_submission_names_what_is_wrong(api: Api, tmp_path: Path) -> None:
     bad = _post(api, scenario, base_job=base, changes_csv="change,child_id\nsqueeze,C001\n")
     assert _field(bad) == "changes_csv"
     assert "changes.csv row 2, field change" in bad.json()["detail"]
+    # Hostile cells: one 422 naming the row and field, the value shown escaped.
+    for cell, shown in (('"=HYPERLINK(""http://x"")"', "=HYPERLINK"), ("C\x01X", "C\\x01X")):
+        bad = _post(
+            api, scenario, base_job=base, changes_csv=f"change,child_id\nremove_child,{cell}\n"
+        )
+        assert _field(bad) == "changes_csv"
+        detail = bad.json()["detail"]
+        assert "changes.csv row 2, field child_id" in detail and shown in detail
+        assert "\x01" not in detail
     # Both sides of the size limit (the limit itself reads; one more character is refused).
     padding = MAX_CHANGES_CSV_CHARS - len(REMOVE_C001)
     fits = REMOVE_C001 + "\n" * padding  # blank lines: read as none
