@@ -134,18 +134,22 @@ class JobStop(StopCriterion):
     """``MaxIterations(iterations)`` that also stops when the job is cancelled, times out or
     loses its lease, and records each search's best cost.
 
-    It reports no iteration or runtime bound, because the planner rebuilds a bounded criterion
-    from those bounds alone (``with_runtime``), which would drop the cancel check; so it applies
-    the planner's one change itself: the merge stage gets ``iterations //
-    MIXED_ITERATION_DIVISOR``. Uncancelled, the routes equal those of
-    ``MaxIterations(iterations)``."""
+    The planner shares its iterations out with ``with_limits``, which keeps a criterion of
+    its own kind as it is; so it applies the planner's one change itself: the merge stage gets
+    ``iterations // MIXED_ITERATION_DIVISOR``. It reports that count as its bound, as
+    ``MaxIterations`` does (the searches read it: PyVRP's late-acceptance history is greedy
+    below ``pyvrp_engine.GREEDY_BELOW_ITERATIONS``), so uncancelled the routes equal those of
+    ``MaxIterations(iterations)``, as `sendplan routes --iterations` plans them."""
 
     iterations: int
     control: JobControl
 
-    def start(self, t0: float | None = None) -> Checker:
+    def _limit(self) -> int:
         merging = MERGE_STAGE in self.control.stage
-        limit = max(1, self.iterations // MIXED_ITERATION_DIVISOR) if merging else self.iterations
+        return max(1, self.iterations // MIXED_ITERATION_DIVISOR) if merging else self.iterations
+
+    def start(self, t0: float | None = None) -> Checker:
+        limit = self._limit()
         search = self.control.new_search()
         done = 0
 
@@ -164,7 +168,7 @@ class JobStop(StopCriterion):
         return True  # the cancel flag and the search's best live in this process
 
     def max_iterations(self) -> int | None:
-        return None
+        return self._limit()
 
     def __repr__(self) -> str:
         # The summary's work_limit: the same as a CLI run with --iterations.

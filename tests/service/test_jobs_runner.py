@@ -327,3 +327,46 @@ def test_a_changes_job_replans_its_base_jobs_stored_routes(
     failed = _job(db_session, changes_job("change,child_id\nremove_child,NOBODY\n"))
     assert (failed.status, failed.reason) == ("failed", "bad_input")
     assert failed.detail is not None and "changes.csv row 2, field child_id" in failed.detail
+
+
+def test_a_changes_jobs_routes_equal_the_librarys(
+    db_url: str, db_session: Session, scenario_maker: Maker, tmp_path: Path
+):
+    """The same re-plan as `sendplan routes --baseline --changes` makes (replan_from_files),
+    for the same seed and iterations: the same routes.json and changes.json bytes."""
+    from sendplan.api.changes import changes_report, replan_from_files
+    from sendplan.api.json_files import write_json
+
+    params = {"iterations": 30, "sessions": ["am"], "seed": 2}
+    base_id, attempt = _queued(db_session, scenario_maker, "transport", params)
+    assert run_job(db_url, base_id, attempt, 30, 600) == "succeeded"
+    base_routes = _files(db_session, base_id)["routes.json"]
+    child = _pickups(base_routes)[-1]
+    csv_text = f"change,child_id,route_id,lon,lat\nchange_address,{child},,-1.1000,52.6450\n"
+    job, _ = create_job(
+        db_session, tenant="856", scenario_id=_job(db_session, base_id).scenario_id,
+        kind="changes", params={**params, "base_job": base_id, "changes_csv": csv_text},
+        actor="k", idempotency_key=None, request_sha256="",
+    )  # fmt: skip
+    (claim,) = claim_queued(db_session, limit=1, lease_s=30, actor="d")
+    assert run_job(db_url, job.id, claim.attempt, 30, 600) == "succeeded"
+    stored = _files(db_session, job.id)
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    for name, content in small_scenario_files().items():
+        (folder / name).write_bytes(content)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "routes.json").write_bytes(base_routes)
+    (inputs / "changes.csv").write_text(csv_text, encoding="utf-8")
+    stop = MaxIterations(30)
+    replanned = replan_from_files(
+        load_scenario(folder), inputs / "routes.json", inputs / "changes.csv",
+        models=travel_models, sessions=("am",), stop=stop, seed=2,
+    )  # fmt: skip
+    out = tmp_path / "out"
+    write_files(replanned.result, out)
+    write_json(changes_report(replanned, seed=2, work_limit=repr(stop)), out / "changes.json")
+    assert json.loads(stored["changes.json"])["children_relocated"] == [child]
+    for name in ("routes.json", "changes.json"):
+        assert stored[name] == (out / name).read_bytes(), name
