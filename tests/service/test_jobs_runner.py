@@ -293,6 +293,18 @@ def test_planning_job_with_bad_years_is_bad_input(sqlite_url: str, scenario_make
     assert job.reason == "bad_input" and job.detail is not None and "years" in job.detail
 
 
+def _run_changes(db_url: str, session: Session, base_id: str, params: dict, csv_text: str) -> str:
+    """A changes job on ``base_id``'s routes, queued and run by ``run_job``; its id."""
+    job, _ = create_job(
+        session, tenant="856", scenario_id=_job(session, base_id).scenario_id,
+        kind="changes", params={**params, "base_job": base_id, "changes_csv": csv_text},
+        actor="k", idempotency_key=None, request_sha256="",
+    )  # fmt: skip
+    (claim,) = claim_queued(session, limit=1, lease_s=30, actor="d")
+    run_job(db_url, job.id, claim.attempt, 30, 600)
+    return job.id
+
+
 def _pickups(routes_json: bytes) -> list[str]:
     routes = json.loads(routes_json)["sessions"]["am"]["routes"]
     return [s["child_id"] for r in routes for s in r["steps"] if s["type"] == "pickup"]
@@ -308,14 +320,7 @@ def test_a_changes_job_replans_its_base_jobs_stored_routes(
     child = riders[0]
 
     def changes_job(csv_text: str) -> str:
-        job, _ = create_job(
-            db_session, tenant="856", scenario_id=_job(db_session, base_id).scenario_id,
-            kind="changes", params={**params, "base_job": base_id, "changes_csv": csv_text},
-            actor="k", idempotency_key=None, request_sha256="",
-        )  # fmt: skip
-        (claim,) = claim_queued(db_session, limit=1, lease_s=30, actor="d")
-        run_job(db_url, job.id, claim.attempt, 30, 600)
-        return job.id
+        return _run_changes(db_url, db_session, base_id, params, csv_text)
 
     done = changes_job(f"change,child_id\nremove_child,{child}\n")
     assert _job(db_session, done).status == "succeeded"
@@ -343,14 +348,9 @@ def test_a_changes_jobs_routes_equal_the_librarys(
     base_routes = _files(db_session, base_id)["routes.json"]
     child = _pickups(base_routes)[-1]
     csv_text = f"change,child_id,route_id,lon,lat\nchange_address,{child},,-1.1000,52.6450\n"
-    job, _ = create_job(
-        db_session, tenant="856", scenario_id=_job(db_session, base_id).scenario_id,
-        kind="changes", params={**params, "base_job": base_id, "changes_csv": csv_text},
-        actor="k", idempotency_key=None, request_sha256="",
-    )  # fmt: skip
-    (claim,) = claim_queued(db_session, limit=1, lease_s=30, actor="d")
-    assert run_job(db_url, job.id, claim.attempt, 30, 600) == "succeeded"
-    stored = _files(db_session, job.id)
+    job = _run_changes(db_url, db_session, base_id, params, csv_text)
+    assert _job(db_session, job).status == "succeeded"
+    stored = _files(db_session, job)
     folder = tmp_path / "scenario"
     folder.mkdir()
     for name, content in small_scenario_files().items():
