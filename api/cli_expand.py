@@ -23,7 +23,7 @@ from sendplan.api.cli_common import (
 )
 from sendplan.api.cli_place import MoversOption, movers_rule
 from sendplan.api.defaults import leicester_scenario
-from sendplan.api.growth import RULES, Growth, growth_factors, parse_growth
+from sendplan.api.growth import RULES, TREND, Growth, growth_factors, parse_growth
 from sendplan.api.json_files import write_json
 from sendplan.api.loader import with_input_files
 from sendplan.api.manifest import write_command_manifest
@@ -70,11 +70,11 @@ def load_expansion_scenario(text: str, *, seed: int) -> Scenario:
 
 
 def expansion_document(
-    result: Expansion, *, seed: int | None, growth: Growth | None = None
+    result: Expansion, *, seed: int | None, growth: Growth = TREND
 ) -> dict[str, Any]:
     """expansion.json: the portfolio, costs, marginal values and both trajectories; ``seed``:
     the synthetic cohort's (the CLI's ``--seed``), None where a run takes none; ``growth``:
-    the rule that gave the yearly factors (``growth_rule``; the trend when None)."""
+    the rule that gave the yearly factors (``growth_rule``)."""
     return {
         "method": result.method,
         "movers": result.movers,
@@ -92,7 +92,7 @@ def expansion_document(
         "budget_gbp": result.budget_gbp,
         "annuity_factor": result.annuity_factor,
         "growth": {str(y): g for y, g in result.growth.items()},
-        "growth_rule": (growth or Growth()).label(),
+        "growth_rule": growth.label(),
         "marginal_gbp": result.marginal_gbp,
         "marginal_meaning": "chosen: cost of dropping it (and what requires it); unchosen: "
         "the capital in GBP at or below which it would be chosen (null: not at any capital)",
@@ -148,7 +148,7 @@ def expansion_rows(result: Expansion) -> list[list[str]]:
 
 def write_expansion(
     result: Expansion, out: Path, *, command: list[str], seed: int | None,
-    inputs: Mapping[str, str] | None = None, growth: Growth | None = None,
+    inputs: Mapping[str, str] | None = None, growth: Growth = TREND,
 ) -> None:  # fmt: skip
     """expansion.json, expansion.csv and manifest.json, atomically; ``inputs``: the (file name:
     sha256) of each file read, recorded in the manifest as a run's are, with the movers rule,
@@ -161,16 +161,16 @@ def write_expansion(
             writer.writerow(CSV_COLUMNS)
             writer.writerows(csv_row(row) for row in expansion_rows(result))
         extra: dict[str, Any] = {
-            "movers": result.movers, "seed": seed, "growth_rule": (growth or Growth()).label()
+            "movers": result.movers, "seed": seed, "growth_rule": growth.label()
         }  # fmt: skip
         if inputs is not None:
             extra["inputs"] = dict(sorted(inputs.items()))
         write_command_manifest(folder, command=command, **extra)
 
 
-def expansion_table(result: Expansion, *, growth: Growth | None = None) -> str:
+def expansion_table(result: Expansion, *, growth: Growth = TREND) -> str:
     """The console table: per year, the plan against doing nothing; then the totals and the
-    demand it planned for (``growth``: the rule, the trend when None)."""
+    demand it planned for (``growth``: the rule)."""
     lines = [
         f"{'year':>4}  {'cost GBP':>12}  {'do-nothing':>12}  {'in-city':>7}  {'(none)':>7}  "
         f"{'journey':>7}  {'(none)':>7}  opens"
@@ -194,7 +194,7 @@ def expansion_table(result: Expansion, *, growth: Growth | None = None) -> str:
         f"{min(r.movers for r in result.years):,}-{max(r.movers for r in result.years):,} a year"
     )
     factors = ", ".join(f"{year} x{factor:.3f}" for year, factor in result.growth.items())
-    lines.append(f"demand growth {(growth or Growth()).label()}: {factors}")
+    lines.append(f"demand growth {growth.label()}: {factors}")
     for option_id, value in result.marginal_gbp.items():
         kind = "drop costs" if option_id in result.chosen else "chosen at capital <="
         shown_value = "never" if value is None else f"{value:,}"

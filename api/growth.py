@@ -44,6 +44,9 @@ class Growth:
         return self.rule if self.rate is None else f"{self.rate:g}"
 
 
+TREND = Growth()  # expand's default
+
+
 def parse_growth(text: str, *, field: str = "--growth") -> Growth:
     """``trend``, ``forecast``, ``forecast-low``, ``forecast-high``, or a yearly rate
     (``0.05``, ``5%``); InputError naming ``field`` otherwise."""
@@ -104,4 +107,4 @@ def growth_factors(
     return factors
 
 
-__all__ = ["MAX_FACTOR", "RULES", "Growth", "growth_factors", "parse_growth"]
+__all__ = ["MAX_FACTOR", "RULES", "TREND", "Growth", "growth_factors", "parse_growth"]

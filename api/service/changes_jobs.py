@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sendplan.api.changes_file import read_changes
 from sendplan.api.service.auth import Principal, check
 from sendplan.api.service.problems import field_problem, not_found
-from sendplan.api.service.schemas import BASE_ROUTE_KINDS
+from sendplan.api.service.schemas import ROUTED_KINDS
 from sendplan.api.service.scratch import scratch_folder
 from sendplan.api.service.tables import JobRow, ResultFileRow
 from sendplan.errors import InputError
@@ -42,7 +42,7 @@ def check_changes_base(
     check(principal, f"job.{base.kind}")
     if base.scenario_id != scenario_id:
         raise field_problem("base_job", "is a job on another scenario")
-    if base.kind not in BASE_ROUTE_KINDS:
+    if base.kind not in ROUTED_KINDS:
         raise field_problem("base_job", f"is a {base.kind} job, which plans no routes")
     if base.status != "succeeded" or session.get(ResultFileRow, (base.id, "routes.json")) is None:
         raise field_problem("base_job", f"is {base.status}: it has no routes.json to re-plan")

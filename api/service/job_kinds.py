@@ -129,6 +129,11 @@ def _travel(scenario: Scenario, road_network: Path | None, *, control: JobContro
     return travel_models(scenario, network=road_network)
 
 
+def _work(params: dict[str, Any]) -> tuple[int, int]:
+    """The seed and the search iterations of a planning job."""
+    return _int(params, "seed", 1, 0, 2**31 - 1), _int(params, "iterations", 300, 1, 100_000)
+
+
 def _sessions(params: dict[str, Any]) -> tuple[Session, ...]:
     raw = params.get("sessions", ["am", "pm"])
     if not isinstance(raw, list) or not raw or any(s not in ("am", "pm") for s in raw):
@@ -150,8 +155,7 @@ def _solve(
     from sendplan.api.outputs import write_files
     from sendplan.routing.solve import solve
 
-    seed = _int(params, "seed", 1, 0, 2**31 - 1)
-    iterations = _int(params, "iterations", 300, 1, 100_000)
+    seed, iterations = _work(params)
     mode = _choice(params, "mode", "weighted", MODES)
     chosen = _choice(params, "movers", "phase_transfer", MOVERS_RULES)
     movers: MoversRule = next(rule for rule in MOVERS_RULES if rule == chosen)
@@ -208,8 +212,7 @@ def _changes(
     text = params.get("changes_csv")
     if not isinstance(text, str):
         raise _bad("changes_csv", "give the changes as CSV text (the columns of CHANGES.csv)")
-    seed = _int(params, "seed", 1, 0, 2**31 - 1)
-    iterations = _int(params, "iterations", 300, 1, 100_000)
+    seed, iterations = _work(params)
     sessions = _sessions(params)
     inputs = out.parent / "changes_inputs"
     inputs.mkdir(exist_ok=True)

@@ -75,8 +75,9 @@ class ScenarioListOut(BaseModel):
 
 SOLVE_KINDS = ("placement", "transport", "both")
 ROUTE_KINDS = ("transport", "both")
-# The kinds whose routes.json a changes job re-plans (a re-plan's own, for the next change).
-BASE_ROUTE_KINDS = ("transport", "both", "changes")
+# The kinds that plan routes (and take sessions); a changes job re-plans any one's routes.json
+# (a re-plan's own too, for the next change).
+ROUTED_KINDS = (*ROUTE_KINDS, "changes")
 MAX_CHANGES_CSV_CHARS = 1_000_000
 # The kinds each key applies to (what job_kinds reads for that kind); any other is refused.
 APPLIES: dict[str, tuple[str, ...]] = {
@@ -84,7 +85,7 @@ APPLIES: dict[str, tuple[str, ...]] = {
     "movers": (*SOLVE_KINDS, "expansion"),
     # placement plans no route, but `sendplan bench api` (loadtest.py) sends iterations with
     # its placement jobs: accepted there until it stops.
-    "iterations": (*SOLVE_KINDS, "changes"), "sessions": (*ROUTE_KINDS, "changes"),
+    "iterations": (*SOLVE_KINDS, "changes"), "sessions": ROUTED_KINDS,
     "base_job": ("changes",), "changes_csv": ("changes",),
     "years": ("forecast", "expansion"), "budget_gbp": ("expansion",), "grid": ("sweep",),
     "growth": ("expansion",),
@@ -145,7 +146,7 @@ class JobParamsIn(BaseModel):
     @field_validator("sessions")
     @classmethod
     def _sessions(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        _applies(info, "sessions", (*ROUTE_KINDS, "changes"), value)
+        _applies(info, "sessions", APPLIES["sessions"], value)
         if value is not None and len(set(value)) != len(value):
             raise ValueError("each session at most once")
         return value
@@ -228,7 +229,7 @@ class JobParamsIn(BaseModel):
             for key, value in self.model_dump(mode="json", exclude_none=True).items()
             if key == "kind" or self.kind in APPLIES[key]
         }
-        if self.kind in (*ROUTE_KINDS, "changes") and self.sessions is None:
+        if self.kind in ROUTED_KINDS and self.sessions is None:
             params["sessions"] = ["am"]
         return params
 

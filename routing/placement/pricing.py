@@ -22,12 +22,12 @@ round adds an arc that never leaves again, of finitely many.
 
 *Each round* solves from scratch: OR-Tools' cost scaling runs every phase from the largest
 cost down whatever the costs are, so handing it the last round's potentials (as reduced costs)
-bought nothing (measured at
-national scale: each round's solve took the same time cold as warm, 6.8 s for the last round
-whose warm start broke 12 arcs; removed). A round gives classes with the same arcs one node
-(``twins.py``) and classes with one school arc a shared node (``bundle.py``); when arcs left
-out price below 0, it first looks for other potentials proving the same flow optimal over
-every arc (``certify.py``), which saves the last solve when the flow was already optimal.
+bought nothing (measured at national scale: each round's solve took the same time cold as
+warm, 6.8 s for the last round whose warm start broke 12 arcs; removed). A round gives classes
+with the same arcs one node (``twins.py``) and classes with one school arc a shared node
+(``bundle.py``); when arcs left out price below 0, it first looks for other potentials proving
+the same flow optimal over every arc (``certify.py``), which saves the last solve when the
+flow was already optimal.
 
 ``outside_minima`` gives the reasons (``reasons.py``) the same minima over the arcs left out,
 so NEAREST_SUITABLE, LOWEST_COST_SUITABLE and the unplaced reasons hold over every candidate.
