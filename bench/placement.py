@@ -18,10 +18,10 @@ time, the model size and the process's peak resident memory. With ``candidates =
 admissible school, the default) the plan is exact over every admissible school by pricing
 (``routing/placement/pricing.py``): it reports ``pricing_rounds``, ``arcs_priced``,
 ``arcs_added`` and ``min_reduced_cost`` (>= 0 proves the optimum) of the whole population's
-rounds, ``sample_rounds`` (the solves of the samples that estimate where they start), and
-``compare`` solves the
-same instance with that many nearest candidates in the same run (``compare_objective``,
-``compare_seconds``; the exact objective is never above it).
+rounds, ``sample_rounds`` (the solves of the samples that estimate where they start),
+``warm_rounds`` (rounds the network simplex solved from the last round's optimum), and
+``compare`` solves the same instance with that many nearest candidates in the same run
+(``compare_objective``, ``compare_seconds``; the exact objective is never above it).
 """
 
 from __future__ import annotations
@@ -212,6 +212,7 @@ def bench_placement(
         result["arcs_added"] = pricing.arcs_added
         result["min_reduced_cost"] = pricing.min_reduced_cost
         result["sample_rounds"] = pricing.sample_rounds
+        result["warm_rounds"] = pricing.warm_rounds
     if check:
         report = check_placement(scenario, travel, plan)
         result["checker_ok"] = report.ok

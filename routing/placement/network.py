@@ -49,7 +49,14 @@ from sendplan.routing.placement.costs import unplaced_cost_gbp
 from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
 from sendplan.routing.placement.plan import PlacementError
 from sendplan.routing.placement.pools import PoolSet
+from sendplan.routing.placement.simplex import solve_from
 
+# A warm start goes to the network simplex only when at most this many arcs break the last
+# potentials; past it, OR-Tools' solve from scratch is faster. Measured on the last two pricing
+# rounds at national scale (640,000 children x 3,000 settings; 321,667 nodes, 1.7 million
+# arcs): 449 arcs broken took 1.4 s against OR-Tools' 9.2 s from scratch on the same network;
+# 27,913 took 13.4 s against 6.6 s.
+WARM_MAX_BROKEN = 5_000
 # Headroom under 2**63 for OR-Tools' internal cost scaling (it multiplies by the node count).
 _COST_LIMIT = 2**62
 
@@ -65,6 +72,16 @@ class SolvedFlow:
     potential: NDArray[np.int64] | None = None  # per node, when asked for (``pricing.py``)
     # With the potentials: every arc's (tail, head, capacity, cost, flow), the classes' first.
     residual: tuple[NDArray[np.int64], ...] | None = None
+    warm: bool = False  # solved from a warm start (``simplex.py``), not afresh
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """A weighted optimum to start the next solve from: the solve's ``residual`` arcs and
+    flows, and potentials proving it (those of the solve, or others, ``certify.py``)."""
+
+    residual: tuple[NDArray[np.int64], ...]
+    potential: NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -85,14 +102,20 @@ class Network:
         """Free children with at least one candidate (the others stay out of the network)."""
         return int(self.supply[np.diff(self.cs.cand_starts) > 0].sum())
 
-    def solve_weighted(self, policy: Policy, *, potentials: bool = False) -> SolvedFlow:
-        """The weighted optimum; with ``potentials``, also node potentials proving it."""
+    def solve_weighted(
+        self, policy: Policy, *, potentials: bool = False, warm: WarmStart | None = None
+    ) -> SolvedFlow:
+        """The weighted optimum; with ``potentials``, also node potentials proving it. With
+        ``warm``, the last optimum of a network over other arcs between the same nodes, from
+        which the network simplex (``simplex.py``) starts; ``SolvedFlow.warm`` says whether
+        it finished, else the flow is solved afresh."""
         return self._solve(
             cand_cost=self.cs.cost,
             unplaced_cost=unplaced_cost_gbp(policy),
             over_cost=self.over_gbp,
             hubs=None,
             potentials=potentials,
+            warm=warm,
         )
 
     def sink(self) -> int:
@@ -156,6 +179,7 @@ class Network:
         over_cost: int,
         hubs: tuple[int, int, int] | None,
         potentials: bool = False,
+        warm: WarmStart | None = None,
     ) -> SolvedFlow:
         cs, cand, pools = self.cs, self.cs.candidates, self.pools
         k = cs.n_classes
@@ -213,7 +237,13 @@ class Network:
         tails_a = arrays["tails"]
         potential = None
         residual = None
-        if potentials:
+        started = None
+        if potentials and warm is not None:
+            started = _from_warm(arrays, supplies, warm, classes=k, sink=sink)
+        if started is not None:
+            flows, potential = started
+            residual = (tails_a, arrays["heads"], arrays["capacities"], arrays["unit_costs"], flows)
+        elif potentials:
             # The unplaced arcs: the sixth block (``solve_with_hub`` gives them one node).
             first = sum(len(b[0]) for b in blocks[:5])
             flows, potential = solve_with_hub(
@@ -234,7 +264,48 @@ class Network:
             arcs=len(tails_a),
             potential=potential,
             residual=residual,
+            warm=started is not None,
         )
 
 
-__all__ = ["Network", "SolvedFlow"]
+def _from_warm(
+    arrays: dict[str, NDArray[np.int64]],
+    supplies: NDArray[np.int64],
+    warm: WarmStart,
+    *,
+    classes: int,
+    sink: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
+    """The warm start's flow carried onto ``arrays`` (an arc keeps its flow when the same
+    (tail, head) was in the last network; a class's children on no arc stay unplaced), then
+    made optimal by the network simplex; None when that flow is not feasible here or the
+    simplex gives up (the caller then solves afresh)."""
+    tails, heads = arrays["tails"], arrays["heads"]
+    n = len(supplies)
+    if len(warm.potential) != n:
+        return None
+    old_t, old_h, _, _, old_f = warm.residual
+    key = tails * n + heads
+    old_key = old_t * n + old_h
+    order = np.argsort(old_key, kind="stable")
+    old_key = old_key[order]
+    if len(old_key) == 0 or not np.all(old_key[1:] > old_key[:-1]):
+        return None  # parallel arcs: (tail, head) would not name one arc
+    pos = np.minimum(np.searchsorted(old_key, key), len(old_key) - 1)
+    flows = np.where(old_key[pos] == key, old_f[order][pos], 0).astype(np.int64)
+    # Each class's children not on one of its arcs go onto its unplaced arc (to the sink).
+    sent = np.bincount(tails, weights=flows, minlength=n)[:classes].astype(np.int64)
+    unplaced = np.flatnonzero((tails < classes) & (heads == sink))
+    flows[unplaced] += supplies[tails[unplaced]] - sent[tails[unplaced]]
+    reduced = arrays["unit_costs"] + warm.potential[tails] - warm.potential[heads]
+    broken = ((reduced < 0) & (flows < arrays["capacities"])) | ((reduced > 0) & (flows > 0))
+    if int(broken.sum()) > WARM_MAX_BROKEN:
+        return None
+    try:
+        done = solve_from(**arrays, supplies=supplies, flows=flows, potentials=warm.potential)
+    except ValueError:
+        return None  # an arc that carried flow is gone, or a capacity shrank
+    return (done.flows, done.potentials) if done.optimal else None
+
+
+__all__ = ["Network", "SolvedFlow", "WarmStart"]
