@@ -16,8 +16,8 @@ and every arc carrying flow ``<= 0``, which proves the flow optimal. Degenerate 
 in principle cycle; a bound on the work (arcs priced, tree nodes walked or moved) ends the
 solve unproven, and the caller then solves from scratch.
 
-The kernel is compiled by numba (cached on disk after the first call, which takes about 3 s);
-this is the only module that imports it.
+The kernel is compiled by numba: about 3 s, once (``compile_kernel``, run by ``make setup``;
+numba caches it on disk). This is the only module that imports numba.
 """
 
 from __future__ import annotations
@@ -83,6 +83,15 @@ def solve_from(
     return SimplexResult(
         flows=f, potentials=pi[:n].copy(), pivots=int(pivots), work=int(work), optimal=optimal
     )
+
+
+def compile_kernel() -> None:
+    """Compile the kernel (and cache it on disk) with a one-arc solve: ``make setup`` does,
+    so that no plan's time includes the compiling."""
+    one = np.ones(1, dtype=np.int64)
+    two = np.array([1, -1], dtype=np.int64)
+    solve_from(tails=one - 1, heads=one, capacities=one, unit_costs=one, supplies=two,
+               flows=one, potentials=two)  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -346,4 +355,4 @@ def _network_simplex(
     return pivots, work, False
 
 
-__all__ = ["SimplexResult", "solve_from"]
+__all__ = ["SimplexResult", "compile_kernel", "solve_from"]
