@@ -54,8 +54,8 @@ from sendplan.routing.placement.simplex import solve_from
 # A warm start goes to the network simplex only when at most this many arcs break the last
 # potentials; past it, OR-Tools' solve from scratch is faster. Measured on the last two pricing
 # rounds at national scale (640,000 children x 3,000 settings; 321,667 nodes, 1.7 million
-# arcs): 449 arcs broken took 1.4 s against OR-Tools' 9.2 s from scratch on the same network;
-# 27,913 took 13.4 s against 6.6 s.
+# arcs): 449 arcs broken took 1.4 s against 7.8 s for OR-Tools' solve of the round (twins and
+# hub included); 27,913 took 13.4 s against 6.6 s.
 WARM_MAX_BROKEN = 5_000
 # Headroom under 2**63 for OR-Tools' internal cost scaling (it multiplies by the node count).
 _COST_LIMIT = 2**62
