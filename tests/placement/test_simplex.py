@@ -182,3 +182,40 @@ def test_pricing_rounds_start_warm_only_within_the_limit(
         assert report.warm_rounds == 0
     if limit == SHIPPED_MAX_BROKEN:
         assert report.warm_rounds >= 1
+
+
+def _planted_warm_start() -> tuple[Arrays, np.ndarray, network_module.WarmStart]:
+    """The bipartite network's optimum as a warm start, and the network with class 2's arc to
+    school 4 added (cost 3: it breaks the optimum's potentials on that one arc)."""
+    arrays, supplies = _bipartite()
+    flows, pot = _optimum(arrays, supplies)
+    residual = tuple(arrays[x] for x in ("tails", "heads", "capacities", "unit_costs"))
+    warm = network_module.WarmStart((*residual, flows), pot)
+    planted = {
+        k: np.insert(v, 5, x) for (k, v), x in zip(arrays.items(), (2, 4, 2, 3), strict=True)
+    }
+    return planted, supplies, warm
+
+
+@pytest.mark.parametrize(
+    ("limit", "work", "warm"), [(1, 300, True), (0, 300, False), (1, 0, False)]
+)
+def test_a_warm_start_is_taken_within_both_limits(
+    monkeypatch: pytest.MonkeyPatch, limit: int, work: int, warm: bool
+) -> None:
+    planted, supplies, start = _planted_warm_start()
+    monkeypatch.setattr(network_module, "WARM_MAX_BROKEN", limit)
+    monkeypatch.setattr(simplex_module, "_WORK_PER_ITEM", work)
+    done = network_module._from_warm(planted, supplies, start, classes=3, sink=5)
+    assert (done is not None) == warm
+    if done is not None:
+        flows, pot = done
+        _assert_optimal(planted, supplies, flows, pot)
+        assert flows[5] == 2  # the planted arc, used for both children
+
+
+def test_a_warm_start_whose_flow_lost_an_arc_is_not_taken() -> None:
+    planted, supplies, start = _planted_warm_start()
+    used = int(np.flatnonzero(start.residual[4][:5] > 0)[0])  # a class arc carrying flow
+    gone = {k: np.delete(v, used) for k, v in planted.items()}
+    assert network_module._from_warm(gone, supplies, start, classes=3, sink=5) is None
