@@ -46,7 +46,7 @@ from sendplan.routing.model import Policy
 from sendplan.routing.placement.bundle import solve_with_hub
 from sendplan.routing.placement.candidates import CandidateSet
 from sendplan.routing.placement.costs import unplaced_cost_gbp
-from sendplan.routing.placement.flow import FlowError, solve_min_cost_flow
+from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
 from sendplan.routing.placement.plan import PlacementError
 from sendplan.routing.placement.pools import PoolSet
 from sendplan.routing.placement.simplex import solve_from
@@ -305,7 +305,11 @@ def _from_warm(
         done = solve_from(**arrays, supplies=supplies, flows=flows, potentials=warm.potential)
     except ValueError:
         return None  # an arc that carried flow is gone, or a capacity shrank
-    return (done.flows, done.potentials) if done.optimal else None
+    if not done.optimal:
+        return None
+    # The potentials a solve afresh gives (shortest paths in the residual graph), not the
+    # simplex's own: pricing with those took a fifth round at national scale, these four.
+    return done.flows, node_potentials(**arrays, flows=done.flows, n_nodes=n, sources=classes)
 
 
 __all__ = ["Network", "SolvedFlow", "WarmStart"]
