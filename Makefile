@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/python -c "from sendplan.routing.placement.simplex import compile_kernel; compile_kernel()"
+	$(BIN)/python -c "from sendplan.routing.placement.kernels import compile_kernels; compile_kernels()"
 	touch $(STAMP)
 
 setup: $(STAMP)
