@@ -309,7 +309,11 @@ def _from_warm(
         return None
     # The potentials a solve afresh gives (shortest paths in the residual graph), not the
     # simplex's own: pricing with those took a fifth round at national scale, these four.
-    return done.flows, node_potentials(**arrays, flows=done.flows, n_nodes=n, sources=classes)
+    try:
+        pot = node_potentials(**arrays, flows=done.flows, n_nodes=n, sources=classes)
+    except FlowError:
+        return None  # not reached: the simplex proved the flow optimal
+    return done.flows, pot
 
 
 __all__ = ["Network", "SolvedFlow", "WarmStart"]
