@@ -26,8 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.routing.placement.kernels import network_simplex
-
 # Work allowed (arcs priced, tree nodes walked or moved) per node and arc before the solve
 # gives up; it then says it did not finish, and the caller solves from scratch.
 _WORK_PER_ITEM = 300
@@ -75,6 +73,9 @@ def solve_from(
     np.add.at(balance, h, f)
     if balance.any():
         raise ValueError("the starting flow does not meet every node's supply")
+    # Imported here: numba takes 0.6 s to import, and only pricing at scale needs it.
+    from sendplan.routing.placement.kernels import network_simplex
+
     pi = np.zeros(n + 1, dtype=np.int64)
     pi[:n] = potentials
     pivots, work, optimal = network_simplex(t, h, cap, cost, f, pi, _WORK_PER_ITEM * (n + m))

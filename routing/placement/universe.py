@@ -25,7 +25,6 @@ from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Policy
 from sendplan.routing.placement.candidates import CandidateSet, Pairs
 from sendplan.routing.placement.costs import costs_from_terms_gbp
-from sendplan.routing.placement.kernels import admissible_arcs
 
 # Work per chunk: about this many (point, school) or (class, school) cells at once.
 _CHUNK_CELLS = 4_000_000
@@ -166,6 +165,9 @@ def build_universe(
         [0.0 if s.in_area else policy.out_of_area_gbp for s in cs.schools], dtype=np.float64
     )
     has_pref, pref_keys, pref_gbp = _preference_terms(cs, policy)
+    # Imported here: numba takes 0.6 s to import, and only pricing at scale needs it.
+    from sendplan.routing.placement.kernels import admissible_arcs
+
     cls_a, pair_a = admissible_arcs(
         reach.point_of_class.astype(np.int64, copy=False),
         reach.starts.astype(np.int64, copy=False),
