@@ -1,17 +1,32 @@
 """The placement's compiled loops (numba): the only module that imports numba.
 
-numba compiles each on its first call (a few seconds) and caches it on disk beside this file;
-``compile_kernels`` does that once (``make setup`` runs it), so no plan's time includes it.
+numba compiles each on its first call (a few seconds) and caches it on disk, beside this file
+or in the user's cache; ``compile_kernels`` does that once (``make setup`` runs it), so no
+plan's time includes it. With nowhere writable, each process compiles on its first call.
 Callers validate the inputs; these loops trust them (numba does not check bounds).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
 _Ints = NDArray[np.int64]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _compiled(function: _F) -> _F:
+    """``function`` compiled, its machine code cached on disk where numba finds a writable
+    place (beside this file, or the user's cache); where it finds none (a read-only install
+    and home), compiled afresh in each process instead of failing at import."""
+    try:
+        return cast(_F, numba.njit(cache=True)(function))
+    except RuntimeError:
+        return cast(_F, numba.njit(function))
 
 
 def compile_kernels() -> None:
@@ -22,7 +37,7 @@ def compile_kernels() -> None:
                     np.ones((1, 1), dtype=np.bool_), np.ones(1))  # fmt: skip
 
 
-@numba.njit(cache=True)
+@_compiled
 def admissible_arcs(
     point_of_class: _Ints,
     starts: _Ints,
@@ -55,7 +70,7 @@ def admissible_arcs(
     return cls, pair
 
 
-@numba.njit(cache=True)
+@_compiled
 def _find(uf: _Ints, x: int) -> int:
     """The root of x's set, halving the path."""
     root = x
@@ -76,7 +91,7 @@ def _room(a: int, x: int, toward_parent: bool, t: _Ints, cap: _Ints, f: _Ints, m
     return f[a]
 
 
-@numba.njit(cache=True)
+@_compiled
 def network_simplex(
     t: _Ints, h: _Ints, cap: _Ints, cost: _Ints, f: _Ints, pi: _Ints, max_work: int
 ) -> tuple[int, int, bool]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from strategies import synthetic_scenario
 
 from sendplan.geo.straight_line import StraightLineModel
+from sendplan.routing.placement import kernels as kernels_module
 from sendplan.routing.placement import network as network_module
 from sendplan.routing.placement import place as place_module
 from sendplan.routing.placement import simplex as simplex_module
@@ -219,3 +220,21 @@ def test_a_warm_start_whose_flow_lost_an_arc_is_not_taken() -> None:
     used = int(np.flatnonzero(start.residual[4][:5] > 0)[0])  # a class arc carrying flow
     gone = {k: np.delete(v, used) for k, v in planted.items()}
     assert network_module._from_warm(gone, supplies, start, classes=3, sink=5) is None
+
+
+def test_the_kernels_compile_uncached_where_nothing_is_writable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = kernels_module.numba.njit
+
+    def njit(*args: object, **kwargs: object) -> object:
+        if kwargs.get("cache"):  # as numba does with no writable cache directory
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kernels_module.numba, "njit", njit)
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    assert kernels_module._compiled(add)(2, 3) == 5
