@@ -27,7 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 # Work allowed (arcs priced, tree nodes walked or moved) per node and arc before the solve
-# gives up; it then says it did not finish, and the caller solves from scratch.
+# gives up; it then says it did not finish, and the caller solves from scratch. The national
+# last round (449 broken arcs) took 47 per item in 1.6 s, its third (27,913) 410 in 13.4 s:
+# 300 lets a start like the first finish with room and stops one like the second at ~10 s.
 _WORK_PER_ITEM = 300
 
 
