@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sendplan.api.service.problems import Problem
+from sendplan.api.service.schemas import ROUTED_KINDS
 from sendplan.api.service.settings import Settings
 from sendplan.api.service.tables import ApiKeyRow
 
@@ -67,8 +68,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # changes.json lists the children each change moved, with their routes and times.
 ROUTE_FILES = ("routes", "route_sheets", "transport_review", "evaluation", "changes")
 PLACEMENT_FILES = ("placements", "explanations")
-# Jobs whose report.html shows routes and each route's stops, beside the map of homes.
-ROUTED_KINDS = frozenset({"transport", "both", "changes"})
 
 
 def file_action(name: str, *, kind: str) -> str:

@@ -74,10 +74,9 @@ class ScenarioListOut(BaseModel):
 
 
 SOLVE_KINDS = ("placement", "transport", "both")
-ROUTE_KINDS = ("transport", "both")
 # The kinds that plan routes (and take sessions); a changes job re-plans any one's routes.json
 # (a re-plan's own too, for the next change).
-ROUTED_KINDS = (*ROUTE_KINDS, "changes")
+ROUTED_KINDS = ("transport", "both", "changes")
 MAX_CHANGES_CSV_CHARS = 1_000_000
 # The kinds each key applies to (what job_kinds reads for that kind); any other is refused.
 APPLIES: dict[str, tuple[str, ...]] = {

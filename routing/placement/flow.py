@@ -44,13 +44,8 @@ def solve_min_cost_flow(
     Arc arrays are parallel; nodes are ``0 .. len(supplies) - 1``. Raises FlowError unless the
     solver reports OPTIMAL, naming the status it did report.
     """
-    n_arcs = len(tails)
-    if not len(heads) == len(capacities) == len(unit_costs) == n_arcs:
-        raise ValueError("tails, heads, capacities and unit_costs must have the same length")
-    n_nodes = len(supplies)
-    if n_arcs and (min(tails.min(), heads.min()) < 0 or max(tails.max(), heads.max()) >= n_nodes):
-        raise ValueError("an arc names a node outside 0 .. len(supplies) - 1")
-    if n_arcs == 0 and not np.any(supplies):
+    check_arcs(tails, heads, capacities, unit_costs, n_nodes=len(supplies))
+    if len(tails) == 0 and not np.any(supplies):
         return FlowResult(flows=np.zeros(0, dtype=np.int64), cost=0, status="OPTIMAL")
 
     solver = min_cost_flow.SimpleMinCostFlow()
@@ -62,7 +57,7 @@ def solve_min_cost_flow(
     )
     # Nodes that appear in no arc must still exist, or their supply would be lost.
     solver.set_nodes_supplies(
-        np.arange(n_nodes, dtype=np.int32), np.ascontiguousarray(supplies, dtype=np.int64)
+        np.arange(len(supplies), dtype=np.int32), np.ascontiguousarray(supplies, dtype=np.int64)
     )
     status = solver.solve()
     name = _status_name(status)
@@ -70,6 +65,22 @@ def solve_min_cost_flow(
         raise FlowError(f"min-cost flow solver returned {name}, not OPTIMAL")
     flows = np.asarray(solver.flows(np.asarray(arcs, dtype=np.int32)), dtype=np.int64)
     return FlowResult(flows=flows, cost=int(solver.optimal_cost()), status=name)
+
+
+def check_arcs(
+    tails: NDArray[np.integer],
+    heads: NDArray[np.integer],
+    capacities: NDArray[np.integer],
+    unit_costs: NDArray[np.integer],
+    *,
+    n_nodes: int,
+) -> None:
+    """ValueError unless the arc arrays are parallel and name nodes ``0 .. n_nodes - 1``."""
+    n_arcs = len(tails)
+    if not len(heads) == len(capacities) == len(unit_costs) == n_arcs:
+        raise ValueError("tails, heads, capacities and unit_costs must have the same length")
+    if n_arcs and (min(tails.min(), heads.min()) < 0 or max(tails.max(), heads.max()) >= n_nodes):
+        raise ValueError("an arc names a node outside 0 .. len(supplies) - 1")
 
 
 def _status_name(status: object) -> str:

@@ -242,7 +242,6 @@ class Network:
             started = _from_warm(arrays, supplies, warm, classes=k, sink=sink)
         if started is not None:
             flows, potential = started
-            residual = (tails_a, arrays["heads"], arrays["capacities"], arrays["unit_costs"], flows)
         elif potentials:
             # The unplaced arcs: the sixth block (``solve_with_hub`` gives them one node).
             first = sum(len(b[0]) for b in blocks[:5])
@@ -250,9 +249,10 @@ class Network:
                 arrays, supplies, classes=k, n_cand=len(c_class),
                 unplaced=slice(first, first + len(classes)),
             )  # fmt: skip
-            residual = (tails_a, arrays["heads"], arrays["capacities"], arrays["unit_costs"], flows)
         else:
             flows = solve_min_cost_flow(**arrays, supplies=supplies).flows
+        if potential is not None:
+            residual = (tails_a, arrays["heads"], arrays["capacities"], arrays["unit_costs"], flows)
         cand_flow = np.zeros(len(cand.child), dtype=np.int64)
         cand_flow[np.flatnonzero(use)] = flows[: len(c_class)]
         over = np.zeros(m, dtype=np.int64)
