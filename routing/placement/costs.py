@@ -7,6 +7,7 @@ through one expression, so they round identically.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TypeVar
 
 import numpy as np
@@ -99,18 +100,38 @@ def arc_costs_gbp(
     policy: Policy,
 ) -> NDArray[np.int64]:
     """``arc_cost_gbp`` for every pair (``pair_child`` indexes ``children``), vectorised."""
-    m = len(schools)
     annual = np.array([s.annual_cost_gbp for s in schools], dtype=np.float64)
     out_of_area = np.array(
         [0.0 if s.in_area else policy.out_of_area_gbp for s in schools], dtype=np.float64
     )
+    rank, has_prefs = preference_ranks(children, schools, pair_child, pair_school)
+    pref = np.where(
+        rank > 0,
+        (rank - 1).astype(np.float64) * policy.preference_gbp_per_rank,
+        np.where(has_prefs[pair_child], policy.not_preferred_gbp, 0.0) if len(has_prefs) else 0.0,
+    )
+    return costs_from_terms_gbp(
+        annual[pair_school], pair_travel_s, pref, out_of_area[pair_school], policy
+    )
+
+
+def preference_ranks(
+    children: list[Child],
+    schools: list[School],
+    pair_child: NDArray[np.int64],
+    pair_school: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Per pair, the school's 1-based rank among the child's preferences (0 if not named),
+    and per child whether they name any."""
+    m = len(schools)
+    named = list(map(attrgetter("preferences"), children))
+    has_prefs = np.fromiter(map(bool, named), dtype=bool, count=len(named))
     school_index = {s.school_id: j for j, s in enumerate(schools)}
-    has_prefs = np.array([bool(c.preferences) for c in children], dtype=bool)
-    # Rank of (child, school) looked up by the key child * m + school.
+    # Ranks looked up by the key child * m + school; only children naming schools are visited.
     pref_keys: list[int] = []
     pref_ranks: list[int] = []
-    for i, child in enumerate(children):
-        for r, school_id in enumerate(child.preferences, start=1):
+    for i in np.flatnonzero(has_prefs).tolist():
+        for r, school_id in enumerate(named[i], start=1):
             pref_keys.append(i * m + school_index[school_id])
             pref_ranks.append(r)
     keys = np.array(pref_keys, dtype=np.int64)
@@ -121,14 +142,7 @@ def arc_costs_gbp(
     if len(keys):
         pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
         rank = np.where(keys[pos] == wanted, ranks[pos], 0).astype(np.int64)
-    pref = np.where(
-        rank > 0,
-        (rank - 1).astype(np.float64) * policy.preference_gbp_per_rank,
-        np.where(has_prefs[pair_child], policy.not_preferred_gbp, 0.0) if len(has_prefs) else 0.0,
-    )
-    return costs_from_terms_gbp(
-        annual[pair_school], pair_travel_s, pref, out_of_area[pair_school], policy
-    )
+    return rank, has_prefs
 
 
 def costs_from_terms_gbp(
@@ -161,6 +175,7 @@ __all__ = [
     "costs_from_terms_gbp",
     "over_capacity_cost_gbp",
     "preference_gbp",
+    "preference_ranks",
     "unplaced_cost_gbp",
 ]
 

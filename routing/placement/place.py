@@ -42,6 +42,8 @@ scenario (in any row order) gives the same plan.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -234,17 +236,28 @@ def place_with_report(
 
         outside = outside_minima(answer, out_full, out_held)
 
+    placed_cost = cs.cost[placed_arc]
+    locked_cost = np.array(
+        [
+            arc_cost_gbp(children[i], schools[j], float(t), policy)
+            for i, j, t in zip(locked.child, locked.school, locked.travel_s, strict=True)
+        ],
+        dtype=np.int64,
+    )
     # Children are sorted by id, so ordering by child index orders by child_id.
-    both = [
-        *assignments_with_reasons(
-            cs, placed, arc_full, locked=False, policy=policy, outside=outside
-        ),
-        *assignments_with_reasons(
-            cs, locked, arc_full, locked=True, policy=policy, outside=outside
-        ),
-    ]
     order = np.argsort(np.concatenate([placed.child, locked.child]), kind="stable")
-    assignments = [both[x] for x in order.tolist()]
+
+    def both(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
+        return np.concatenate([a, b])[order]
+
+    assignments = assignments_with_reasons(
+        cs,
+        Pairs(*(both(getattr(placed, f.name), getattr(locked, f.name)) for f in fields(Pairs))),
+        both(placed_cost, locked_cost),
+        both(np.zeros(len(placed.child), dtype=bool), np.ones(len(locked.child), dtype=bool)),
+        arc_full,
+        outside=outside,
+    )
     placed_mask = is_locked.copy()
     placed_mask[placed.child] = True
     unplaced = [
@@ -253,17 +266,10 @@ def place_with_report(
         )
         for i in np.flatnonzero(~placed_mask).tolist()
     ]
-    locked_cost = np.array(
-        [
-            arc_cost_gbp(children[i], schools[j], float(t), policy)
-            for i, j, t in zip(locked.child, locked.school, locked.travel_s, strict=True)
-        ],
-        dtype=np.int64,
-    )
     # From the usage (``room``), not the soft arcs' flow: a zero penalty ties the two arcs.
     over = {schools[j].school_id: int(excess[j]) for j in np.flatnonzero(excess > 0)}
     objective = (
-        int((cs.cost[placed_arc]).sum())
+        int(placed_cost.sum())
         + int(locked_cost.sum())
         + unplaced_cost_gbp(policy) * len(unplaced)
         + over_capacity_cost_gbp(policy) * sum(over.values())

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Policy
-from sendplan.routing.placement.candidates import CandidateSet, Pairs
+from sendplan.routing.placement.candidates import CandidateSet, Pairs, group_rows
 from sendplan.routing.placement.costs import costs_from_terms_gbp
 
 # Work per chunk: about this many (point, school) or (class, school) cells at once.
@@ -48,11 +48,8 @@ class Reach:
 def build_reach(cs: CandidateSet, travel: TravelModel) -> Reach:
     """Screen every (home point, school) pair once, in chunks of points."""
     m = len(cs.schools)
-    homes = np.array(
-        [(cs.children[int(r)].lon, cs.children[int(r)].lat) for r in cs.rep], dtype=np.float64
-    ).reshape(-1, 2)
-    points, point_of_class = np.unique(homes, axis=0, return_inverse=True)
-    point_of_class = point_of_class.reshape(-1).astype(np.int64)
+    first, point_of_class = group_rows(cs.home[:, 0], cs.home[:, 1])
+    points = cs.home[first].reshape(-1, 2)
     n_points = len(points)
     # Every class, locked ones too: the reasons of a locked child see every candidate.
     finite = np.isfinite(cs.limit_s)
@@ -212,16 +209,12 @@ def _preference_terms(
     and their preference terms (the first mention of a school counts, as in ``costs.py``)."""
     m = max(len(cs.schools), 1)
     index = {s.school_id: j for j, s in enumerate(cs.schools)}
-    has_pref = np.zeros(cs.n_classes, dtype=bool)
     terms: dict[int, float] = {}
-    for c, r in enumerate(cs.rep.tolist()):
-        prefs = cs.children[r].preferences
-        if prefs:
-            has_pref[c] = True
-            for rank, sid in enumerate(prefs):
-                terms.setdefault(c * m + index[sid], rank * policy.preference_gbp_per_rank)
+    for c in np.flatnonzero(cs.named).tolist():
+        for rank, sid in enumerate(cs.children[int(cs.rep[c])].preferences):
+            terms.setdefault(c * m + index[sid], rank * policy.preference_gbp_per_rank)
     keys = np.array(sorted(terms), dtype=np.int64)
-    return has_pref, keys, np.array([terms[x] for x in keys.tolist()], dtype=np.float64)
+    return cs.named, keys, np.array([terms[x] for x in keys.tolist()], dtype=np.float64)
 
 
 __all__ = ["Reach", "Universe", "build_reach", "build_universe"]
