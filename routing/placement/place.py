@@ -72,7 +72,7 @@ from sendplan.routing.placement.pricing import (
     outside_minima,
     solve_by_pricing,
 )
-from sendplan.routing.placement.reasons import assignments_with_reasons, unplaced_with_reason
+from sendplan.routing.placement.reasons import assignments_with_reasons, unplaced_with_reasons
 
 SOLVER_NAME = "ortools-min-cost-flow"
 MODES = ("weighted", "lexicographic", "lexicographic_preferences")
@@ -227,14 +227,15 @@ def place_with_report(
         def base(cls: NDArray[np.int64], school: NDArray[np.int64]) -> NDArray[np.bool_]:
             return np.where(class_res[cls], full_res[school], full[school])
 
-        def out_full(cls: NDArray[np.int64], school: NDArray[np.int64]) -> NDArray[np.bool_]:
+        def out_full(
+            cls: NDArray[np.int64], school: NDArray[np.int64]
+        ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
             pool = table[need[cls], school]
-            return base(cls, school) | arc_blocked(pools, pool_used, gen_used, school, pool)
+            plain = base(cls, school)
+            full = plain | arc_blocked(pools, pool_used, gen_used, school, pool)
+            return full, full & ~plain
 
-        def out_held(cls: NDArray[np.int64], school: NDArray[np.int64]) -> NDArray[np.bool_]:
-            return out_full(cls, school) & ~base(cls, school)
-
-        outside = outside_minima(answer, out_full, out_held)
+        outside = outside_minima(answer, out_full)
 
     placed_cost = cs.cost[placed_arc]
     locked_cost = np.array(
@@ -260,12 +261,11 @@ def place_with_report(
     )
     placed_mask = is_locked.copy()
     placed_mask[placed.child] = True
-    unplaced = [
-        unplaced_with_reason(
-            cs, i, arc_full, policy.max_travel_min(children[i]), held_for_others, outside
-        )
-        for i in np.flatnonzero(~placed_mask).tolist()
-    ]
+    who = np.flatnonzero(~placed_mask)
+    # The travel limit is fixed within a class (``CandidateSet.limit_s``).
+    unplaced = unplaced_with_reasons(
+        cs, who, cs.limit_s[cs.class_of[who]] / 60.0, arc_full, held_for_others, outside
+    )
     # From the usage (``room``), not the soft arcs' flow: a zero penalty ties the two arcs.
     over = {schools[j].school_id: int(excess[j]) for j in np.flatnonzero(excess > 0)}
     objective = (

@@ -166,65 +166,76 @@ def _reason_codes(code: int) -> tuple[str, ...]:
     return tuple(str(r) for r in reasons)
 
 
-def unplaced_with_reason(
+def unplaced_with_reasons(
     cs: CandidateSet,
-    i: int,
+    who: NDArray[np.int64],
+    max_travel_min: NDArray[np.float64],
     cand_full: NDArray[np.bool_],
-    max_travel_min: float,
     held_for_others: NDArray[np.bool_] | None = None,
     outside: ClassMinima | None = None,
-) -> Unplaced:
-    """The most fundamental reason this child has no place; the detail holds numbers only.
+) -> list[Unplaced]:
+    """Why each child ``who`` (indices) has no place, the most fundamental reason first; the
+    detail holds numbers only. ``max_travel_min`` is each one's travel limit;
     ``held_for_others`` marks the candidate arcs full only by places per need; ``outside``
     adds the candidates outside ``cs`` (the priced ones)."""
-    child = cs.children[i]
-    c = int(cs.class_of[i])
-    admits, admits_res = int(cs.admits_any[c]), int(cs.admits_res[c])
-    if admits == 0:
-        return Unplaced(
-            child.child_id,
-            UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE,
-            "no school is designated for this need, age range, sex and cohort",
-        )
-    if int(cs.admits_open[c]) == 0:
-        return Unplaced(
-            child.child_id,
-            UnplacedReason.NO_OPEN_SCHOOL,
-            f"{admits} suitable school(s), none open on the scenario date",
-        )
-    if child.residential_need and admits_res == 0:
-        return Unplaced(
-            child.child_id,
-            UnplacedReason.RESIDENTIAL_NEED_UNMET,
-            f"{admits} suitable school(s), none with residential places",
-        )
-    cand_school = cs.candidates.school[cs.cand_starts[c] : cs.cand_starts[c + 1]]
-    n_cand = len(cand_school) + (0 if outside is None else int(outside.count[c]))
-    if n_cand == 0:
-        considered = cs.considered.travel_s[cs.cons_starts[c] : cs.cons_starts[c + 1]]
-        return Unplaced(
-            child.child_id,
-            UnplacedReason.OVER_MAX_TRAVEL,
-            f"{len(considered)} suitable school(s), nearest "
-            f"{float(considered.min()) / 60.0:.0f} min, limit {max_travel_min:.0f} min",
-        )
-    # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
-    arcs = slice(int(cs.cand_starts[c]), int(cs.cand_starts[c + 1]))
-    if cand_full[arcs].all() and (outside is None or outside.open_count[c] == 0):
-        held = 0 if held_for_others is None else int(held_for_others[arcs].sum())
-        held += 0 if outside is None else int(outside.held_count[c])
-        note = f" ({held} with places left only for other needs)" if held else ""
-        return Unplaced(
-            child.child_id,
-            UnplacedReason.CAPACITY_EXHAUSTED,
-            f"{n_cand} suitable school(s) within {max_travel_min:.0f} min, all full" + note,
-        )
-    return Unplaced(
-        child.child_id,
-        UnplacedReason.COSTS_MORE_THAN_UNPLACED,
-        f"{n_cand} suitable school(s) within {max_travel_min:.0f} min; places left "
-        "cost more than the unplaced penalty",
-    )
+    k = cs.n_classes
+    arc_class = cs.candidates.child
+    open_arcs = np.bincount(arc_class[~cand_full], minlength=k)
+    held = np.zeros(k, dtype=np.int64)
+    if held_for_others is not None:
+        held += np.bincount(arc_class[held_for_others], minlength=k)
+    n_cand = np.diff(cs.cand_starts)
+    if outside is not None:
+        n_cand = n_cand + outside.count
+        open_arcs = open_arcs + outside.open_count
+        held += outside.held_count
+    out: list[Unplaced] = []
+    for i, limit in zip(who.tolist(), max_travel_min.tolist(), strict=True):
+        child = cs.children[i]
+        c = int(cs.class_of[i])
+        admits, cands = int(cs.admits_any[c]), int(n_cand[c])
+        if admits == 0:
+            out.append(Unplaced(
+                child.child_id,
+                UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE,
+                "no school is designated for this need, age range, sex and cohort",
+            ))  # fmt: skip
+        elif int(cs.admits_open[c]) == 0:
+            out.append(Unplaced(
+                child.child_id,
+                UnplacedReason.NO_OPEN_SCHOOL,
+                f"{admits} suitable school(s), none open on the scenario date",
+            ))  # fmt: skip
+        elif child.residential_need and int(cs.admits_res[c]) == 0:
+            out.append(Unplaced(
+                child.child_id,
+                UnplacedReason.RESIDENTIAL_NEED_UNMET,
+                f"{admits} suitable school(s), none with residential places",
+            ))  # fmt: skip
+        elif cands == 0:
+            considered = cs.considered.travel_s[cs.cons_starts[c] : cs.cons_starts[c + 1]]
+            out.append(Unplaced(
+                child.child_id,
+                UnplacedReason.OVER_MAX_TRAVEL,
+                f"{len(considered)} suitable school(s), nearest "
+                f"{float(considered.min()) / 60.0:.0f} min, limit {limit:.0f} min",
+            ))  # fmt: skip
+        # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
+        elif open_arcs[c] == 0:
+            note = f" ({held[c]} with places left only for other needs)" if held[c] else ""
+            out.append(Unplaced(
+                child.child_id,
+                UnplacedReason.CAPACITY_EXHAUSTED,
+                f"{cands} suitable school(s) within {limit:.0f} min, all full" + note,
+            ))  # fmt: skip
+        else:
+            out.append(Unplaced(
+                child.child_id,
+                UnplacedReason.COSTS_MORE_THAN_UNPLACED,
+                f"{cands} suitable school(s) within {limit:.0f} min; places left "
+                "cost more than the unplaced penalty",
+            ))  # fmt: skip
+    return out
 
 
-__all__ = ["ClassMinima", "assignments_with_reasons", "unplaced_with_reason"]
+__all__ = ["ClassMinima", "assignments_with_reasons", "unplaced_with_reasons"]
