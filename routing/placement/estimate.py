@@ -58,6 +58,13 @@ def draw_samples(supply: NDArray[np.int64]) -> list[tuple[float, NDArray[np.int6
     return samples
 
 
+def surely_sampled(free: int) -> bool:
+    """Whether ``free`` children are so many that ``draw_samples`` all but surely draws
+    samples (twice the children it needs, in expectation): then pricing starts from the
+    samples' prices, not from the nearest schools."""
+    return free * min(SAMPLE_FRACTIONS, default=0.0) >= 2 * SAMPLE_MIN_CHILDREN
+
+
 def _scaled(x: NDArray[np.int64], fraction: float) -> NDArray[np.int64]:
     """Places scaled to a sample (-1, no limit, stays -1)."""
     return np.where(x >= 0, np.floor(x * fraction + 0.5), x).astype(np.int64)
@@ -105,5 +112,5 @@ def start_arcs(
 
 __all__ = [
     "SAMPLE_FRACTIONS", "SAMPLE_MIN_CHILDREN", "SLACK_GBP", "START_AT_LEAST", "draw_samples",
-    "scaled_network", "start_arcs",
+    "scaled_network", "start_arcs", "surely_sampled",
 ]  # fmt: skip

@@ -55,6 +55,7 @@ from sendplan.routing.placement.candidates import (
     Pairs,
     build_candidates,
     disaggregate,
+    held_locked,
 )
 from sendplan.routing.placement.costs import (
     arc_cost_gbp,
@@ -62,6 +63,7 @@ from sendplan.routing.placement.costs import (
     preference_units,
     unplaced_cost_gbp,
 )
+from sendplan.routing.placement.estimate import surely_sampled
 from sendplan.routing.placement.network import Network
 from sendplan.routing.placement.plan import Assignment, PlacementError, PlacementPlan
 from sendplan.routing.placement.pools import arc_blocked, build_pools, need_codes, pool_table, room
@@ -136,10 +138,16 @@ def place_with_report(
     priced = (uses_pricing(scenario, mode) if pricing is None else pricing) and (
         mode == "weighted" and policy.max_candidates == 0
     )
+    nearest = None
+    if priced:
+        school_by_id = {s.school_id: s for s in schools}
+        held = sum(held_locked(c, school_by_id, scenario.as_of) for c in children if c.locked)
+        # Pricing starts from the nearest schools only when it draws no samples; otherwise
+        # the reasons alone read them (the nearest school of a child out of reach).
+        nearest = 1 if surely_sampled(n - held) else PRICING_START_CANDIDATES
     cs, locked = build_candidates(
-        children, schools, travel, policy, as_of=scenario.as_of,
-        nearest=PRICING_START_CANDIDATES if priced else None,
-    )  # fmt: skip
+        children, schools, travel, policy, as_of=scenario.as_of, nearest=nearest
+    )
     say(f"placement: {cs.n_classes:,} classes, {len(cs.candidates.child):,} candidate arcs")
 
     capacity = np.array([s.capacity for s in schools], dtype=np.int64)

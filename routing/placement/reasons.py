@@ -213,11 +213,13 @@ def unplaced_with_reasons(
                 f"{admits} suitable school(s), none with residential places",
             ))  # fmt: skip
         elif cands == 0:
+            # Every suitable school, though only the nearest ones were considered.
+            suitable = len(cs.group_ok[int(cs.group[c])])
             considered = cs.considered.travel_s[cs.cons_starts[c] : cs.cons_starts[c + 1]]
             out.append(Unplaced(
                 child.child_id,
                 UnplacedReason.OVER_MAX_TRAVEL,
-                f"{len(considered)} suitable school(s), nearest "
+                f"{suitable} suitable school(s), nearest "
                 f"{float(considered.min()) / 60.0:.0f} min, limit {limit:.0f} min",
             ))  # fmt: skip
         # Only a policy whose unplaced penalty is below some arc cost can leave room unused.

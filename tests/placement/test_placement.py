@@ -281,6 +281,27 @@ def test_each_unplaced_reason(child: Child, schools: list[School], reason: Unpla
     assert detail and "ASD" not in detail and "C1" not in detail
 
 
+@pytest.mark.parametrize("max_candidates", [0, 1, 2])
+def test_out_of_reach_detail_counts_every_suitable_school_and_the_nearest(
+    max_candidates: int,
+) -> None:
+    """Only the nearest schools may be considered (a cap, or pricing's start), but the
+    detail counts every suitable one, and names the nearest one's time."""
+    far = [_school("A", 150.0), _school("B", 100.0), _school("C", -300.0)]
+    unsuitable = _school("D", 90.0, age_high=5)  # not suitable: not counted, not nearest
+    plan = _place_checked(_scenario([_child("C1", 0.0)], [*far, unsuitable],
+                                    max_candidates=max_candidates))  # fmt: skip
+    [unplaced] = plan.unplaced
+    assert unplaced.reason == UnplacedReason.OVER_MAX_TRAVEL
+    minutes = (
+        StraightLineModel().pairs(
+            np.array([[_child("C1", 0.0).lon, CENTRE_LAT]]), np.array([[far[1].lon, CENTRE_LAT]])
+        )[0][0]
+        / 60.0
+    )
+    assert unplaced.detail == f"3 suitable school(s), nearest {minutes:.0f} min, limit 60 min"
+
+
 def test_capacity_exhausted_when_others_take_the_places() -> None:
     schools = [_school("A", 0.0, capacity=1)]
     plan = _place_checked(_scenario([_child("C1", 1.0), _child("C2", 2.0)], schools))

@@ -6,6 +6,7 @@ potentials prove optimal flows, and the automatic switch holds on both sides of 
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from collections.abc import Callable
 
@@ -27,6 +28,12 @@ from sendplan.routing.placement.candidates import CandidateSet, build_candidates
 from sendplan.routing.placement.certify import certify_potentials
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.costs import unplaced_cost_gbp
+from sendplan.routing.placement.estimate import (
+    SAMPLE_FRACTIONS,
+    SAMPLE_MIN_CHILDREN,
+    draw_samples,
+    surely_sampled,
+)
 from sendplan.routing.placement.flow import FlowError, node_potentials, solve_min_cost_flow
 from sendplan.routing.placement.network import Network
 from sendplan.routing.placement.place import (
@@ -446,3 +453,10 @@ def test_a_certificate_is_only_found_for_a_flow_optimal_over_every_arc(
         assert (reduced[out] >= 0).all()
     if value > best:
         assert proof is None
+
+
+def test_surely_sampled_both_sides_and_then_samples_are_drawn() -> None:
+    need = math.ceil(2 * SAMPLE_MIN_CHILDREN / min(SAMPLE_FRACTIONS))
+    assert not surely_sampled(need - 1)
+    assert surely_sampled(need)
+    assert draw_samples(np.ones(need, dtype=np.int64))
