@@ -167,10 +167,11 @@ def _shortest_from_all(
     """Shortest distances from a virtual root joined to every node at cost 0."""
     # Parallel arcs: only the cheapest matters.
     key = t * max(n, 1) + h
-    uniq, inverse = np.unique(key, return_inverse=True)
-    best = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(best, inverse.reshape(-1), w)
-    t, h, w = uniq // max(n, 1), uniq % max(n, 1), best
+    order = np.argsort(key)
+    key = key[order]
+    runs = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else order
+    t, h = key[runs] // max(n, 1), key[runs] % max(n, 1)
+    w = np.minimum.reduceat(w[order], runs) if len(key) else w
     starts = np.searchsorted(t, np.arange(n + 1)).astype(np.int64)
     dist = np.zeros(n, dtype=np.int64)
     active = np.arange(n, dtype=np.int64)

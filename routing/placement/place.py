@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -125,8 +126,8 @@ def place_with_report(
     if mode not in MODES:
         raise PlacementError(f"unknown placement mode {mode!r}; use one of {', '.join(MODES)}")
     policy = scenario.policy
-    children = sorted(scenario.children, key=lambda c: c.child_id)
-    schools = sorted(scenario.schools, key=lambda s: s.school_id)
+    children = sorted(scenario.children, key=attrgetter("child_id"))
+    schools = sorted(scenario.schools, key=attrgetter("school_id"))
     school_index = {s.school_id: j for j, s in enumerate(schools)}
     unknown = sorted(set(must_admit) - set(school_index))
     if unknown:

@@ -185,6 +185,7 @@ def unplaced_with_reasons(
     if held_for_others is not None:
         held += np.bincount(arc_class[held_for_others], minlength=k)
     n_cand = np.diff(cs.cand_starts)
+    nearest_s = _segment_min(cs.considered.travel_s, cs.cons_starts, k).tolist()
     if outside is not None:
         n_cand = n_cand + outside.count
         open_arcs = open_arcs + outside.open_count
@@ -215,12 +216,11 @@ def unplaced_with_reasons(
         elif cands == 0:
             # Every suitable school, though only the nearest ones were considered.
             suitable = len(cs.group_ok[int(cs.group[c])])
-            considered = cs.considered.travel_s[cs.cons_starts[c] : cs.cons_starts[c + 1]]
             out.append(Unplaced(
                 child.child_id,
                 UnplacedReason.OVER_MAX_TRAVEL,
                 f"{suitable} suitable school(s), nearest "
-                f"{float(considered.min()) / 60.0:.0f} min, limit {limit:.0f} min",
+                f"{nearest_s[c] / 60.0:.0f} min, limit {limit:.0f} min",
             ))  # fmt: skip
         # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
         elif open_arcs[c] == 0:
