@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import NEED_CODES, Child, Policy, School
+from sendplan.routing.placement.arrays import group_rows
 from sendplan.routing.placement.costs import arc_costs_gbp
 
 _Arr = TypeVar("_Arr", NDArray[np.int64], NDArray[np.float64])
@@ -113,22 +114,6 @@ def admitting(schools: list[School], policy: Policy) -> Callable[[Child], NDArra
         )
 
     return admits
-
-
-def group_rows(*columns: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Equal rows of ``columns`` grouped, in the order of the rows' values (first column
-    first): each group's first row, and each row's group. As ``np.unique(..., axis=0,
-    return_index=True, return_inverse=True)`` over the stacked columns, some 3x faster."""
-    n = len(columns[0])
-    order = np.lexsort(columns[::-1])
-    first = np.ones(n, dtype=bool)
-    for col in columns:
-        ordered = col[order]
-        first[1:] &= ordered[1:] == ordered[:-1]
-    first[1:] = ~first[1:]
-    group = np.empty(n, dtype=np.int64)
-    group[order] = np.cumsum(first) - 1
-    return order[first].astype(np.int64), group
 
 
 def held_locked(child: Child, schools: dict[str, School], as_of: date | None) -> bool:
@@ -390,5 +375,5 @@ def disaggregate(
 
 __all__ = [
     "CandidateSet", "Pairs", "admitting", "build_candidates", "cohort_admits", "disaggregate",
-    "group_rows", "held_locked", "only_arcs", "with_arcs",
+    "held_locked", "only_arcs", "with_arcs",
 ]  # fmt: skip

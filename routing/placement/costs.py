@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.routing.model import Child, Policy, School
+from sendplan.routing.placement.arrays import index_in_sorted
 
 _Num = TypeVar("_Num", float, NDArray[np.float64])
 
@@ -137,11 +138,9 @@ def preference_ranks(
     keys = np.array(pref_keys, dtype=np.int64)
     order = np.argsort(keys, kind="stable")
     keys, ranks = keys[order], np.array(pref_ranks, dtype=np.int64)[order]
-    wanted = pair_child * m + pair_school
-    rank: NDArray[np.int64] = np.zeros(len(wanted), dtype=np.int64)
-    if len(keys):
-        pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        rank = np.where(keys[pos] == wanted, ranks[pos], 0).astype(np.int64)
+    pos = index_in_sorted(keys, pair_child * m + pair_school)
+    rank = np.zeros(len(pos), dtype=np.int64)
+    rank[pos >= 0] = ranks[pos[pos >= 0]]
     return rank, has_prefs
 
 

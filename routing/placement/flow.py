@@ -80,7 +80,7 @@ def check_arcs(
     if not len(heads) == len(capacities) == len(unit_costs) == n_arcs:
         raise ValueError("tails, heads, capacities and unit_costs must have the same length")
     if n_arcs and (min(tails.min(), heads.min()) < 0 or max(tails.max(), heads.max()) >= n_nodes):
-        raise ValueError("an arc names a node outside 0 .. len(supplies) - 1")
+        raise ValueError(f"an arc names a node outside 0 .. {n_nodes - 1}")
 
 
 def _status_name(status: object) -> str:

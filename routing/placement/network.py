@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.routing.model import Policy
+from sendplan.routing.placement.arrays import index_in_sorted
 from sendplan.routing.placement.bundle import solve_with_hub
 from sendplan.routing.placement.candidates import CandidateSet
 from sendplan.routing.placement.costs import unplaced_cost_gbp
@@ -291,8 +292,9 @@ def _from_warm(
     old_key = old_key[order]
     if len(old_key) == 0 or not np.all(old_key[1:] > old_key[:-1]):
         return None  # parallel arcs: (tail, head) would not name one arc
-    pos = np.minimum(np.searchsorted(old_key, key), len(old_key) - 1)
-    flows = np.where(old_key[pos] == key, old_f[order][pos], 0).astype(np.int64)
+    pos = index_in_sorted(old_key, key)
+    flows = np.zeros(len(key), dtype=np.int64)
+    flows[pos >= 0] = old_f[order][pos[pos >= 0]]
     # Each class's children not on one of its arcs go onto its unplaced arc (to the sink).
     sent = np.bincount(tails, weights=flows, minlength=n)[:classes].astype(np.int64)
     unplaced = np.flatnonzero((tails < classes) & (heads == sink))

@@ -56,7 +56,6 @@ from sendplan.routing.placement.candidates import (
     Pairs,
     build_candidates,
     disaggregate,
-    held_locked,
 )
 from sendplan.routing.placement.costs import (
     arc_cost_gbp,
@@ -141,11 +140,12 @@ def place_with_report(
     )
     nearest = None
     if priced:
-        school_by_id = {s.school_id: s for s in schools}
-        held = sum(held_locked(c, school_by_id, scenario.as_of) for c in children if c.locked)
         # Pricing starts from the nearest schools only when it draws no samples; otherwise
-        # the reasons alone read them (the nearest school of a child out of reach).
-        nearest = 1 if surely_sampled(n - held) else PRICING_START_CANDIDATES
+        # the reasons alone read them (the nearest school of a child out of reach). The
+        # unlocked children are at most the free ones (a locked child at a closed school
+        # is free), which errs towards building the nearest ten.
+        unlocked = sum(not c.locked for c in children)
+        nearest = 1 if surely_sampled(unlocked) else PRICING_START_CANDIDATES
     cs, locked = build_candidates(
         children, schools, travel, policy, as_of=scenario.as_of, nearest=nearest
     )

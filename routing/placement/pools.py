@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sendplan.routing.model import NEED_CODES, School
+from sendplan.routing.placement.arrays import index_in_sorted
 from sendplan.routing.placement.candidates import CandidateSet, Pairs
 from sendplan.routing.placement.plan import PlacementError
 
@@ -83,11 +84,7 @@ def build_pools(cs: CandidateSet, locked: Pairs, soft: NDArray[np.bool_]) -> Poo
     child_need = cs.need
 
     def lookup(school: NDArray[np.int64], need: NDArray[np.int64]) -> NDArray[np.int64]:
-        if len(key_a) == 0:
-            return np.full(len(school), -1, dtype=np.int64)
-        wanted = school * N_CODES + need
-        pos = np.minimum(np.searchsorted(key_a, wanted), len(key_a) - 1)
-        return np.where(key_a[pos] == wanted, pos, -1).astype(np.int64)
+        return index_in_sorted(key_a, school * N_CODES + need)
 
     cand = cs.candidates
     class_need = child_need[cs.rep] if len(cs.rep) else np.zeros(0, dtype=np.int64)

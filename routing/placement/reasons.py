@@ -194,50 +194,54 @@ def unplaced_with_reasons(
     for i, limit in zip(who.tolist(), max_travel_min.tolist(), strict=True):
         child = cs.children[i]
         c = int(cs.class_of[i])
-        admits, cands = int(cs.admits_any[c]), int(n_cand[c])
-        if admits == 0:
-            out.append(Unplaced(
-                child.child_id,
-                UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE,
-                "no school is designated for this need, age range, sex and cohort",
-            ))  # fmt: skip
-        elif int(cs.admits_open[c]) == 0:
-            out.append(Unplaced(
-                child.child_id,
-                UnplacedReason.NO_OPEN_SCHOOL,
-                f"{admits} suitable school(s), none open on the scenario date",
-            ))  # fmt: skip
-        elif child.residential_need and int(cs.admits_res[c]) == 0:
-            out.append(Unplaced(
-                child.child_id,
-                UnplacedReason.RESIDENTIAL_NEED_UNMET,
-                f"{admits} suitable school(s), none with residential places",
-            ))  # fmt: skip
-        elif cands == 0:
-            # Every suitable school, though only the nearest ones were considered.
-            suitable = len(cs.group_ok[int(cs.group[c])])
-            out.append(Unplaced(
-                child.child_id,
-                UnplacedReason.OVER_MAX_TRAVEL,
-                f"{suitable} suitable school(s), nearest "
-                f"{nearest_s[c] / 60.0:.0f} min, limit {limit:.0f} min",
-            ))  # fmt: skip
-        # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
-        elif open_arcs[c] == 0:
-            note = f" ({held[c]} with places left only for other needs)" if held[c] else ""
-            out.append(Unplaced(
-                child.child_id,
-                UnplacedReason.CAPACITY_EXHAUSTED,
-                f"{cands} suitable school(s) within {limit:.0f} min, all full" + note,
-            ))  # fmt: skip
-        else:
-            out.append(Unplaced(
-                child.child_id,
-                UnplacedReason.COSTS_MORE_THAN_UNPLACED,
-                f"{cands} suitable school(s) within {limit:.0f} min; places left "
-                "cost more than the unplaced penalty",
-            ))  # fmt: skip
+        out.append(Unplaced(child.child_id, *_unplaced_reason(
+            cs, c, int(n_cand[c]), limit, residential=child.residential_need,
+            room=bool(open_arcs[c]), held=int(held[c]), nearest_s=nearest_s[c],
+        )))  # fmt: skip
     return out
+
+
+def _unplaced_reason(
+    cs: CandidateSet, c: int, cands: int, limit: float, *,
+    residential: bool, room: bool, held: int, nearest_s: float,
+) -> tuple[UnplacedReason, str]:  # fmt: skip
+    """The most fundamental reason a child of class ``c`` has no place, and its detail."""
+    admits = int(cs.admits_any[c])
+    if admits == 0:
+        return (
+            UnplacedReason.NO_SCHOOL_MEETS_NEED_IN_AGE_RANGE,
+            "no school is designated for this need, age range, sex and cohort",
+        )
+    if int(cs.admits_open[c]) == 0:
+        return (
+            UnplacedReason.NO_OPEN_SCHOOL,
+            f"{admits} suitable school(s), none open on the scenario date",
+        )
+    if residential and int(cs.admits_res[c]) == 0:
+        return (
+            UnplacedReason.RESIDENTIAL_NEED_UNMET,
+            f"{admits} suitable school(s), none with residential places",
+        )
+    if cands == 0:
+        # Every suitable school, though only the nearest ones were considered.
+        suitable = len(cs.group_ok[int(cs.group[c])])
+        return (
+            UnplacedReason.OVER_MAX_TRAVEL,
+            f"{suitable} suitable school(s), nearest {nearest_s / 60.0:.0f} min, "
+            f"limit {limit:.0f} min",
+        )
+    if not room:
+        note = f" ({held} with places left only for other needs)" if held else ""
+        return (
+            UnplacedReason.CAPACITY_EXHAUSTED,
+            f"{cands} suitable school(s) within {limit:.0f} min, all full" + note,
+        )
+    # Only a policy whose unplaced penalty is below some arc cost can leave room unused.
+    return (
+        UnplacedReason.COSTS_MORE_THAN_UNPLACED,
+        f"{cands} suitable school(s) within {limit:.0f} min; places left "
+        "cost more than the unplaced penalty",
+    )
 
 
 __all__ = ["ClassMinima", "assignments_with_reasons", "unplaced_with_reasons"]

@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Policy
-from sendplan.routing.placement.candidates import CandidateSet, Pairs, group_rows
+from sendplan.routing.placement.arrays import group_rows, index_in_sorted
+from sendplan.routing.placement.candidates import CandidateSet, Pairs
 from sendplan.routing.placement.costs import costs_from_terms_gbp
 
 # Work per chunk: about this many (point, school) or (class, school) cells at once.
@@ -139,9 +140,8 @@ class Universe:
         keys = self.cls * m + self.school
         wanted = cs.candidates.child * m + cs.candidates.school
         inside = np.zeros(len(keys), dtype=bool)
-        if len(keys) and len(wanted):
-            pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-            inside[pos[keys[pos] == wanted]] = True
+        pos = index_in_sorted(keys, wanted)
+        inside[pos[pos >= 0]] = True
         return inside
 
 
@@ -185,11 +185,9 @@ def build_universe(
         # Only the arcs of classes naming schools have a preference term.
         some = np.flatnonzero(has_pref[arc_cls])
         pref[some] = policy.not_preferred_gbp
-        if len(pref_keys) and len(some):
-            key = arc_cls[some] * max(m, 1) + school[some]
-            pos = np.minimum(np.searchsorted(pref_keys, key), len(pref_keys) - 1)
-            named = pref_keys[pos] == key
-            pref[some[named]] = pref_gbp[pos[named]]
+        pos = index_in_sorted(pref_keys, arc_cls[some] * max(m, 1) + school[some])
+        named = pos >= 0
+        pref[some[named]] = pref_gbp[pos[named]]
         cost_a[arc] = costs_from_terms_gbp(
             annual[school], reach.travel_s[pair_a[arc]], pref, area[school], policy
         )

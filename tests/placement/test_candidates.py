@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from strategies import TINY_NEEDS, make_child, make_school
 
 from sendplan.routing.model import COHORTS, SCHOOL_TYPES, Child, Policy, School
-from sendplan.routing.placement.candidates import admitting, cohort_admits, group_rows
+from sendplan.routing.placement.arrays import group_rows
+from sendplan.routing.placement.candidates import admitting, cohort_admits
 
 _schools = st.lists(
     st.builds(
