@@ -32,6 +32,7 @@ from distributed import (
     as_completed,
     get_worker,
 )
+from distributed.comm.core import CommClosedError
 from distributed.worker_memory import parse_memory_limit
 
 from sendplan.errors import InputError, visible
@@ -58,6 +59,30 @@ QUIET_LOOPS: dict[str, object] = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "1s",
 }
+
+
+class _ClosedWithoutTraceback(logging.Filter):
+    """A lost connection that Dask logs as an error (a worker's heartbeat when the scheduler
+    closes first, as on shutdown) kept as its one-line message, without the traceback: Dask
+    retries or closes by itself, and a traceback in the service's log reads as a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, CommClosedError):
+            record.msg, record.args = f"{record.getMessage()} ({error})", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+# Here, at import, because every process of a cluster imports this module: the service, and
+# each worker (its class, ``_NoHttpWorker``, lives here). A logger's filter sees only its own
+# records, so each logger that reports lost connections gets it.
+DASK_CONNECTION_LOGGERS = (
+    "distributed.worker", "distributed.nanny", "distributed.core", "distributed.batched",
+    "distributed.client", "distributed.scheduler", "distributed.utils",
+)  # fmt: skip
+for _name in DASK_CONNECTION_LOGGERS:
+    logging.getLogger(_name).addFilter(_ClosedWithoutTraceback())
 
 
 class _NoHttp:

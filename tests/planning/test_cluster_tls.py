@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import socket
 import warnings
 
 import psutil
 import pytest
 from distributed import Client
+from distributed.comm.core import CommClosedError
 
+from sendplan.routing.planning import cluster
 from sendplan.routing.planning.cluster import dask_client
 
 
@@ -75,3 +78,26 @@ def test_the_local_cluster_opens_no_http_port_and_does_not_warn() -> None:
         assert opened == comm_ports
         assert client.submit(_inc, 1, pure=False).result() == 2
     assert not [w for w in caught if "already in use" in str(w.message)]
+
+
+@pytest.mark.parametrize("name", cluster.DASK_CONNECTION_LOGGERS)
+def test_a_lost_connection_is_logged_without_a_traceback(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = logging.getLogger(name)
+    with caplog.at_level(logging.ERROR, logger=name):
+        try:
+            raise CommClosedError("in <TLS (closed) heartbeat_worker>: Stream is closed")
+        except CommClosedError:
+            logger.exception("Failed to communicate with scheduler during %s.", "heartbeat")
+        try:
+            raise RuntimeError("a real failure")
+        except RuntimeError:
+            logger.exception("Task failed")
+    lost, real = caplog.records[-2:]
+    assert lost.exc_info is None and "Traceback" not in caplog.text.split("Task failed")[0]
+    assert lost.getMessage() == (
+        "Failed to communicate with scheduler during heartbeat. "
+        "(in <TLS (closed) heartbeat_worker>: Stream is closed)"
+    )
+    assert real.exc_info is not None and "RuntimeError: a real failure" in caplog.text
