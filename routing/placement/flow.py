@@ -38,33 +38,69 @@ def solve_min_cost_flow(
     capacities: NDArray[np.integer],
     unit_costs: NDArray[np.integer],
     supplies: NDArray[np.integer],
+    node_order: NDArray[np.integer] | None = None,
 ) -> FlowResult:
     """Solve a min-cost flow. ``supplies[v]`` is node v's supply (negative for demand).
 
-    Arc arrays are parallel; nodes are ``0 .. len(supplies) - 1``. Raises FlowError unless the
-    solver reports OPTIMAL, naming the status it did report.
+    Arc arrays are parallel; nodes are ``0 .. len(supplies) - 1``. ``node_order`` (a
+    permutation of the nodes) is the order in which OR-Tools numbers them: the optimum's cost
+    is the same in any order, but its time is not (``locality_order``); flows come back per
+    arc as given. Raises FlowError unless the solver reports OPTIMAL, naming the status it did
+    report.
     """
-    check_arcs(tails, heads, capacities, unit_costs, n_nodes=len(supplies))
+    n = len(supplies)
+    check_arcs(tails, heads, capacities, unit_costs, n_nodes=n)
     if len(tails) == 0 and not np.any(supplies):
         return FlowResult(flows=np.zeros(0, dtype=np.int64), cost=0, status="OPTIMAL")
+    number = np.arange(n, dtype=np.int64)  # OR-Tools' number of each node
+    if node_order is not None:
+        order = np.asarray(node_order, dtype=np.int64)
+        if len(order) != n or not np.array_equal(np.sort(order), number):
+            raise ValueError("node_order must list every node exactly once")
+        number[order] = np.arange(n, dtype=np.int64)
 
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(
-        np.ascontiguousarray(tails, dtype=np.int32),
-        np.ascontiguousarray(heads, dtype=np.int32),
+        number[tails].astype(np.int32),
+        number[heads].astype(np.int32),
         np.ascontiguousarray(capacities, dtype=np.int64),
         np.ascontiguousarray(unit_costs, dtype=np.int64),
     )
     # Nodes that appear in no arc must still exist, or their supply would be lost.
-    solver.set_nodes_supplies(
-        np.arange(len(supplies), dtype=np.int32), np.ascontiguousarray(supplies, dtype=np.int64)
-    )
+    numbered = np.zeros(n, dtype=np.int64)
+    numbered[number] = supplies
+    solver.set_nodes_supplies(np.arange(n, dtype=np.int32), numbered)
     status = solver.solve()
     name = _status_name(status)
     if status != solver.OPTIMAL:
         raise FlowError(f"min-cost flow solver returned {name}, not OPTIMAL")
     flows = np.asarray(solver.flows(np.asarray(arcs, dtype=np.int32)), dtype=np.int64)
     return FlowResult(flows=flows, cost=int(solver.optimal_cost()), status=name)
+
+
+def locality_order(
+    *,
+    tails: NDArray[np.integer],
+    heads: NDArray[np.integer],
+    unit_costs: NDArray[np.integer],
+    supplies: NDArray[np.integer],
+) -> NDArray[np.int64]:
+    """A ``node_order`` that numbers the supply nodes after the others, grouped by the head of
+    their cheapest arc: nodes likely to send flow the same way sit side by side in OR-Tools'
+    arrays and are discharged one after another. On the placement's pricing networks at
+    national scale (321,668 nodes, 0.9-1.6 million arcs) its four solves took 25% less time
+    than in the placement's own numbering (classes, then schools): 53.8 s against 71.8 s for
+    three runs of each, interleaved; a random numbering was slower than either."""
+    t = np.asarray(tails, dtype=np.int64)
+    n = len(supplies)
+    if len(t) == 0:
+        return np.arange(n, dtype=np.int64)
+    by_cost = np.lexsort((np.asarray(unit_costs), t))
+    runs = np.flatnonzero(np.concatenate([[True], t[by_cost][1:] != t[by_cost][:-1]]))
+    cheapest_head = np.full(n, -1, dtype=np.int64)
+    cheapest_head[t[by_cost][runs]] = np.asarray(heads, dtype=np.int64)[by_cost][runs]
+    key = np.where(np.asarray(supplies) > 0, cheapest_head, -1)
+    return np.lexsort((np.arange(n), key)).astype(np.int64)
 
 
 def check_arcs(
