@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.routing.placement.flow import check_arcs
+from sendplan.routing.placement.flow import check_arcs, locality_order
 
 # Work allowed (arcs priced, tree nodes walked or moved) per node and arc before the solve
 # gives up; it then says it did not finish, and the caller solves from scratch. The national
@@ -79,11 +79,17 @@ def solve_from(
     # Imported here: numba takes 0.6 s to import, and only pricing at scale needs it.
     from sendplan.routing.placement.kernels import network_simplex
 
+    # Numbered for locality: the same pivots (they follow the arcs' order), in less time (the
+    # national last round's 11,740 pivots: 0.93 s against 1.33-1.82 s).
+    number = np.empty(n, dtype=np.int64)
+    number[locality_order(tails=t, heads=h, unit_costs=cost, supplies=supplies)] = np.arange(n)
     pi = np.zeros(n + 1, dtype=np.int64)
-    pi[:n] = potentials
-    pivots, work, optimal = network_simplex(t, h, cap, cost, f, pi, _WORK_PER_ITEM * (n + m))
+    pi[number] = potentials
+    pivots, work, optimal = network_simplex(
+        number[t], number[h], cap, cost, f, pi, _WORK_PER_ITEM * (n + m)
+    )
     return SimplexResult(
-        flows=f, potentials=pi[:n].copy(), pivots=int(pivots), work=int(work), optimal=optimal
+        flows=f, potentials=pi[number], pivots=int(pivots), work=int(work), optimal=optimal
     )
 
 
