@@ -10,11 +10,9 @@ from pathlib import Path
 import typer
 
 from sendplan.api.atomic import check_inputs_outside
-from sendplan.api.changes import changes_report, replan_from_files
 from sendplan.api.cli_common import progress
-from sendplan.api.contracts import in_force_route_ids, read_contracts
 from sendplan.api.json_files import write_json
-from sendplan.api.keep_contracted import with_kept_contracts
+from sendplan.api.keep_contracted import replan_with_contracts
 from sendplan.api.loader import load_scenario, with_input_files
 from sendplan.api.outputs import write_outputs
 from sendplan.geo.postcodes import load_postcodes
@@ -56,8 +54,6 @@ def run_changes(
         if mixed_schools is not None:
             policy = replace(scenario.policy, mixed_school_routes=mixed_schools)
             scenario = replace(scenario, policy=policy)
-        priced = None if contracts is None else read_contracts(contracts)
-        keep = None if priced is None else in_force_route_ids(priced, scenario.as_of)
         scenario = with_input_files(
             scenario, (baseline, changes, matrix, network, postcodes, contracts)
         )
@@ -65,15 +61,10 @@ def run_changes(
         def models(of: Scenario) -> TravelModels:
             return travel_models(of, network=network, matrix=matrix)
 
-        replanned = replan_from_files(
-            scenario, baseline, changes, models=models, sessions=sessions, stop=stop,
-            seed=seed, postcodes=lookup, progress=say, keep=keep,
+        replanned, report = replan_with_contracts(
+            scenario, baseline, changes, contracts, models=models, sessions=sessions,
+            stop=stop, seed=seed, postcodes=lookup, progress=say,
         )  # fmt: skip
-        if priced is not None:
-            replanned = with_kept_contracts(replanned, priced)
-        report = changes_report(replanned, seed=seed, work_limit=repr(stop))
-        if replanned.result.summary.kept_contracted is not None:
-            report["kept_contracted"] = replanned.result.summary.kept_contracted
         say("writing outputs")
         write_outputs(
             replanned.result, out, extra=lambda folder: write_json(report, folder / CHANGES_REPORT)

@@ -5,16 +5,23 @@ beside the model's estimate, the others (re-planned: to tender) listed without o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from sendplan.api.changes import Replanned
+from sendplan.api.changes import Replanned, changes_report, replan_from_files
+from sendplan.api.contracts import in_force_route_ids, read_contracts
+from sendplan.api.locations import PostcodeLookup
 from sendplan.errors import visible
 from sendplan.logs import get_logger
+from sendplan.routing.model import Scenario
 from sendplan.routing.transport.contracts import Contract, price_contracts
 from sendplan.routing.transport.keep_contracted import KeptRoute
+from sendplan.routing.transport.plan import Session
+from sendplan.routing.travel import TravelModels
+from sendplan.routing.vrp.stop import StopCriterion
 
 log = get_logger(__name__)
 
@@ -27,6 +34,36 @@ NOTE = (
     "of whose runs was not kept, by the first such run's status; one kept in another session "
     "is still priced by its contract (routes_kept_in_another_session)."
 )
+
+
+def replan_with_contracts(
+    scenario: Scenario,
+    baseline: Path,
+    changes: Path | None,
+    contracts: Path | None,
+    *,
+    models: Callable[[Scenario], TravelModels],
+    sessions: Sequence[Session],
+    stop: StopCriterion,
+    seed: int,
+    postcodes: PostcodeLookup | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Replanned, dict[str, Any]]:
+    """The baseline re-planned after ``changes`` (None: none), keeping the routes whose
+    contract in ``contracts`` is in force (None: keeping none), and its changes.json: what
+    `sendplan routes --baseline` and the service's changes jobs both run."""
+    priced = None if contracts is None else read_contracts(contracts)
+    keep = None if priced is None else in_force_route_ids(priced, scenario.as_of)
+    replanned = replan_from_files(
+        scenario, baseline, changes, models=models, sessions=sessions, stop=stop, seed=seed,
+        postcodes=postcodes, progress=progress, keep=keep,
+    )  # fmt: skip
+    if priced is not None:
+        replanned = with_kept_contracts(replanned, priced)
+    report = changes_report(replanned, seed=seed, work_limit=repr(stop))
+    if replanned.result.summary.kept_contracted is not None:
+        report["kept_contracted"] = replanned.result.summary.kept_contracted
+    return replanned, report
 
 
 def with_kept_contracts(replanned: Replanned, contracts: Sequence[Contract]) -> Replanned:

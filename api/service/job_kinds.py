@@ -5,7 +5,9 @@ the CLI (``place``, ``routes``, ``forecast``, ``expand``, ``sweep``) and the sam
 current school, as `sendplan routes` does); ``both`` places and plans routes; ``changes``
 re-plans a routed job's routes (its routes.json, the runner's ``base_routes``) after mid-year
 changes (``changes_csv``, CHANGES.csv's text) with continuity, as `sendplan routes --baseline
---changes` does, writing changes.json beside the usual files. The solve kinds may take a
+--changes` does, keeping the routes whose contract is in force when given ``contracts_csv``
+(CONTRACTS.csv's text, as ``--contracts --keep-contracted``), writing changes.json beside the
+usual files. The solve kinds may take a
 ``what_if`` (locks, must-admit schools, policy weights, expansion options:
 :mod:`sendplan.api.what_if_params`), applied before solving and echoed in what_if.json. ``forecast``
 writes forecast.csv/.json/.html (the shipped Leicester parameters), ``expansion``
@@ -197,28 +199,38 @@ def _changes(
     base_routes: bytes | None,
     road_network: Path | None,
 ) -> None:
-    """The base job's routes re-planned after the changes, with continuity: the files of a
-    transport job and changes.json. The inputs go into a folder beside ``out`` under the
-    names errors give (``changes.csv row 3, field child_id: ...``)."""
-    from sendplan.api.changes import changes_report, replan_from_files
+    """The base job's routes re-planned after the changes, with continuity, keeping the routes
+    whose contract is in force when ``contracts_csv`` is given: the files of a transport job
+    and changes.json. The inputs go into a folder beside ``out`` under the names errors give
+    (``changes.csv row 3, field child_id: ...``)."""
     from sendplan.api.changes_cli import CHANGES_REPORT
     from sendplan.api.json_files import write_json
+    from sendplan.api.keep_contracted import replan_with_contracts
     from sendplan.api.outputs import write_files
+    from sendplan.api.service.schemas import CHANGES_NEED
 
     if base_routes is None:
         raise _bad(
             "base_job", "the base job has no routes.json (was it a routed job that succeeded?)"
         )
-    text = params.get("changes_csv")
-    if not isinstance(text, str):
-        raise _bad("changes_csv", "give the changes as CSV text (the columns of CHANGES.csv)")
+    texts = {key: params.get(key) for key in ("changes_csv", "contracts_csv")}
+    for key, text in texts.items():
+        if text is not None and not isinstance(text, str):
+            raise _bad(key, "give the file as CSV text")
+    if texts["changes_csv"] is None and texts["contracts_csv"] is None:
+        raise _bad("changes_csv", CHANGES_NEED)
     seed, iterations = _work(params)
     sessions = _sessions(params)
     inputs = out.parent / "changes_inputs"
     inputs.mkdir(exist_ok=True)
-    baseline, changes = inputs / "routes.json", inputs / "changes.csv"
+    baseline = inputs / "routes.json"
     baseline.write_bytes(base_routes)
-    changes.write_text(text, encoding="utf-8", newline="")
+    files: dict[str, Path | None] = {}
+    for key, name in (("changes_csv", "changes.csv"), ("contracts_csv", "contracts.csv")):
+        text = texts[key]
+        files[key] = None if text is None else inputs / name
+        if text is not None:
+            (inputs / name).write_text(str(text), encoding="utf-8", newline="")
     control.say("reading the scenario")
     scenario = load_scenario(source)
 
@@ -226,11 +238,12 @@ def _changes(
         return _travel(of, road_network, control=control)
 
     criterion = stop(iterations, control)
-    replanned = replan_from_files(scenario, baseline, changes, models=models, sessions=sessions,
-                                  stop=criterion, seed=seed, progress=control.say)  # fmt: skip
+    replanned, report = replan_with_contracts(
+        scenario, baseline, files["changes_csv"], files["contracts_csv"], models=models,
+        sessions=sessions, stop=criterion, seed=seed, progress=control.say,
+    )  # fmt: skip
     control.say("writing outputs")
     write_files(replanned.result, out)
-    report = changes_report(replanned, seed=seed, work_limit=repr(criterion))
     write_json(report, out / CHANGES_REPORT)
 
 

@@ -77,7 +77,11 @@ SOLVE_KINDS = ("placement", "transport", "both")
 # The kinds that plan routes (and take sessions); a changes job re-plans any one's routes.json
 # (a re-plan's own too, for the next change).
 ROUTED_KINDS = ("transport", "both", "changes")
-MAX_CHANGES_CSV_CHARS = 1_000_000
+MAX_CHANGES_CSV_CHARS = 1_000_000  # each of a changes job's CSV texts
+CHANGES_NEED = (
+    "a changes job needs changes_csv (CHANGES.csv as text), contracts_csv (CONTRACTS.csv as "
+    "text: keep the routes whose contract is in force) or both"
+)
 # The kinds each key applies to (what job_kinds reads for that kind); any other is refused.
 APPLIES: dict[str, tuple[str, ...]] = {
     "seed": (*SOLVE_KINDS, "changes"), "mode": SOLVE_KINDS,
@@ -85,14 +89,14 @@ APPLIES: dict[str, tuple[str, ...]] = {
     # placement plans no route, but `sendplan bench api` (loadtest.py) sends iterations with
     # its placement jobs: accepted there until it stops.
     "iterations": (*SOLVE_KINDS, "changes"), "sessions": ROUTED_KINDS,
-    "base_job": ("changes",), "changes_csv": ("changes",),
+    "base_job": ("changes",), "changes_csv": ("changes",), "contracts_csv": ("changes",),
     "years": ("forecast", "expansion"), "budget_gbp": ("expansion",), "grid": ("sweep",),
     "growth": ("expansion",),
     "what_if": SOLVE_KINDS,
 }  # fmt: skip
 REQUIRED: dict[str, tuple[str, ...]] = {
     "forecast": ("years",), "expansion": ("years",), "sweep": ("grid",),
-    "changes": ("base_job", "changes_csv"),
+    "changes": ("base_job",),
 }  # fmt: skip
 _EXAMPLES = {
     "years": "FIRST-LAST, e.g. 2026-2031", "grid": "GRID.toml keys",
@@ -140,6 +144,11 @@ class JobParamsIn(BaseModel):
     changes_csv: str | None = Field(
         None, max_length=MAX_CHANGES_CSV_CHARS,
         description="a changes job's CHANGES.csv as text (see sendplan routes --changes)",
+    )  # fmt: skip
+    contracts_csv: str | None = Field(
+        None, max_length=MAX_CHANGES_CSV_CHARS,
+        description="a changes job's CONTRACTS.csv as text: the base routes whose contract is "
+        "in force stay as they are (see sendplan routes --keep-contracted)",
     )  # fmt: skip
 
     @field_validator("sessions")
@@ -209,6 +218,8 @@ class JobParamsIn(BaseModel):
         for key in REQUIRED.get(self.kind, ()):
             if getattr(self, key) is None:
                 return key, f"a {self.kind} job needs {key} ({_EXAMPLES[key]})"
+        if self.kind == "changes" and self.changes_csv is None and self.contracts_csv is None:
+            return "changes_csv", CHANGES_NEED
         if self.grid is not None:
             try:
                 grid_from(self.grid, Source("grid"))

@@ -167,3 +167,38 @@ def test_a_worker_without_the_base_routes_fails_the_job_with_the_field(tmp_path:
         run("changes", params, folder / "scenario", tmp_path / "out", base_routes=None,
             control=JobControl(timeout_s=60), stop=lambda n, c: JobStop(n, c))  # fmt: skip
     assert caught.value.field == "base_job"
+
+
+CONTRACT_HEAD = "route_id,operator,price_gbp,per\n"
+
+
+def test_contracts_csv_is_read_at_submission_naming_its_row_and_field(
+    api: Api, tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path)
+    scenario = api.upload(files=scenario_files())
+    base = _run(api, folder, scenario, kind="transport", iterations=10)
+    # Contracts alone are a changes job (keep those in force, re-plan the rest); neither is not.
+    fine = CONTRACT_HEAD + "AM-001,Acme Cars,55.50,day\n"
+    assert _post(api, scenario, base_job=base, contracts_csv=fine).status_code == 202
+    response = _post(api, scenario, base_job=base)
+    assert _field(response) == "changes_csv" and "contracts_csv" in response.json()["detail"]
+    bad = _post(api, scenario, base_job=base, contracts_csv=CONTRACT_HEAD + "R1,Acme,-5,day\n")
+    assert _field(bad) == "contracts_csv"
+    assert "contracts.csv row 2, field price_gbp" in bad.json()["detail"]
+    # A control character: named, and shown escaped.
+    bad = _post(api, scenario, base_job=base, contracts_csv=CONTRACT_HEAD + "R\x01X,Acme,5,day\n")
+    assert _field(bad) == "contracts_csv"
+    detail = bad.json()["detail"]
+    assert "contracts.csv row 2, field route_id" in detail and "R\\x01X" in detail
+    assert "\x01" not in detail
+    # Both sides of the size limit.
+    fits = fine + "\n" * (MAX_CHANGES_CSV_CHARS - len(fine))
+    response = _post(api, scenario, base_job=base, contracts_csv=fits)
+    assert response.status_code == 202, response.text[:300]
+    assert _field(_post(api, scenario, base_job=base, contracts_csv=fits + "\n")) == "contracts_csv"
+    # Only a changes job takes contracts.
+    response = api.client.post(f"/scenarios/{scenario}/jobs",
+                               json={"kind": "transport", "contracts_csv": fine},
+                               headers=api.headers("transport"))  # fmt: skip
+    assert _field(response) == "contracts_csv"

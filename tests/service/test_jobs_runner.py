@@ -293,11 +293,16 @@ def test_planning_job_with_bad_years_is_bad_input(sqlite_url: str, scenario_make
     assert job.reason == "bad_input" and job.detail is not None and "years" in job.detail
 
 
-def _run_changes(db_url: str, session: Session, base_id: str, params: dict, csv_text: str) -> str:
-    """A changes job on ``base_id``'s routes, queued and run by ``run_job``; its id."""
+def _run_changes(
+    db_url: str, session: Session, base_id: str, params: dict, csv_text: str | None, **texts: str
+) -> str:
+    """A changes job on ``base_id``'s routes (with ``csv_text`` as changes_csv, and the other
+    ``texts``, e.g. contracts_csv), queued and run by ``run_job``; its id."""
+    given = {"changes_csv": csv_text, **texts}
     job, _ = create_job(
-        session, tenant="856", scenario_id=_job(session, base_id).scenario_id,
-        kind="changes", params={**params, "base_job": base_id, "changes_csv": csv_text},
+        session, tenant="856", scenario_id=_job(session, base_id).scenario_id, kind="changes",
+        params={**params, "base_job": base_id,
+                **{k: v for k, v in given.items() if v is not None}},
         actor="k", idempotency_key=None, request_sha256="",
     )  # fmt: skip
     (claim,) = claim_queued(session, limit=1, lease_s=30, actor="d")
@@ -370,3 +375,57 @@ def test_a_changes_jobs_routes_equal_the_librarys(
     assert json.loads(stored["changes.json"])["children_relocated"] == [child]
     for name in ("routes.json", "changes.json"):
         assert stored[name] == (out / name).read_bytes(), name
+
+
+def test_a_changes_job_keeping_contracts_equals_the_librarys(
+    db_url: str, db_session: Session, scenario_maker: Maker, tmp_path: Path
+):
+    """contracts_csv alone: the routes whose contract is in force kept as they were, the rest
+    re-planned, as `sendplan routes --baseline --contracts --keep-contracted` does
+    (replan_with_contracts): the same routes.json and changes.json bytes."""
+    from sendplan.api.json_files import write_json
+    from sendplan.api.keep_contracted import replan_with_contracts
+
+    params = {"iterations": 30, "sessions": ["am"], "seed": 2}
+    base_id, attempt = _queued(db_session, scenario_maker, "transport", params)
+    assert run_job(db_url, base_id, attempt, 30, 600) == "succeeded"
+    base_routes = _files(db_session, base_id)["routes.json"]
+    kept = json.loads(base_routes)["sessions"]["am"]["routes"][0]
+    contracts = f"route_id,operator,price_gbp,per\n{kept['route_id']},Acme Cars,55.50,day\n"
+    job = _run_changes(db_url, db_session, base_id, params, None, contracts_csv=contracts)
+    assert _job(db_session, job).status == "succeeded", _job(db_session, job).detail
+    stored = _files(db_session, job)
+    report = json.loads(stored["changes.json"])
+    assert report["kept_contracted"]["routes_kept"] == 1
+    (entry,) = report["kept_contracted"]["routes"]
+    assert (entry["route_id"], entry["status"], entry["operator"]) == (
+        kept["route_id"],
+        "kept",
+        "Acme Cars",
+    )
+    now = {r["route_id"]: r for r in json.loads(stored["routes.json"])["sessions"]["am"]["routes"]}
+    assert now[kept["route_id"]]["steps"] == kept["steps"]
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    for name, content in small_scenario_files().items():
+        (folder / name).write_bytes(content)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "routes.json").write_bytes(base_routes)
+    (inputs / "contracts.csv").write_text(contracts, encoding="utf-8")
+    stop = MaxIterations(30)
+    replanned, library = replan_with_contracts(
+        load_scenario(folder), inputs / "routes.json", None, inputs / "contracts.csv",
+        models=travel_models, sessions=("am",), stop=stop, seed=2,
+    )  # fmt: skip
+    out = tmp_path / "out"
+    write_files(replanned.result, out)
+    write_json(library, out / "changes.json")
+    for name in ("routes.json", "changes.json"):
+        assert stored[name] == (out / name).read_bytes(), name
+    # A contract the reader refuses fails the job as bad input naming the row and field.
+    refused = "route_id,operator,price_gbp,per\nR1,Acme,-5,day\n"
+    bad = _run_changes(db_url, db_session, base_id, params, None, contracts_csv=refused)
+    failed = _job(db_session, bad)
+    assert (failed.status, failed.reason) == ("failed", "bad_input")
+    assert failed.detail is not None and "contracts.csv row 2, field price_gbp" in failed.detail

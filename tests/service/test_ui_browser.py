@@ -271,6 +271,45 @@ def test_a_replan_after_changes_shows_what_they_did(
     expect(rows.filter(has_text=child)).to_have_count(len(report["sessions"]))
 
 
+def test_a_replan_keeping_contracted_routes_says_what_it_kept(
+    browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    """A CONTRACTS.csv alone: the route whose contract is in force is kept as it was."""
+    b = browser
+    _sign_in(b, site, "transport")
+    page = b.page
+    page.wait_for_selector("svg.map path.route")
+    shown = page.locator("#transport-job").input_value()
+    h = site.api.headers("transport")
+    routes = site.api.client.get(f"/jobs/{shown}/files/routes.json", headers=h)
+    first = routes.json()["sessions"]["am"]["routes"][0]
+    contracts = f"route_id,operator,price_gbp,per\n{first['route_id']},Acme Cars,55.50,day\n"
+    page.get_by_text("Re-plan after mid-year changes").click()
+    page.get_by_label("Contracts file (CSV, optional)").set_input_files(files=[{
+        "name": "contracts.csv", "mimeType": "text/csv", "buffer": contracts.encode(),
+    }])  # fmt: skip
+    page.locator("#changes-iterations").fill("10")
+    page.get_by_role("button", name="Re-plan after the changes").click()
+    page.locator(".replan .progress").filter(has_text="queued").wait_for()
+    (queued,) = site.api.client.get("/jobs?status=queued", headers=h).json()["items"]
+    params = queued["params"]
+    assert (queued["kind"], params["base_job"]) == ("changes", shown)
+    assert params["contracts_csv"] == contracts and "changes_csv" not in params
+    out = tmp_path / "out"
+    out.mkdir()
+    assert site.source is not None
+    run("changes", params, site.source, out, control=JobControl(timeout_s=600),
+        stop=lambda n, c: JobStop(n, c), base_routes=routes.content)  # fmt: skip
+    files = {name: (media, content) for name, media, content in read_outputs(out)}
+    finish_job(site.api, queued["id"], files=files)
+    expect(page.locator("#transport-job")).to_have_value(queued["id"])
+    report = json.loads(files["changes.json"][1])
+    riders = report["kept_contracted"]["children_on_kept_routes"]
+    assert report["kept_contracted"]["routes_kept"] == 1 and riders >= 1
+    card = page.get_by_role("region", name="What the changes did")
+    expect(card).to_contain_text(f"1 contracted route kept as it was ({riders} children on them)")
+
+
 def test_planner_view_charts(browser: Browser, site: Site) -> None:
     b = browser
     _sign_in(b, site, "planner")

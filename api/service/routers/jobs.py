@@ -13,7 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sendplan.api.service.auth import PERMISSIONS, Principal, PrincipalDep, check
-from sendplan.api.service.changes_jobs import check_changes_base, check_changes_csv
+from sendplan.api.service.changes_jobs import (
+    check_changes_base,
+    check_changes_csv,
+    check_contracts_csv,
+)
 from sendplan.api.service.deps import in_session, write_lock_of
 from sendplan.api.service.group_commit import JobWriter
 from sendplan.api.service.jobs import IdempotencyConflict, request_cancel
@@ -87,6 +91,8 @@ async def create_scenario_job(
     writer: JobWriter = request.app.state.job_writer
     if params.changes_csv is not None:
         await run_in_threadpool(check_changes_csv, params.changes_csv)
+    if params.contracts_csv is not None:
+        await run_in_threadpool(check_contracts_csv, params.contracts_csv)
 
     def queue(session: Session) -> tuple[JobOut, bool]:
         if params.what_if is not None:

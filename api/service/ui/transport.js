@@ -175,17 +175,27 @@ function render(root, job, me, routes, map, summary, reopen) {
     el("div", { class: "split" }, el("div", { class: "card" }, mapArea, legend(routes.some((r) => r.along_roads))), el("div", { class: "card" }, sheet, listArea)));
 }
 
-// Re-plan this job's routes after the changes in a CHANGES.csv, with continuity (a changes job).
+// Re-plan this job's routes after the changes in a CHANGES.csv, with continuity, keeping the
+// routes whose contract in a CONTRACTS.csv is in force (a changes job).
 function changesForm(job, sessions, reopen) {
   const file = el("input", { id: "changes-file", type: "file", accept: ".csv,text/csv" });
+  const contracts = el("input", { id: "contracts-file", type: "file", accept: ".csv,text/csv" });
   async function extra() {
-    if (!file.files.length) throw new Error("choose a CHANGES.csv file first");
-    return { sessions, base_job: job.id, changes_csv: await file.files[0].text() };
+    if (!file.files.length && !contracts.files.length) {
+      throw new Error("choose a CHANGES.csv file first (or a CONTRACTS.csv to keep contracted routes)");
+    }
+    const params = { sessions, base_job: job.id };
+    if (file.files.length) params.changes_csv = await file.files[0].text();
+    if (contracts.files.length) params.contracts_csv = await contracts.files[0].text();
+    return params;
   }
   return el("details", { class: "card" }, el("summary", {}, "Re-plan after mid-year changes"),
     el("p", { class: "muted" }, "A CHANGES.csv, one change a row: add_child, remove_child, change_address, "
-      + "change_school or route_handed_back. Routes no change touches stay as they are."),
+      + "change_school or route_handed_back. Routes no change touches stay as they are. With a CONTRACTS.csv "
+      + "(route_id, operator, price_gbp, per), the routes whose contract is in force are kept as they are, "
+      + "the rest re-planned around them."),
     el("div", { class: "field" }, el("label", { for: file.id }, "Changes file (CSV)"), file),
+    el("div", { class: "field" }, el("label", { for: contracts.id }, "Contracts file (CSV, optional)"), contracts),
     replanForm(job.scenario_id, { kind: "changes", label: "Re-plan after the changes", extra,
       iterations: (job.params || {}).iterations, onDone: reopen }));
 }
@@ -195,8 +205,11 @@ function changesCard(report) {
   const rows = Object.entries(report.sessions || {}).flatMap(([session, s]) =>
     (s.children || []).map((c) => ({ session, ...c })));
   const forgone = report.saving_forgone_gbp_per_day;
+  const kept = report.kept_contracted;
   return el("section", { class: "card changes", "aria-label": "What the changes did" },
     el("h3", {}, "What the changes did"),
+    kept ? el("p", { class: "kept" }, `${num(kept.routes_kept)} contracted route${kept.routes_kept === 1 ? "" : "s"} kept as `
+      + `${kept.routes_kept === 1 ? "it was" : "they were"} (${num(kept.children_on_kept_routes)} children on them).`) : null,
     el("p", {}, `${num(report.children_moved)} children moved to another vehicle; `
       + (forgone > 0 ? `${gbp(forgone)} a day dearer than a plan from scratch (the saving forgone by keeping the other routes).`
         : forgone < 0 ? `${gbp(-forgone)} a day cheaper than a plan from scratch.` : "the same cost a day as a plan from scratch.")),
