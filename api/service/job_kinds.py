@@ -227,10 +227,10 @@ def _changes(
     baseline.write_bytes(base_routes)
     files: dict[str, Path | None] = {}
     for key, name in (("changes_csv", "changes.csv"), ("contracts_csv", "contracts.csv")):
-        text = texts[key]
-        files[key] = None if text is None else inputs / name
-        if text is not None:
-            (inputs / name).write_text(str(text), encoding="utf-8", newline="")
+        path = None if texts[key] is None else inputs / name
+        if path is not None:
+            path.write_text(str(texts[key]), encoding="utf-8", newline="")
+        files[key] = path
     control.say("reading the scenario")
     scenario = load_scenario(source)
 

@@ -100,7 +100,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _EXAMPLES = {
     "years": "FIRST-LAST, e.g. 2026-2031", "grid": "GRID.toml keys",
-    "base_job": "the id of the routed job to re-plan", "changes_csv": "CHANGES.csv as text",
+    "base_job": "the id of the routed job to re-plan",
 }  # fmt: skip
 
 

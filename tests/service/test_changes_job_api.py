@@ -202,3 +202,12 @@ def test_contracts_csv_is_read_at_submission_naming_its_row_and_field(
                                json={"kind": "transport", "contracts_csv": fine},
                                headers=api.headers("transport"))  # fmt: skip
     assert _field(response) == "contracts_csv"
+
+
+def test_a_worker_given_neither_file_fails_the_job_naming_changes_csv(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    params = {"kind": "changes", "base_job": "0" * 32}
+    with pytest.raises(InputError) as caught:
+        run("changes", params, folder / "scenario", tmp_path / "out", base_routes=b"{}",
+            control=JobControl(timeout_s=60), stop=lambda n, c: JobStop(n, c))  # fmt: skip
+    assert caught.value.field == "changes_csv" and "contracts_csv" in caught.value.message
