@@ -18,7 +18,10 @@ VALUES = {
     "years": "2026-2028", "budget_gbp": 1000.0, "grid": {"seeds": [1, 2]}, "what_if": {},
     "growth": "forecast", "base_job": None,  # a routed job of the scenario: made per test
     "changes_csv": "change,child_id\nremove_child,C001\n",
+    "contracts_csv": "route_id,operator,price_gbp,per\nAM-001,Acme Cars,55.5,day\n",
 }  # fmt: skip
+# Beyond its required keys, a changes job needs a changes file, a contracts file or both.
+ONE_OF = {"changes": ("changes_csv",)}
 KINDS = ("placement", "transport", "both", "forecast", "expansion", "sweep", "changes")
 
 
@@ -42,7 +45,7 @@ def test_every_key_is_checked_against_every_kind(api: Api) -> None:
     finish_job(api, base, files={"routes.json": ("application/json", b"{}")})
     values = {**VALUES, "base_job": base}
     for kind in KINDS:
-        needed = {key: values[key] for key in REQUIRED.get(kind, ())}
+        needed = {key: values[key] for key in (*REQUIRED.get(kind, ()), *ONE_OF.get(kind, ()))}
         assert _post(api, scenario, {"kind": kind, **needed}).status_code == 202, kind
         for key in sorted(set(values) - set(needed)):
             response = _post(api, scenario, {"kind": kind, **needed, key: values[key]})
