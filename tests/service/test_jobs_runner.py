@@ -310,6 +310,20 @@ def _run_changes(
     return job.id
 
 
+def _library_inputs(tmp_path: Path, base_routes: bytes, texts: dict[str, str]) -> tuple[Path, Path]:
+    """The small scenario's folder, and a folder of the base routes.json and the ``texts``
+    (by file name), for the library's own re-plan of what a job ran."""
+    folder, inputs = tmp_path / "scenario", tmp_path / "inputs"
+    folder.mkdir()
+    inputs.mkdir()
+    for name, content in small_scenario_files().items():
+        (folder / name).write_bytes(content)
+    (inputs / "routes.json").write_bytes(base_routes)
+    for name, text in texts.items():
+        (inputs / name).write_text(text, encoding="utf-8")
+    return folder, inputs
+
+
 def _pickups(routes_json: bytes) -> list[str]:
     routes = json.loads(routes_json)["sessions"]["am"]["routes"]
     return [s["child_id"] for r in routes for s in r["steps"] if s["type"] == "pickup"]
@@ -356,14 +370,7 @@ def test_a_changes_jobs_routes_equal_the_librarys(
     job = _run_changes(db_url, db_session, base_id, params, csv_text)
     assert _job(db_session, job).status == "succeeded"
     stored = _files(db_session, job)
-    folder = tmp_path / "scenario"
-    folder.mkdir()
-    for name, content in small_scenario_files().items():
-        (folder / name).write_bytes(content)
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    (inputs / "routes.json").write_bytes(base_routes)
-    (inputs / "changes.csv").write_text(csv_text, encoding="utf-8")
+    folder, inputs = _library_inputs(tmp_path, base_routes, {"changes.csv": csv_text})
     stop = MaxIterations(30)
     replanned = replan_from_files(
         load_scenario(folder), inputs / "routes.json", inputs / "changes.csv",
@@ -405,14 +412,7 @@ def test_a_changes_job_keeping_contracts_equals_the_librarys(
     )
     now = {r["route_id"]: r for r in json.loads(stored["routes.json"])["sessions"]["am"]["routes"]}
     assert now[kept["route_id"]]["steps"] == kept["steps"]
-    folder = tmp_path / "scenario"
-    folder.mkdir()
-    for name, content in small_scenario_files().items():
-        (folder / name).write_bytes(content)
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    (inputs / "routes.json").write_bytes(base_routes)
-    (inputs / "contracts.csv").write_text(contracts, encoding="utf-8")
+    folder, inputs = _library_inputs(tmp_path, base_routes, {"contracts.csv": contracts})
     stop = MaxIterations(30)
     replanned, library = replan_with_contracts(
         load_scenario(folder), inputs / "routes.json", None, inputs / "contracts.csv",

@@ -222,16 +222,37 @@ def test_transport_replan_is_watched_until_it_finishes(browser: Browser, site: S
     site.jobs["replanned"] = queued[0]["id"]
 
 
+def _transport_page(browser: Browser, site: Site) -> tuple[Any, str, Any]:
+    """The transport team's page with its routes drawn: the page, the shown job and the
+    response holding its routes.json."""
+    _sign_in(browser, site, "transport")
+    page = browser.page
+    page.wait_for_selector("svg.map path.route")
+    shown = page.locator("#transport-job").input_value()
+    headers = site.api.headers("transport")
+    return page, shown, site.api.client.get(f"/jobs/{shown}/files/routes.json", headers=headers)
+
+
+def _work_changes(
+    site: Site, job: str, params: dict[str, Any], base_routes: bytes, tmp_path: Path
+) -> dict[str, tuple[str, bytes]]:
+    """No workers here: the changes job run in this process as a worker would, on the base
+    routes, and finished with its files (returned by name as (media type, content))."""
+    out = tmp_path / "out"
+    out.mkdir()
+    assert site.source is not None
+    run("changes", params, site.source, out, control=JobControl(timeout_s=600),
+        stop=lambda n, c: JobStop(n, c), base_routes=base_routes)  # fmt: skip
+    files = {name: (media, content) for name, media, content in read_outputs(out)}
+    finish_job(site.api, job, files=files)
+    return files
+
+
 def test_a_replan_after_changes_shows_what_they_did(
     browser: Browser, site: Site, tmp_path: Path
 ) -> None:
-    b = browser
-    _sign_in(b, site, "transport")
-    page = b.page
-    page.wait_for_selector("svg.map path.route")
-    shown = page.locator("#transport-job").input_value()
+    page, shown, routes = _transport_page(browser, site)
     h = site.api.headers("transport")
-    routes = site.api.client.get(f"/jobs/{shown}/files/routes.json", headers=h)
     am = routes.json()["sessions"]["am"]["routes"]
     child = next(s["child_id"] for r in am for s in r["steps"] if s["type"] == "pickup")
     page.get_by_text("Re-plan after mid-year changes").click()
@@ -249,14 +270,7 @@ def test_a_replan_after_changes_shows_what_they_did(
     params = queued["params"]
     assert (queued["kind"], params["base_job"], params["iterations"]) == ("changes", shown, 10)
     assert params["changes_csv"] == f"change,child_id\nremove_child,{child}\n"
-    # No workers here: run it in this process as a worker would, on the shown job's routes.
-    out = tmp_path / "out"
-    out.mkdir()
-    assert site.source is not None
-    run("changes", params, site.source, out, control=JobControl(timeout_s=600),
-        stop=lambda n, c: JobStop(n, c), base_routes=routes.content)  # fmt: skip
-    files = {name: (media, content) for name, media, content in read_outputs(out)}
-    finish_job(site.api, queued["id"], files=files)
+    files = _work_changes(site, queued["id"], params, routes.content, tmp_path)
     expect(page.locator("#transport-job")).to_have_value(queued["id"])
     card = page.get_by_role("region", name="What the changes did")
     report = json.loads(files["changes.json"][1])
@@ -275,13 +289,8 @@ def test_a_replan_keeping_contracted_routes_says_what_it_kept(
     browser: Browser, site: Site, tmp_path: Path
 ) -> None:
     """A CONTRACTS.csv alone: the route whose contract is in force is kept as it was."""
-    b = browser
-    _sign_in(b, site, "transport")
-    page = b.page
-    page.wait_for_selector("svg.map path.route")
-    shown = page.locator("#transport-job").input_value()
+    page, shown, routes = _transport_page(browser, site)
     h = site.api.headers("transport")
-    routes = site.api.client.get(f"/jobs/{shown}/files/routes.json", headers=h)
     first = routes.json()["sessions"]["am"]["routes"][0]
     contracts = f"route_id,operator,price_gbp,per\n{first['route_id']},Acme Cars,55.50,day\n"
     page.get_by_text("Re-plan after mid-year changes").click()
@@ -295,13 +304,7 @@ def test_a_replan_keeping_contracted_routes_says_what_it_kept(
     params = queued["params"]
     assert (queued["kind"], params["base_job"]) == ("changes", shown)
     assert params["contracts_csv"] == contracts and "changes_csv" not in params
-    out = tmp_path / "out"
-    out.mkdir()
-    assert site.source is not None
-    run("changes", params, site.source, out, control=JobControl(timeout_s=600),
-        stop=lambda n, c: JobStop(n, c), base_routes=routes.content)  # fmt: skip
-    files = {name: (media, content) for name, media, content in read_outputs(out)}
-    finish_job(site.api, queued["id"], files=files)
+    files = _work_changes(site, queued["id"], params, routes.content, tmp_path)
     expect(page.locator("#transport-job")).to_have_value(queued["id"])
     report = json.loads(files["changes.json"][1])
     riders = report["kept_contracted"]["children_on_kept_routes"]
