@@ -19,12 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.routing.placement.flow import (
-    FlowError,
-    locality_order,
-    node_potentials,
-    solve_min_cost_flow,
-)
+from sendplan.routing.placement.flow import FlowError, node_potentials, solve_locally
 from sendplan.routing.placement.twins import find_twins, merge_twins, split_twins
 
 
@@ -77,7 +72,7 @@ def _solve_with_hub(
     un_tail = tails[un_idx]
     alone = un_idx[single[un_tail]]
     if len(alone) < 2:
-        flows = _solve(arrays, supplies)
+        flows = solve_locally(**arrays, supplies=supplies).flows
         return flows, node_potentials(**arrays, flows=flows, n_nodes=n, sources=classes)
     hub = n
     hub_supply = int(supplies[tails[alone]].sum())
@@ -93,7 +88,7 @@ def _solve_with_hub(
     }
     hub_supplies = np.append(supplies, hub_supply)
     hub_supplies[:classes][single] = 0
-    hub_flows = _solve(hubbed, hub_supplies)
+    hub_flows = solve_locally(**hubbed, supplies=hub_supplies).flows
     flows = np.zeros(len(tails), dtype=np.int64)
     flows[present] = hub_flows[:-1]
     placed = np.bincount(cand_tail, weights=flows[:n_cand], minlength=classes).astype(np.int64)
@@ -107,13 +102,6 @@ def _solve_with_hub(
     pot[:classes] = np.where(single, own, pot[:classes])
     _check_proof(arrays, flows, pot)
     return flows, pot
-
-
-def _solve(arrays: dict[str, NDArray[np.int64]], supplies: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The optimal flow, solved in ``flow.locality_order``: a quarter faster at scale."""
-    order = locality_order(tails=arrays["tails"], heads=arrays["heads"],
-                           unit_costs=arrays["unit_costs"], supplies=supplies)  # fmt: skip
-    return solve_min_cost_flow(**arrays, supplies=supplies, node_order=order).flows
 
 
 def _check_proof(

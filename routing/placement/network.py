@@ -47,12 +47,7 @@ from sendplan.routing.placement.arrays import index_in_sorted
 from sendplan.routing.placement.bundle import solve_with_hub
 from sendplan.routing.placement.candidates import CandidateSet
 from sendplan.routing.placement.costs import unplaced_cost_gbp
-from sendplan.routing.placement.flow import (
-    FlowError,
-    locality_order,
-    node_potentials,
-    solve_min_cost_flow,
-)
+from sendplan.routing.placement.flow import FlowError, node_potentials, solve_locally
 from sendplan.routing.placement.plan import PlacementError
 from sendplan.routing.placement.pools import PoolSet
 from sendplan.routing.placement.simplex import solve_from
@@ -258,9 +253,7 @@ class Network:
                 unplaced=slice(first, first + len(classes)),
             )  # fmt: skip
         else:
-            order = locality_order(tails=tails_a, heads=arrays["heads"],
-                                   unit_costs=arrays["unit_costs"], supplies=supplies)  # fmt: skip
-            flows = solve_min_cost_flow(**arrays, supplies=supplies, node_order=order).flows
+            flows = solve_locally(**arrays, supplies=supplies).flows
         if potential is not None:
             residual = (tails_a, arrays["heads"], arrays["capacities"], arrays["unit_costs"], flows)
         cand_flow = np.zeros(len(cand.child), dtype=np.int64)
