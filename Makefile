@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -c "from sendplan.routing.placement.kernels import compile_kernels; compile_kernels()"
+	$(BIN)/python -c "from sendplan.routing.transport.labels import compile_labels; compile_labels()"
 	touch $(STAMP)
 
 setup: $(STAMP)

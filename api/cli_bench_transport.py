@@ -3,7 +3,8 @@
 ``--baseline pyvrp --seeds 1-5`` also solves each seed with plain PyVRP per school in the same
 run and prints the cost ratios (with ``--mixed-schools``, sendplan may merge nearby schools'
 runs while the baseline plans each school alone); ``--anytime 5,10,30,60,120`` prints the
-cost at each time limit; ``--generated N`` uses a synthetic Leicester cohort of N children
+cost at each time limit; ``--lower-bound`` adds a proven lower bound on any single-school
+plan and each plan's gap to it; ``--generated N`` uses a synthetic Leicester cohort of N children
 drawn by each seed (``--generated-schools K``: moved onto K real school sites, every child
 routed).
 """
@@ -24,6 +25,7 @@ from sendplan.api.cli_common import (
     TIME_LIMIT_MAX_S,
     SeedOption,
     check_iterations,
+    check_seconds,
     check_time_limit,
     fail_cleanly,
 )
@@ -35,6 +37,7 @@ from sendplan.bench.transport_compare import run_anytime_bench, run_baseline_ben
 from sendplan.errors import InputError
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.plan import Session
+from sendplan.routing.vrp.stop import MaxRuntime
 
 BASELINES = ("pyvrp",)
 MAX_ANYTIME_LIMITS = 20
@@ -120,6 +123,22 @@ def bench_transport_cmd(
         str | None,
         typer.Option("--anytime", help="Cost at each time limit, e.g. 5,10,30,60,120 (seconds)."),
     ] = None,
+    lower_bound: Annotated[
+        bool,
+        typer.Option(
+            "--lower-bound",
+            help="Also prove a lower bound on any single-school plan (column generation) and"
+            " print each plan's gap to it.",
+        ),
+    ] = False,
+    bound_time_limit: Annotated[
+        float,
+        typer.Option(
+            "--bound-time-limit",
+            callback=check_seconds,
+            help="Seconds of cheap rounds for --lower-bound; an exact round then ends it.",
+        ),
+    ] = 900.0,
 ) -> None:
     """Plan one session of routes and print children, routes, cost, rule checks and seconds."""
 
@@ -139,6 +158,12 @@ def bench_transport_cmd(
             raise InputError("--anytime", "excludes --baseline and --iterations")
         if mixed_schools and anytime is not None:
             raise InputError("--mixed-schools", "excludes --anytime")
+        if lower_bound and (mixed_schools or anytime is not None):
+            raise InputError(
+                "--lower-bound",
+                "bounds single-school plans: excludes --mixed-schools and --anytime",
+            )
+        bound_stop = MaxRuntime(bound_time_limit) if lower_bound else None
         wanted = parse_seeds(seeds) if seeds is not None else [seed]
         limits = parse_time_limits(anytime) if anytime is not None else []
         loaded = None if scenario is None else load_scenario(scenario)
@@ -164,7 +189,7 @@ def bench_transport_cmd(
         if baseline is not None:
             result = run_baseline_bench(scenario_of, seeds=wanted, baseline=baseline,
                                         session=when, time_limit_s=time_limit,
-                                        iterations=iterations)  # fmt: skip
+                                        iterations=iterations, bound_stop=bound_stop)  # fmt: skip
             result["mixed_school_routes"] = mixed_schools
         elif limits:
             result = run_anytime_bench(scenario_of(seed), limits_s=limits, seed=seed, session=when)
@@ -176,6 +201,7 @@ def bench_transport_cmd(
                 seed=seed,
                 session=when,
                 mixed_schools=mixed_schools,
+                bound_stop=bound_stop,
             )
         if generated is not None:
             result["generated_children"] = generated

@@ -45,15 +45,21 @@ def _out_folder(value: Path | None) -> Path | None:
     return value
 
 
-def check_time_limit(
-    ctx: typer.Context, param: typer.CallbackParam, value: float | None
-) -> float | None:
-    """--time-limit: finite seconds above 0 (nan, inf and negative numbers are refused), and
-    not given with --iterations (one work limit: the other would be silently dropped)."""
+def check_seconds(value: float | None) -> float | None:
+    """A time limit: finite seconds above 0 (nan, inf and negative numbers are refused)."""
     if value is not None and not (math.isfinite(value) and 0 < value <= TIME_LIMIT_MAX_S):
         raise typer.BadParameter(
             f"{value} is not a number of seconds above 0 (at most {TIME_LIMIT_MAX_S:.0f})"
         )
+    return value
+
+
+def check_time_limit(
+    ctx: typer.Context, param: typer.CallbackParam, value: float | None
+) -> float | None:
+    """--time-limit: ``check_seconds``, and not given with --iterations (one work limit: the
+    other would be silently dropped)."""
+    check_seconds(value)
     if _given(ctx, param.name) and ctx.params.get("iterations") is not None:
         raise typer.BadParameter(_ONE_LIMIT)
     return value

@@ -16,12 +16,14 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from sendplan.bench.transport_compare import bound_figures
 from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
+from sendplan.routing.transport.bound import session_bound
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.transport.planner import school_of_children
-from sendplan.routing.vrp.stop import work_limit
+from sendplan.routing.vrp.stop import StopCriterion, work_limit
 
 
 def _solve(scenario: Scenario, **options: Any) -> tuple[Result, float]:
@@ -38,8 +40,10 @@ def run_transport_bench(
     seed: int = 1,
     session: Session = "am",
     mixed_schools: bool = False,
+    bound_stop: StopCriterion | None = None,
 ) -> dict[str, Any]:
-    """Plan ``session`` of ``scenario`` and report its figures as one JSON-ready dict."""
+    """Plan ``session`` of ``scenario`` and report its figures as one JSON-ready dict; with
+    ``bound_stop``, also the lower bound on any single-school plan and the plan's gap to it."""
     stop = work_limit(time_limit_s=time_limit_s, iterations=iterations)
     options: dict[str, Any] = {"sessions": (session,), "stop": stop, "seed": seed}
     baseline: dict[str, Any] | None = None
@@ -89,6 +93,13 @@ def run_transport_bench(
         figures["saving_vs_single_school_pct"] = (
             round(100 * (1 - plan.cost_gbp / cost), 2) if cost else 0.0
         )
+    if bound_stop is not None:
+        if result.travel is None:  # solve always records it
+            raise RuntimeError("the solve returned no travel model")
+        school_of = school_of_children(result.scenario, result.placement)
+        bound = session_bound(result.scenario, school_of, result.travel, session=session,
+                              stop=bound_stop, start=plan.routes)  # fmt: skip
+        figures |= bound_figures(bound, plan.cost_gbp)
     return figures
 
 

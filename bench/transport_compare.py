@@ -5,6 +5,11 @@ and, in the same run with the same work limit and processes, by plain PyVRP per 
 (``pyvrp_baseline.py``); both plans are passed through the independent checker. ``ratio`` is
 sendplan's cost over the baseline's (below 1: sendplan is cheaper).
 
+With a ``bound_stop``, each distinct instance also gets ``routing.transport.bound``'s lower
+bound on any single-school plan (seeded with both plans' runs): ``lowest_possible_ratio`` is
+that bound over the baseline's cost, the least ratio any plan could reach, so a
+``lowest_possible_mean_ratio`` above the target would prove the target out of reach.
+
 ``run_anytime_bench``: the cost at each time limit, each solved from scratch with the same seed.
 A checkpoint in one long run would not measure a short run: sendplan shares its budget among
 schools in proportion to their children, so at 10 s of a 120 s run most schools are unstarted.
@@ -15,16 +20,18 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sendplan.bench.pyvrp_baseline import plan_baseline
 from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
+from sendplan.routing.transport.bound import SessionBound, session_bound
 from sendplan.routing.transport.check import check_transport
 from sendplan.routing.transport.plan import Session, TransportPlan
 from sendplan.routing.transport.planner import school_of_children
-from sendplan.routing.vrp.stop import work_limit
+from sendplan.routing.vrp.stop import StopCriterion, work_limit
 
 TARGET_MEAN_RATIO = 0.97
 TARGET_MAX_RATIO = 1.00
@@ -74,8 +81,11 @@ def compare_seed(
     time_limit_s: float = 60.0,
     iterations: int | None = None,
     workers: int | None = None,
+    bound_stop: StopCriterion | None = None,
+    bounds: dict[tuple[Any, ...], SessionBound] | None = None,
 ) -> dict[str, Any]:
-    """One seed: sendplan's plan and plain PyVRP's, each checked, and the cost ratio."""
+    """One seed: sendplan's plan and plain PyVRP's, each checked, and the cost ratio; with
+    ``bound_stop``, the instance's lower bound too (kept in ``bounds`` for the next seeds)."""
     result, seconds = _sendplan(scenario, session=session, time_limit_s=time_limit_s,
                                 iterations=iterations, seed=seed, workers=workers)  # fmt: skip
     school_of = school_of_children(result.scenario, result.placement)
@@ -91,7 +101,16 @@ def compare_seed(
     base_seconds = time.monotonic() - t0
     base_check = check_transport(result.scenario, school_of, travel, base)
     ratio = ours.cost_gbp / base.cost_gbp if base.cost_gbp else None
-    return {
+    row: dict[str, Any] = {}
+    if bound_stop is not None:
+        known = {} if bounds is None else bounds
+        key = (result.scenario.name, session, tuple(sorted(school_of.items())))
+        if key not in known:
+            known[key] = session_bound(result.scenario, school_of, travel, session=session,
+                                       stop=bound_stop, start=(*ours.routes, *base.routes),
+                                       workers=workers or 2)  # fmt: skip
+        row = bound_figures(known[key], ours.cost_gbp, base.cost_gbp)
+    return row | {
         "seed": seed,
         "scenario": result.scenario.name,
         "children": len(school_of),
@@ -105,6 +124,19 @@ def compare_seed(
     }
 
 
+def bound_figures(
+    bound: SessionBound, ours_gbp: float, baseline_gbp: float | None = None
+) -> dict[str, Any]:
+    """The bound's figures, sendplan's gap to it and (with a baseline) the least ratio."""
+    out: dict[str, Any] = {"lower_bound": asdict(bound)}
+    if bound.bound_gbp:
+        out["sendplan_over_bound_pct"] = round(100 * (ours_gbp / bound.bound_gbp - 1), 2)
+        if baseline_gbp:
+            out["baseline_over_bound_pct"] = round(100 * (baseline_gbp / bound.bound_gbp - 1), 2)
+            out["lowest_possible_ratio"] = round(bound.bound_gbp / baseline_gbp, 4)
+    return out
+
+
 def run_baseline_bench(
     scenario_of: Callable[[int], Scenario],
     *,
@@ -114,8 +146,11 @@ def run_baseline_bench(
     time_limit_s: float = 60.0,
     iterations: int | None = None,
     workers: int | None = None,
+    bound_stop: StopCriterion | None = None,
 ) -> dict[str, Any]:
-    """Every seed (``scenario_of(seed)`` is its instance) and the ratios' mean and maximum."""
+    """Every seed (``scenario_of(seed)`` is its instance) and the ratios' mean and maximum;
+    with ``bound_stop``, each instance's lower bound and the least mean ratio it allows."""
+    bounds: dict[tuple[Any, ...], SessionBound] = {}
     rows = [
         compare_seed(
             scenario_of(seed),
@@ -124,6 +159,8 @@ def run_baseline_bench(
             time_limit_s=time_limit_s,
             iterations=iterations,
             workers=workers,
+            bound_stop=bound_stop,
+            bounds=bounds,
         )
         for seed in seeds
     ]
@@ -132,7 +169,14 @@ def run_baseline_bench(
     same_children = all(r["sendplan"]["unrouted"] == r["baseline"]["unrouted"] for r in rows)
     mean = statistics.fmean(ratios) if ratios else None
     top = max(ratios) if ratios else None
-    return {
+    extra: dict[str, Any] = {}
+    if bound_stop is not None:
+        lowest = [r["lowest_possible_ratio"] for r in rows if "lowest_possible_ratio" in r]
+        least = statistics.fmean(lowest) if rows and len(lowest) == len(rows) else None
+        extra["lowest_possible_mean_ratio"] = None if least is None else round(least, 4)
+        # Above the target, no plan could meet it: the bound proves it out of reach.
+        extra["target_provably_out_of_reach"] = least is not None and least > TARGET_MEAN_RATIO
+    return extra | {
         "baseline": baseline,
         "session": session,
         "time_limit_s": time_limit_s if iterations is None else None,

@@ -1,4 +1,4 @@
-"""The placement's compiled loops (numba): the only module that imports numba.
+"""The placement's compiled loops (numba): the placement's only module that imports numba.
 
 numba compiles each on its first call (a few seconds) and caches it on disk, beside this file
 or in the user's cache; ``compile_kernels`` does that once (``make setup`` runs it), so no

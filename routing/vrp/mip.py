@@ -1,7 +1,7 @@
-"""A thin adapter over OR-Tools' linear solver (CBC) for choosing routes: cover every item with
-the fewest vehicles.
+"""A thin adapter over OR-Tools' linear solver: CBC for choosing routes (cover every item with
+the fewest vehicles), GLOP for the covering linear programme of a column generation.
 
-This is the only module that imports ``ortools.linear_solver``. The one model it solves: from
+This is the only module that imports ``ortools.linear_solver``. The cover model: from
 candidate routes (each covers some items and belongs to a group, such as the school it serves),
 choose routes so that every item is covered at least once with the fewest vehicles, where a
 vehicle released by a chosen route of group ``a`` may run a chosen route ``j`` next if the pair
@@ -98,3 +98,54 @@ def choose_cover(
     vehicles = round(solver.Objective().Value())
     bound = solver.Objective().BestBound()
     return CoverChoice(chosen, vehicles, bound, status == pywraplp.Solver.OPTIMAL)
+
+
+class CoverLP:
+    """The linear programme min c·x over x ≥ 0 with Σ a_ir x_r ≥ 1 for every item i and
+    Σ x_r ≤ limit_g over the columns r of each group g, grown column by column (GLOP).
+
+    Every item starts with an uncovered slack column of cost ``uncovered_cost``, so the
+    programme is always feasible; a plan that covers everything is still a solution, so the
+    value stays a relaxation of it.
+    """
+
+    def __init__(self, *, n_items: int, limits: Sequence[float], uncovered_cost: float) -> None:
+        solver = pywraplp.Solver.CreateSolver("GLOP")
+        if solver is None:
+            raise CoverError("GLOP is not available in this OR-Tools build")
+        self._solver = solver
+        self._cover = [solver.Constraint(1.0, solver.infinity()) for _ in range(n_items)]
+        self._limit = [solver.Constraint(-solver.infinity(), float(c)) for c in limits]
+        self._objective = solver.Objective()
+        self._objective.SetMinimization()
+        self._columns: list[pywraplp.Variable] = []
+        for row in self._cover:
+            slack = solver.NumVar(0.0, solver.infinity(), "")
+            self._objective.SetCoefficient(slack, uncovered_cost)
+            row.SetCoefficient(slack, 1.0)
+
+    @property
+    def n_columns(self) -> int:
+        return len(self._columns)
+
+    def add_column(self, cost: float, items: Sequence[int], group: int) -> None:
+        """A column of ``cost`` covering ``items`` (an item listed twice counts twice)."""
+        x = self._solver.NumVar(0.0, self._solver.infinity(), "")
+        self._objective.SetCoefficient(x, cost)
+        for i in set(items):
+            self._cover[i].SetCoefficient(x, float(list(items).count(i)))
+        self._limit[group].SetCoefficient(x, 1.0)
+        self._columns.append(x)
+
+    def solve(self) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
+        """The optimum, the items' duals (≥ 0) and the groups' (≤ 0)."""
+        status = self._solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            raise CoverError(f"GLOP returned status {status}")
+        items = np.array([max(row.dual_value(), 0.0) for row in self._cover])
+        groups = np.array([min(row.dual_value(), 0.0) for row in self._limit])
+        return float(self._objective.Value()), items, groups
+
+    def values(self) -> NDArray[np.float64]:
+        """The columns' values in the last solve, in the order they were added."""
+        return np.array([x.solution_value() for x in self._columns])

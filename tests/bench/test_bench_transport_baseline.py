@@ -176,6 +176,9 @@ def test_bad_seeds_are_refused(text: str) -> None:
         (["--anytime", "5,ten"], "'ten' is not a number of seconds"),
         (["--anytime", "5", "--baseline", "pyvrp"], "excludes --baseline"),
         (["--anytime", "5", "--mixed-schools"], "excludes --anytime"),
+        (["--lower-bound", "--mixed-schools"], "bounds single-school plans"),
+        (["--lower-bound", "--anytime", "5"], "bounds single-school plans"),
+        (["--lower-bound", "--bound-time-limit", "0"], "--bound-time-limit"),
     ],
 )
 def test_bad_options_exit_2_with_one_clear_line(args: list[str], message: str) -> None:
@@ -208,6 +211,24 @@ def test_cli_prints_the_ratios_for_each_seed() -> None:
     assert row["ratio"] == pytest.approx(row["sendplan_cost_gbp"] / row["baseline_cost_gbp"], 1e-3)
     assert result["mean_ratio"] == result["max_ratio"] == row["ratio"]
     assert result["target_met"] == (row["ratio"] <= 0.97)
+
+
+def test_lower_bound_is_below_both_plans_and_gives_the_least_ratio() -> None:
+    args = ["bench", "transport", "--baseline", "pyvrp", "--seeds", "3,4", "--generated", "50",
+            "--iterations", "30", "--lower-bound", "--bound-time-limit", "60"]  # fmt: skip
+    outcome = RUNNER.invoke(app, args)
+    assert outcome.exit_code == 0, outcome.output
+    result = json.loads(outcome.stdout)
+    for row in result["per_seed"]:
+        bound = row["lower_bound"]
+        assert bound["converged"] and bound["bound_gbp"] == bound["lp_gbp"]
+        assert 0 < bound["bound_gbp"] <= min(row["sendplan_cost_gbp"], row["baseline_cost_gbp"])
+        assert row["lowest_possible_ratio"] == pytest.approx(
+            bound["bound_gbp"] / row["baseline_cost_gbp"], abs=1e-4
+        )
+    least = sum(r["lowest_possible_ratio"] for r in result["per_seed"]) / 2
+    assert result["lowest_possible_mean_ratio"] == pytest.approx(least, abs=1e-4)
+    assert result["target_provably_out_of_reach"] == (least > 0.97)
 
 
 def test_concentrate_moves_every_child_onto_k_real_sites() -> None:

@@ -1,0 +1,201 @@
+"""The session's lower bound: on tiny instances it equals the linear programme over every run,
+enumerated here and solved by scipy; it never exceeds a plan; it refuses mixed runs."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+from transport_cases import TRAVEL, child, fleet, plan, random_children, scenario, school, vehicle
+
+from sendplan.routing.model import Scenario
+from sendplan.routing.transport import bound
+from sendplan.routing.transport.bound import SLACK_S, UNCOVERED_GBP, SessionBound, session_bound
+from sendplan.routing.transport.plan import Route, Session
+from sendplan.routing.transport.planner import school_of_children
+from sendplan.routing.transport.rules import boarding_s, int_matrices, max_ride_s, suits
+from sendplan.routing.vrp.stop import MaxIterations
+
+
+def brute_force_lp_gbp(sc: Scenario, session: Session) -> float:
+    """The covering LP over every elementary run of every school and vehicle type, each ride
+    within its limit plus ``SLACK_S`` (travel-alone and over-limit children alone), with each
+    type's availability shared by all schools and an uncovered child at ``UNCOVERED_GBP``."""
+    policy, am = sc.policy, session == "am"
+    kids = list(sc.children)
+    columns: list[tuple[float, list[int], str]] = []
+    for s in sc.schools:
+        mine = [i for i, c in enumerate(kids) if c.current_school == s.school_id]
+        depot = (sc.fleet[0].depot_lon, sc.fleet[0].depot_lat)
+        pts = np.array([(s.lon, s.lat), depot, *((kids[i].lon, kids[i].lat) for i in mine)])
+        dur, dist = int_matrices(TRAVEL, pts)
+        home = {i: 2 + p for p, i in enumerate(mine)}
+        direct = {i: int(dur[home[i], 0] if am else dur[0, home[i]]) for i in mine}
+        alone = {i for i in mine if kids[i].travel_alone or direct[i] > max_ride_s(kids[i], policy)}
+        for size in range(1, len(mine) + 1):
+            for order in itertools.permutations(mine, size):
+                if size > 1 and alone & set(order):
+                    continue
+                if size > 1 and not _rides_ok(order, dur, home, kids, policy, am):
+                    continue
+                stops = [home[i] for i in order]
+                path = [1, *stops, 0, 1] if am else [1, 0, *stops, 1]
+                metres = sum(int(dist[a, b]) for a, b in itertools.pairwise(path))
+                for v in sc.fleet:
+                    seats = sum(not kids[i].wheelchair for i in order)
+                    chairs = size - seats
+                    if seats > v.seats or chairs > v.wheelchair_spaces:
+                        continue
+                    if not all(suits(v, kids[i]) for i in order):
+                        continue
+                    cost = v.fixed_cost_gbp + v.cost_per_km_gbp * metres / 1000
+                    columns.append((cost, list(order), v.name))
+    names = sorted({v.name for v in sc.fleet})
+    n_cols = len(columns) + len(kids)
+    costs = [c for c, _, _ in columns] + [UNCOVERED_GBP] * len(kids)
+    a_ub = np.zeros((len(kids) + len(names), n_cols))
+    for r, (_, members, name) in enumerate(columns):
+        for i in members:
+            a_ub[i, r] = -1.0
+        a_ub[len(kids) + names.index(name), r] = 1.0
+    for i in range(len(kids)):
+        a_ub[i, len(columns) + i] = -1.0
+    b_ub = [-1.0] * len(kids) + [float(next(v.available for v in sc.fleet if v.name == n))
+                                 for n in names]  # fmt: skip
+    out = linprog(costs, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+    assert out.status == 0
+    return float(out.fun)
+
+
+def _rides_ok(order, dur, home, kids, policy, am) -> bool:  # type: ignore[no-untyped-def]
+    stops = [home[i] for i in order]
+    if am:
+        after = 0
+        for pos in range(len(order) - 1, -1, -1):
+            nxt = 0 if pos == len(order) - 1 else stops[pos + 1]
+            after += int(dur[stops[pos], nxt])
+            if after > max_ride_s(kids[order[pos]], policy) + SLACK_S:
+                return False
+            after += boarding_s(kids[order[pos]], policy)
+        return True
+    t, prev = 0, 0
+    for pos, i in enumerate(order):
+        t += int(dur[prev, stops[pos]])
+        if t > max_ride_s(kids[i], policy) + SLACK_S:
+            return False
+        t += boarding_s(kids[i], policy)
+        prev = stops[pos]
+    return True
+
+
+def bound_of(sc: Scenario, session: Session = "am", *, start: Sequence[Route] = ()) -> SessionBound:
+    return session_bound(sc, school_of_children(sc, None), TRAVEL, session=session,
+                         stop=MaxIterations(10_000), start=start, workers=1)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 6),
+    seed=st.integers(0, 10_000),
+    limit=st.sampled_from([12.0, 20.0, 45.0]),
+    session=st.sampled_from(["am", "pm"]),
+    scarce=st.booleans(),
+)
+def test_converged_bound_equals_the_lp_over_every_run(
+    n: int, seed: int, limit: float, session: Session, scarce: bool
+) -> None:
+    # Two schools sharing a fleet; with ``scarce`` one vehicle of each type, so availability binds.
+    kids = random_children(n, seed, radius_km=5.0, schools=("S1", "S2"))
+    vehicles = fleet(1 if scarce else 50)
+    sc = scenario(kids, [school("S1"), school("S2", 3.0, -2.0)], vehicles,
+                  ride_limit_min_secondary=limit, ride_limit_min_primary=limit)  # fmt: skip
+    b = bound_of(sc, session)
+    expected = brute_force_lp_gbp(sc, session)
+    assert b.converged
+    assert b.bound_gbp == pytest.approx(expected, abs=0.02)
+    assert b.lp_gbp == pytest.approx(expected, abs=0.02)
+
+
+def test_the_bound_never_exceeds_a_checked_plan_and_is_close_to_it() -> None:
+    kids = random_children(30, 7, radius_km=6.0)
+    sc = scenario(kids)
+    p = plan(sc, iterations=300)
+    b = bound_of(sc, start=p.routes)
+    assert b.converged and b.bound_gbp is not None
+    assert b.bound_gbp <= p.cost_gbp + 1e-6
+    # A bound far below every plan would prove nothing: it is within a fifth of this one.
+    assert b.bound_gbp >= 0.8 * p.cost_gbp
+    # The start plan's runs change the path, not the converged value.
+    assert bound_of(sc).lp_gbp == pytest.approx(b.lp_gbp, abs=0.02)
+
+
+def test_runs_the_cheap_rounds_miss_are_found_by_the_exact_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Cheap rounds that extend each path to its one nearest child only: the exact rounds must
+    # find every other run, and the bound is still the LP over every run.
+    monkeypatch.setattr(bound, "HEURISTIC_SUCCESSORS", 1)
+    kids = random_children(6, 3, radius_km=4.0, flags=False)
+    sc = scenario(kids, vehicles=(vehicle("minibus_8", 8, 0, False, 40.0, 2.4, 50),))
+    b = bound_of(sc)
+    assert b.exact_rounds >= 2
+    assert b.bound_gbp == pytest.approx(brute_force_lp_gbp(sc, "am"), abs=0.02)
+
+
+def test_mixed_school_policy_is_refused() -> None:
+    sc = scenario(random_children(3, 1), mixed_school_routes=True)
+    with pytest.raises(ValueError, match="single-school"):
+        bound_of(sc)
+
+
+def test_a_child_no_vehicle_suits_costs_the_uncovered_price() -> None:
+    kids = [child("C1", 1.0, 1.0, wheelchair=True), child("C2", -1.0, 2.0, wheelchair=True)]
+    b = bound_of(scenario(kids, vehicles=(vehicle("taxi", 4, 0, False, 18.0, 1.8, 5),)))
+    assert b.bound_gbp is not None
+    assert math.isclose(b.bound_gbp, 2 * UNCOVERED_GBP)
+
+
+@pytest.mark.parametrize("over_s", [SLACK_S - 10, SLACK_S + 10])
+def test_rides_may_exceed_their_limit_by_the_slack_and_no_more(over_s: int) -> None:
+    # A far out, B near school, on one line: only A-then-B can share (B's limit is tight), and
+    # A's limit sits ``over_s`` below that shared ride; within the slack the pair shares.
+    sc = scenario([child("A", 8.0, 0.0), child("B", 1.0, 0.0)])
+    pts = np.array([(s.lon, s.lat) for s in (*sc.schools, *sc.children)])
+    dur, _ = int_matrices(TRAVEL, pts)
+    board = boarding_s(sc.children[1], sc.policy)
+    shared_ride_s = int(dur[1, 2]) + board + int(dur[2, 0])
+    limits = {"A": (shared_ride_s - over_s) / 60, "B": (int(dur[2, 0]) + 60) / 60}
+    sc = scenario([replace(c, ride_limit_min=limits[c.child_id]) for c in sc.children])
+    b = bound_of(sc)
+    assert b.bound_gbp == pytest.approx(brute_force_lp_gbp(sc, "am"), abs=0.02)
+    alone = sum(bound_of(scenario([c])).lp_gbp for c in sc.children)
+    if over_s <= SLACK_S:
+        assert b.bound_gbp < alone - 1.0  # sharing one taxi is cheaper than two
+    else:
+        assert b.bound_gbp == pytest.approx(alone, abs=0.02)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_bound_stopped_early_still_holds(seed: int) -> None:
+    # One cheap round, then the exact one: not converged, but its Lagrangian bound holds.
+    kids = random_children(12, seed, radius_km=5.0, flags=False)
+    sc = scenario(kids, vehicles=(vehicle("minibus_8", 8, 0, False, 40.0, 2.4, 3), *fleet(50)[:4]))
+    early = session_bound(sc, school_of_children(sc, None), TRAVEL, session="am",
+                          stop=MaxIterations(1), workers=1)  # fmt: skip
+    assert early.exact_rounds == 1 and early.bound_gbp is not None
+    assert early.bound_gbp <= bound_of(sc).lp_gbp + 0.02
+
+
+def test_the_deduction_takes_the_tighter_of_its_two_caps() -> None:
+    # 10 jobs; kinds short by 2.0 (at most 3 runs) and 0.5 (at most 10): 6 + 5 = 11 < 10 x 2.
+    assert bound._deduction(10, [(2.0, 3), (0.5, 10)]) == pytest.approx(11.0)
+    # Both kinds short by 2.0 with 10 runs each: the school's 10 jobs cap it at 20.
+    assert bound._deduction(10, [(2.0, 10), (2.0, 10)]) == pytest.approx(20.0)
+    assert bound._deduction(10, []) == 0.0
