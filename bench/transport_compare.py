@@ -129,7 +129,7 @@ def bound_figures(
 ) -> dict[str, Any]:
     """The bound's figures, sendplan's gap to it and (with a baseline) the least ratio."""
     out: dict[str, Any] = {"lower_bound": asdict(bound)}
-    if bound.bound_gbp:
+    if bound.bound_gbp is not None and bound.bound_gbp > 0:
         out["sendplan_over_bound_pct"] = round(100 * (ours_gbp / bound.bound_gbp - 1), 2)
         if baseline_gbp:
             out["baseline_over_bound_pct"] = round(100 * (baseline_gbp / bound.bound_gbp - 1), 2)

@@ -23,6 +23,7 @@ mix schools are not in it, so it does not bound a plan under ``mixed_school_rout
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from sendplan.routing.transport.school_instance import (
 )
 from sendplan.routing.vrp.mip import CoverLP
 from sendplan.routing.vrp.stop import StopCriterion, now
+
+log = logging.getLogger(__name__)
 
 SLACK_S = 20
 NG_SIZE = 8
@@ -169,36 +172,45 @@ def session_bound(
     bound: float | None = None
     exact = converged = False
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        while True:
-            value, duals, limits = lp.solve()
-            rounds += 1
-            found = list(pool.map(
-                _price, searches, repeat(exact), repeat(duals), repeat(limits), repeat(row),
-                repeat(names), repeat(kinds),
-            ))  # fmt: skip
-            added = 0
+
+        def price(
+            exact: bool, duals: NDArray[np.float64], limits: NDArray[np.float64]
+        ) -> tuple[int, bool, float]:
+            """Run every search at these duals and add its runs: (added, complete, deduction)."""
+            nonlocal labels
+            found = pool.map(_price, searches, repeat(exact), repeat(duals), repeat(limits),
+                             repeat(row), repeat(names), repeat(kinds))  # fmt: skip
+            added, complete = 0, True
             shortfall: dict[str, list[tuple[float, int]]] = {}
-            complete = True
             for sr, (done, lowest, made, runs) in zip(searches, found, strict=True):
                 labels += made
                 complete = complete and done
                 most = min(len(sr.jobs), available[kinds[sr.kind].name])
                 shortfall.setdefault(sr.school, []).append((max(0.0, -lowest), most))
                 added += sum(add(sr.school, sr.kind, order) for order in runs)
+            deduction = sum(_deduction(eligible[s], gaps) for s, gaps in shortfall.items())
+            return added, complete, deduction
+
+        while True:
+            value, duals, limits = lp.solve()
+            rounds += 1
             if exact:
                 exact_rounds += 1
+                added, complete, deduction = price(True, duals, limits)
+                log.debug("bound round %d (exact): value %.2f, %d added", rounds, value, added)
                 if complete:
-                    lagrange = value - sum(
-                        _deduction(eligible[s], gaps) for s, gaps in shortfall.items()
-                    )
-                    bound = lagrange if bound is None else max(bound, lagrange)
+                    # Costs are never negative, so 0 is a bound too.
+                    bound = max(value - deduction, 0.0, 0.0 if bound is None else bound)
                     if added == 0:
                         converged = True
                         break
                 if check(value):
                     break
                 exact = False  # cheap rounds again, until they find nothing
-            elif added == 0 or check(value):
+                continue
+            added = price(False, duals, limits)[0]
+            log.debug("bound round %d: value %.2f, %d added", rounds, value, added)
+            if added == 0 or check(value):
                 exact = True
     return SessionBound(
         session=session,
