@@ -17,13 +17,16 @@ It is a relaxation of the planners' rules, so it bounds every plan they (or anyo
   model's own times, where the planners' matrices round each leg up to a whole second.
 Kept: seats and wheelchair spaces, assistant skills, sibling jobs, travel-alone children and
 children whose direct ride breaks their limit alone, each run's cost as the plan counts it
-(fixed cost and every kilometre from depot to depot), and the fleet's availability. Runs that
+(fixed cost and every kilometre from depot to depot), and the fleet's availability. It bounds
+plans that route every child some vehicle type suits (children none suits are left out, as
+every plan leaves them; leaving another child out costs ``UNCOVERED_GBP``). Runs that
 mix schools are not in it, so it does not bound a plan under ``mixed_school_routes``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -132,6 +135,8 @@ def session_bound(
     alone: set[tuple[str, int]] = set()
     for s, inst in insts.items():
         for k, job in enumerate(inst.jobs):
+            if not any(job.suits(v) for v in kinds):
+                continue  # no plan can route them: they are left out of the bound
             row[(s, k)] = len(row)
             if job.travel_alone or solo_ride_s(inst, session, k) > job.limit_s:
                 alone.add((s, k))
@@ -164,9 +169,8 @@ def session_bound(
         for i in range(len(kinds))
         if (search := _search(s, inst, i, kinds[i], session, alone)) is not None
     ]
-    eligible = {
-        s: sum(1 for k in range(len(i.jobs)) if (s, k) not in alone) for s, i in insts.items()
-    }
+    eligible = {s: sum(1 for k in range(len(i.jobs)) if (s, k) in row and (s, k) not in alone)
+                for s, i in insts.items()}  # fmt: skip
     check = stop.start(t0)
     rounds = exact_rounds = labels = 0
     bound: float | None = None
@@ -214,7 +218,7 @@ def session_bound(
                 exact = True
     return SessionBound(
         session=session,
-        bound_gbp=None if bound is None else round(bound, 2),
+        bound_gbp=None if bound is None else math.floor(bound * 100) / 100,
         lp_gbp=round(value, 2),
         converged=converged,
         rounds=rounds,

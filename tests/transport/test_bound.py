@@ -4,7 +4,6 @@ enumerated here and solved by scipy; it never exceeds a plan; it refuses mixed r
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -13,7 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
-from transport_cases import TRAVEL, child, fleet, plan, random_children, scenario, school, vehicle
+from transport_cases import (
+    TRAVEL,
+    child,
+    fleet,
+    plan,
+    planned_and_checked,
+    random_children,
+    scenario,
+    school,
+    vehicle,
+)
 
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport import bound
@@ -155,11 +164,17 @@ def test_mixed_school_policy_is_refused() -> None:
         bound_of(sc)
 
 
-def test_a_child_no_vehicle_suits_costs_the_uncovered_price() -> None:
-    kids = [child("C1", 1.0, 1.0, wheelchair=True), child("C2", -1.0, 2.0, wheelchair=True)]
-    b = bound_of(scenario(kids, vehicles=(vehicle("taxi", 4, 0, False, 18.0, 1.8, 5),)))
-    assert b.bound_gbp is not None
-    assert math.isclose(b.bound_gbp, 2 * UNCOVERED_GBP)
+def test_children_no_vehicle_suits_are_left_out_as_every_plan_leaves_them() -> None:
+    kids = [child("C1", 1.0, 1.0, wheelchair=True), child("C2", -1.0, 2.0, wheelchair=True),
+            child("C3", 2.0, 0.0)]  # fmt: skip
+    sc = scenario(kids, vehicles=(vehicle("taxi", 4, 0, False, 18.0, 1.8, 5),))
+    p = planned_and_checked(sc)
+    assert len(p.unrouted) == 2
+    b = bound_of(sc)
+    assert b.bound_gbp == pytest.approx(
+        brute_force_lp_gbp(replace(sc, children=(kids[2],)), "am"), abs=0.02
+    )
+    assert b.bound_gbp is not None and 0 < b.bound_gbp <= p.cost_gbp + 1e-6
 
 
 @pytest.mark.parametrize("over_s", [SLACK_S - 10, SLACK_S + 10])
