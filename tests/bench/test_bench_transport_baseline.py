@@ -221,7 +221,8 @@ def test_lower_bound_is_below_both_plans_and_gives_the_least_ratio() -> None:
     result = json.loads(outcome.stdout)
     for row in result["per_seed"]:
         bound = row["lower_bound"]
-        assert bound["converged"] and bound["bound_gbp"] == bound["lp_gbp"]
+        # Converged: the bound is the programme's value, rounded down to the penny.
+        assert bound["converged"] and 0 <= bound["lp_gbp"] - bound["bound_gbp"] <= 0.011
         assert 0 < bound["bound_gbp"] <= min(row["sendplan_cost_gbp"], row["baseline_cost_gbp"])
         assert row["lowest_possible_ratio"] == pytest.approx(
             bound["bound_gbp"] / row["baseline_cost_gbp"], abs=1e-4

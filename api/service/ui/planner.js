@@ -113,11 +113,16 @@ const SWEEP_Y = {
   local: { key: "placed_in_city", label: "Placed in the city (children)", fmt: (v) => Math.round(v).toLocaleString("en-GB"), of: "children placed in the city" },
 };
 
+// The axis chosen per sweep job, so that a section drawn again (as the job list refreshes)
+// keeps the user's choice instead of going back to journey time.
+const sweepAxis = new Map();
+
 async function sweepSection(root, job) {
   const doc = await getJson(`/jobs/${job.id}/files/sweep.json`);
   const chartArea = el("div");
   const readout = el("p", { class: "readout", "aria-live": "polite" }, "Hover a point, or focus the chart and use the arrow keys, for its settings.");
   const draw = (axis) => {
+    sweepAxis.set(job.id, axis);
     const y = SWEEP_Y[axis];
     const points = doc.rows.map((r) => ({
       x: r.placement_cost_gbp_per_year, y: Number(r[y.key]), pareto: Boolean(r.pareto),
@@ -127,10 +132,13 @@ async function sweepSection(root, job) {
     chartArea.replaceChildren(scatter(points, { label: `${points.length} sweep variants, cost against ${y.of}`,
       xLabel: "Placement cost a year (GBP m)", yLabel: y.label, xFmt: (v) => (v / 1e6).toFixed(1), yFmt: y.fmt, readout }));
   };
+  const axis = sweepAxis.get(job.id) || "journey";
+  const against = select(`sweep-y-${job.id.slice(0, 8)}`, "Against", [["journey", "Mean journey time"], ["local", "Children placed in the city"]], draw);
+  against.querySelector("select").value = axis;
   root.replaceChildren(
-    el("div", { class: "filters" }, select(`sweep-y-${job.id.slice(0, 8)}`, "Against", [["journey", "Mean journey time"], ["local", "Children placed in the city"]], draw)),
+    el("div", { class: "filters" }, against),
     chartArea, readout,
     el("p", { class: "muted" }, `${doc.rows.filter((r) => r.pareto).length} of ${doc.rows.length} variants on the Pareto front (cost, in-city placements, journey time).`));
-  draw("journey");
+  draw(axis);
 }
 
