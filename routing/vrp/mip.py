@@ -145,7 +145,3 @@ class CoverLP:
         items = np.array([max(row.dual_value(), 0.0) for row in self._cover])
         groups = np.array([min(row.dual_value(), 0.0) for row in self._limit])
         return float(self._objective.Value()), items, groups
-
-    def values(self) -> NDArray[np.float64]:
-        """The columns' values in the last solve, in the order they were added."""
-        return np.array([x.solution_value() for x in self._columns])
