@@ -58,11 +58,13 @@ def run_transport_bench(
         scenario = replace(scenario, policy=replace(scenario.policy, mixed_school_routes=True))
     result, seconds = _solve(scenario, **options)
     plan, check = result.transport[0], result.checks[0]
+    # Children who travel daily and are transport-eligible (boarders travel weekly).
+    school_of = school_of_children(result.scenario, result.placement)
     figures: dict[str, Any] = {
         "scenario": scenario.name,
         "session": session,
         "travel_model": result.summary.travel_model,
-        "children": _eligible(result),
+        "children": len(school_of),
         "transported": plan.transported,
         "unrouted": len(plan.unrouted),
         "routes": len(plan.routes),
@@ -96,13 +98,7 @@ def run_transport_bench(
     if bound_stop is not None:
         if result.travel is None:  # solve always records it
             raise RuntimeError("the solve returned no travel model")
-        school_of = school_of_children(result.scenario, result.placement)
         bound = session_bound(result.scenario, school_of, result.travel, session=session,
                               stop=bound_stop, start=plan.routes)  # fmt: skip
         figures |= bound_figures(bound, plan.cost_gbp)
     return figures
-
-
-def _eligible(result: Result) -> int:
-    """Children who travel daily and are transport-eligible (boarders travel weekly)."""
-    return len(school_of_children(result.scenario, result.placement))

@@ -41,12 +41,8 @@ from sendplan.routing.transport.labels import cheapest_runs
 from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.plan import Route, Session
 from sendplan.routing.transport.rules import route_cost_gbp
-from sendplan.routing.transport.school_instance import (
-    SchoolInstance,
-    instance_for,
-    run_path,
-    solo_ride_s,
-)
+from sendplan.routing.transport.school_instance import SchoolInstance, instance_for, run_path
+from sendplan.routing.transport.solo import solo_flags
 from sendplan.routing.vrp.mip import CoverLP
 from sendplan.routing.vrp.stop import StopCriterion, now
 
@@ -138,7 +134,7 @@ def session_bound(
             if not any(job.suits(v) for v in kinds):
                 continue  # no plan can route them: they are left out of the bound
             row[(s, k)] = len(row)
-            if job.travel_alone or solo_ride_s(inst, session, k) > job.limit_s:
+            if solo_flags(inst, session, k):
                 alone.add((s, k))
     names = sorted({v.name for v in kinds})
     available = {v.name: v.available for v in kinds}

@@ -33,6 +33,16 @@ def cheapest_solo(
     return None if best is None else best[2]
 
 
+def solo_flags(inst: SchoolInstance, session: Session, k: int) -> tuple[str, ...]:
+    """Why the k-th job must ride alone: travel-alone, or a direct ride already over its limit
+    (none: it may share a run)."""
+    job = inst.jobs[k]
+    flags = [RouteFlag.TRAVEL_ALONE.value] if job.travel_alone else []
+    if solo_ride_s(inst, session, k) > job.limit_s:
+        flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
+    return tuple(flags)
+
+
 def solo_routes(
     inst: SchoolInstance,
     session: Session,
@@ -46,12 +56,7 @@ def solo_routes(
     shared: list[int] = []
     lost: list[Child] = []
     for k, job in enumerate(inst.jobs):
-        ride = solo_ride_s(inst, session, k)
-        flags = []
-        if job.travel_alone:
-            flags.append(RouteFlag.TRAVEL_ALONE.value)
-        if ride > job.limit_s:
-            flags.append(RouteFlag.DIRECT_RIDE_OVER_LIMIT.value)
+        flags = solo_flags(inst, session, k)
         if not flags:
             shared.append(k)
             continue
@@ -66,7 +71,7 @@ def solo_routes(
                 session=session,
                 vehicle=vehicle,
                 order=[k],
-                rides_s=[ride],
+                rides_s=[solo_ride_s(inst, session, k)],
                 policy=policy,
                 flags=tuple(flags),
             )

@@ -13,6 +13,7 @@ the links form a bipartite flow, so only the route choices need to be integer.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -132,8 +133,8 @@ class CoverLP:
         """A column of ``cost`` covering ``items`` (an item listed twice counts twice)."""
         x = self._solver.NumVar(0.0, self._solver.infinity(), "")
         self._objective.SetCoefficient(x, cost)
-        for i in set(items):
-            self._cover[i].SetCoefficient(x, float(list(items).count(i)))
+        for i, times in Counter(items).items():
+            self._cover[i].SetCoefficient(x, float(times))
         self._limit[group].SetCoefficient(x, 1.0)
         self._columns.append(x)
 
