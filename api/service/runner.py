@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ from sendplan.api.service.tables import JobRow, ResultFileRow, ScenarioFileRow
 from sendplan.errors import InputError
 from sendplan.logs import get_logger, scrub
 from sendplan.routing.planning.cluster import in_dask_worker
-from sendplan.routing.transport.planner import MIXED_ITERATION_DIVISOR
 from sendplan.routing.transport.rules import COST_UNITS_PER_GBP
 from sendplan.routing.vrp.stop import Checker, MaxIterations, StopCriterion
 
@@ -56,7 +55,6 @@ log = get_logger(__name__)
 
 DATABASE_URL_ENV = "SENDPLAN_DATABASE_URL"
 HEARTBEAT_MAX_S = 2.0  # a cancel is seen within this, however long the lease
-MERGE_STAGE = "merging nearby schools"  # the planner's progress line before the mixed-runs stage
 
 
 WORKER_NICENESS = 10
@@ -134,22 +132,21 @@ class JobStop(StopCriterion):
     """``MaxIterations(iterations)`` that also stops when the job is cancelled, times out or
     loses its lease, and records each search's best cost.
 
-    The planner shares its iterations out with ``with_limits``, which keeps a criterion of
-    its own kind as it is; so it applies the planner's one change itself: the merge stage gets
-    ``iterations // MIXED_ITERATION_DIVISOR``. It reports that count as its bound, as
-    ``MaxIterations`` does (the searches read it: PyVRP's late-acceptance history is greedy
-    below ``pyvrp_engine.GREEDY_BELOW_ITERATIONS``), so uncancelled the routes equal those of
-    ``MaxIterations(iterations)``, as `sendplan routes --iterations` plans them."""
+    The planner shares its iterations out with ``with_limits`` (the fleet probe's share, the
+    merge stage's), which sets them through ``with_iterations``; the share keeps the job's
+    control. It reports its count as its bound, as ``MaxIterations`` does (the searches read
+    it: PyVRP's late-acceptance history is greedy below ``pyvrp_engine.GREEDY_BELOW_ITERATIONS``),
+    so uncancelled the routes equal those of ``MaxIterations(iterations)``, as `sendplan routes
+    --iterations` plans them."""
 
     iterations: int
     control: JobControl
 
-    def _limit(self) -> int:
-        merging = MERGE_STAGE in self.control.stage
-        return max(1, self.iterations // MIXED_ITERATION_DIVISOR) if merging else self.iterations
+    def with_iterations(self, iterations: int) -> StopCriterion:
+        return replace(self, iterations=iterations)
 
     def start(self, t0: float | None = None) -> Checker:
-        limit = self._limit()
+        limit = self.iterations
         search = self.control.new_search()
         done = 0
 
@@ -168,7 +165,7 @@ class JobStop(StopCriterion):
         return True  # the cancel flag and the search's best live in this process
 
     def max_iterations(self) -> int | None:
-        return self._limit()
+        return self.iterations
 
     def __repr__(self) -> str:
         # The summary's work_limit: the same as a CLI run with --iterations.

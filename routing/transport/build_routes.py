@@ -4,7 +4,7 @@ the children the engine left unassigned."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sendplan.routing.model import Child, Policy, VehicleType
 from sendplan.routing.transport.layouts import layout_of
@@ -90,14 +90,17 @@ def routes_from_solution(
     types: Sequence[VehicleType],
     remaining: dict[str, int],
     policy: Policy,
+    prices: Mapping[str, float] | None = None,
 ) -> list[Route]:
     """Real-time routes from the engine's; ``remaining`` is updated for the vehicles used.
 
     Each run then gets the cheapest vehicle type that suits all its children and is still
     available: the engine's search rarely changes a route's vehicle type (measured: on tiny
     instances it kept a wheelchair taxi with assistant where a taxi with assistant was cheaper),
-    and with the order fixed the choice is exact and cannot break a ride limit.
+    and with the order fixed the choice is exact and cannot break a ride limit. ``prices`` (per
+    type name, ``fleet_prices.py``) count in that choice as they did in the engine's.
     """
+    price = prices or {}
     runs = []
     for r in result.routes:
         ks = [routable[v.index] for v in r.visits]
@@ -116,7 +119,7 @@ def routes_from_solution(
 
         def cost(v: VehicleType, ks: list[int] = ks) -> tuple[float, str]:
             metres = inst.metres(run_path(inst, session, v.name, ks), ks)
-            return (route_cost_gbp(v, metres), v.name)
+            return (route_cost_gbp(v, metres) + price.get(v.name, 0.0), v.name)
 
         best = min((v for v in types if fits(v)), key=cost, default=engine_type)
         remaining[best.name] -= 1
@@ -124,6 +127,18 @@ def routes_from_solution(
             build_route(inst, session=session, vehicle=best, order=ks, rides_s=rides, policy=policy)
         )
     return out
+
+
+def job_order(inst: SchoolInstance, route: Route) -> list[int]:
+    """The jobs of a planned run in driving order (a sibling job's children ride one after
+    another)."""
+    job_of = {c.child_id: k for k, job in enumerate(inst.jobs) for c in job.kids}
+    order: list[int] = []
+    for stop in route.stops:
+        k = job_of[stop.child_id]
+        if not order or order[-1] != k:
+            order.append(k)
+    return order
 
 
 def unrouted_from_solution(

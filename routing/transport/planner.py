@@ -51,6 +51,15 @@ per session): schools are solved one after another, largest first, each with wha
 ones left, so the plan never uses more vehicles than exist; a child left without a suitable
 vehicle is ``fleet_exhausted``.
 
+*Scarce types.* Planning largest school first gives a type that runs short to the schools
+planned first, wherever it saves little. When some type may run short (``fleet_probe.py``), a
+probe with ``PROBE_SHARE`` of the work limit first plans every school alone with every vehicle
+left; a type its plans want more of than exist gets a price (``fleet_prices.py``: the regret of
+the last of its runs that can keep it), added to its fixed cost in the engine and in each run's
+choice of vehicle (not to the plan's cost), so each school gives it up where that costs least;
+vehicles the price leaves unused go at the end to the runs they save most on. Each school's
+search then goes on from its probe's plan.
+
 *Work limits.* A runtime budget is shared among schools in proportion to their children, the
 schools small enough for the exact plan taking a token share (what a school leaves unused goes
 to the next); an iteration limit applies to each school's solve, which makes the plan
@@ -67,7 +76,15 @@ from sendplan.routing.model import Child, Scenario
 from sendplan.routing.placement.plan import PlacementPlan
 from sendplan.routing.transport.build_routes import routes_from_solution, unrouted_from_solution
 from sendplan.routing.transport.exact import exact_routes
+from sendplan.routing.transport.fleet_prices import use_leftovers
+from sendplan.routing.transport.fleet_probe import (
+    Tour,
+    initial_tours,
+    may_run_short,
+    probe_prices,
+)
 from sendplan.routing.transport.layouts import engine_shares, kinds_used, vehicle_kinds
+from sendplan.routing.transport.merge_runs import merge_runs
 from sendplan.routing.transport.mixed import improve_with_mixed_runs
 from sendplan.routing.transport.never_together import part_never_together
 from sendplan.routing.transport.plan import Route, Session, TransportPlan, Unrouted, UnroutedReason
@@ -90,6 +107,9 @@ MIXED_SHARE = 0.35
 # OR-Tools counts solutions, each far dearer than a PyVRP iteration on pickup-and-delivery with
 # ride limits (measured: ~0.3 s each on a 70-job group), so the merge gets fewer of them.
 MIXED_ITERATION_DIVISOR = 10
+# The probe's share of a runtime budget (and of each school's iterations) when a vehicle type may
+# run short (``fleet_probe.py``); the planning proper goes on from the probe's plans.
+PROBE_SHARE = 0.25
 # Schools with at most this many children to share runs get the exact plan (``exact.py``);
 # read at call time, so a test may set it to 0 to plan every school on the engine.
 EXACT_MAX_CHILDREN = 5
@@ -205,6 +225,14 @@ def plan_transport(
         unrouted += [no_vehicle(c) for c in lost]
 
     engines: set[str] = set()
+    prices: dict[str, float] = {}
+    starts: dict[str, list[Tour]] = {}
+    if may_run_short(instances, shared, fleet, remaining):
+        say(f"{session.upper()} routes: probing which vehicle types run short")
+        prices, starts = probe_prices(
+            instances, order, shared, fleet, remaining, policy, session=session,
+            stop=_probe_stop(stop), seed=seed, workers=workers,
+        )  # fmt: skip
     weight_left = sum(_share_weight(len(shared[s])) for s in order)
     for number, s in enumerate(order, start=1):
         inst, ks = instances[s], shared[s]
@@ -223,7 +251,9 @@ def plan_transport(
             engines.add("exact")
             weight_left -= _share_weight(len(ks))
             continue
-        problem = engine_problem(inst, session, routable, types, remaining, policy).build()
+        problem = engine_problem(
+            inst, session, routable, types, remaining, policy, prices=prices
+        ).build()
         label = f"{session.upper()} routes: school {number}/{len(order)} ({len(routable)} children)"
         say(label)
 
@@ -236,6 +266,7 @@ def plan_transport(
             seed,
             workers=workers,
             progress=report,
+            initial=initial_tours(starts.get(s, []), routable, types, remaining),
         )
         by_kind = kinds_used(types, (r.vehicle_type for r in result.routes))
         shares = engine_shares(types, by_kind, remaining)
@@ -243,7 +274,7 @@ def plan_transport(
             types = [v for v, n in zip(types, shares, strict=True) if n > 0]
             kept = [n for n in shares if n > 0]
             problem = engine_problem(
-                inst, session, routable, types, remaining, policy, available=kept
+                inst, session, routable, types, remaining, policy, available=kept, prices=prices
             ).build()
             result = solve(
                 problem,
@@ -254,7 +285,9 @@ def plan_transport(
             )
         weight_left -= _share_weight(len(ks))
         engines.add(result.engine)
-        routes[s] += routes_from_solution(inst, session, result, routable, types, remaining, policy)
+        routes[s] += routes_from_solution(
+            inst, session, result, routable, types, remaining, policy, prices
+        )
         unrouted += unrouted_from_solution(inst, result, routable, types, no_vehicle)
 
     for s in order:
@@ -262,6 +295,17 @@ def plan_transport(
             instances[s], session, routes[s], fleet, remaining, policy
         )
         unrouted += [no_vehicle(c) for c in lost]
+    if prices:
+        moved = use_leftovers(
+            [r for s in order for r in routes[s]], instances, fleet, remaining, prices,
+            session=session, policy=policy,
+        )  # fmt: skip
+        routes = {s: [r for r in moved if r.school_id == s] for s in order}
+    merged = merge_runs(
+        [r for s in order for r in routes[s]], instances, fleet, remaining,
+        session=session, policy=policy,
+    )  # fmt: skip
+    routes = {s: [r for r in merged if r.school_id == s] for s in order}
     mixed: dict[str, float] = {}
     if mixed_stop is not None:
         say(f"{session.upper()} routes: merging nearby schools' runs")
@@ -302,6 +346,7 @@ def plan_transport(
             "vehicles_used_by_type": used,
             "vehicles_available_by_type": {v.name: v.available for v in fleet},
             "mixed_school_routes": policy.mixed_school_routes,
+            "fleet_prices_gbp": prices,
             **{f"mixed_{k}": v for k, v in mixed.items()},
         },
     )
@@ -331,6 +376,16 @@ def _school_stop(
         return with_runtime(stop, None)
     left = max(budget - (now() - t0), 0.0)
     return with_runtime(stop, max(left * weight / max(weight_left, 1.0), MIN_SCHOOL_RUNTIME_S))
+
+
+def _probe_stop(stop: StopCriterion) -> StopCriterion:
+    """The probe's work limit: ``PROBE_SHARE`` of the runtime and of each solve's iterations."""
+    budget, iterations = stop.max_runtime_s(), stop.max_iterations()
+    return with_limits(
+        stop,
+        runtime_s=None if budget is None else budget * PROBE_SHARE,
+        iterations=None if iterations is None else max(1, round(iterations * PROBE_SHARE)),
+    )
 
 
 def _needs(child: Child) -> str:

@@ -195,10 +195,13 @@ def engine_problem(
     policy: Policy,
     *,
     available: Sequence[int] | None = None,
+    prices: Mapping[str, float] | None = None,
 ) -> ProblemBuilder:
     """The engine problem: AM reversed on transposed matrices, PM forwards. Each of ``types``
     has ``remaining`` vehicles of its name, or ``available[i]`` when given (the kinds of one
-    type share its vehicles: ``layouts.engine_shares``)."""
+    type share its vehicles: ``layouts.engine_shares``); ``prices`` (GBP per type name, see
+    ``fleet_prices.py``) add to the types' fixed costs."""
+    price = prices or {}
     dur = inst.dur.T if session == "am" else inst.dur
     dist = inst.dist.T if session == "am" else inst.dist
     b = ProblemBuilder(distance=dist, duration=dur, load_names=LOAD_NAMES)
@@ -226,7 +229,8 @@ def engine_problem(
             capacity=(v.seats, v.wheelchair_spaces),
             start_depot=0,
             end_depot=sorted(set(inst.depot_index.values())).index(depot_loc) + 1,
-            fixed_cost=round(v.fixed_cost_gbp * COST_UNITS_PER_GBP) + per_m * fixed_leg_m,
+            fixed_cost=round((v.fixed_cost_gbp + price.get(v.name, 0.0)) * COST_UNITS_PER_GBP)
+            + per_m * fixed_leg_m,
             unit_distance_cost=per_m,
             skills=(ASSISTANT,) if v.has_assistant else (),
             name=v.name,

@@ -12,7 +12,7 @@ problems with ``max_ride`` go to the OR-Tools adapter instead (see :func:`suppor
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import pyvrp
@@ -20,6 +20,7 @@ import pyvrp.search
 import pyvrp.stop
 
 from sendplan.routing.vrp.problem import (
+    InitialTour,
     Problem,
     Solution,
     Visit,
@@ -196,8 +197,11 @@ def solve_pyvrp(
     t0: float | None = None,
     prize: int | None = None,
     on_best: Callable[[int], None] | None = None,
+    initial: Sequence[InitialTour] = (),
 ) -> Solution:
-    """Run PyVRP's default iterated local search until ``stop`` says stop."""
+    """Run PyVRP's default iterated local search until ``stop`` says stop; with ``initial``
+    routes (clients only, each at most once, within every type's availability) it starts from
+    them, the jobs they leave out inserted by the local search."""
     data = to_pyvrp(problem, prize=prize)
     res = _run(
         data,
@@ -206,6 +210,7 @@ def solve_pyvrp(
         penalty_params(problem),
         cost_per_time=cost_per_time_unit(problem),
         history=history_length(problem, stop),
+        initial=initial,
     )
     return from_pyvrp(
         problem,
@@ -272,6 +277,7 @@ def _run(
     *,
     cost_per_time: float = 1.0,
     history: int = DEFAULT_HISTORY,
+    initial: Sequence[InitialTour] = (),
 ) -> pyvrp.Result:
     """``pyvrp.solve`` with the default parameters except ``penalty`` and late acceptance's
     ``history``.
@@ -284,7 +290,7 @@ def _run(
     1,000 and 24 at 3,000. Problems costed in their time units keep the default start (the
     school-bus benchmark, whose fixed route costs raise the ceiling) or go to ``pyvrp.solve``
     itself, ``history`` included (Solomon, Li-Lim: default penalties)."""
-    if penalty == pyvrp.PenaltyParams() and cost_per_time <= 1.0:
+    if penalty == pyvrp.PenaltyParams() and cost_per_time <= 1.0 and not initial:
         return pyvrp.solve(data, criterion, seed=seed, collect_stats=False, display=False)
     ils = pyvrp.IteratedLocalSearchParams(history_length=history)
     params = pyvrp.SolveParams(penalty=penalty, ils=ils)
@@ -303,9 +309,21 @@ def _run(
         return min(x * scale, top)
 
     pm = pyvrp.PenaltyManager(([scaled(x) for x in loads], scaled(warp), scaled(dist)), penalty)
-    init = ls(pyvrp.Solution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    start = _solution_of(data, initial) if initial else pyvrp.Solution.make_random(data, rng)
+    init = ls(start, pm.max_cost_evaluator(), exhaustive=True)
     algo = pyvrp.IteratedLocalSearch(data, pm, ls, init, params.ils)
     return algo.run(criterion, collect_stats=False)
+
+
+def _solution_of(data: pyvrp.ProblemData, initial: Sequence[InitialTour]) -> pyvrp.Solution:
+    """The initial routes as a PyVRP solution (client visits only)."""
+    routes = []
+    for vehicle_type, visits in initial:
+        if any(v.kind != "client" for v in visits):
+            raise ValueError("initial routes for PyVRP visit clients only")
+        acts = [pyvrp.Activity(pyvrp.ActivityType.CLIENT, v.index) for v in visits]
+        routes.append(pyvrp.Route(data, acts, vehicle_type))
+    return pyvrp.Solution(data, routes)
 
 
 def solve_plain(problem: Problem, *, max_runtime_s: float, seed: int = 1) -> Solution:

@@ -14,9 +14,10 @@ iteration limit give the same plan on any machine, in the CLI as in a service wo
 If the search cannot route every job, it runs again with jobs optional, each left out at a large
 penalty, so that as many as possible are routed and the rest are reported as ``not_routed``; that
 second pass gets the same stopping criterion, so an over-full problem can take twice as long.
-``initial`` routes (OR-Tools only) seed the first worker's search, which then only accepts better
-solutions (the other workers start from their own constructions): used to improve a known plan
-(e.g. merging single-school runs into mixed-school ones).
+``initial`` routes seed the searches: OR-Tools' first worker, which then only accepts better
+solutions (the others start from their own constructions), to improve a known plan (merging
+single-school runs into mixed-school ones); every PyVRP worker, each with its own seed, to go on
+from a plan found in an earlier, shorter search (``transport/fleet_prices.py``).
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def solve(
     chosen = pick_engine(sub) if engine == "auto" else engine
     if chosen == "pyvrp" and problem.has_ride_limits():
         raise VrpError("the pyvrp engine cannot enforce shipments' max_ride; use ortools")
-    if initial and chosen != "ortools":
-        raise VrpError("initial routes are only supported by the ortools engine")
+    if initial and problem.shipments and chosen == "pyvrp":
+        raise VrpError("initial routes for the pyvrp engine visit clients only")
     start = _initial_in(initial, keep_clients, keep_ships)
 
     if sub.num_jobs == 0:
@@ -227,7 +228,7 @@ def _run_engine(
 ) -> Solution:
     if engine == "pyvrp":
         return pyvrp_engine.solve_pyvrp(
-            problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best
+            problem, stop, seed=seed, t0=t0, prize=prize, on_best=on_best, initial=initial
         )
     if engine == "ortools":
         return ortools_engine.solve_ortools(
@@ -296,10 +297,14 @@ def _run_in_turn(
                 started,
                 prize,
                 on_best if progress is not None else None,
-                initial if w == 0 else (),
+                _initial_for(engine, w, initial),
             )
         )
     return results
+
+
+def _initial_for(engine: str, w: int, initial: tuple[InitialTour, ...]) -> tuple[InitialTour, ...]:
+    return initial if w == 0 or engine == "pyvrp" else ()
 
 
 def _worker(
@@ -350,7 +355,7 @@ def _run_parallel(
                 t0,
                 prize,
                 progress is not None,
-                initial if w == 0 else (),
+                _initial_for(engine, w, initial),
             ),
             daemon=True,
         )

@@ -47,6 +47,11 @@ class StopCriterion(ABC):
         after another there instead of in processes of their own."""
         return False
 
+    def with_iterations(self, iterations: int) -> StopCriterion:
+        """This criterion with its iteration limit set to ``iterations`` (a share of a work
+        limit); one without an iteration limit of its own is kept as it is."""
+        return self
+
     def __or__(self, other: StopCriterion) -> StopCriterion:
         return AnyOf((self, other))
 
@@ -100,6 +105,9 @@ class MaxIterations(StopCriterion):
 
     def max_iterations(self) -> int | None:
         return self.count
+
+    def with_iterations(self, iterations: int) -> StopCriterion:
+        return MaxIterations(iterations)
 
 
 @dataclass(frozen=True)
@@ -194,16 +202,15 @@ def with_runtime(stop: StopCriterion, runtime_s: float | None) -> StopCriterion:
 def with_limits(
     stop: StopCriterion, *, runtime_s: float | None = None, iterations: int | None = None
 ) -> StopCriterion:
-    """``stop`` rebuilt with each MaxRuntime set to ``runtime_s`` and each MaxIterations to
-    ``iterations`` (None keeps that kind as it is); any other criterion, a caller's own
-    included, is kept as given, so splitting a budget never drops a condition."""
+    """``stop`` rebuilt with each MaxRuntime set to ``runtime_s`` and each iteration limit
+    to ``iterations`` (``with_iterations``: MaxIterations, or a caller's own criterion that
+    counts iterations); None keeps that kind as it is. Any other criterion is kept as given,
+    so splitting a budget never drops a condition."""
     if isinstance(stop, MaxRuntime) and runtime_s is not None:
         return MaxRuntime(runtime_s)
-    if isinstance(stop, MaxIterations) and iterations is not None:
-        return MaxIterations(iterations)
     if isinstance(stop, AnyOf | AllOf):
         parts = tuple(
             with_limits(p, runtime_s=runtime_s, iterations=iterations) for p in stop.parts
         )
         return type(stop)(parts)
-    return stop
+    return stop if iterations is None else stop.with_iterations(iterations)

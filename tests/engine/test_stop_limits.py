@@ -57,6 +57,34 @@ def test_with_limits_sets_iterations_only_where_there_are_some() -> None:
     assert with_limits(Reached(), runtime_s=1.0, iterations=1) == Reached()
 
 
+@dataclass(frozen=True)
+class Counted(StopCriterion):
+    """A caller's own criterion that counts iterations (as the service's job stop does)."""
+
+    count: int
+    tag: str
+
+    def start(self, t0: float | None = None) -> Checker:
+        return MaxIterations(self.count).start(t0)
+
+    def max_runtime_s(self) -> float | None:
+        return None
+
+    def max_iterations(self) -> int | None:
+        return self.count
+
+    def with_iterations(self, iterations: int) -> StopCriterion:
+        return Counted(iterations, self.tag)
+
+
+def test_a_callers_criterion_that_counts_iterations_gets_its_share() -> None:
+    assert with_limits(Counted(40, "job"), iterations=10) == Counted(10, "job")
+    assert with_limits(Counted(40, "job"), runtime_s=3.0) == Counted(40, "job")
+    assert with_limits(Counted(40, "job") | MaxRuntime(9), runtime_s=3.0, iterations=4) == (
+        Counted(4, "job") | MaxRuntime(3.0)
+    )
+
+
 leaves = st.one_of(
     st.floats(0, 100).map(MaxRuntime),
     st.integers(0, 1000).map(MaxIterations),
