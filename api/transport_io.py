@@ -72,6 +72,11 @@ def routes_document(
                 "vehicles_by_type": plan.vehicles_by_type(),
                 "mixed_school_routes": bool(plan.figures.get("mixed_school_routes", False)),
                 "mixed_routes": sum(r.mixed for r in plan.routes),
+                # Shadow prices of vehicle types that ran short (GBP a run; not in the cost).
+                "fleet_prices_gbp": {
+                    name: _r(price)
+                    for name, price in sorted(plan.figures.get("fleet_prices_gbp", {}).items())
+                },
             },
             "routes": [
                 {

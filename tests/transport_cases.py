@@ -12,8 +12,10 @@ from typing import Any
 from sendplan.geo.straight_line import StraightLineModel
 from sendplan.routing.model import NEED_CODES, Child, Policy, Scenario, School, VehicleType
 from sendplan.routing.transport.check import TransportCheck, check_transport
+from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.plan import Session, TransportPlan
 from sendplan.routing.transport.planner import plan_transport, school_of_children
+from sendplan.routing.transport.school_instance import SchoolInstance, instance_for
 from sendplan.routing.vrp.stop import MaxIterations
 
 LON0, LAT0 = -1.13, 52.63
@@ -124,6 +126,22 @@ def plan(
 
 def check(sc: Scenario, p: TransportPlan, **kw: Any) -> TransportCheck:
     return check_transport(sc, school_of_children(sc, None), TRAVEL, p, **kw)
+
+
+def instances(sc: Scenario, session: Session = "am") -> dict[str, SchoolInstance]:
+    """Each school's planning instance, by school id (placed by ``current_school``)."""
+    kinds = vehicle_kinds(sc.fleet)
+    return {
+        s.school_id: instance_for(
+            s,
+            [c for c in sc.children if c.current_school == s.school_id],
+            kinds,
+            TRAVEL,
+            session=session,
+            policy=sc.policy,
+        )
+        for s in sc.schools
+    }
 
 
 def planned_and_checked(sc: Scenario, session: Session = "am", **kw: Any) -> TransportPlan:

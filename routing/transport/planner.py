@@ -108,7 +108,8 @@ MIXED_SHARE = 0.35
 # ride limits (measured: ~0.3 s each on a 70-job group), so the merge gets fewer of them.
 MIXED_ITERATION_DIVISOR = 10
 # The probe's share of a runtime budget (and of each school's iterations) when a vehicle type may
-# run short (``fleet_probe.py``); the planning proper goes on from the probe's plans.
+# run short (``fleet_probe.py``); the planning proper goes on from the probe's plans, so the
+# probe's time is not lost to it. Not tuned: only this value was measured (``fleet_prices.py``).
 PROBE_SHARE = 0.25
 # Schools with at most this many children to share runs get the exact plan (``exact.py``);
 # read at call time, so a test may set it to 0 to plan every school on the engine.

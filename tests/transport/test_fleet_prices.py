@@ -12,8 +12,9 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from transport_cases import TRAVEL, check, child, plan, scenario, school, vehicle
+from transport_cases import TRAVEL, check, child, instances, plan, scenario, school, vehicle
 
+from sendplan.api.transport_io import routes_document
 from sendplan.routing.model import Policy, Scenario, VehicleType
 from sendplan.routing.transport import planner
 from sendplan.routing.transport.fleet_prices import (
@@ -161,21 +162,6 @@ def _two_schools(buses: int) -> Scenario:
     return scenario(near + out + far, [school("A"), school("B", 0.0, 0.5)], (TAXI, bus(buses)))
 
 
-def _instances(sc: Scenario) -> dict[str, SchoolInstance]:
-    kinds = vehicle_kinds(sc.fleet)
-    return {
-        s.school_id: instance_for(
-            s,
-            [c for c in sc.children if c.current_school == s.school_id],
-            kinds,
-            TRAVEL,
-            session="am",
-            policy=sc.policy,
-        )
-        for s in sc.schools
-    }
-
-
 def _unpriced(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(planner, "may_run_short", lambda *a, **k: False)
 
@@ -188,6 +174,10 @@ def test_a_scarce_minibus_goes_to_the_school_that_saves_most(
     assert check(sc, priced).ok
     assert priced.figures["fleet_prices_gbp"].get("bus", 0) > 0
     assert {r.school_id for r in priced.routes if r.vehicle_type == "bus"} == {"B"}
+    summary = routes_document(sc, [priced])["sessions"]["am"]["summary"]
+    assert summary["fleet_prices_gbp"] == {
+        "bus": round(priced.figures["fleet_prices_gbp"]["bus"], 2)
+    }
     _unpriced(monkeypatch)
     greedy = plan(sc, iterations=300)
     assert check(sc, greedy).ok
@@ -211,7 +201,7 @@ def test_the_priced_plan_is_the_same_for_the_same_seed() -> None:
 def test_one_school_needs_no_probe() -> None:
     sc = _two_schools(buses=1)
     kinds = vehicle_kinds(sc.fleet)
-    insts = _instances(sc)
+    insts = instances(sc)
     shared = {s: list(range(len(i.jobs))) for s, i in insts.items()}
     remaining = {"taxi": 50, "bus": 1}
     assert may_run_short(insts, shared, kinds, remaining)
@@ -225,7 +215,7 @@ def test_leftover_vehicles_go_to_the_runs_they_save_most_on() -> None:
     none = scenario(list(sc.children), list(sc.schools), (TAXI,))
     p = plan(none, iterations=200)
     kinds = vehicle_kinds(sc.fleet)
-    insts = _instances(sc)
+    insts = instances(sc)
     remaining = {"taxi": 50 - len(p.routes), "bus": 1}
     moved = use_leftovers(p.routes, insts, kinds, remaining, {"bus": 40.0},
                           session="am", policy=sc.policy)  # fmt: skip

@@ -10,14 +10,22 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from transport_cases import TRAVEL, check, child, plan, random_children, scenario, school, vehicle
+from transport_cases import (
+    check,
+    child,
+    instances,
+    plan,
+    random_children,
+    scenario,
+    school,
+    vehicle,
+)
 
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport import planner
 from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.merge_runs import merge_runs
 from sendplan.routing.transport.plan import Route
-from sendplan.routing.transport.school_instance import SchoolInstance, instance_for
 
 TAXI = vehicle("taxi", 4, 0, False, 18.0, 1.80)
 BUS = vehicle("bus", 8, 1, True, 30.0, 1.00, 1)
@@ -26,21 +34,6 @@ BUS = vehicle("bus", 8, 1, True, 30.0, 1.00, 1)
 def _near(n: int = 8, **kw: Any) -> Scenario:
     kids = [child(f"A{i}", 0.3 * (i % 4), 0.3 * (i // 4), **kw) for i in range(n)]
     return scenario(kids, [school()], (TAXI, BUS))
-
-
-def _instances(sc: Scenario) -> dict[str, SchoolInstance]:
-    kinds = vehicle_kinds(sc.fleet)
-    return {
-        s.school_id: instance_for(
-            s,
-            [c for c in sc.children if c.current_school == s.school_id],
-            kinds,
-            TRAVEL,
-            session="am",
-            policy=sc.policy,
-        )
-        for s in sc.schools
-    }
 
 
 def _taxis_only(sc: Scenario) -> tuple[Route, ...]:
@@ -52,7 +45,7 @@ def test_two_taxi_runs_become_one_minibus_run() -> None:
     taxis = _taxis_only(sc)
     assert [r.vehicle_type for r in taxis] == ["taxi", "taxi"]
     remaining = {"taxi": 48, "bus": 1}
-    merged = merge_runs(taxis, _instances(sc), vehicle_kinds(sc.fleet), remaining,
+    merged = merge_runs(taxis, instances(sc), vehicle_kinds(sc.fleet), remaining,
                         session="am", policy=sc.policy)  # fmt: skip
     assert [r.vehicle_type for r in merged] == ["bus"]
     assert remaining == {"taxi": 50, "bus": 0}
@@ -70,7 +63,7 @@ def test_no_minibus_left_means_no_merge() -> None:
     sc = _near()
     taxis = _taxis_only(sc)
     remaining = {"taxi": 48, "bus": 0}
-    same = merge_runs(taxis, _instances(sc), vehicle_kinds(sc.fleet), remaining,
+    same = merge_runs(taxis, instances(sc), vehicle_kinds(sc.fleet), remaining,
                       session="am", policy=sc.policy)  # fmt: skip
     assert same == list(taxis) and remaining == {"taxi": 48, "bus": 0}
 
@@ -82,7 +75,7 @@ def test_a_never_together_pair_in_the_two_runs_is_not_merged() -> None:
     pair = {a: (b,), b: (a,)}
     kids = [replace(c, never_with=pair.get(c.child_id, ())) for c in sc.children]
     apart = scenario(kids, list(sc.schools), sc.fleet)
-    same = merge_runs(taxis, _instances(apart), vehicle_kinds(apart.fleet),
+    same = merge_runs(taxis, instances(apart), vehicle_kinds(apart.fleet),
                       {"taxi": 48, "bus": 1}, session="am", policy=apart.policy)  # fmt: skip
     assert [r.vehicle_type for r in same] == ["taxi", "taxi"]
 
@@ -91,12 +84,12 @@ def test_a_merge_that_breaks_a_ride_limit_is_not_made() -> None:
     """Both sides of the limit: the merged run's longest ride is the limit to the second."""
     sc = _near()
     taxis = _taxis_only(sc)
-    merged = merge_runs(taxis, _instances(sc), vehicle_kinds(sc.fleet), {"taxi": 48, "bus": 1},
+    merged = merge_runs(taxis, instances(sc), vehicle_kinds(sc.fleet), {"taxi": 48, "bus": 1},
                         session="am", policy=sc.policy)  # fmt: skip
     longest = max(s.ride_min for s in merged[0].stops)
     for limit, runs in ((longest + 0.5, 1), (longest - 0.5, 2)):
         tight = _near(ride_limit_min=limit)
-        got = merge_runs(taxis, _instances(tight), vehicle_kinds(tight.fleet),
+        got = merge_runs(taxis, instances(tight), vehicle_kinds(tight.fleet),
                          {"taxi": 48, "bus": 1}, session="am", policy=tight.policy)  # fmt: skip
         assert len(got) == runs
         assert all(s.ride_min <= limit for r in got for s in r.stops)
