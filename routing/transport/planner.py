@@ -58,7 +58,9 @@ left; a type its plans want more of than exist gets a price (``fleet_prices.py``
 the last of its runs that can keep it), added to its fixed cost in the engine and in each run's
 choice of vehicle (not to the plan's cost), so each school gives it up where that costs least;
 vehicles the price leaves unused go at the end to the runs they save most on. Each school's
-search then goes on from its probe's plan.
+search then goes on from its probe's plan. Last, two runs of a school are merged into one on a
+larger vehicle wherever that is cheaper (``merge_runs.py``), a move the engine's one-job-at-a-time
+search does not make.
 
 *Work limits.* A runtime budget is shared among schools in proportion to their children, the
 schools small enough for the exact plan taking a token share (what a school leaves unused goes
