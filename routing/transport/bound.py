@@ -40,8 +40,11 @@ from sendplan.routing.model import Child, Scenario, VehicleType
 from sendplan.routing.transport.labels import cheapest_runs
 from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.plan import Route, Session
-from sendplan.routing.transport.rules import route_cost_gbp
-from sendplan.routing.transport.school_instance import SchoolInstance, instance_for, run_path
+from sendplan.routing.transport.school_instance import (
+    SchoolInstance,
+    instance_for,
+    run_cost_gbp,
+)
 from sendplan.routing.transport.solo import solo_flags
 from sendplan.routing.vrp.mip import CoverLP
 from sendplan.routing.vrp.stop import StopCriterion, now
@@ -149,7 +152,7 @@ def session_bound(
             return False
         seen.add(key)
         inst, v = insts[s], kinds[kind]
-        cost = route_cost_gbp(v, inst.metres(run_path(inst, session, v.name, order), order))
+        cost = run_cost_gbp(inst, session, v, order)
         lp.add_column(cost, [row[(s, k)] for k in order], names.index(v.name))
         return True
 

@@ -22,7 +22,12 @@ from sendplan.routing.transport.rules import (
     route_cost_gbp,
     school_time_min,
 )
-from sendplan.routing.transport.school_instance import SchoolInstance, merged_job, run_path
+from sendplan.routing.transport.school_instance import (
+    SchoolInstance,
+    merged_job,
+    run_cost_gbp,
+    run_path,
+)
 from sendplan.routing.vrp.problem import Solution, UnassignedReason
 
 
@@ -118,8 +123,7 @@ def routes_from_solution(
             return remaining[v.name] > 0 and run.suits(v)
 
         def cost(v: VehicleType, ks: list[int] = ks) -> tuple[float, str]:
-            metres = inst.metres(run_path(inst, session, v.name, ks), ks)
-            return (route_cost_gbp(v, metres) + price.get(v.name, 0.0), v.name)
+            return (run_cost_gbp(inst, session, v, ks) + price.get(v.name, 0.0), v.name)
 
         best = min((v for v in types if fits(v)), key=cost, default=engine_type)
         remaining[best.name] -= 1

@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from sendplan.routing.model import Policy, VehicleType
 from sendplan.routing.transport.build_routes import build_route
 from sendplan.routing.transport.plan import Route, Session
-from sendplan.routing.transport.rules import route_cost_gbp
 from sendplan.routing.transport.school_instance import (
     SchoolInstance,
     clashes,
     feasible_taus,
     merged_job,
-    run_path,
+    run_cost_gbp,
 )
 
 
@@ -53,8 +52,7 @@ def exact_routes(
                 continue
             for v in fitting:
                 run = [ks[i] for i in order]
-                metres = inst.metres(run_path(inst, session, v.name, run), run)
-                key = (route_cost_gbp(v, metres), order, rides, v)
+                key = (run_cost_gbp(inst, session, v, run), order, rides, v)
                 if found is None or key[:2] < found[:2]:
                     found = key
         best_block[mask] = found

@@ -28,22 +28,14 @@ from collections.abc import Mapping, Sequence
 from sendplan.routing.model import Policy, VehicleType
 from sendplan.routing.transport.build_routes import build_route, job_order
 from sendplan.routing.transport.plan import Route, Session
-from sendplan.routing.transport.rules import route_cost_gbp
 from sendplan.routing.transport.school_instance import (
     SchoolInstance,
     feasible_taus,
     merged_job,
-    run_path,
+    run_cost_gbp,
 )
 
-__all__ = ["regret_gbp", "run_cost_gbp", "scarcity_prices", "use_leftovers"]
-
-
-def run_cost_gbp(
-    inst: SchoolInstance, session: Session, kind: VehicleType, order: Sequence[int]
-) -> float:
-    """What a run in this driving order costs on ``kind``, depot to depot."""
-    return route_cost_gbp(kind, inst.metres(run_path(inst, session, kind.name, order), order))
+__all__ = ["regret_gbp", "scarcity_prices", "use_leftovers"]
 
 
 def regret_gbp(

@@ -14,7 +14,7 @@ from sendplan.routing.transport.plan import Session
 from sendplan.routing.transport.school_instance import SchoolInstance, engine_problem
 from sendplan.routing.vrp.problem import InitialTour, Visit
 from sendplan.routing.vrp.solve import solve
-from sendplan.routing.vrp.stop import StopCriterion, now, with_runtime
+from sendplan.routing.vrp.stop import StopCriterion, now, runtime_share
 
 Tour = tuple[tuple[str, str], tuple[int, ...]]
 """A probe's run: its kind (``layouts.kind_key``) and its jobs in the engine's order."""
@@ -61,7 +61,6 @@ def probe_prices(
     """Plan each school alone (``stop`` shared among them by their jobs): the prices of the
     types their plans want more of than ``remaining``, and each school's runs."""
     t0 = now()
-    budget = stop.max_runtime_s()
     types = [v for v in fleet if remaining[v.name] > 0]
     plans: dict[str, list[tuple[VehicleType, list[int]]]] = {}
     schools = [s for s in order if shared[s]]
@@ -70,10 +69,9 @@ def probe_prices(
         inst = instances[s]
         routable = [k for k in shared[s] if any(inst.jobs[k].suits(v) for v in types)]
         weight = float(len(shared[s]))
-        part = stop
-        if budget is not None:
-            left = max(budget - (now() - t0), 0.0)
-            part = with_runtime(stop, max(left * weight / weight_left, MIN_PROBE_RUNTIME_S))
+        part = runtime_share(
+            stop, t0=t0, weight=weight, weight_left=weight_left, floor_s=MIN_PROBE_RUNTIME_S
+        )
         weight_left -= weight
         if not routable:
             continue

@@ -13,22 +13,21 @@ pairs apart, and vehicles within what is left.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from sendplan.routing.model import Policy, VehicleType
 from sendplan.routing.transport.build_routes import build_route, job_order
-from sendplan.routing.transport.fleet_prices import run_cost_gbp
 from sendplan.routing.transport.plan import Route, Session
 from sendplan.routing.transport.school_instance import (
     SchoolInstance,
     clashes,
     feasible_taus,
     merged_job,
+    run_cost_gbp,
 )
 
 __all__ = ["merge_runs"]
-
-_Run = tuple[list[int], float, str]  # driving order, cost (GBP), type name
 
 
 def merge_runs(
@@ -48,31 +47,26 @@ def merge_runs(
             by_school.setdefault(r.school_id, []).append(r)
     for s in sorted(by_school):
         inst = instances[s]
-        runs: list[_Run] = [(job_order(inst, r), r.cost_gbp, r.vehicle_type) for r in by_school[s]]
-        kept = list(by_school[s])
+        runs = [(job_order(inst, r), r) for r in by_school[s]]
         while (best := _best_merge(inst, session, runs, fleet, remaining)) is not None:
             i, j, order, vehicle = best
-            remaining[runs[i][2]] += 1
-            remaining[runs[j][2]] += 1
+            remaining[runs[i][1].vehicle_type] += 1
+            remaining[runs[j][1].vehicle_type] += 1
             remaining[vehicle.name] -= 1
-            cost = run_cost_gbp(inst, session, vehicle, order)
-            runs = [r for k, r in enumerate(runs) if k not in (i, j)] + [
-                (order, cost, vehicle.name)
-            ]
             taus = feasible_taus(inst, session, order)
             assert taus is not None  # _best_merge only offers orders whose rides fit
             route = build_route(
                 inst, session=session, vehicle=vehicle, order=order, rides_s=taus, policy=policy
             )
-            kept = [r for k, r in enumerate(kept) if k not in (i, j)] + [route]
-        out += kept
+            runs = [run for k, run in enumerate(runs) if k not in (i, j)] + [(order, route)]
+        out += [route for _, route in runs]
     return out
 
 
 def _best_merge(
     inst: SchoolInstance,
     session: Session,
-    runs: Sequence[_Run],
+    runs: Sequence[tuple[list[int], Route]],
     fleet: Sequence[VehicleType],
     remaining: Mapping[str, int],
 ) -> tuple[int, int, list[int], VehicleType] | None:
@@ -80,18 +74,15 @@ def _best_merge(
     most_seats = max((v.seats for v in fleet), default=0)
     most_chairs = max((v.wheelchair_spaces for v in fleet), default=0)
     best: tuple[float, int, int, list[int], VehicleType] | None = None
-    for i, (a, cost_a, type_a) in enumerate(runs):
-        for j, (b, cost_b, type_b) in enumerate(runs):
+    for i, (a, run_a) in enumerate(runs):
+        for j, (b, run_b) in enumerate(runs):
             if i == j:
                 continue
             both = merged_job(inst, a + b)
             if both.seats > most_seats or both.chairs > most_chairs or clashes(both.kids):
                 continue
-            free = [
-                v
-                for v in fleet
-                if both.suits(v) and remaining[v.name] + (v.name == type_a) + (v.name == type_b) > 0
-            ]
+            freed = Counter((run_a.vehicle_type, run_b.vehicle_type))
+            free = [v for v in fleet if both.suits(v) and remaining[v.name] + freed[v.name] > 0]
             if not free:
                 continue
             for at in range(len(a) + 1):
@@ -100,7 +91,7 @@ def _best_merge(
                     continue
                 for v in free:
                     cost = run_cost_gbp(inst, session, v, order)
-                    saving = cost_a + cost_b - cost
+                    saving = run_a.cost_gbp + run_b.cost_gbp - cost
                     if saving > 1e-6 and (best is None or saving > best[0] + 1e-9):
                         best = (saving, i, j, order, v)
     return None if best is None else best[1:]

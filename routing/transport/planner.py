@@ -70,7 +70,7 @@ deterministic for a given seed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from sendplan.geo.travel import TravelModel
@@ -97,6 +97,7 @@ from sendplan.routing.vrp.solve import solve
 from sendplan.routing.vrp.stop import (
     StopCriterion,
     now,
+    runtime_share,
     with_limits,
     with_runtime,
 )
@@ -303,12 +304,12 @@ def plan_transport(
             [r for s in order for r in routes[s]], instances, fleet, remaining, prices,
             session=session, policy=policy,
         )  # fmt: skip
-        routes = {s: [r for r in moved if r.school_id == s] for s in order}
+        routes = _by_school(moved, order)
     merged = merge_runs(
         [r for s in order for r in routes[s]], instances, fleet, remaining,
         session=session, policy=policy,
     )  # fmt: skip
-    routes = {s: [r for r in merged if r.school_id == s] for s in order}
+    routes = _by_school(merged, order)
     mixed: dict[str, float] = {}
     if mixed_stop is not None:
         say(f"{session.upper()} routes: merging nearby schools' runs")
@@ -328,7 +329,7 @@ def plan_transport(
             seed=seed,
             workers=workers,
         )
-        routes = {s: [r for r in flat if r.school_id == s] for s in order}
+        routes = _by_school(flat, order)
         if mixed.get("groups_improved"):
             engines.add("ortools")
     out: list[Route] = []
@@ -372,13 +373,15 @@ def _share_weight(n_children: int) -> float:
 def _school_stop(
     stop: StopCriterion, t0: float, weight_left: float, weight: float
 ) -> StopCriterion:
-    """This school's share of the work limit: the runtime left times its share of the weight
-    of the schools still to solve (this one included)."""
-    budget = stop.max_runtime_s()
-    if budget is None:
-        return with_runtime(stop, None)
-    left = max(budget - (now() - t0), 0.0)
-    return with_runtime(stop, max(left * weight / max(weight_left, 1.0), MIN_SCHOOL_RUNTIME_S))
+    """This school's share of the runtime left (``stop.runtime_share``), at least
+    ``MIN_SCHOOL_RUNTIME_S``."""
+    return runtime_share(
+        stop, t0=t0, weight=weight, weight_left=weight_left, floor_s=MIN_SCHOOL_RUNTIME_S
+    )
+
+
+def _by_school(routes: Sequence[Route], order: Sequence[str]) -> dict[str, list[Route]]:
+    return {s: [r for r in routes if r.school_id == s] for s in order}
 
 
 def _probe_stop(stop: StopCriterion) -> StopCriterion:

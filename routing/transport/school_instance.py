@@ -26,6 +26,7 @@ from sendplan.routing.transport.rules import (
     Job,
     build_job,
     int_matrices,
+    route_cost_gbp,
     sibling_groups,
 )
 from sendplan.routing.vrp.problem import ProblemBuilder
@@ -131,6 +132,13 @@ def run_path(
     if session == "am":
         return [depot, *stops, 0, depot]
     return [depot, 0, *stops, depot]
+
+
+def run_cost_gbp(
+    inst: SchoolInstance, session: Session, kind: VehicleType, order: Sequence[int]
+) -> float:
+    """What a run in this driving order costs on ``kind``, depot to depot."""
+    return route_cost_gbp(kind, inst.metres(run_path(inst, session, kind.name, order), order))
 
 
 def solo_ride_s(inst: SchoolInstance, session: Session, k: int) -> int:

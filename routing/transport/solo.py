@@ -9,8 +9,11 @@ from collections.abc import Mapping, Sequence
 from sendplan.routing.model import Child, Policy, VehicleType
 from sendplan.routing.transport.build_routes import build_route
 from sendplan.routing.transport.plan import Route, RouteFlag, Session
-from sendplan.routing.transport.rules import route_cost_gbp
-from sendplan.routing.transport.school_instance import SchoolInstance, run_path, solo_ride_s
+from sendplan.routing.transport.school_instance import (
+    SchoolInstance,
+    run_cost_gbp,
+    solo_ride_s,
+)
 
 
 def cheapest_solo(
@@ -26,8 +29,7 @@ def cheapest_solo(
     for v in fleet:
         if remaining[v.name] < 1 or not job.suits(v):
             continue
-        distance = inst.metres(run_path(inst, session, v.name, [k]), [k])
-        key = (route_cost_gbp(v, distance), v.name, v)
+        key = (run_cost_gbp(inst, session, v, [k]), v.name, v)
         if best is None or key[:2] < best[:2]:
             best = key
     return None if best is None else best[2]

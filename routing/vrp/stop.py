@@ -199,6 +199,19 @@ def with_runtime(stop: StopCriterion, runtime_s: float | None) -> StopCriterion:
     return with_limits(stop, runtime_s=runtime_s)
 
 
+def runtime_share(
+    stop: StopCriterion, *, t0: float, weight: float, weight_left: float, floor_s: float
+) -> StopCriterion:
+    """One part's share of what is left of ``stop``'s runtime since ``t0``: ``weight`` out of the
+    ``weight_left`` of the parts still to run (this one included), at least ``floor_s``;
+    ``stop`` without a runtime limit is kept as it is."""
+    budget = stop.max_runtime_s()
+    if budget is None:
+        return with_runtime(stop, None)
+    left = max(budget - (now() - t0), 0.0)
+    return with_runtime(stop, max(left * weight / max(weight_left, 1.0), floor_s))
+
+
 def with_limits(
     stop: StopCriterion, *, runtime_s: float | None = None, iterations: int | None = None
 ) -> StopCriterion:

@@ -19,7 +19,6 @@ from sendplan.routing.model import Policy, Scenario, VehicleType
 from sendplan.routing.transport import planner
 from sendplan.routing.transport.fleet_prices import (
     regret_gbp,
-    run_cost_gbp,
     scarcity_prices,
     use_leftovers,
 )
@@ -30,6 +29,7 @@ from sendplan.routing.transport.school_instance import (
     feasible_taus,
     instance_for,
     merged_job,
+    run_cost_gbp,
 )
 from sendplan.routing.vrp.problem import Visit
 
