@@ -306,7 +306,8 @@ def improve_with_mixed_runs(
         problem = _problem(g, types, policy=policy, session=session).build()
         windows = [school_window(s, policy, session) for s in g.schools]
         own = [(type_index[vehicle], jobs) for vehicle, jobs in run_jobs]
-        merged = merge_group_runs(g, windows, types, own, session=session)
+        available = {v.name: remaining[v.name] + used.get(v.name, 0) for v in fleet}
+        merged = merge_group_runs(g, windows, types, own, available=available, session=session)
         share = _group_stop(stop, t0, len(group_jobs), total_jobs)
         total_jobs -= len(group_jobs)
         result = solve(
@@ -327,7 +328,7 @@ def improve_with_mixed_runs(
         if (
             not tours
             or sum(len(r.visits) for r in tours) < 2 * len(group_jobs)
-            or any(n > remaining[name] + used.get(name, 0) for name, n in by_type.items())
+            or any(n > available[name] for name, n in by_type.items())
         ):
             continue
         new = [

@@ -67,14 +67,15 @@ def merge_group_runs(
     kinds: Sequence[tuple[VehicleType, int]],
     runs: Sequence[tuple[int, Sequence[int]]],
     *,
+    available: Mapping[str, int],
     session: Session,
 ) -> list[MixedRun] | None:
     """The group's single-school ``runs`` (kind, jobs in driving order) with pairs merged while
     a merge saves; None when a run breaks a rule of the group problem as given. ``kinds`` are
-    the offered kinds, each with the vehicles its type may use in the group (kinds of one type
-    share them)."""
+    the group problem's kinds, each with the vehicles it is offered; ``available`` the vehicles
+    of each type the group may use (kinds of one type share them)."""
     ctx = _Context(g, windows, [v for v, _ in kinds], session, g.dur.tolist(), g.dist.tolist())
-    free = {v.name: n for v, n in kinds}
+    free = _Free([n for _, n in kinds], dict(available))
     live: dict[int, MixedRun] = {}
     for n, (kind, homes) in enumerate(runs):
         schools = tuple(dict.fromkeys(g.school_of_job[j] for j in homes))
@@ -82,7 +83,7 @@ def merge_group_runs(
         if run is None:
             return None
         live[n] = run
-        free[ctx.kinds[kind].name] -= 1
+        free.take(ctx, kind, 1)
     best = {
         (a, b): _best_merge(ctx, live[a], live[b], free) for a, b in itertools.combinations(live, 2)
     }
@@ -96,13 +97,13 @@ def merge_group_runs(
                 return list(live.values())
             merged = best[(a, b)]
             assert merged is not None
-            if not _has_vehicle(ctx, merged.kind, (live[a], live[b]), free):
+            if not free.has(ctx, merged.kind, (live[a], live[b])):
                 # Its kind ran out since it was chosen: choose again from what is left.
                 best[(a, b)] = _best_merge(ctx, live[a], live[b], free)
                 break
             for run in (live.pop(a), live.pop(b)):
-                free[ctx.kinds[run.kind].name] += 1
-            free[ctx.kinds[merged.kind].name] -= 1
+                free.take(ctx, run.kind, -1)
+            free.take(ctx, merged.kind, 1)
             best = {k: m for k, m in best.items() if a not in k and b not in k}
             new = max((*live, a, b)) + 1
             for c in live:
@@ -118,16 +119,26 @@ def tour_of(run: MixedRun) -> Tour:
     return Tour(run.kind, run.visits, run.times, run.start_s, run.end_s, run.distance_m, run.cost)
 
 
-def _has_vehicle(
-    ctx: _Context, kind: int, freed: Sequence[MixedRun], free: Mapping[str, int]
-) -> bool:
-    name = ctx.kinds[kind].name
-    return free[name] + sum(ctx.kinds[r.kind].name == name for r in freed) > 0
+@dataclass
+class _Free:
+    """Vehicles not on a run: of each offered kind, and of each type."""
+
+    kind: list[int]
+    type: dict[str, int]
+
+    def take(self, ctx: _Context, k: int, n: int) -> None:
+        self.kind[k] -= n
+        self.type[ctx.kinds[k].name] -= n
+
+    def has(self, ctx: _Context, k: int, freed: Sequence[MixedRun]) -> bool:
+        """Whether a run of kind ``k`` has a vehicle once the ``freed`` runs give theirs back."""
+        name = ctx.kinds[k].name
+        back_kind = sum(r.kind == k for r in freed)
+        back_type = sum(ctx.kinds[r.kind].name == name for r in freed)
+        return self.kind[k] + back_kind > 0 and self.type[name] + back_type > 0
 
 
-def _best_merge(
-    ctx: _Context, a: MixedRun, b: MixedRun, free: Mapping[str, int]
-) -> MixedRun | None:
+def _best_merge(ctx: _Context, a: MixedRun, b: MixedRun, free: _Free) -> MixedRun | None:
     """The cheapest run of both runs' jobs: either run's homes as a block among the other's,
     the schools in every order, on every kind that suits and has a vehicle free."""
     g = ctx.g
@@ -141,7 +152,7 @@ def _best_merge(
         if v.seats >= seats
         and v.wheelchair_spaces >= chairs
         and (v.has_assistant or not assistant)
-        and _has_vehicle(ctx, k, (a, b), free)
+        and free.has(ctx, k, (a, b))
     ]
     schools = tuple(dict.fromkeys(a.schools + b.schools))
     if not fits or len(schools) > MAX_CALLS:

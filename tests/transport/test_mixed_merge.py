@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -55,6 +56,19 @@ def group_case(
     return g, windows, [(v, v.available) for v in kinds]
 
 
+def merge(
+    g: Group,
+    windows: list,
+    types: list[tuple[VehicleType, int]],
+    runs: list[tuple[int, list]],
+    *,
+    session: Session,
+) -> list[MixedRun] | None:
+    """Merged runs, each kind offered all of its type's vehicles (as ``vehicle_kinds`` gives)."""
+    available = {v.name: v.available for v, _ in types}
+    return merge_group_runs(g, windows, types, runs, available=available, session=session)
+
+
 def one_run_per_school(g: Group, types: list[tuple[VehicleType, int]]) -> list[tuple[int, list]]:
     """Each school's jobs on one run of the cheapest kind that takes them all."""
     out = []
@@ -92,9 +106,9 @@ def test_two_schools_taxi_runs_become_one_minibus_run(session: Session) -> None:
     g, windows, types = group_case(street(3), SCHOOLS, session, fleet())
     runs = one_run_per_school(g, types)
     assert [types[k][0].name for k, _ in runs] == ["taxi", "taxi"]
-    alone = merge_group_runs(g, windows, types, [runs[0]], session=session)
-    other = merge_group_runs(g, windows, types, [runs[1]], session=session)
-    merged = merge_group_runs(g, windows, types, runs, session=session)
+    alone = merge(g, windows, types, [runs[0]], session=session)
+    other = merge(g, windows, types, [runs[1]], session=session)
+    merged = merge(g, windows, types, runs, session=session)
     assert alone is not None and other is not None and merged is not None
     assert len(merged) == 1
     assert types[merged[0].kind][0].name == "minibus_8"
@@ -107,15 +121,29 @@ def test_no_merge_without_a_free_vehicle_that_takes_both() -> None:
     g, windows, types = group_case(street(3), SCHOOLS, "am", fleet(minibuses=0))
     types = [(v, n) for v, n in types if n > 0]
     runs = one_run_per_school(g, types)
-    merged = merge_group_runs(g, windows, types, runs, session="am")
+    merged = merge(g, windows, types, runs, session="am")
     assert merged is not None
     assert sorted(r.homes for r in merged) == sorted(tuple(jobs) for _, jobs in runs)
+
+
+@pytest.mark.parametrize(("offered", "left", "runs_after"), [(5, 0, 2), (5, 1, 1), (0, 5, 2)])
+def test_a_merge_needs_a_vehicle_of_its_kind_and_of_its_type(
+    offered: int, left: int, runs_after: int
+) -> None:
+    """A kind is offered some of its type's vehicles, and layouts of a type share them."""
+    g, windows, types = group_case(street(3), SCHOOLS, "am", fleet())
+    types = [(v, offered if v.name == "minibus_8" else n) for v, n in types]
+    runs = one_run_per_school(g, types)
+    available = {v.name: v.available for v, _ in types} | {"minibus_8": left}
+    out = merge_group_runs(g, windows, types, runs, available=available, session="am")
+    assert out is not None
+    assert len(out) == runs_after
 
 
 def test_a_merge_keeps_every_ride_within_its_limit_both_sides() -> None:
     g, windows, types = group_case(street(3), SCHOOLS, "am", fleet())
     runs = one_run_per_school(g, types)
-    loose = merge_group_runs(g, windows, types, runs, session="am")
+    loose = merge(g, windows, types, runs, session="am")
     assert loose is not None and len(loose) == 1
     at = {(v.kind, v.index): n for n, v in enumerate(loose[0].visits)}
 
@@ -128,7 +156,7 @@ def test_a_merge_keeps_every_ride_within_its_limit_both_sides() -> None:
         tight = dataclasses.replace(
             g, jobs=[dataclasses.replace(job, limit_s=limit) for job in g.jobs]
         )
-        out = merge_group_runs(tight, windows, types, runs, session="am")
+        out = merge(tight, windows, types, runs, session="am")
         assert out is not None
         assert checked(tight, types, out, "am") == []
         # At one second under, the loose merge breaks a ride: whatever is made differs.
@@ -140,7 +168,7 @@ def test_a_run_that_breaks_a_rule_as_given_leaves_the_group_unmerged() -> None:
     g, windows, types = group_case(street(3), SCHOOLS, "am", fleet())
     runs = one_run_per_school(g, types)
     tight = dataclasses.replace(g, jobs=[dataclasses.replace(job, limit_s=0) for job in g.jobs])
-    assert merge_group_runs(tight, windows, types, runs, session="am") is None
+    assert merge(tight, windows, types, runs, session="am") is None
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,17 +199,20 @@ def test_merged_runs_pass_the_checker_and_never_cost_more(
         )
         left[types[kind][0].name] -= 1
         runs.append((kind, [j]))
-    before = merge_group_runs(g, windows, types, [], session=session)
+    before = merge(g, windows, types, [], session=session)
     assert before == []
-    merged = merge_group_runs(g, windows, types, runs, session=session)
+    merged = merge(g, windows, types, runs, session=session)
     if merged is None:  # a job alone breaks its limit: nothing to merge
         return
-    alone = [merge_group_runs(g, windows, types, [r], session=session) for r in runs]
+    alone = [merge(g, windows, types, [r], session=session) for r in runs]
     assert all(a is not None for a in alone)
     assert checked(g, types, merged, session) == []
     assert sum(r.cost for r in merged) <= sum(a[0].cost for a in alone if a)
     assert sorted(j for r in merged for j in r.homes) == list(range(len(g.jobs)))
     assert all(len(r.schools) <= MAX_CALLS for r in merged)
+    # Layouts of one type share its vehicles.
+    by_type = Counter(types[r.kind][0].name for r in merged)
+    assert by_type["minibus_8"] <= 1
 
 
 # --- an oracle: every merge of two runs, timed by a simple temporal network -------------------
@@ -272,13 +303,13 @@ def test_a_pair_merges_exactly_when_the_best_merge_saves(session: Session, shift
     problem = _problem(g, types, policy=scenario([]).policy, session=session).build()
     runs = one_run_per_school(g, types)
     apart = (
-        merge_group_runs(g, windows, types, runs[:1], session=session),
-        merge_group_runs(g, windows, types, runs[1:], session=session),
+        merge(g, windows, types, runs[:1], session=session),
+        merge(g, windows, types, runs[1:], session=session),
     )
     assert apart[0] is not None and apart[1] is not None
     before = apart[0][0].cost + apart[1][0].cost
     best = oracle_best(problem, g, runs[0][1], runs[1][1], session)
-    merged = merge_group_runs(g, windows, types, runs, session=session)
+    merged = merge(g, windows, types, runs, session=session)
     assert merged is not None
     if best is not None and best < before:
         assert [r.cost for r in merged] == [best]
