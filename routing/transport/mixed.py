@@ -122,9 +122,8 @@ def _problem(
     b = ProblemBuilder(distance=g.dist, duration=g.dur, load_names=LOAD_NAMES)
     for d in range(len(g.depots)):
         b.add_depot(len(g.schools) + d, name=f"depot{d}")
-    windows = [school_window(s, policy, session) for s in g.schools]
     for j, job in enumerate(g.jobs):
-        w = windows[g.school_of_job[j]]
+        w = g.windows[g.school_of_job[j]]
         at_school = Stop(g.school_of_job[j], tw_early=w.early_s, tw_late=w.late_s)
         at_home = Stop(g.job_loc(j), service_duration=job.service_s)
         b.add_shipment(
@@ -137,13 +136,14 @@ def _problem(
         )
     for v, count in types:
         depot = g.depots.index((v.depot_lon, v.depot_lat))
+        fixed, per_m = engine_costs(v)
         b.add_vehicle_type(
             num_available=count,
             capacity=(v.seats, v.wheelchair_spaces),
             start_depot=depot,
             end_depot=depot,
-            fixed_cost=engine_costs(v)[0],
-            unit_distance_cost=engine_costs(v)[1],
+            fixed_cost=fixed,
+            unit_distance_cost=per_m,
             skills=(ASSISTANT,) if v.has_assistant else (),
             name=v.name,
         )
@@ -293,7 +293,9 @@ def improve_with_mixed_runs(
                     group_jobs.append((grp.index(r.school_id), job))
                     order.append(index[id(job)])
             run_jobs.append(((r.vehicle_type, r.layout), order))
-        g = build_group([by_id[s] for s in grp], group_jobs, fleet, travel)
+        g = build_group(
+            [by_id[s] for s in grp], group_jobs, fleet, travel, policy=policy, session=session
+        )
         used: dict[str, int] = {}
         for r in runs:
             used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
@@ -304,10 +306,9 @@ def improve_with_mixed_runs(
         ]
         type_index = {kind_key(v): k for k, (v, _n) in enumerate(types)}
         problem = _problem(g, types, policy=policy, session=session).build()
-        windows = [school_window(s, policy, session) for s in g.schools]
         own = [(type_index[vehicle], jobs) for vehicle, jobs in run_jobs]
         available = {v.name: remaining[v.name] + used.get(v.name, 0) for v in fleet}
-        merged = merge_group_runs(g, windows, types, own, available=available, session=session)
+        merged = merge_group_runs(g, types, own, available=available, session=session)
         share = _group_stop(stop, t0, len(group_jobs), total_jobs)
         total_jobs -= len(group_jobs)
         result = solve(

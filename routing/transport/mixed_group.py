@@ -35,7 +35,8 @@ def school_window(school: School, policy: Policy, session: Session) -> Window:
 
 @dataclass
 class Group:
-    """A group's jobs and the integer matrices over [schools..., depots..., jobs...]."""
+    """A group's jobs, its schools' windows and the integer matrices over [schools...,
+    depots..., jobs...]."""
 
     schools: list[School]
     jobs: list[Job]
@@ -43,6 +44,7 @@ class Group:
     depots: list[tuple[float, float]]
     dur: NDArray[np.int64]
     dist: NDArray[np.int64]
+    windows: list[Window]
 
     def job_loc(self, j: int) -> int:
         return len(self.schools) + len(self.depots) + j
@@ -56,6 +58,9 @@ def build_group(
     jobs: list[tuple[int, Job]],
     fleet: Sequence[VehicleType],
     travel: TravelModel,
+    *,
+    policy: Policy,
+    session: Session,
 ) -> Group:
     depots: list[tuple[float, float]] = []
     for v in fleet:
@@ -73,7 +78,8 @@ def build_group(
     dur, dist = pdur[np.ix_(leave, arrive)].copy(), pdist[np.ix_(leave, arrive)].copy()
     np.fill_diagonal(dur, 0)
     np.fill_diagonal(dist, 0)
-    return Group(schools, [j for _s, j in jobs], [s for s, _j in jobs], depots, dur, dist)
+    windows = [school_window(s, policy, session) for s in schools]
+    return Group(schools, [j for _s, j in jobs], [s for s, _j in jobs], depots, dur, dist, windows)
 
 
 def engine_costs(vehicle: VehicleType) -> tuple[int, int]:

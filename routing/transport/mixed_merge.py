@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sendplan.routing.model import VehicleType
-from sendplan.routing.transport.mixed_group import Group, Window, engine_costs
+from sendplan.routing.transport.mixed_group import Group, engine_costs
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.vrp.problem import Tour, Visit
 
@@ -54,7 +54,6 @@ class MixedRun:
 @dataclass(frozen=True)
 class _Context:
     g: Group
-    windows: Sequence[Window]
     kinds: Sequence[VehicleType]
     session: Session
     dur: list[list[int]]
@@ -63,7 +62,6 @@ class _Context:
 
 def merge_group_runs(
     g: Group,
-    windows: Sequence[Window],
     kinds: Sequence[tuple[VehicleType, int]],
     runs: Sequence[tuple[int, Sequence[int]]],
     *,
@@ -74,7 +72,7 @@ def merge_group_runs(
     a merge saves; None when a run breaks a rule of the group problem as given. ``kinds`` are
     the group problem's kinds, each with the vehicles it is offered; ``available`` the vehicles
     of each type the group may use (kinds of one type share them)."""
-    ctx = _Context(g, windows, [v for v, _ in kinds], session, g.dur.tolist(), g.dist.tolist())
+    ctx = _Context(g, [v for v, _ in kinds], session, g.dur.tolist(), g.dist.tolist())
     free = _Free([n for _, n in kinds], dict(available))
     live: dict[int, MixedRun] = {}
     for n, (kind, homes) in enumerate(runs):
@@ -187,8 +185,8 @@ def _evaluate(
         if (v.kind == "delivery") == am:
             s = g.school_of_job[v.index]
             nodes.append(s)
-            early.append(ctx.windows[s].early_s)
-            late.append(ctx.windows[s].late_s)
+            early.append(g.windows[s].early_s)
+            late.append(g.windows[s].late_s)
             service.append(0)
         else:
             nodes.append(g.job_loc(v.index))

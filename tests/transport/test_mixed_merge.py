@@ -18,7 +18,7 @@ from transport_cases import TRAVEL, child, instances, random_children, scenario,
 from sendplan.routing.model import Child, School, VehicleType
 from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.mixed import _problem
-from sendplan.routing.transport.mixed_group import Group, build_group, school_window
+from sendplan.routing.transport.mixed_group import Group, build_group
 from sendplan.routing.transport.mixed_merge import MAX_CALLS, MixedRun, merge_group_runs, tour_of
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.vrp.check import check_solution
@@ -46,19 +46,17 @@ def fleet(minibuses: int = 5) -> tuple[VehicleType, ...]:
 
 def group_case(
     kids: list[Child], schools: list[School], session: Session, vehicles: tuple[VehicleType, ...]
-) -> tuple[Group, list, list[tuple[VehicleType, int]]]:
+) -> tuple[Group, list[tuple[VehicleType, int]]]:
     sc = scenario(kids, schools, vehicles)
     insts = instances(sc, session)
     jobs = [(n, job) for n, s in enumerate(schools) for job in insts[s.school_id].jobs]
     kinds = vehicle_kinds(sc.fleet)
-    g = build_group(schools, jobs, kinds, TRAVEL)
-    windows = [school_window(s, sc.policy, session) for s in schools]
-    return g, windows, [(v, v.available) for v in kinds]
+    g = build_group(schools, jobs, kinds, TRAVEL, policy=sc.policy, session=session)
+    return g, [(v, v.available) for v in kinds]
 
 
 def merge(
     g: Group,
-    windows: list,
     types: list[tuple[VehicleType, int]],
     runs: list[tuple[int, list]],
     *,
@@ -66,7 +64,7 @@ def merge(
 ) -> list[MixedRun] | None:
     """Merged runs, each kind offered all of its type's vehicles (as ``vehicle_kinds`` gives)."""
     available = {v.name: v.available for v, _ in types}
-    return merge_group_runs(g, windows, types, runs, available=available, session=session)
+    return merge_group_runs(g, types, runs, available=available, session=session)
 
 
 def one_run_per_school(g: Group, types: list[tuple[VehicleType, int]]) -> list[tuple[int, list]]:
@@ -103,12 +101,12 @@ def street(n: int) -> list[Child]:
 
 @pytest.mark.parametrize("session", ["am", "pm"])
 def test_two_schools_taxi_runs_become_one_minibus_run(session: Session) -> None:
-    g, windows, types = group_case(street(3), SCHOOLS, session, fleet())
+    g, types = group_case(street(3), SCHOOLS, session, fleet())
     runs = one_run_per_school(g, types)
     assert [types[k][0].name for k, _ in runs] == ["taxi", "taxi"]
-    alone = merge(g, windows, types, [runs[0]], session=session)
-    other = merge(g, windows, types, [runs[1]], session=session)
-    merged = merge(g, windows, types, runs, session=session)
+    alone = merge(g, types, [runs[0]], session=session)
+    other = merge(g, types, [runs[1]], session=session)
+    merged = merge(g, types, runs, session=session)
     assert alone is not None and other is not None and merged is not None
     assert len(merged) == 1
     assert types[merged[0].kind][0].name == "minibus_8"
@@ -118,10 +116,10 @@ def test_two_schools_taxi_runs_become_one_minibus_run(session: Session) -> None:
 
 
 def test_no_merge_without_a_free_vehicle_that_takes_both() -> None:
-    g, windows, types = group_case(street(3), SCHOOLS, "am", fleet(minibuses=0))
+    g, types = group_case(street(3), SCHOOLS, "am", fleet(minibuses=0))
     types = [(v, n) for v, n in types if n > 0]
     runs = one_run_per_school(g, types)
-    merged = merge(g, windows, types, runs, session="am")
+    merged = merge(g, types, runs, session="am")
     assert merged is not None
     assert sorted(r.homes for r in merged) == sorted(tuple(jobs) for _, jobs in runs)
 
@@ -131,19 +129,19 @@ def test_a_merge_needs_a_vehicle_of_its_kind_and_of_its_type(
     offered: int, left: int, runs_after: int
 ) -> None:
     """A kind is offered some of its type's vehicles, and layouts of a type share them."""
-    g, windows, types = group_case(street(3), SCHOOLS, "am", fleet())
+    g, types = group_case(street(3), SCHOOLS, "am", fleet())
     types = [(v, offered if v.name == "minibus_8" else n) for v, n in types]
     runs = one_run_per_school(g, types)
     available = {v.name: v.available for v, _ in types} | {"minibus_8": left}
-    out = merge_group_runs(g, windows, types, runs, available=available, session="am")
+    out = merge_group_runs(g, types, runs, available=available, session="am")
     assert out is not None
     assert len(out) == runs_after
 
 
 def test_a_merge_keeps_every_ride_within_its_limit_both_sides() -> None:
-    g, windows, types = group_case(street(3), SCHOOLS, "am", fleet())
+    g, types = group_case(street(3), SCHOOLS, "am", fleet())
     runs = one_run_per_school(g, types)
-    loose = merge(g, windows, types, runs, session="am")
+    loose = merge(g, types, runs, session="am")
     assert loose is not None and len(loose) == 1
     at = {(v.kind, v.index): n for n, v in enumerate(loose[0].visits)}
 
@@ -156,7 +154,7 @@ def test_a_merge_keeps_every_ride_within_its_limit_both_sides() -> None:
         tight = dataclasses.replace(
             g, jobs=[dataclasses.replace(job, limit_s=limit) for job in g.jobs]
         )
-        out = merge(tight, windows, types, runs, session="am")
+        out = merge(tight, types, runs, session="am")
         assert out is not None
         assert checked(tight, types, out, "am") == []
         # At one second under, the loose merge breaks a ride: whatever is made differs.
@@ -165,10 +163,10 @@ def test_a_merge_keeps_every_ride_within_its_limit_both_sides() -> None:
 
 
 def test_a_run_that_breaks_a_rule_as_given_leaves_the_group_unmerged() -> None:
-    g, windows, types = group_case(street(3), SCHOOLS, "am", fleet())
+    g, types = group_case(street(3), SCHOOLS, "am", fleet())
     runs = one_run_per_school(g, types)
     tight = dataclasses.replace(g, jobs=[dataclasses.replace(job, limit_s=0) for job in g.jobs])
-    assert merge(tight, windows, types, runs, session="am") is None
+    assert merge(tight, types, runs, session="am") is None
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -188,7 +186,7 @@ def test_merged_runs_pass_the_checker_and_never_cost_more(
     ]
     present = [s for s in schools if any(k.current_school == s.school_id for k in kids)]
     # One minibus: the checker then also sees that no more are used than offered.
-    g, windows, types = group_case(kids, present, session, fleet(minibuses=1))
+    g, types = group_case(kids, present, session, fleet(minibuses=1))
     # Each job alone on the cheapest kind that suits it and has a vehicle left.
     left = {v.name: n for v, n in types}
     runs = []
@@ -199,12 +197,12 @@ def test_merged_runs_pass_the_checker_and_never_cost_more(
         )
         left[types[kind][0].name] -= 1
         runs.append((kind, [j]))
-    before = merge(g, windows, types, [], session=session)
+    before = merge(g, types, [], session=session)
     assert before == []
-    merged = merge(g, windows, types, runs, session=session)
+    merged = merge(g, types, runs, session=session)
     if merged is None:  # a job alone breaks its limit: nothing to merge
         return
-    alone = [merge(g, windows, types, [r], session=session) for r in runs]
+    alone = [merge(g, types, [r], session=session) for r in runs]
     assert all(a is not None for a in alone)
     assert checked(g, types, merged, session) == []
     assert sum(r.cost for r in merged) <= sum(a[0].cost for a in alone if a)
@@ -299,17 +297,17 @@ def test_a_pair_merges_exactly_when_the_best_merge_saves(session: Session, shift
     kids = [child(f"A{i}", 3 + 0.3 * i, 0, school_id="S1") for i in range(3)] + [
         child(f"B{i}", 3 - shift_km - 0.3 * i, -0.5, school_id="S2") for i in range(3)
     ]
-    g, windows, types = group_case(kids, SCHOOLS, session, fleet())
+    g, types = group_case(kids, SCHOOLS, session, fleet())
     problem = _problem(g, types, policy=scenario([]).policy, session=session).build()
     runs = one_run_per_school(g, types)
     apart = (
-        merge(g, windows, types, runs[:1], session=session),
-        merge(g, windows, types, runs[1:], session=session),
+        merge(g, types, runs[:1], session=session),
+        merge(g, types, runs[1:], session=session),
     )
     assert apart[0] is not None and apart[1] is not None
     before = apart[0][0].cost + apart[1][0].cost
     best = oracle_best(problem, g, runs[0][1], runs[1][1], session)
-    merged = merge(g, windows, types, runs, session=session)
+    merged = merge(g, types, runs, session=session)
     assert merged is not None
     if best is not None and best < before:
         assert [r.cost for r in merged] == [best]
