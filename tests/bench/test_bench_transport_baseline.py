@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sendplan.api.cli import app
@@ -17,7 +19,12 @@ from sendplan.api.cli_bench_transport import parse_time_limits
 from sendplan.api.defaults import leicester_scenario
 from sendplan.bench.generated import concentrate
 from sendplan.bench.pyvrp_baseline import plan_baseline, school_case, school_problem
-from sendplan.bench.transport_compare import compare_seed
+from sendplan.bench.transport_compare import (
+    TARGET_MEAN_RATIO,
+    compare_seed,
+    ratio_without_solo,
+    solo_cost_gbp,
+)
 from sendplan.errors import InputError
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario
@@ -114,6 +121,54 @@ def test_a_baseline_plan_breaking_a_ride_limit_fails_the_checker(solved: Solved)
     assert not verdict.ok
     assert child.child_id in verdict.rides_over_limit
     assert any("exceeds limit" in v and child.child_id in v for v in verdict.violations)
+
+
+def test_solo_runs_are_the_same_on_both_sides() -> None:
+    # Solo runs are forced by the rules, so ``ratio_without_solo`` may leave them out of both.
+    scenario = leicester_scenario(seed=4, n_children=CHILDREN)
+    alone = {c.child_id for c in scenario.children[::5]}  # eligibility is decided in solve
+    children = tuple(
+        replace(c, travel_alone=True) if c.child_id in alone else c for c in scenario.children
+    )
+    scenario = replace(scenario, children=children)
+    for session in ("am", "pm"):
+        result = solve(scenario, sessions=(session,), stop=MaxIterations(ITERATIONS), seed=4,
+                       placement="auto", workers=1, status_quo=False)  # fmt: skip
+        assert result.travel is not None
+        school_of = school_of_children(result.scenario, result.placement)
+        base = plan_baseline(result.scenario, school_of, result.travel, session=session,
+                             stop=MaxIterations(ITERATIONS), seed=4, workers=1)  # fmt: skip
+        ours = result.transport[0]
+
+        def solo(plan: TransportPlan) -> list[tuple[tuple[str, ...], str, float]]:
+            return sorted((r.child_ids, r.vehicle_type, round(r.cost_gbp, 6))
+                          for r in plan.routes if r.solo)  # fmt: skip
+
+        assert len(solo(ours)) >= len(alone & set(school_of)) > 0
+        assert solo(ours) == solo(base)
+        assert solo_cost_gbp(base) > 0
+        assert solo_cost_gbp(ours) == pytest.approx(solo_cost_gbp(base))
+
+
+def test_ratio_without_solo_compares_the_rest() -> None:
+    shared, needed = ratio_without_solo(100.0, 40.0, 110.0, 40.0)
+    assert shared == pytest.approx(60 / 70)
+    assert needed == pytest.approx((TARGET_MEAN_RATIO * 110 - 40) / 70)
+    assert ratio_without_solo(50.0, 50.0, 50.0, 50.0) == (None, None)  # nothing to change
+
+
+@given(solo=st.floats(0, 1e4), rest=st.floats(1, 1e4), shared_ratio=st.floats(0.5, 1.5))
+def test_the_needed_ratio_without_solo_gives_the_target_ratio(
+    solo: float, rest: float, shared_ratio: float
+) -> None:
+    base = solo + rest
+    _, needed = ratio_without_solo(solo + shared_ratio * rest, solo, base, solo)
+    assert needed is not None
+    # A plan whose changeable runs reach exactly the needed ratio meets the target exactly,
+    # and one a hair above it misses.
+    at = solo + needed * rest
+    assert at / base == pytest.approx(TARGET_MEAN_RATIO, rel=1e-9)
+    assert (at + 1e-6 * base) / base > TARGET_MEAN_RATIO
 
 
 def test_time_windows_state_the_ride_limits() -> None:
