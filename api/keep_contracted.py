@@ -11,7 +11,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sendplan.api.changes import Replanned, changes_report, replan_from_files
+from sendplan.api.changes import Replanned, replan_from_files
+from sendplan.api.changes_report import changes_report
 from sendplan.api.contracts import in_force_route_ids, read_contracts
 from sendplan.api.locations import PostcodeLookup
 from sendplan.errors import visible

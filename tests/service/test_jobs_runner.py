@@ -358,7 +358,8 @@ def test_a_changes_jobs_routes_equal_the_librarys(
 ):
     """The same re-plan as `sendplan routes --baseline --changes` makes (replan_from_files),
     for the same seed and iterations: the same routes.json and changes.json bytes."""
-    from sendplan.api.changes import changes_report, replan_from_files
+    from sendplan.api.changes import replan_from_files
+    from sendplan.api.changes_report import changes_report
     from sendplan.api.json_files import write_json
 
     params = {"iterations": 30, "sessions": ["am"], "seed": 2}
