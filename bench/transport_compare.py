@@ -3,9 +3,9 @@
 ``run_baseline_bench``: per seed, the scenario solved by sendplan (as ``bench transport`` does)
 and, in the same run with the same work limit and processes, by plain PyVRP per school
 (``pyvrp_baseline.py``); both plans are passed through the independent checker. ``ratio`` is
-sendplan's cost over the baseline's (below 1: sendplan is cheaper). Solo runs (travel-alone
-children, and children whose direct journey already breaks their limit) are the same on both
-sides and no planner can change them, so ``ratio_without_solo`` compares the rest, and
+sendplan's cost over the baseline's (below 1: sendplan is cheaper). Forced solo runs
+(travel-alone children, and children whose direct journey already breaks their limit) are the
+same on both sides and no planner can change them, so ``ratio_without_solo`` compares the rest, and
 ``ratio_without_solo_for_target`` is what that ratio must reach for ``ratio`` to meet the target.
 
 With a ``bound_stop``, each distinct instance also gets ``routing.transport.bound``'s lower
@@ -32,7 +32,7 @@ from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
 from sendplan.routing.transport.bound import SessionBound, session_bound
 from sendplan.routing.transport.check import check_transport
-from sendplan.routing.transport.plan import Session, TransportPlan
+from sendplan.routing.transport.plan import Route, RouteFlag, Session, TransportPlan
 from sendplan.routing.transport.planner import school_of_children
 from sendplan.routing.vrp.stop import StopCriterion, work_limit
 
@@ -68,7 +68,7 @@ def _figures(
         "cost_gbp": round(plan.cost_gbp, 2),
         "solo_cost_gbp": round(solo_cost_gbp(plan), 2),
         "routes": len(plan.routes),
-        "solo_routes": sum(route.solo for route in plan.routes),
+        "solo_routes": sum(forced_solo(route) for route in plan.routes),
         "mixed_school_routes": sum(route.mixed for route in plan.routes),
         "transported": plan.transported,
         "unrouted": len(plan.unrouted),
@@ -78,9 +78,18 @@ def _figures(
     }
 
 
+# Solo runs the rules force on every plan of the same children. A never-together run is the
+# planner's own choice (which child leaves the shared run), so it stays among the runs compared.
+FORCED_SOLO = frozenset({RouteFlag.TRAVEL_ALONE, RouteFlag.DIRECT_RIDE_OVER_LIMIT})
+
+
+def forced_solo(route: Route) -> bool:
+    return route.solo and set(route.flags) <= FORCED_SOLO
+
+
 def solo_cost_gbp(plan: TransportPlan) -> float:
-    """What the plan's solo runs cost: forced by the rules, the same in every plan."""
-    return sum(route.cost_gbp for route in plan.routes if route.solo)
+    """What the plan's forced solo runs (``FORCED_SOLO``) cost."""
+    return sum(route.cost_gbp for route in plan.routes if forced_solo(route))
 
 
 def ratio_without_solo(
@@ -88,12 +97,11 @@ def ratio_without_solo(
 ) -> tuple[float | None, float | None]:
     """The ratio over the runs a planner can change, and the one it needs for the whole plan's
     ratio to be ``TARGET_MEAN_RATIO``; None when the baseline has no such runs."""
-    shared = base_gbp - base_solo_gbp
-    if shared <= 0:
+    rest = base_gbp - base_solo_gbp
+    if rest <= 0:
         return None, None
-    return (ours_gbp - ours_solo_gbp) / shared, (
-        TARGET_MEAN_RATIO * base_gbp - ours_solo_gbp
-    ) / shared
+    needed = (TARGET_MEAN_RATIO * base_gbp - ours_solo_gbp) / rest
+    return (ours_gbp - ours_solo_gbp) / rest, needed
 
 
 def compare_seed(

@@ -31,7 +31,7 @@ from sendplan.routing.model import Scenario
 from sendplan.routing.solve import solve
 from sendplan.routing.transport.check import check_transport, limit_min
 from sendplan.routing.transport.layouts import vehicle_kinds
-from sendplan.routing.transport.plan import Session, TransportPlan
+from sendplan.routing.transport.plan import RouteFlag, Session, TransportPlan
 from sendplan.routing.transport.planner import school_of_children
 from sendplan.routing.transport.rules import boarding_s, max_ride_s
 from sendplan.routing.travel import straight_line_model
@@ -148,6 +148,18 @@ def test_solo_runs_are_the_same_on_both_sides() -> None:
         assert solo(ours) == solo(base)
         assert solo_cost_gbp(base) > 0
         assert solo_cost_gbp(ours) == pytest.approx(solo_cost_gbp(base))
+
+
+def test_never_together_runs_stay_among_the_runs_compared(solved: Solved) -> None:
+    # Which child leaves a shared run for a never-together pair is the planner's choice.
+    plan = solved.baseline
+    k, route = next((k, r) for k, r in enumerate(plan.routes) if not r.solo)
+    for flag, counted in ((RouteFlag.NEVER_TOGETHER, False), (RouteFlag.TRAVEL_ALONE, True)):
+        routes = list(plan.routes)
+        routes[k] = replace(route, solo=True, flags=(flag,))
+        flagged = replace(plan, routes=tuple(routes))
+        extra = route.cost_gbp if counted else 0.0
+        assert solo_cost_gbp(flagged) == pytest.approx(solo_cost_gbp(plan) + extra)
 
 
 def test_ratio_without_solo_compares_the_rest() -> None:
