@@ -34,7 +34,7 @@ from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Policy, School, VehicleType
 from sendplan.routing.transport.layouts import kind_key, layout_of
 from sendplan.routing.transport.mixed_group import Group, build_group, engine_costs, school_window
-from sendplan.routing.transport.mixed_merge import merge_group_runs, tour_of
+from sendplan.routing.transport.mixed_merge import merge_group_runs
 from sendplan.routing.transport.plan import Route, RouteStop, SchoolCall, Session
 from sendplan.routing.transport.rules import (
     ASSISTANT,
@@ -299,15 +299,11 @@ def improve_with_mixed_runs(
         used: dict[str, int] = {}
         for r in runs:
             used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
-        types = [
-            (v, n)
-            for v in fleet
-            if (n := _offered(v, runs, remaining[v.name] + used.get(v.name, 0))) > 0
-        ]
+        available = {v.name: remaining[v.name] + used.get(v.name, 0) for v in fleet}
+        types = [(v, n) for v in fleet if (n := _offered(v, runs, available[v.name])) > 0]
         type_index = {kind_key(v): k for k, (v, _n) in enumerate(types)}
         problem = _problem(g, types, policy=policy, session=session).build()
         own = [(type_index[vehicle], jobs) for vehicle, jobs in run_jobs]
-        available = {v.name: remaining[v.name] + used.get(v.name, 0) for v in fleet}
         merged = merge_group_runs(g, types, own, available=available, session=session)
         share = _group_stop(stop, t0, len(group_jobs), total_jobs)
         total_jobs -= len(group_jobs)
@@ -317,13 +313,13 @@ def improve_with_mixed_runs(
             seed,
             engine="ortools",
             workers=workers,
-            initial=_initial(own) if merged is None else [(m.kind, m.visits) for m in merged],
+            initial=_initial(own) if merged is None else [(m.kind, m.tour.visits) for m in merged],
         )
         tours = result.routes
         if merged is not None and (
             result.unassigned or not tours or result.cost >= sum(m.cost for m in merged)
         ):
-            tours = tuple(tour_of(m) for m in merged)
+            tours = tuple(m.tour for m in merged)
         # Each kind was offered all of its type's vehicles: its layouts together may not use more.
         by_type = Counter(types[r.vehicle_type][0].name for r in tours)
         if (

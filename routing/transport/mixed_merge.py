@@ -27,7 +27,7 @@ from sendplan.routing.transport.mixed_group import Group, engine_costs
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.vrp.problem import Tour, Visit
 
-__all__ = ["MixedRun", "merge_group_runs", "tour_of"]
+__all__ = ["MixedRun", "merge_group_runs"]
 
 # The most schools one merged run calls at: every order of them is tried.
 MAX_CALLS = 3
@@ -37,18 +37,20 @@ _FAR = 10**9
 
 @dataclass(frozen=True)
 class MixedRun:
-    """A run of a group: its kind (an index into the offered kinds), its jobs in the order their
-    homes are visited, the order of its school calls, its times and its cost (engine units)."""
+    """A run of a group: its jobs in the order their homes are visited, the order of its school
+    calls, and the engine's route (kind an index into the offered kinds, cost in engine units)."""
 
-    kind: int
     homes: tuple[int, ...]
     schools: tuple[int, ...]
-    visits: tuple[Visit, ...]
-    times: tuple[int, ...]
-    start_s: int
-    end_s: int
-    distance_m: int
-    cost: int
+    tour: Tour
+
+    @property
+    def kind(self) -> int:
+        return self.tour.vehicle_type
+
+    @property
+    def cost(self) -> int:
+        return self.tour.cost
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,6 @@ def merge_group_runs(
             break
         else:
             return list(live.values())
-
-
-def tour_of(run: MixedRun) -> Tour:
-    """The run as the engine's route."""
-    return Tour(run.kind, run.visits, run.times, run.start_s, run.end_s, run.distance_m, run.cost)
 
 
 @dataclass
@@ -221,5 +218,6 @@ def _evaluate(
         cost = fixed + per_m * metres
         if best is None or cost < best.cost:
             end = times[-1] + service[-1] + ctx.dur[nodes[-1]][depot]
-            best = MixedRun(k, homes, tuple(order), visits, tuple(times), start, end, metres, cost)
+            tour = Tour(k, visits, tuple(times), start, end, metres, cost)
+            best = MixedRun(homes, tuple(order), tour)
     return best

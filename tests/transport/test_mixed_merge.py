@@ -19,7 +19,7 @@ from sendplan.routing.model import Child, School, VehicleType
 from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.mixed import _problem
 from sendplan.routing.transport.mixed_group import Group, build_group
-from sendplan.routing.transport.mixed_merge import MAX_CALLS, MixedRun, merge_group_runs, tour_of
+from sendplan.routing.transport.mixed_merge import MAX_CALLS, MixedRun, merge_group_runs
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.vrp.check import check_solution
 from sendplan.routing.vrp.problem import (
@@ -85,7 +85,7 @@ def checked(
     g: Group, types: list[tuple[VehicleType, int]], runs: list[MixedRun], session: Session
 ) -> list[str]:
     problem = _problem(g, types, policy=scenario([]).policy, session=session).build()
-    tours = tuple(tour_of(r) for r in runs)
+    tours = tuple(r.tour for r in runs)
     solution = Solution(
         tours, (), sum(t.cost for t in tours), sum(t.distance for t in tours), True, "merge", 0
     )
@@ -143,11 +143,11 @@ def test_a_merge_keeps_every_ride_within_its_limit_both_sides() -> None:
     runs = one_run_per_school(g, types)
     loose = merge(g, types, runs, session="am")
     assert loose is not None and len(loose) == 1
-    at = {(v.kind, v.index): n for n, v in enumerate(loose[0].visits)}
+    at = {(v.kind, v.index): n for n, v in enumerate(loose[0].tour.visits)}
 
     def ride(j: int) -> int:
         p, d = at[("pickup", j)], at[("delivery", j)]
-        return loose[0].times[d] - loose[0].times[p] - g.jobs[j].service_s
+        return loose[0].tour.times[d] - loose[0].tour.times[p] - g.jobs[j].service_s
 
     longest = max(ride(j) for j in range(len(g.jobs)))
     for limit, merges in ((longest, True), (longest - 1, False)):
