@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sendplan.api.cli import app
+from sendplan.routing.result import Result
 from sendplan.routing.status_quo import COMPARISON_KEYS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -17,11 +18,10 @@ RUNNER = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], str]:
-    out = tmp_path_factory.mktemp("demo12")
-    outcome = RUNNER.invoke(app, ["demo", "--out", str(out), "--seed", "2"])
-    assert outcome.exit_code == 0, outcome.output
-    return json.loads((out / "summary.json").read_text(encoding="utf-8")), outcome.stdout
+def demo(demo_run: tuple[Path, Result, str]) -> tuple[dict[str, object], str]:
+    """The session's `sendplan demo` run (tests/cli/conftest.py): its summary and stdout."""
+    out, _result, stdout = demo_run
+    return json.loads((out / "summary.json").read_text(encoding="utf-8")), stdout
 
 
 def test_demo_reports_the_status_quo_beside_the_plan(demo: tuple[dict[str, object], str]) -> None:
