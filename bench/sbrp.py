@@ -49,6 +49,8 @@ from sendplan.bench.sbrp_chain import check_plan, cover_plan, min_buses
 from sendplan.bench.sbrp_pool import SCENARIOS, Scenario, SchoolRoute, route_pool
 
 ROUTING_SHARE = 0.3  # of the time limit, for the routing engine; the rest chooses routes
+FIRST_MIP_SHARE = 0.75  # of the time left, for the first cover MIP (CBC overruns by its root)
+LATER_MIP_SHARE = 0.6  # for a later round's MIP, which has a previous plan to fall back on
 
 
 def solve_instance(
@@ -92,9 +94,13 @@ def solve_instance(
         checker_ok = checker_ok and ok
         routes += [r for sets in options.values() for rs in sets for r in rs]
         t1 = time.perf_counter()
+        # The first cover MIP may take nearly all the time left: if it finds nothing, only the
+        # far weaker whole-route-set fallback is left, and a MIP slow enough to reach its limit
+        # leaves no time for a second routing round anyway. Later rounds keep a previous plan.
         plan, selection, proved = cover_plan(
-            inst, routes, options, seed=seed, select_rounds=select_rounds, deadline=deadline
-        )
+            inst, routes, options, seed=seed, select_rounds=select_rounds, deadline=deadline,
+            mip_share=FIRST_MIP_SHARE if best is None else LATER_MIP_SHARE,
+        )  # fmt: skip
         check_plan(inst, plan, max_ride_s=max_ride_s)
         key = (min_buses(inst, plan), len(plan))
         if best is None or key < best[0]:

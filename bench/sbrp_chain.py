@@ -75,17 +75,19 @@ def cover_plan(
     seed: int,
     select_rounds: int,
     deadline: float | None,
+    mip_share: float = 0.6,
 ) -> tuple[list[SchoolRoute], str, bool]:
     """The plan from the best cover of the stops by ``routes`` and their splits found by the
     deadline; whether it came from the cover MIP ("cover") or, failing that, from whole route
-    sets of ``options`` ("scenarios"); and whether the MIP proved its choice optimal."""
+    sets of ``options`` ("scenarios"); and whether the MIP proved its choice optimal. The MIP
+    may use ``mip_share`` of the time left (CBC overruns short limits by its root node)."""
     pool = split_routes(inst, routes)
     follow = can_follow(inst, pool)
     links = np.argwhere(latest_predecessors(inst, follow, keep=KEEP_PREDECESSORS))
     try:
         limit = None
-        if deadline is not None:  # CBC overruns short limits by its root node: leave room
-            limit = max(1.0, 0.6 * (deadline - time.perf_counter()) - 0.5)
+        if deadline is not None:
+            limit = max(1.0, mip_share * (deadline - time.perf_counter()) - 0.5)
         choice = choose_cover(
             covers=[r.stops for r in pool],
             n_items=len(inst.stops),
