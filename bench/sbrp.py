@@ -94,7 +94,7 @@ def solve_instance(
         checker_ok = checker_ok and ok
         routes += [r for sets in options.values() for rs in sets for r in rs]
         t1 = time.perf_counter()
-        # The first cover MIP may take nearly all the time left: if it finds nothing, only the
+        # The first cover MIP may take most of the time left: if it finds nothing, only the
         # far weaker whole-route-set fallback is left, and a MIP slow enough to reach its limit
         # leaves no time for a second routing round anyway. Later rounds keep a previous plan.
         plan, selection, proved = cover_plan(
