@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -174,3 +176,44 @@ def test_rsrb01_at_the_published_best_with_little_work() -> None:
     out = solve_instance(inst, max_ride_s=5400, time_limit_s=0, workers=1, iterations=100)
     assert out["checker_ok"] and out["max_ride_s"] <= 5400
     assert out["buses"] <= 31  # the best published count (BiRD)
+
+
+def test_the_first_cover_mip_gets_the_larger_share_of_the_time_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Round one's MIP has no plan to fall back on but whole route sets, so it may take
+    ``FIRST_MIP_SHARE`` of the time left; a later round's ``LATER_MIP_SHARE``. The share becomes
+    CBC's limit: share x time left - 0.5 s."""
+    import sendplan.bench.sbrp as sbrp
+    import sendplan.bench.sbrp_chain as chain
+
+    assert sbrp.FIRST_MIP_SHARE > sbrp.LATER_MIP_SHARE
+    shares: list[float] = []
+    limits: list[float] = []
+    real_cover, real_choose = chain.cover_plan, chain.choose_cover
+
+    def cover(*args: Any, mip_share: float, **kwargs: Any) -> Any:
+        shares.append(mip_share)
+        return real_cover(*args, mip_share=mip_share, **kwargs)
+
+    def choose(**kwargs: Any) -> Any:
+        limits.append(kwargs["time_limit_s"])
+        return real_choose(**kwargs)
+
+    monkeypatch.setattr(sbrp, "cover_plan", cover)
+    monkeypatch.setattr(chain, "choose_cover", choose)
+    inst = three_schools()
+    out = solve_instance(inst, max_ride_s=2700.0, time_limit_s=4.0, workers=1)
+    # 4 s give two rounds on a quiet machine; a loaded one may fit only the first.
+    assert len(shares) == out["routing_rounds"] >= 1
+    assert shares[0] == sbrp.FIRST_MIP_SHARE
+    assert all(share == sbrp.LATER_MIP_SHARE for share in shares[1:])
+    # A limit set t s before the deadline is share * t - 0.5 with t a little under what is left.
+    routes = pool_of(inst)
+    options = {k: [[r for r in routes if r.school == k]] for k in range(3)}
+    for share in (0.6, 0.75):
+        limits.clear()
+        deadline = time.perf_counter() + 10.0
+        chain.cover_plan(inst, routes, options, seed=1, select_rounds=1, deadline=deadline,
+                         mip_share=share)  # fmt: skip
+        assert share * 9.0 - 0.5 < limits[0] <= share * 10.0 - 0.5
