@@ -75,7 +75,7 @@ def cover_plan(
     seed: int,
     select_rounds: int,
     deadline: float | None,
-    mip_share: float = 0.6,
+    mip_share: float,
 ) -> tuple[list[SchoolRoute], str, bool]:
     """The plan from the best cover of the stops by ``routes`` and their splits found by the
     deadline; whether it came from the cover MIP ("cover") or, failing that, from whole route

@@ -296,10 +296,8 @@ def improve_with_mixed_runs(
         g = build_group(
             [by_id[s] for s in grp], group_jobs, fleet, travel, policy=policy, session=session
         )
-        used: dict[str, int] = {}
-        for r in runs:
-            used[r.vehicle_type] = used.get(r.vehicle_type, 0) + 1
-        available = {v.name: remaining[v.name] + used.get(v.name, 0) for v in fleet}
+        used = Counter(r.vehicle_type for r in runs)
+        available = {v.name: remaining[v.name] + used[v.name] for v in fleet}
         types = [(v, n) for v in fleet if (n := _offered(v, runs, available[v.name])) > 0]
         type_index = {kind_key(v): k for k, (v, _n) in enumerate(types)}
         problem = _problem(g, types, policy=policy, session=session).build()
