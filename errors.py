@@ -1,14 +1,15 @@
 """Bad input, reported as one line naming the file, row and field.
 
 Messages carry no personal data beyond the pseudonymous ``child_id``: never a home location,
-postcode or free text copied from a child's row.
+postcode or free text copied from a child's row. ``PlanRejected`` lives here too, beside the
+bad-input error, so that the command line can report both without importing the solvers.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 
@@ -80,3 +81,15 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[list[str]]]:
         raise InputError(path.name, "is not UTF-8 text") from None
     reader = csv.reader(io.StringIO(text))
     return [h.strip() for h in next(reader, [])], reader
+
+
+class PlanRejected(RuntimeError):
+    """The independent checker found a plan breaking a rule: it is never issued (a bug in a
+    solver, reported with every violation, instead of a plan that looks fine)."""
+
+    def __init__(self, what: str, violations: Sequence[str]) -> None:
+        self.what = what
+        self.violations = tuple(violations)
+        shown = "; ".join(self.violations[:10])
+        more = f" (and {len(self.violations) - 10} more)" if len(self.violations) > 10 else ""
+        super().__init__(f"the {what} failed the independent checker: {shown}{more}")

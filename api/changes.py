@@ -33,12 +33,12 @@ from sendplan.api.changes_file import read_changes
 from sendplan.api.existing_json import stated_routes
 from sendplan.api.existing_routes import read_existing_routes
 from sendplan.api.locations import PostcodeLookup
-from sendplan.errors import visible
+from sendplan.errors import PlanRejected, visible
 from sendplan.logs import get_logger
 from sendplan.routing.kpis import cost_per_transported_child_gbp, solo_share
 from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
-from sendplan.routing.solve import PlanRejected, solve
+from sendplan.routing.solve import solve
 from sendplan.routing.summary import summarise_transport
 from sendplan.routing.transport.changes import Applied, apply_changes
 from sendplan.routing.transport.check import check_transport

@@ -1,12 +1,15 @@
 """The `sendplan` command line: one module per group of commands, mounted here.
 
 Exit codes: 0 success, 2 bad input (one line naming file, row and field), 1 internal error.
+
+Start-up imports only typer, rich and the command modules: each command imports its library
+code when it runs, so `--help`, `--version` and usage errors answer at once
+(tests/cli/test_startup.py checks that no solver, database layer or numeric library loads).
 """
 
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 from typing import Annotated
 
 import typer
@@ -64,6 +67,8 @@ app.command("tender")(cli_tender.tender_cmd)
 
 def _version(value: bool) -> None:
     if value:
+        from importlib import metadata  # here: only --version reads the installed metadata
+
         typer.echo(f"sendplan {metadata.version('sendplan')}")
         raise typer.Exit()
 

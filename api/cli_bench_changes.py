@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import SeedOption, fail_cleanly
-from sendplan.api.defaults import leicester_scenario
-from sendplan.bench.changes import run_changes_bench
 
 
 def bench_changes_cmd(
@@ -32,6 +30,10 @@ def bench_changes_cmd(
     """Re-plan N random mid-year changes with continuity; print one JSON object."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.defaults import leicester_scenario
+        from sendplan.bench.changes import run_changes_bench
+
         if session not in ("am", "pm"):
             raise typer.BadParameter("am or pm", param_hint="--session")
         figures = run_changes_bench(

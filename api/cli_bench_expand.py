@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import SeedOption, fail_cleanly
-from sendplan.api.defaults import leicester_scenario
-from sendplan.api.options_io import default_options
-from sendplan.bench.expand import bench_expand
 from sendplan.errors import InputError
 
 
@@ -24,6 +21,11 @@ def bench_expand_cmd(
     """Plan the 2023 options on the Leicester default; print one JSON object."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.defaults import leicester_scenario
+        from sendplan.api.options_io import default_options
+        from sendplan.bench.expand import bench_expand
+
         scenario = leicester_scenario(seed=seed)
         available = default_options(scenario)
         if options > len(available):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sendplan.api.cli_common import SEED_MAX, fail_cleanly
-from sendplan.api.defaults import leicester_scenario
-from sendplan.bench.fidelity import fidelity
 from sendplan.errors import InputError
-from sendplan.routing.model import Scenario
+
+if TYPE_CHECKING:
+    from sendplan.routing.model import Scenario
 
 MAX_SEEDS = 100
 
@@ -54,6 +54,10 @@ def bench_fidelity_cmd(
     """Compare the default's status quo with published Leicester figures; print one JSON."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.defaults import leicester_scenario
+        from sendplan.bench.fidelity import fidelity
+
         wanted = parse_seeds(seeds)
 
         def scenario_for(seed: int) -> Scenario:

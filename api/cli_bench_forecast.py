@@ -10,10 +10,7 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import fail_cleanly
-from sendplan.api.forecasting import DEFAULT_SEN2_DIR
-from sendplan.bench.forecast import backtest_all
-from sendplan.data.forecast_params import LEICESTER
-from sendplan.data.sen2 import read_sen2
+from sendplan.data.forecast_defaults import DEFAULT_SEN2_DIR, LEICESTER
 from sendplan.errors import InputError
 
 
@@ -31,6 +28,10 @@ def bench_forecast_cmd(
     """Fit to --fit-to, predict --predict; APE of special-school totals against 3 baselines."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.bench.forecast import backtest_all
+        from sendplan.data.sen2 import read_sen2
+
         if predict <= fit_to:
             raise InputError("--predict", f"{predict} is not after --fit-to {fit_to}")
         started = time.perf_counter()

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from sendplan.api.cli_common import SeedOption, fail_cleanly
-from sendplan.bench.placement import bench_placement
 
 
 def bench_placement_cmd(
@@ -35,6 +34,9 @@ def bench_placement_cmd(
     """Generate, place and check a national-shaped instance; print one JSON object."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.bench.placement import bench_placement
+
         result = bench_placement(
             children=children, schools=schools, candidates=candidates, seed=seed, compare=compare
         )

@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,15 +29,11 @@ from sendplan.api.cli_common import (
     check_time_limit,
     fail_cleanly,
 )
-from sendplan.api.defaults import leicester_scenario
-from sendplan.api.loader import load_scenario
-from sendplan.bench.generated import concentrate
-from sendplan.bench.transport import run_transport_bench
-from sendplan.bench.transport_compare import run_anytime_bench, run_baseline_bench
 from sendplan.errors import InputError
-from sendplan.routing.model import Scenario
-from sendplan.routing.transport.plan import Session
-from sendplan.routing.vrp.stop import MaxRuntime
+
+if TYPE_CHECKING:
+    from sendplan.routing.model import Scenario
+    from sendplan.routing.transport.plan import Session
 
 BASELINES = ("pyvrp",)
 MAX_ANYTIME_LIMITS = 20
@@ -143,6 +139,14 @@ def bench_transport_cmd(
     """Plan one session of routes and print children, routes, cost, rule checks and seconds."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.defaults import leicester_scenario
+        from sendplan.api.loader import load_scenario
+        from sendplan.bench.generated import concentrate
+        from sendplan.bench.transport import run_transport_bench
+        from sendplan.bench.transport_compare import run_anytime_bench, run_baseline_bench
+        from sendplan.routing.vrp.stop import MaxRuntime
+
         if session not in ("am", "pm"):
             raise InputError("command line", f"--session {session!r} is not am or pm")
         when: Session = "am" if session == "am" else "pm"

@@ -20,10 +20,6 @@ from sendplan.api.cli_common import (
     fail_cleanly,
     progress,
 )
-from sendplan.bench.instances import InstanceError
-from sendplan.bench.lilim import bench_lilim
-from sendplan.bench.sbrp import bench_sbrp
-from sendplan.bench.solomon import bench_solomon
 from sendplan.errors import InputError
 
 TimeLimitOption = Annotated[
@@ -81,6 +77,9 @@ def _names(instances: list[str] | None, more: list[str] | None = None) -> list[s
 
 
 def _run(bench: Callable[..., dict[str, Any]], **kwargs: Any) -> None:
+    # Imported here, as every command's library code is: `--help` and usage errors need none.
+    from sendplan.bench.instances import InstanceError
+
     baseline = kwargs.get("baseline")
     if baseline not in (None, "pyvrp"):
         raise InputError("--baseline", f"unknown baseline {baseline!r}; expected pyvrp")
@@ -105,6 +104,8 @@ def bench_solomon_cmd(
     """Solomon VRPTW (56 instances): cost, vehicles and gap to the distance-only BKS."""
 
     def run() -> None:
+        from sendplan.bench.solomon import bench_solomon
+
         _run(
             bench_solomon,
             time_limit_s=time_limit,
@@ -135,6 +136,8 @@ def bench_lilim_cmd(
     """Li & Lim PDPTW (56 instances of 100 tasks): gap to the best distance-only results."""
 
     def run() -> None:
+        from sendplan.bench.lilim import bench_lilim
+
         if engine not in ("auto", "pyvrp", "ortools"):
             raise InputError(
                 "--engine", f"unknown engine {engine!r}; expected auto, pyvrp, ortools"
@@ -173,6 +176,8 @@ def bench_sbrp_cmd(
     """Park-Tae-Kim school buses (RSRB/CSCB 01-08): buses against the best published method."""
 
     def run() -> None:
+        from sendplan.bench.sbrp import bench_sbrp
+
         _run(
             bench_sbrp,
             time_limit_s=time_limit,

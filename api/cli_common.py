@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,13 +20,12 @@ from rich.text import Text
 
 from sendplan.api.atomic import check_out_folder
 from sendplan.api.invocation import command_line, running
-from sendplan.api.loader import load_scenario
-from sendplan.errors import InputError, visible
-from sendplan.geo.postcodes import load_postcodes
+from sendplan.errors import InputError, PlanRejected, visible
 from sendplan.logs import ROOT, ChildDataFilter
-from sendplan.routing.model import Scenario
 from sendplan.routing.placement.plan import PlacementError
-from sendplan.routing.solve import PlanRejected
+
+if TYPE_CHECKING:
+    from sendplan.routing.model import Scenario
 
 stderr = Console(stderr=True)
 
@@ -129,6 +128,10 @@ PostcodesOption = Annotated[
 
 def load_with_postcodes(scenario_path: Path, postcodes: Path | None) -> Scenario:
     """Load a scenario, geocoding `postcode`-only children from the user's postcode file."""
+    # Imported here, as every command's library code is: `--help` and usage errors need none.
+    from sendplan.api.loader import load_scenario
+    from sendplan.geo.postcodes import load_postcodes
+
     if postcodes is None:
         return load_scenario(scenario_path)
 

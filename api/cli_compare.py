@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,19 +26,11 @@ from sendplan.api.cli_place import (
     MoversOption,
     movers_rule,
 )
-from sendplan.api.comparison_files import figure, percent, signed, write_comparison
-from sendplan.api.loader import load_scenario
-from sendplan.api.result_reader import (
-    has_own_placement,
-    is_result_folder,
-    read_result,
-    with_status_quo_notes,
-)
 from sendplan.errors import InputError, printable, visible
-from sendplan.routing.placement.movers import MoversRule
-from sendplan.routing.planning.compare import Comparison, ResultView, compare, view_result
-from sendplan.routing.solve import solve
-from sendplan.routing.vrp.stop import MaxIterations
+
+if TYPE_CHECKING:
+    from sendplan.routing.placement.movers import MoversRule
+    from sendplan.routing.planning.compare import Comparison, ResultView
 
 InputsArgument = Annotated[
     list[Path],
@@ -63,6 +55,15 @@ def compare_cmd(
     """Compare scenarios or results: every KPI with deltas, school fill, children who move."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.comparison_files import write_comparison
+        from sendplan.api.result_reader import (
+            has_own_placement,
+            is_result_folder,
+            with_status_quo_notes,
+        )
+        from sendplan.routing.planning.compare import compare
+
         if len(inputs) < 2:
             raise InputError("FOLDER...", "give at least two folders to compare")
         rule = movers_rule(movers)
@@ -83,6 +84,12 @@ def load_input(
     path: Path, *, routes: bool, seed: int, movers: MoversRule, say: Callable[[str], None]
 ) -> ResultView:
     """A result folder read back, or a scenario solved (deterministically)."""
+    from sendplan.api.loader import load_scenario
+    from sendplan.api.result_reader import is_result_folder, read_result
+    from sendplan.routing.planning.compare import view_result
+    from sendplan.routing.solve import solve
+    from sendplan.routing.vrp.stop import MaxIterations
+
     if is_result_folder(path):
         say(f"reading the result {path.name}")
         return read_result(path)
@@ -121,6 +128,8 @@ def input_names(paths: Sequence[Path]) -> list[str]:
 
 def print_comparison(comparison: Comparison, out: Path) -> None:
     """The KPI table (values, deltas, relative deltas) and the children moved, on stdout."""
+    from sendplan.api.comparison_files import figure, percent, signed
+
     terminal = sys.stdout.isatty()
     console = Console(file=sys.stdout, width=None if terminal else 160, highlight=False)
     names = comparison.names

@@ -9,7 +9,7 @@ import csv
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,25 +22,20 @@ from sendplan.api.cli_common import (
     progress,
 )
 from sendplan.api.cli_place import MoversOption, movers_rule
-from sendplan.api.defaults import leicester_scenario
 from sendplan.api.growth import RULES, TREND, Growth, growth_factors, parse_growth
 from sendplan.api.json_files import write_json
-from sendplan.api.loader import with_input_files
-from sendplan.api.manifest import write_command_manifest
 from sendplan.api.neutralise import csv_row
-from sendplan.api.options_io import read_options, shipped_options
-from sendplan.data.forecast_params import LEICESTER
+from sendplan.data.forecast_defaults import LEICESTER
 from sendplan.errors import InputError
-from sendplan.routing.model import Scenario
-from sendplan.routing.planning.expand import (
+from sendplan.routing.planning.expand_defaults import (
     DEFAULT_ANNUITY_RATE,
     DEFAULT_ASSET_LIFE_YEARS,
     DEFAULT_MOVERS,
-    Expansion,
-    ExpansionError,
-    expand,
 )
-from sendplan.routing.planning.year_cohort import base_year
+
+if TYPE_CHECKING:
+    from sendplan.routing.model import Scenario
+    from sendplan.routing.planning.expand import Expansion
 
 DEFAULT_SCENARIO = "leicester"
 CSV_COLUMNS = (
@@ -64,6 +59,9 @@ def parse_years(text: str) -> list[int]:
 
 def load_expansion_scenario(text: str, *, seed: int) -> Scenario:
     """The scenario folder or workbook, or the embedded Leicester default for ``leicester``."""
+    # Imported here, as every command's library code is: `--help` and usage errors need none.
+    from sendplan.api.defaults import leicester_scenario
+
     if text == DEFAULT_SCENARIO:
         return leicester_scenario(seed=seed)
     return load_with_postcodes(Path(text), None)
@@ -153,6 +151,8 @@ def write_expansion(
     """expansion.json, expansion.csv and manifest.json, atomically; ``inputs``: the (file name:
     sha256) of each file read, recorded in the manifest as a run's are, with the movers rule,
     the seed and the growth rule."""
+    from sendplan.api.manifest import write_command_manifest
+
     with atomic_output(out) as folder:
         document = expansion_document(result, seed=seed, growth=growth)
         write_json(document, folder / "expansion.json")
@@ -257,6 +257,11 @@ def expand_cmd(
     """Choose which expansion options to build, and when, at least total cost."""
 
     def run() -> None:
+        from sendplan.api.loader import with_input_files
+        from sendplan.api.options_io import read_options, shipped_options
+        from sendplan.routing.planning.expand import ExpansionError, expand
+        from sendplan.routing.planning.year_cohort import base_year
+
         rule = movers_rule(movers)
         span = parse_years(years)
         demand = parse_growth(growth)

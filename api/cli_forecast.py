@@ -12,18 +12,17 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from sendplan.api.atomic import atomic_output, check_inputs_outside
 from sendplan.api.cli_common import OutOption, fail_cleanly, parse_year_range
-from sendplan.api.forecasting import LEICESTER
-from sendplan.api.forecasting import forecast as forecast_demand
-from sendplan.api.loader import load_scenario
-from sendplan.api.manifest import write_command_manifest
+from sendplan.data.forecast_defaults import LEICESTER
 from sendplan.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def chart_svg(totals: pd.DataFrame, *, width: int = 640, height: int = 320) -> str:
@@ -118,6 +117,11 @@ def forecast(
     """Forecast special-school demand by phase and need against the scenario's places."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.forecasting import forecast as forecast_demand
+        from sendplan.api.loader import load_scenario
+        from sendplan.api.manifest import write_command_manifest
+
         first, last = parse_year_range(years)
         check_inputs_outside(out, {"scenario": scenario_path, "--params file": params_file})
         scenario = load_scenario(scenario_path, require_children=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,14 +20,10 @@ from sendplan.api.cli_common import (
     load_with_postcodes,
     progress,
 )
-from sendplan.api.loader import SCENARIO_FILES
-from sendplan.bench.matrix import bench_matrix
 from sendplan.errors import InputError
-from sendplan.geo.calibrate import calibrate_straight_line
-from sendplan.geo.network import Profile, build_network, load_network, save_network
-from sendplan.geo.network_model import NetworkTravelModel
-from sendplan.geo.osm import download_place, read_graphml, read_osm_xml, read_pbf
-from sendplan.geo.router_json import place_rows, write_points_csv
+
+if TYPE_CHECKING:
+    from sendplan.geo.network import Profile
 
 network_app = typer.Typer(
     add_completion=False,
@@ -63,6 +59,10 @@ def build_cmd(
     """Build a drive and/or walk network once; use it later with --network."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.geo.network import build_network, save_network
+        from sendplan.geo.osm import download_place, read_graphml, read_osm_xml, read_pbf
+
         sources = {"--pbf": pbf, "--osm": osm, "--graphml": graphml, "--place": place}
         given = [name for name, value in sources.items() if value is not None]
         if len(given) != 1:
@@ -101,6 +101,10 @@ def calibrate_cmd(
     """Print, as JSON, how far straight-line times are from network times (median, p90)."""
 
     def run() -> None:
+        from sendplan.geo.calibrate import calibrate_straight_line
+        from sendplan.geo.network import load_network
+        from sendplan.geo.network_model import NetworkTravelModel
+
         model = NetworkTravelModel(load_network(graph, profiles=("drive",)))
         result = calibrate_straight_line(model, pairs=pairs, seed=seed)
         typer.echo(json.dumps(result.as_dict(), sort_keys=True))
@@ -138,6 +142,9 @@ def points_cmd(
     """Write the points file for another router's matrix (see POINTS_HELP)."""
 
     def run() -> None:
+        from sendplan.api.loader import SCENARIO_FILES
+        from sendplan.geo.router_json import place_rows, write_points_csv
+
         target, source = out.resolve(), scenario_path.resolve()
         if target == source or (target.parent == source and target.name in SCENARIO_FILES):
             raise InputError("--out", "would overwrite the scenario's own file")
@@ -178,6 +185,8 @@ def bench_matrix_cmd(
     """Time an origins x destinations drive matrix against networkx; print one JSON object."""
 
     def run() -> None:
+        from sendplan.bench.matrix import bench_matrix
+
         if (graph is None) == (synthetic_nodes is None):
             raise InputError("command line", "give --graph FILE or --synthetic-nodes N")
         result = bench_matrix(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,18 +19,11 @@ from sendplan.api.cli_common import (
     load_with_postcodes,
     progress,
 )
-from sendplan.api.defaults import leicester_scenario
-from sendplan.api.loader import with_input_files
-from sendplan.api.outputs import write_outputs
-from sendplan.api.report import comparison_text
-from sendplan.api.writer import write_scenario
 from sendplan.errors import InputError
-from sendplan.routing.placement.movers import MOVERS_RULES, MoversRule
-from sendplan.routing.placement.place import MODES
-from sendplan.routing.result import Result
-from sendplan.routing.solve import solve
-from sendplan.routing.travel import travel_models
-from sendplan.routing.vrp.stop import MaxIterations
+
+if TYPE_CHECKING:
+    from sendplan.routing.placement.movers import MoversRule
+    from sendplan.routing.result import Result
 
 # An iteration limit rather than a time limit keeps the demo's routes identical run to run.
 DEMO_ITERATIONS_PER_SCHOOL = 300
@@ -51,6 +44,9 @@ MoversOption = Annotated[
 
 def movers_rule(value: str) -> MoversRule:
     """--movers, checked: phase_transfer or all."""
+    # Imported here, as every command's library code is: `--help` and usage errors need none.
+    from sendplan.routing.placement.movers import MOVERS_RULES
+
     for rule in MOVERS_RULES:
         if value == rule:
             return rule
@@ -60,6 +56,8 @@ def movers_rule(value: str) -> MoversRule:
 def report_result(result: Result, out: Path) -> None:
     """The closing lines on stdout: who was placed, where the outputs are, and the status quo
     beside the optimised plan when it was measured."""
+    from sendplan.api.report import comparison_text
+
     s = result.summary
     moved = f" ({s.movers:,} {s.movers_rule} movers)" if s.movers is not None else ""
     typer.echo(f"placed {s.placed} of {s.children} children{moved}; outputs in {out}")
@@ -79,6 +77,12 @@ def demo(
     """Run the embedded Leicester default end to end on a synthetic cohort."""
 
     def run() -> None:
+        from sendplan.api.defaults import leicester_scenario
+        from sendplan.api.outputs import write_outputs
+        from sendplan.api.writer import write_scenario
+        from sendplan.routing.solve import solve
+        from sendplan.routing.vrp.stop import MaxIterations
+
         rule = movers_rule(movers)
         with progress() as say:
             say("generating the synthetic Leicester cohort")
@@ -129,6 +133,12 @@ def place(
     """Place the children of a scenario in school places."""
 
     def run() -> None:
+        from sendplan.api.loader import with_input_files
+        from sendplan.api.outputs import write_outputs
+        from sendplan.routing.placement.place import MODES
+        from sendplan.routing.solve import solve
+        from sendplan.routing.travel import travel_models
+
         rule = movers_rule(movers)
         if mode not in MODES:
             raise InputError("--mode", f"unknown mode {mode!r}; use {' or '.join(MODES)}")

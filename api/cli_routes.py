@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sendplan.api.atomic import check_inputs_outside
-from sendplan.api.changes_cli import run_changes
 from sendplan.api.cli_common import (
     IterationsOption,
     OutOption,
@@ -21,16 +20,10 @@ from sendplan.api.cli_common import (
     load_with_postcodes,
     progress,
 )
-from sendplan.api.contracts import read_contracts, with_contract_prices
-from sendplan.api.existing_routes import read_existing_routes
-from sendplan.api.loader import with_input_files
-from sendplan.api.measures import with_evaluated_measures
-from sendplan.api.outputs import write_result
 from sendplan.errors import InputError
-from sendplan.routing.solve import solve
-from sendplan.routing.transport.plan import Session
-from sendplan.routing.travel import travel_models
-from sendplan.routing.vrp.stop import work_limit
+
+if TYPE_CHECKING:
+    from sendplan.routing.transport.plan import Session
 
 
 class SessionChoice(StrEnum):
@@ -175,6 +168,17 @@ def routes(
             )
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.changes_cli import run_changes
+        from sendplan.api.contracts import read_contracts, with_contract_prices
+        from sendplan.api.existing_routes import read_existing_routes
+        from sendplan.api.loader import with_input_files
+        from sendplan.api.measures import with_evaluated_measures
+        from sendplan.api.outputs import write_result
+        from sendplan.routing.solve import solve
+        from sendplan.routing.travel import travel_models
+        from sendplan.routing.vrp.stop import work_limit
+
         check_options()
         if baseline is not None:
             run_changes(

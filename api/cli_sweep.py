@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,16 +20,15 @@ from rich.text import Text
 from sendplan.api.atomic import check_inputs_outside
 from sendplan.api.cli_common import PostcodesOption, fail_cleanly, load_with_postcodes, stderr
 from sendplan.api.cli_place import ScenarioArgument
-from sendplan.api.defaults import leicester_scenario
-from sendplan.api.loader import with_input_files
-from sendplan.api.sweep_grid import read_grid, sweep_input_error
-from sendplan.api.sweep_output import RESULTS_CSV, RowStream, check_sweep_folder, write_final
-from sendplan.bench.sweep import BENCH_ROUTE_ITERATIONS, bench_sweep
 from sendplan.errors import InputError
-from sendplan.routing.planning.sweep import Row, SweepCancelled, SweepError, check_grid, sweep
+
+if TYPE_CHECKING:
+    from sendplan.routing.planning.sweep import Row
 
 EXIT_CANCELLED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
 WORKERS_MAX = 1024
+# bench/sweep.py's default, repeated so that `--help` imports no solver (a test checks they agree).
+BENCH_ROUTE_ITERATIONS = 200
 
 GridOption = Annotated[
     Path, typer.Option("--grid", metavar="GRID.toml", help="The axes to sweep (see README).")
@@ -67,6 +66,17 @@ def sweep_cmd(
     results table, sweep.json and sweep.html with the Pareto front."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.loader import with_input_files
+        from sendplan.api.sweep_grid import read_grid, sweep_input_error
+        from sendplan.api.sweep_output import (
+            RESULTS_CSV,
+            RowStream,
+            check_sweep_folder,
+            write_final,
+        )
+        from sendplan.routing.planning.sweep import SweepCancelled, SweepError, check_grid, sweep
+
         if scheduler is not None and workers is not None:
             raise InputError("--workers", "give --workers or --scheduler, not both")
         check_inputs_outside(out, {"scenario": scenario_path, "--grid file": grid})
@@ -134,6 +144,9 @@ def bench_sweep_cmd(
     object (seconds, seconds_one_worker, speedup)."""
 
     def run() -> None:
+        from sendplan.api.defaults import leicester_scenario
+        from sendplan.bench.sweep import bench_sweep
+
         figures = bench_sweep(
             leicester_scenario(seed=1), variants=variants, workers=workers,
             route_iterations=iterations,

@@ -10,9 +10,6 @@ import typer
 
 from sendplan.api.atomic import check_inputs_outside, check_out_folder
 from sendplan.api.cli_common import fail_cleanly
-from sendplan.api.loader import file_sha256, load_scenario
-from sendplan.api.tender import ROUTES_FILE, read_tender_routes
-from sendplan.api.tender_write import write_tender
 
 
 def tender_cmd(
@@ -43,6 +40,11 @@ def tender_cmd(
     minutes. No child is named."""
 
     def run() -> None:
+        # Imported here, as every command's library code is: `--help` and usage errors need none.
+        from sendplan.api.loader import file_sha256, load_scenario
+        from sendplan.api.tender import ROUTES_FILE, read_tender_routes
+        from sendplan.api.tender_write import write_tender
+
         # checked here, not in an option callback, so a refusal is one line (exit 2)
         check_out_folder(out)
         check_inputs_outside(out, {"PLAN_DIR": plan_dir, "--scenario": scenario})

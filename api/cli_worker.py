@@ -15,21 +15,23 @@ import os
 from typing import Annotated
 
 import typer
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sendplan.api.cli_common import fail_cleanly
-from sendplan.api.service.db import absolute_url
-from sendplan.api.service.runner import DATABASE_URL_ENV
-from sendplan.api.service.settings import Settings
-from sendplan.routing.planning.cluster import run_worker
 
 
-class WorkerSettings(BaseSettings):
-    """The one setting a worker needs (read like the service's, without its secret key)."""
+def _database_url() -> str:
+    """The one setting a worker needs, read like the service's (without its secret key)."""
+    # Imported here, as every command's library code is: `--help` and usage errors need none.
+    from pydantic_settings import BaseSettings, SettingsConfigDict
 
-    model_config = SettingsConfigDict(env_prefix="SENDPLAN_", env_file=".env", extra="ignore")
+    from sendplan.api.service.settings import Settings
 
-    database_url: str = str(Settings.model_fields["database_url"].default)
+    class WorkerSettings(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix="SENDPLAN_", env_file=".env", extra="ignore")
+
+        database_url: str = str(Settings.model_fields["database_url"].default)
+
+    return WorkerSettings().database_url
 
 
 def worker_cmd(
@@ -46,8 +48,12 @@ def worker_cmd(
     """Join a Dask scheduler as a worker running the service's jobs."""
 
     def run() -> None:
+        from sendplan.api.service.db import absolute_url
+        from sendplan.api.service.runner import DATABASE_URL_ENV
+        from sendplan.routing.planning.cluster import run_worker
+
         # The worker process (a child of the nanny) inherits the URL from the environment.
-        os.environ[DATABASE_URL_ENV] = absolute_url(WorkerSettings().database_url)
+        os.environ[DATABASE_URL_ENV] = absolute_url(_database_url())
         run_worker(scheduler, nthreads=nthreads, preload=("sendplan.api.service.runner",))
 
     fail_cleanly(run)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendplan.data.forecast_params import DEFAULT_PARAMS, LEICESTER, fit_for_la, read_params
+from sendplan.data.forecast_defaults import DEFAULT_SEN2_DIR, LEICESTER
+from sendplan.data.forecast_params import DEFAULT_PARAMS, fit_for_la, read_params
 from sendplan.data.sen2 import read_sen2
 from sendplan.errors import InputError, visible
 from sendplan.routing.model import Scenario
@@ -25,9 +26,6 @@ from sendplan.routing.planning.forecast import (
     special_totals,
     sufficiency,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SEN2_DIR = ROOT.parent / "shared" / "data" / "sen_statistics"
 
 
 def forecast_params(

@@ -14,10 +14,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sendplan.data.forecast_params import LEICESTER
+from sendplan.data.forecast_defaults import LEICESTER
 from sendplan.errors import InputError, visible
-from sendplan.routing.planning.forecast import ForecastParams, demand_factors
+
+if TYPE_CHECKING:
+    from sendplan.routing.planning.forecast import ForecastParams
 
 FORECAST_RULES = {"forecast": "central", "forecast-low": "low", "forecast-high": "high"}
 RULES = ("trend", *FORECAST_RULES)
@@ -87,8 +90,10 @@ def growth_factors(
     elif not growth.from_forecast:
         return None
     else:
+        # Here, not at import: the forecast (and pandas) only when a forecast rule asks.
+        from sendplan.routing.planning.forecast import demand_factors
+
         if params is None:
-            # Here, not at import: the forecast (and pandas) only when a forecast rule asks.
             from sendplan.api.forecasting import forecast_params
 
             params = forecast_params(la_code=la_code, sen2_dir=sen2_dir, params_file=params_file)

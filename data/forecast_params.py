@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from sendplan.data.forecast_defaults import LEICESTER as LEICESTER  # re-exported
 from sendplan.data.sen2 import SPECIAL_TYPES, Sen2Tables
 from sendplan.errors import InputError, visible
 from sendplan.routing.model import NEED_CODES
@@ -29,7 +30,6 @@ from sendplan.routing.planning.forecast import (
     fit_forecast,
 )
 
-LEICESTER = "856"
 DEFAULT_PARAMS = Path(__file__).with_name("forecast_leicester.csv")
 _BY_BAND = ("origin_plans", "continuation", "special_share", "ageing_out", "ceased_rate")
 _SCALARS = ("origin_year", "origin_special", "special_growth", "damping", "growth_damping")

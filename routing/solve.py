@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from sendplan.errors import InputError
+from sendplan.errors import InputError, PlanRejected
 from sendplan.geo.external_matrix import ExternalMatrixModel
 from sendplan.geo.travel import TravelModel
 from sendplan.logs import get_logger
@@ -61,18 +61,6 @@ from sendplan.routing.vrp.stop import MaxIterations, StopCriterion, now
 Progress = Callable[[str], None]
 
 log = get_logger(__name__)
-
-
-class PlanRejected(RuntimeError):
-    """The independent checker found a plan breaking a rule: it is never issued (a bug in a
-    solver, reported with every violation, instead of a plan that looks fine)."""
-
-    def __init__(self, what: str, violations: Sequence[str]) -> None:
-        self.what = what
-        self.violations = tuple(violations)
-        shown = "; ".join(self.violations[:10])
-        more = f" (and {len(self.violations) - 10} more)" if len(self.violations) > 10 else ""
-        super().__init__(f"the {what} failed the independent checker: {shown}{more}")
 
 
 DEFAULT_ITERATIONS = 300

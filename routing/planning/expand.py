@@ -38,12 +38,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from sendplan.errors import PlanRejected
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import ModelError, Scenario
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.placement.explain import transport_gbp_per_year
 from sendplan.routing.placement.movers import MOVERS_RULES, MoversRule
 from sendplan.routing.placement.place import place
+from sendplan.routing.planning.expand_defaults import (
+    DEFAULT_ANNUITY_RATE,
+    DEFAULT_ASSET_LIFE_YEARS,
+    DEFAULT_MOVERS,
+)
 from sendplan.routing.planning.options import Option, annex_school, check_options, with_annexes
 from sendplan.routing.planning.year_cohort import (
     DEFAULT_GROWTH_PER_YEAR,
@@ -52,15 +58,8 @@ from sendplan.routing.planning.year_cohort import (
     placed_cohort,
     year_cohort,
 )
-from sendplan.routing.solve import PlanRejected
 from sendplan.routing.travel import straight_line_model
 
-# HM Treasury Green Book social time preference rate (3.5% for the first 30 years).
-DEFAULT_ANNUITY_RATE = 0.035
-# Life over which a school extension's capital is annualised: 40 years (estimate).
-DEFAULT_ASSET_LIFE_YEARS = 40
-# Who is placed each year, as ``place`` and ``solve`` by default (README "Who is placed").
-DEFAULT_MOVERS: MoversRule = "phase_transfer"
 MAX_SETS = 4096
 
 

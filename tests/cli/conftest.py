@@ -9,7 +9,7 @@ import pytest
 from run_once import once_per_run, shared_folder
 from typer.testing import CliRunner
 
-from sendplan.api import cli_place
+import sendplan.routing.solve as front
 from sendplan.api.cli import app
 from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
@@ -30,7 +30,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result, st
             return solved[-1]
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cli_place, "solve", keep)
+            # The command imports solve when it runs (not at start-up): patch it at its source.
+            patch.setattr(front, "solve", keep)
             result = CliRunner().invoke(app, ["demo", "--out", str(out), "--seed", str(DEMO_SEED)])
         assert result.exit_code == 0, result.output
         assert len(solved) == 1

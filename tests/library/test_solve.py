@@ -18,6 +18,7 @@ import sendplan.routing.solve as front
 from sendplan.api.cli import app
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.writer import write_scenario
+from sendplan.errors import PlanRejected
 from sendplan.logs import get_logger
 from sendplan.routing.placement.check import check_placement
 from sendplan.routing.transport.check import TransportCheck
@@ -181,7 +182,8 @@ def test_sendplan_debug_zero_means_off(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("sendplan.api.cli_place.leicester_scenario", broken)
+    # demo imports it when it runs (not at start-up), so it is patched at its source.
+    monkeypatch.setattr("sendplan.api.defaults.leicester_scenario", broken)
     outcome = RUNNER.invoke(app, ["demo", "--out", str(tmp_path / "d")])
     if shown:
         assert isinstance(outcome.exception, RuntimeError)
@@ -216,7 +218,7 @@ def test_a_plan_failing_the_checker_is_never_issued(
                               distance_m=0.0)  # fmt: skip
 
     monkeypatch.setattr(front, "check_transport", broken)
-    with pytest.raises(front.PlanRejected, match="planted breach"):
+    with pytest.raises(PlanRejected, match="planted breach"):
         sendplan.solve(sendplan.load_scenario(scenario_dir), stop=sendplan.MaxIterations(5))
     out = tmp_path / "never"
     outcome = RUNNER.invoke(app, ["routes", str(scenario_dir), "--out", str(out),

@@ -199,8 +199,8 @@ def test_a_budget_must_be_finite_and_not_negative(budget: float) -> None:
 def test_reported_years_pass_the_independent_checker(monkeypatch: pytest.MonkeyPatch) -> None:
     """A plan behind a reported figure that fails the checker is never issued (DESIGN.md 12)."""
     import sendplan.routing.planning.expand as module
+    from sendplan.errors import PlanRejected
     from sendplan.routing.placement.check import check_placement
-    from sendplan.routing.solve import PlanRejected
 
     checked: list[int] = []
 

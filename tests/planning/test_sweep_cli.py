@@ -11,6 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 import sendplan.api.cli_sweep as cli_sweep
+import sendplan.api.defaults as defaults
+import sendplan.api.sweep_output as sweep_output
+import sendplan.bench.sweep as sweep_bench
 from sendplan.api.cli import app
 from sendplan.api.defaults import leicester_scenario
 from sendplan.api.loader import SCENARIO_FILES
@@ -86,7 +89,8 @@ def test_ctrl_c_keeps_the_finished_rows_and_exits_130(
             if self.count == 5:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_sweep, "RowStream", Interrupted)
+    # The command imports its library code when it runs: patched at its source.
+    monkeypatch.setattr(sweep_output, "RowStream", Interrupted)
     out = tmp_path / "out"
     result = run_sweep(inputs, out)
     assert result.exit_code == 130
@@ -107,10 +111,15 @@ def test_a_folder_of_other_files_is_refused(inputs: tuple[Path, Path], tmp_path:
     assert (out / "notes.txt").read_text() == "keep me"
 
 
+def test_bench_sweep_defaults_to_the_benchs_iterations() -> None:
+    """--iterations' default is repeated in the CLI (its `--help` imports no solver)."""
+    assert cli_sweep.BENCH_ROUTE_ITERATIONS == sweep_bench.BENCH_ROUTE_ITERATIONS
+
+
 def test_bench_sweep_prints_one_json_object(monkeypatch: pytest.MonkeyPatch) -> None:
     # A small cohort: this checks the command's wiring and output, not the timings.
     small = leicester_scenario(seed=1, n_children=60)
-    monkeypatch.setattr(cli_sweep, "leicester_scenario", lambda seed: small)
+    monkeypatch.setattr(defaults, "leicester_scenario", lambda seed: small)
     result = RUNNER.invoke(
         app, ["bench", "sweep", "--variants", "2", "--workers", "2", "--iterations", "2"]
     )
