@@ -13,9 +13,9 @@ from sendplan.routing.transport.planner import boarders, school_of_children
 
 
 @pytest.fixture(scope="module")
-def result() -> sendplan.Result:
-    scenario = sendplan.leicester_scenario(seed=1)
-    return sendplan.solve(scenario, sessions=("am",), stop=sendplan.MaxIterations(30), seed=1)
+def result(results: dict[str, sendplan.Result]) -> sendplan.Result:
+    """The Leicester default placed and routed (both sessions), shared with the report tests."""
+    return results["demo"]
 
 
 def test_boarders_are_never_on_a_daily_route(result: sendplan.Result) -> None:
