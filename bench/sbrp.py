@@ -46,7 +46,13 @@ from sendplan.bench.instances import (
     sbrp_path,
 )
 from sendplan.bench.sbrp_chain import check_plan, cover_plan, min_buses
-from sendplan.bench.sbrp_pool import SCENARIOS, Scenario, SchoolRoute, route_pool
+from sendplan.bench.sbrp_pool import (
+    LATER_SCENARIOS,
+    SCENARIOS,
+    Scenario,
+    SchoolRoute,
+    route_pool,
+)
 
 ROUTING_SHARE = 0.3  # of the time limit, for the routing engine; the rest chooses routes
 FIRST_MIP_SHARE = 0.75  # of the time left, for the first cover MIP (CBC overruns by its root)
@@ -62,6 +68,7 @@ def solve_instance(
     workers: int | None = None,
     iterations: int | None = None,
     scenarios: Sequence[Scenario] = SCENARIOS,
+    later_scenarios: Sequence[Scenario] = LATER_SCENARIOS,
     select_rounds: int = 20,
 ) -> dict[str, Any]:
     """Buses for one instance: a pool of routes per school, then the best cover of the stops.
@@ -70,10 +77,10 @@ def solve_instance(
     they get ``ROUTING_SHARE`` of ``time_limit_s``, shared in proportion to the schools' stops.
     The pool (those routes and every head/tail split of them) then goes to a set-cover MIP
     that minimises buses (``choose_cover``) in the time left, which bounds the whole call's
-    wall time. While another routing round (next seed, routes added to the pool) and a new MIP
-    fit in the time left, they run; the best plan is kept. With ``iterations``, one round with
-    work limits and a MIP run to optimality make the result reproducible (``select_rounds``
-    bounds the fallback selection).
+    wall time. While another routing round (next seed, routes added to the pool; every second
+    round with ``later_scenarios``) and a new MIP fit in the time left, they run; the best plan
+    is kept. With ``iterations``, one round with work limits and a MIP run to optimality make
+    the result reproducible (``select_rounds`` bounds the fallback selection).
     """
     started = time.perf_counter()
     deadline = None if iterations is not None else started + time_limit_s
@@ -89,7 +96,7 @@ def solve_instance(
             seed=seed + extra,
             workers=workers,
             iterations=iterations,
-            scenarios=scenarios,
+            scenarios=scenarios if extra % 2 == 0 else later_scenarios,
         )
         checker_ok = checker_ok and ok
         routes += [r for sets in options.values() for rs in sets for r in rs]

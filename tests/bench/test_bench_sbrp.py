@@ -26,7 +26,13 @@ from sendplan.bench.sbrp_chain import (
     latest_predecessors,
     min_buses,
 )
-from sendplan.bench.sbrp_pool import SchoolRoute, route_times, split_routes
+from sendplan.bench.sbrp_pool import (
+    LATER_SCENARIOS,
+    SCENARIOS,
+    SchoolRoute,
+    route_times,
+    split_routes,
+)
 from sendplan.routing.vrp.mip import CoverError, choose_cover
 
 needs_data = pytest.mark.skipif(
@@ -217,3 +223,30 @@ def test_the_first_cover_mip_gets_the_larger_share_of_the_time_left(
         chain.cover_plan(inst, routes, options, seed=1, select_rounds=1, deadline=deadline,
                          mip_share=share)  # fmt: skip
         assert share * 9.0 - 0.5 < limits[0] <= share * 10.0 - 0.5
+
+
+def test_every_second_routing_round_draws_the_later_scenarios(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second seed of the same costs and caps rarely adds the routes a cover lacks, so rounds
+    alternate between ``SCENARIOS`` and ``LATER_SCENARIOS``; a single round (work limits) draws
+    ``SCENARIOS`` only."""
+    import sendplan.bench.sbrp as sbrp
+
+    assert set(SCENARIOS).isdisjoint(LATER_SCENARIOS)
+    drawn: list[tuple[Any, ...]] = []
+    real_pool = sbrp.route_pool
+
+    def pool(*args: Any, scenarios: Any, iterations: int | None, **kwargs: Any) -> Any:
+        drawn.append(tuple(scenarios))
+        # Work-limited rounds take a fraction of a second: several fit in the time limit.
+        return real_pool(*args, scenarios=scenarios, iterations=20, **kwargs)
+
+    monkeypatch.setattr(sbrp, "route_pool", pool)
+    inst = three_schools()
+    out = solve_instance(inst, max_ride_s=2700.0, time_limit_s=4.0, workers=1)
+    assert len(drawn) == out["routing_rounds"] >= 2
+    assert drawn == [SCENARIOS if k % 2 == 0 else LATER_SCENARIOS for k in range(len(drawn))]
+    drawn.clear()
+    solve_instance(inst, max_ride_s=2700.0, time_limit_s=0, workers=1, iterations=20)
+    assert drawn == [SCENARIOS]
