@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+import sendplan.bench.sbrp as sbrp
+import sendplan.bench.sbrp_chain as chain
 from sendplan.bench.instances import (
     SbrpInstance,
     SbrpSchool,
@@ -190,9 +192,6 @@ def test_the_first_cover_mip_gets_the_larger_share_of_the_time_left(
     """Round one's MIP has no plan to fall back on but whole route sets, so it may take
     ``FIRST_MIP_SHARE`` of the time left; a later round's ``LATER_MIP_SHARE``. The share becomes
     CBC's limit: share x time left - 0.5 s."""
-    import sendplan.bench.sbrp as sbrp
-    import sendplan.bench.sbrp_chain as chain
-
     assert sbrp.FIRST_MIP_SHARE > sbrp.LATER_MIP_SHARE
     shares: list[float] = []
     limits: list[float] = []
@@ -231,8 +230,6 @@ def test_every_second_routing_round_draws_the_later_scenarios(
     """A second seed of the same costs and caps rarely adds the routes a cover lacks, so rounds
     alternate between ``SCENARIOS`` and ``LATER_SCENARIOS``; a single round (work limits) draws
     ``SCENARIOS`` only."""
-    import sendplan.bench.sbrp as sbrp
-
     assert set(SCENARIOS).isdisjoint(LATER_SCENARIOS)
     drawn: list[tuple[Any, ...]] = []
     real_pool = sbrp.route_pool
