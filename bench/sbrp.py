@@ -57,6 +57,8 @@ from sendplan.bench.sbrp_pool import (
 ROUTING_SHARE = 0.3  # of the time limit, for the routing engine; the rest chooses routes
 FIRST_MIP_SHARE = 0.75  # of the time left, for the first cover MIP (CBC overruns by its root)
 LATER_MIP_SHARE = 0.6  # for a later round's MIP, which has a previous plan to fall back on
+LATER_MIP_GROWTH = 1.5  # a later round's MIP (a larger pool) over the last one's time, expected
+MIN_LATER_ROUTING_SHARE = 0.05  # of the time limit: less routing rarely adds a useful route
 
 
 def solve_instance(
@@ -77,22 +79,24 @@ def solve_instance(
     they get ``ROUTING_SHARE`` of ``time_limit_s``, shared in proportion to the schools' stops.
     The pool (those routes and every head/tail split of them) then goes to a set-cover MIP
     that minimises buses (``choose_cover``) in the time left, which bounds the whole call's
-    wall time. While another routing round (next seed, routes added to the pool; every second
-    round with ``later_scenarios``) and a new MIP fit in the time left, they run; the best plan
-    is kept. With ``iterations``, one round with work limits and a MIP run to optimality make
-    the result reproducible (``select_rounds`` bounds the fallback selection).
+    wall time. While the time left holds a larger MIP and some routing, another routing round
+    (next seed, routes added to the pool, its routing time cut to what fits; every second
+    round with ``later_scenarios``) and a new MIP run; the best plan is kept. With
+    ``iterations``, one round with work limits and a MIP run to optimality make the result
+    reproducible (``select_rounds`` bounds the fallback selection).
     """
     started = time.perf_counter()
     deadline = None if iterations is not None else started + time_limit_s
     routes: list[SchoolRoute] = []
     checker_ok = True
     best: tuple[tuple[int, int], list[SchoolRoute], str, bool] | None = None
+    routing_s = time_limit_s * ROUTING_SHARE
     for extra in itertools.count():
         t0 = time.perf_counter()
         options, ok = route_pool(
             inst,
             max_ride_s=max_ride_s,
-            time_limit_s=time_limit_s * ROUTING_SHARE,
+            time_limit_s=routing_s,
             seed=seed + extra,
             workers=workers,
             iterations=iterations,
@@ -102,8 +106,7 @@ def solve_instance(
         routes += [r for sets in options.values() for rs in sets for r in rs]
         t1 = time.perf_counter()
         # The first cover MIP may take most of the time left: if it finds nothing, only the
-        # far weaker whole-route-set fallback is left, and a MIP slow enough to reach its limit
-        # leaves no time for a second routing round anyway. Later rounds keep a previous plan.
+        # far weaker whole-route-set fallback is left. Later rounds keep a previous plan.
         plan, selection, proved = cover_plan(
             inst, routes, options, seed=seed, select_rounds=select_rounds, deadline=deadline,
             mip_share=FIRST_MIP_SHARE if best is None else LATER_MIP_SHARE,
@@ -112,9 +115,17 @@ def solve_instance(
         key = (min_buses(inst, plan), len(plan))
         if best is None or key < best[0]:
             best = (key, plan, selection, proved)
-        # Another round of routing only if it and a larger MIP fit in the time left.
-        ahead = (t1 - t0) + 2 * (time.perf_counter() - t1) + 1.0
-        if deadline is None or time.perf_counter() + ahead > deadline:
+        if deadline is None:
+            break
+        # Another round gets the routing time that leaves room for a larger MIP (its pool
+        # grows) and the routing's own overhead past its limit, if that is worth a round.
+        t2 = time.perf_counter()
+        overhead_s = max(0.0, (t1 - t0) - routing_s)
+        routing_s = min(
+            time_limit_s * ROUTING_SHARE,
+            deadline - t2 - LATER_MIP_GROWTH * (t2 - t1) - overhead_s - 1.0,
+        )
+        if routing_s < time_limit_s * MIN_LATER_ROUTING_SHARE:
             break
     assert best is not None  # the loop runs at least once
     (buses, n_routes), plan, selection, proved = best

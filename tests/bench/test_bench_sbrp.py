@@ -224,6 +224,43 @@ def test_the_first_cover_mip_gets_the_larger_share_of_the_time_left(
         assert share * 9.0 - 0.5 < limits[0] <= share * 10.0 - 0.5
 
 
+def test_a_later_routing_round_gets_the_time_a_larger_mip_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Round one routes for ``ROUTING_SHARE`` of the limit; a later round for what is left after
+    a MIP ``LATER_MIP_GROWTH`` times the last one, the routing's overhead and a second, and not
+    at all below ``MIN_LATER_ROUTING_SHARE``."""
+    drawn: list[tuple[float, int, tuple[Any, ...]]] = []
+    mip_done: list[float] = []
+    real_pool, real_cover = sbrp.route_pool, sbrp.cover_plan
+
+    def pool(*args: Any, time_limit_s: float, seed: int, scenarios: Any, **kwargs: Any) -> Any:
+        drawn.append((time_limit_s, seed, tuple(scenarios)))
+        kwargs["iterations"] = 20  # a fraction of a second: no overhead past the limit
+        return real_pool(*args, time_limit_s=time_limit_s, seed=seed, scenarios=scenarios,
+                         **kwargs)  # fmt: skip
+
+    def cover(*args: Any, **kwargs: Any) -> Any:
+        out = real_cover(*args, **kwargs)
+        time.sleep(2.0)  # a MIP of 2 s
+        mip_done.append(time.perf_counter())
+        return out
+
+    monkeypatch.setattr(sbrp, "route_pool", pool)
+    monkeypatch.setattr(sbrp, "cover_plan", cover)
+    limit_s = 8.0
+    started = time.perf_counter()
+    out = solve_instance(three_schools(), max_ride_s=2700.0, time_limit_s=limit_s, workers=1)
+    assert len(drawn) == out["routing_rounds"] >= 1
+    assert drawn[0] == (limit_s * sbrp.ROUTING_SHARE, 1, SCENARIOS)
+    # round two: the time left at the end of round one, less a 3 s MIP and 1 s
+    assert out["routing_rounds"] == 2, "a second round fits unless the machine is very slow"
+    fits = limit_s - (mip_done[0] - started) - sbrp.LATER_MIP_GROWTH * 2.0 - 1.0
+    assert drawn[1][0] == pytest.approx(fits, abs=0.1)
+    assert limit_s * sbrp.MIN_LATER_ROUTING_SHARE <= drawn[1][0] < limit_s * sbrp.ROUTING_SHARE
+    assert drawn[1][1:] == (2, LATER_SCENARIOS)
+
+
 def test_every_second_routing_round_draws_the_later_scenarios(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
