@@ -17,7 +17,7 @@ Method: per school, the engine solves a VRPTW in which the maximum ride becomes 
 (routes end at the school at a fixed time, so a stop's departure must be at most the ride limit
 earlier); routes are costed by a fixed cost per route plus travel time. Several fixed costs and
 route caps trade fewer routes against shorter ones. Every distinct route, and every split of one
-into a head and a tail, goes into a pool; a set-cover MIP (``routing.mip.choose_cover``) then
+into a head and a tail, goes into a pool; a set-cover MIP (``routing.vrp.mip.choose_cover``)
 picks routes covering every stop for the fewest buses, buses being routes minus the "a bus free
 at school a's bell runs route j next" links (a maximum bipartite matching for fixed routes). A
 stop covered twice stays on one route and leaves the others, which never lengthens a route or a
