@@ -90,7 +90,8 @@ def solve_instance(
     routes: list[SchoolRoute] = []
     checker_ok = True
     best: tuple[tuple[int, int], list[SchoolRoute], str, bool] | None = None
-    routing_s = time_limit_s * ROUTING_SHARE
+    full_routing_s = time_limit_s * ROUTING_SHARE
+    routing_s = full_routing_s
     for extra in itertools.count():
         t0 = time.perf_counter()
         options, ok = route_pool(
@@ -122,7 +123,7 @@ def solve_instance(
         t2 = time.perf_counter()
         overhead_s = max(0.0, (t1 - t0) - routing_s)
         routing_s = min(
-            time_limit_s * ROUTING_SHARE,
+            full_routing_s,
             deadline - t2 - LATER_MIP_GROWTH * (t2 - t1) - overhead_s - 1.0,
         )
         if routing_s < time_limit_s * MIN_LATER_ROUTING_SHARE:
