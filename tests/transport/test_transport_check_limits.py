@@ -350,6 +350,41 @@ def test_a_wheelchair_user_takes_a_space_not_a_seat() -> None:
     passes(sc, plan_of([route(sc, ["A", "W"])]))
 
 
+def refitted() -> VehicleType:
+    """A minibus refitted between runs: 8 seats, or 6 and a wheelchair space, or 4 and two."""
+    return replace(van("bus", seats=8, spaces=0), layouts=((8, 0), (6, 1), (4, 2)))
+
+
+@pytest.mark.parametrize(("seated", "chairs", "ok"), [(6, 1, True), (7, 1, False), (5, 2, False)])
+def test_a_run_stating_no_layout_takes_the_first_that_fits_its_load(
+    seated: int, chairs: int, ok: bool
+) -> None:
+    """6 + 1 fits the second layout exactly (the first has no space for the chair); 7 + 1 and
+    5 + 2 fit none, and the message names the first layout."""
+    kids = [kid(f"C{k}", 1 + k) for k in range(seated)]
+    kids += [kid(f"W{k}", 1 + seated + k, wheelchair=True) for k in range(chairs)]
+    sc = scenario(kids, [refitted()])
+    p = plan_of([route(sc, [c.child_id for c in kids])])
+    assert p.routes[0].layout == ""
+    if ok:
+        passes(sc, p)
+        return
+    assert check(sc, p).violations == (
+        f"route R1: {chairs} wheelchair users but bus in layout 8+0 has 0 wheelchair spaces",
+    )
+
+
+def test_a_stated_layout_must_be_one_of_the_type_s() -> None:
+    kids = [kid("C1", 2), kid("W1", 3, wheelchair=True)]
+    sc = scenario(kids, [refitted()])
+    r = route(sc, ["C1", "W1"])
+    passes(sc, plan_of([replace(r, layout="6+1")]))
+    report = check(sc, plan_of([replace(r, layout="5+1")]))
+    assert report.violations == ("route R1: layout '5+1' is not one of bus's (8+0, 6+1, 4+2)",)
+    # A stated layout too small for the load is named in the message.
+    fails(sc, plan_of([replace(r, layout="8+0")]), "1 wheelchair users but bus in layout 8+0")
+
+
 @pytest.mark.parametrize(("pa", "ok"), [(True, True), (False, False)])
 def test_a_child_who_needs_an_assistant_rides_only_with_one(pa: bool, ok: bool) -> None:
     sc = scenario([kid("C1", 3, needs_assistant=True)], [van(pa=pa)])
