@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from test_checker_limits import (
@@ -108,6 +109,14 @@ def _many(rule: str, n: int) -> tuple[Scenario, PlacementPlan]:
         sc = scenario([child(c, sex="F") for c in ids], [school("S1", capacity=99, sex="M")])
     elif rule == "travel":
         sc = scenario([child(c) for c in ids], [school("S1", 2 * HOUR, capacity=99)])
+    elif rule == "open":  # a school that opens the day after the plan's date
+        opens = date(2025, 9, 2)
+        sc = scenario([child(c) for c in ids], [school("S1", capacity=99, opens=opens)])
+        sc = dataclasses.replace(sc, as_of=date(2025, 9, 1))
+    elif rule == "cohort":  # resourced provision places are not for the special cohort
+        sc = scenario(
+            [child(c) for c in ids], [school("S1", capacity=99, type="resourced_provision")]
+        )
     elif rule == "unplaced":
         sc = scenario([child(c) for c in ids], [school("S1", capacity=0)])
         return sc, plan(sc, {}, {c: UnplacedReason.OVER_MAX_TRAVEL for c in ids})
@@ -136,7 +145,7 @@ def _many(rule: str, n: int) -> tuple[Scenario, PlacementPlan]:
 @pytest.mark.parametrize(
     "rule",
     ["need", "sex", "travel", "missing", "dup", "room", "unplaced", "reasons",
-     "conditional reasons", "travel_s"],
+     "conditional reasons", "travel_s", "open", "cohort"],
 )  # fmt: skip
 @pytest.mark.parametrize("n", [50, 51])
 def test_each_rule_is_summarised_under_its_own_name_beyond_50(rule: str, n: int) -> None:

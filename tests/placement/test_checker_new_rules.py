@@ -50,6 +50,27 @@ def test_locked_children_beyond_their_reserved_places_raise_the_limit() -> None:
     passes(sc, plan(sc, {"L1": "S1", "L2": "S1"}))
 
 
+def test_locked_children_beyond_reserved_places_add_up_over_every_need() -> None:
+    """Capacity 5 with 1 + 1 + 2 reserved (ASD, SLD, MLD): one unreserved place. Locked, two
+    ASD and two SLD children are one beyond their reservation each, and one MLD child within
+    its: the locked raise the unreserved limit to 2, the sum over the needs."""
+    needs = frozenset({"ASD", "SLD", "MLD"})
+    reserved = (("ASD", 1), ("SLD", 1), ("MLD", 2))
+    locked = [child(f"{n}{k}", primary_need=need, locked=True, current_school="S1")
+              for n, need, many in (("A", "ASD", 2), ("B", "SLD", 2), ("M", "MLD", 1))
+              for k in range(many)]  # fmt: skip
+    s1 = school("S1", capacity=5, designations=needs, reserved_by_designation=reserved)
+    sc = scenario(locked, [s1])
+    passes(sc, plan(sc, {c.child_id: "S1" for c in locked}))
+    # With a sixth place, one more ASD child who is not locked goes beyond the limit of 2.
+    sc2 = scenario([*locked, child("A9")], [dataclasses.replace(s1, capacity=6)])
+    report = check(sc2, plan(sc2, {c.child_id: "S1" for c in [*locked, child("A9")]}))
+    assert report.violations == (
+        "school S1: 3 children beyond the places reserved for their need "
+        "(reserved_by_designation), unreserved places 2",
+    )
+
+
 def test_room_in_reserved_places_makes_capacity_exhausted_false() -> None:
     s1 = school("S1", capacity=2, designations=TWO_NEEDS, reserved_by_designation=(("ASD", 1),))
     kids = [child("A1"), child("B1", primary_need="SLD")]
@@ -62,6 +83,26 @@ def test_room_in_reserved_places_makes_capacity_exhausted_false() -> None:
     passes(sc2, plan(sc2, {"A1": "S1", "B1": "S1"}, {"B2": UnplacedReason.CAPACITY_EXHAUSTED}))
     out = {"B2": UnplacedReason.CAPACITY_EXHAUSTED, "A1": UnplacedReason.COSTS_MORE_THAN_UNPLACED}
     passes(sc2, plan(sc2, {"B1": "S1"}, out))
+
+
+def test_full_for_a_need_exactly_when_its_reserved_places_and_the_unreserved_are_taken() -> None:
+    """Capacity 3 with ASD 1 and MLD 1 reserved: one unreserved place, and the school never
+    full as a whole below. The unreserved place taken, a need is full once its own reserved
+    places are: ASD with its one place used (exactly), SLD with none reserved (and no SLD child
+    placed); MLD, its place free, has room."""
+    needs = frozenset({"ASD", "SLD", "MLD"})
+    s1 = school("S1", capacity=3, designations=needs,
+                reserved_by_designation=(("ASD", 1), ("MLD", 1)))  # fmt: skip
+    kids = [child("A1"), child("A2"), child("B1", primary_need="SLD"),
+            child("B2", primary_need="SLD"), child("M1", primary_need="MLD")]  # fmt: skip
+    sc = scenario(kids, [s1])
+    full, dearer = UnplacedReason.CAPACITY_EXHAUSTED, UnplacedReason.COSTS_MORE_THAN_UNPLACED
+    # A1 in the ASD place, B1 in the unreserved one.
+    passes(sc, plan(sc, {"A1": "S1", "B1": "S1"}, {"A2": full, "B2": full, "M1": dearer}))
+    fails(sc, plan(sc, {"A1": "S1", "B1": "S1"}, {"A2": full, "B2": full, "M1": full}),
+          "child M1: unplaced as capacity_exhausted but school S1 has room")  # fmt: skip
+    # A1 and A2 (one beyond the ASD place, in the unreserved one): full for SLD, none placed.
+    passes(sc, plan(sc, {"A1": "S1", "A2": "S1"}, {"B1": full, "B2": full, "M1": dearer}))
 
 
 def test_must_admit_over_capacity_counts_places_beyond_the_unreserved_ones() -> None:
