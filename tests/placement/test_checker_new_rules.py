@@ -63,8 +63,9 @@ def test_locked_children_beyond_reserved_places_add_up_over_every_need() -> None
     sc = scenario(locked, [s1])
     passes(sc, plan(sc, {c.child_id: "S1" for c in locked}))
     # With a sixth place, one more ASD child who is not locked goes beyond the limit of 2.
-    sc2 = scenario([*locked, child("A9")], [dataclasses.replace(s1, capacity=6)])
-    report = check(sc2, plan(sc2, {c.child_id: "S1" for c in [*locked, child("A9")]}))
+    kids = [*locked, child("A9")]
+    sc2 = scenario(kids, [dataclasses.replace(s1, capacity=6)])
+    report = check(sc2, plan(sc2, {c.child_id: "S1" for c in kids}))
     assert report.violations == (
         "school S1: 3 children beyond the places reserved for their need "
         "(reserved_by_designation), unreserved places 2",
