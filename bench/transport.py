@@ -16,11 +16,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from sendplan.bench.transport_compare import bound_figures
+from sendplan.bench.transport_compare import bound_figures, lower_bounds
 from sendplan.routing.model import Scenario
 from sendplan.routing.result import Result
 from sendplan.routing.solve import solve
-from sendplan.routing.transport.bound import session_bound
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.transport.planner import school_of_children
 from sendplan.routing.vrp.stop import StopCriterion, work_limit
@@ -98,7 +97,7 @@ def run_transport_bench(
     if bound_stop is not None:
         if result.travel is None:  # solve always records it
             raise RuntimeError("the solve returned no travel model")
-        bound = session_bound(result.scenario, school_of, result.travel, session=session,
-                              stop=bound_stop, start=plan.routes)  # fmt: skip
-        figures |= bound_figures(bound, plan.cost_gbp)
+        bounds = lower_bounds(result.scenario, school_of, result.travel, session=session,
+                              stop=bound_stop, plans=(plan.routes,))  # fmt: skip
+        figures |= bound_figures(bounds, plan.cost_gbp)
     return figures

@@ -46,7 +46,7 @@ from sendplan.routing.transport.school_instance import (
     run_cost_gbp,
 )
 from sendplan.routing.transport.solo import solo_flags
-from sendplan.routing.vrp.mip import CoverLP
+from sendplan.routing.vrp.mip import CoverError, CoverLP
 from sendplan.routing.vrp.stop import StopCriterion, now
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,49 @@ class _Search:
     successors: NDArray[np.int64]
 
 
+@dataclass
+class Programme:
+    """The covering programme of some schools' runs, its columns and its pricing searches."""
+
+    insts: dict[str, SchoolInstance]
+    kinds: Sequence[VehicleType]
+    names: list[str]
+    available: dict[str, int]
+    row: dict[tuple[str, int], int]
+    alone: set[tuple[str, int]]
+    lp: CoverLP
+    searches: list[_Search]
+    eligible: dict[str, int]
+    seen: set[tuple[str, int, tuple[int, ...]]]
+    session: Session
+
+    def add(self, s: str, kind: int, order: Sequence[int]) -> bool:
+        """Add the run (a column) unless it is in already; whether it was added."""
+        key = (s, kind, tuple(order))
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        inst, v = self.insts[s], self.kinds[kind]
+        cost = run_cost_gbp(inst, self.session, v, order)
+        self.lp.add_column(cost, [self.row[(s, k)] for k in order], self.names.index(v.name))
+        return True
+
+
+@dataclass(frozen=True)
+class Generated:
+    """Where a column generation stopped: the programme's value and duals, the proven bound
+    (None before a complete exact round) and whether the value is the programme's optimum."""
+
+    value: float
+    duals: NDArray[np.float64]
+    limits: NDArray[np.float64]
+    bound: float | None
+    converged: bool
+    rounds: int
+    exact_rounds: int
+    labels: int
+
+
 def session_bound(
     scenario: Scenario,
     school_of: Mapping[str, str | None],
@@ -115,9 +158,34 @@ def session_bound(
     programme's value is its cost), and when it says stop an exact round ends the search, so a
     bound comes back unless an exact search runs out of labels.
     """
+    t0 = now()
+    prog = programme(scenario, school_of, travel, session=session, start=start)
+    out = generate(prog, stop=stop, t0=t0, workers=workers)
+    return SessionBound(
+        session=session,
+        bound_gbp=None if out.bound is None else math.floor(out.bound * 100) / 100,
+        lp_gbp=round(out.value, 2),
+        converged=out.converged,
+        rounds=out.rounds,
+        exact_rounds=out.exact_rounds,
+        columns=prog.lp.n_columns,
+        labels=out.labels,
+        seconds=round(now() - t0, 2),
+    )
+
+
+def programme(
+    scenario: Scenario,
+    school_of: Mapping[str, str | None],
+    travel: TravelModel,
+    *,
+    session: Session,
+    start: Sequence[Route] = (),
+) -> Programme:
+    """The covering programme of the children in ``school_of``, seeded with every job alone
+    on each vehicle kind that suits it and with ``start``'s runs."""
     if scenario.policy.mixed_school_routes:
         raise ValueError("the bound covers single-school runs only: mixed_school_routes is on")
-    t0 = now()
     policy = scenario.policy
     kinds = vehicle_kinds(scenario.fleet)
     children = {c.child_id: c for c in scenario.children}
@@ -144,24 +212,6 @@ def session_bound(
     lp = CoverLP(
         n_items=len(row), limits=[available[n] for n in names], uncovered_cost=UNCOVERED_GBP
     )
-    seen: set[tuple[str, int, tuple[int, ...]]] = set()
-
-    def add(s: str, kind: int, order: Sequence[int]) -> bool:
-        key = (s, kind, tuple(order))
-        if key in seen:
-            return False
-        seen.add(key)
-        inst, v = insts[s], kinds[kind]
-        cost = run_cost_gbp(inst, session, v, order)
-        lp.add_column(cost, [row[(s, k)] for k in order], names.index(v.name))
-        return True
-
-    for s, inst in insts.items():
-        for k, job in enumerate(inst.jobs):
-            for i, v in enumerate(kinds):
-                if job.suits(v):
-                    add(s, i, [k])
-    _add_start(start, insts, kinds, add)
     searches = [
         search
         for s, inst in insts.items()
@@ -170,6 +220,21 @@ def session_bound(
     ]
     eligible = {s: sum(1 for k in range(len(i.jobs)) if (s, k) in row and (s, k) not in alone)
                 for s, i in insts.items()}  # fmt: skip
+    prog = Programme(insts, kinds, names, available, row, alone, lp, searches, eligible,
+                      set(), session)  # fmt: skip
+    for s, inst in insts.items():
+        for k, job in enumerate(inst.jobs):
+            for i, v in enumerate(kinds):
+                if job.suits(v):
+                    prog.add(s, i, [k])
+    _add_start(start, insts, kinds, prog.add)
+    return prog
+
+
+def generate(prog: Programme, *, stop: StopCriterion, t0: float, workers: int = 2) -> Generated:
+    """Column generation on ``prog`` until an exact round finds no run of negative reduced
+    cost, or ``stop`` says stop (then an exact round ends it)."""
+    kinds, available, searches = prog.kinds, prog.available, prog.searches
     check = stop.start(t0)
     rounds = exact_rounds = labels = 0
     bound: float | None = None
@@ -182,7 +247,7 @@ def session_bound(
             """Run every search at these duals and add its runs: (added, complete, deduction)."""
             nonlocal labels
             found = pool.map(_price, searches, repeat(exact), repeat(duals), repeat(limits),
-                             repeat(row), repeat(names), repeat(kinds))  # fmt: skip
+                             repeat(prog.row), repeat(prog.names), repeat(kinds))  # fmt: skip
             added, complete = 0, True
             shortfall: dict[str, list[tuple[float, int]]] = {}
             for sr, (done, lowest, made, runs) in zip(searches, found, strict=True):
@@ -190,12 +255,19 @@ def session_bound(
                 complete = complete and done
                 most = min(len(sr.jobs), available[kinds[sr.kind].name])
                 shortfall.setdefault(sr.school, []).append((max(0.0, -lowest), most))
-                added += sum(add(sr.school, sr.kind, order) for order in runs)
-            deduction = sum(_deduction(eligible[s], gaps) for s, gaps in shortfall.items())
+                added += sum(prog.add(sr.school, sr.kind, order) for order in runs)
+            deduction = sum(_deduction(prog.eligible[s], gaps) for s, gaps in shortfall.items())
             return added, complete, deduction
 
         while True:
-            value, duals, limits = lp.solve()
+            try:
+                value, duals, limits = prog.lp.solve()
+            except CoverError:
+                if not rounds:
+                    raise
+                # GLOP gave up on a large programme: the last round's bound still holds.
+                log.warning("the covering programme failed after %d rounds; stopping", rounds)
+                break
             rounds += 1
             if exact:
                 exact_rounds += 1
@@ -215,17 +287,7 @@ def session_bound(
             log.debug("bound round %d: value %.2f, %d added", rounds, value, added)
             if added == 0 or check(value):
                 exact = True
-    return SessionBound(
-        session=session,
-        bound_gbp=None if bound is None else math.floor(bound * 100) / 100,
-        lp_gbp=round(value, 2),
-        converged=converged,
-        rounds=rounds,
-        exact_rounds=exact_rounds,
-        columns=lp.n_columns,
-        labels=labels,
-        seconds=round(now() - t0, 2),
-    )
+    return Generated(value, duals, limits, bound, converged, rounds, exact_rounds, labels)
 
 
 def _deduction(n_jobs: int, gaps: Sequence[tuple[float, int]]) -> float:

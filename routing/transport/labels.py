@@ -1,12 +1,13 @@
-"""The lower bound's compiled labelling (numba): the transport's only module that imports numba.
+"""The lower bounds' compiled labelling (numba): the transport's only module that imports numba.
 
 ``cheapest_runs`` finds runs of negative reduced cost for one school and one vehicle kind: a
 resource-constrained shortest path from the school outwards (the morning reversed, so that a
 child's ride is the time already accumulated when the path reaches them). Paths are ng-routes:
 a child may come back only once the path has left their neighbourhood, a relaxation of
-elementary runs that keeps the bound valid. As in ``placement/kernels.py``, numba caches the
-machine code on disk; ``compile_labels`` compiles it once (``make setup`` runs it). Callers
-validate the inputs; these loops trust them.
+elementary runs that keeps the bound valid. ``runs_within`` lists every elementary run within a
+reduced-cost gap, pruned by ``least_completions`` (the integer bound per school). As in
+``placement/kernels.py``, numba caches the machine code on disk; ``compile_labels`` compiles it
+once (``make setup`` runs it). Callers validate the inputs; these loops trust them.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
+from numba import types
+from numba.typed import Dict
 from numpy.typing import NDArray
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Ints = NDArray[np.int64]
 _Floats = NDArray[np.float64]
+_KEY = types.UniTuple(types.int64, 4)  # a path's node set (three words) and its last node
 
 
 def _compiled(function: _F) -> _F:
@@ -33,11 +37,15 @@ def _compiled(function: _F) -> _F:
 
 
 def compile_labels() -> None:
-    """Compile ``cheapest_runs`` on a two-node input (numba caches the machine code)."""
+    """Compile the kernels on a two-node input (numba caches the machine code)."""
     two = np.zeros(2, dtype=np.int64)
     cheapest_runs(np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2)), two, np.array([0, 60]),
                   two, two, np.zeros(2), np.zeros(2), 1, 0, np.zeros((2, 1), dtype=np.uint64),
                   np.array([[1], [-1]]), 10, 1)  # fmt: skip
+    ends = least_completions(np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2)), two,
+                             np.array([0, 60]), np.zeros(2), np.zeros(2))  # fmt: skip
+    runs_within(np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2)), two, np.array([0, 60]),
+                two, two, np.zeros(2), np.zeros(2), 1, 0, ends, 0.0, 10)  # fmt: skip
 
 
 @_compiled
@@ -188,3 +196,122 @@ def cheapest_runs(
             paths[a, size], size, i = node_of[i], size + 1, parent[i]
         rcs[a] = kept_rc[order[a]]
     return complete, least, count, paths, rcs
+
+
+@_compiled
+def least_completions(
+    dur_s: _Ints,
+    cost: _Floats,
+    service_s: _Ints,
+    limit_s: _Ints,
+    node_cost: _Floats,
+    closing_cost: _Floats,
+) -> _Floats:
+    """``out[v, t]``: the least reduced cost of going on from node ``v`` reached at time ``t``
+    (to more nodes, each within its limit, then closing), over every path, repeats allowed and
+    seats ignored: a lower bound on any run's completion. A step of no time (none expected:
+    every boarding takes time) counts as ``-inf``, still a bound."""
+    n1 = dur_s.shape[0]
+    t_max = 0
+    for j in range(n1):
+        t_max = max(t_max, limit_s[j])
+    out = np.empty((n1, t_max + 1), np.float64)
+    for t in range(t_max, -1, -1):
+        for v in range(n1):
+            best = closing_cost[v]
+            t_v = t + service_s[v]
+            for j in range(1, n1):
+                t2 = t_v + dur_s[v, j]
+                if j == v or t2 > limit_s[j]:
+                    continue
+                step = -np.inf if t2 <= t else cost[v, j] + node_cost[j] + out[j, t2]
+                best = min(best, step)
+            out[v, t] = best
+    return out
+
+
+@_compiled
+def runs_within(
+    dur_s: _Ints,
+    cost: _Floats,
+    service_s: _Ints,
+    limit_s: _Ints,
+    seats: _Ints,
+    chairs: _Ints,
+    node_cost: _Floats,
+    closing_cost: _Floats,
+    cap_seats: int,
+    cap_chairs: int,
+    completions: _Floats,
+    gap: float,
+    max_labels: int,
+) -> tuple[bool, int, _Ints, _Ints, _Floats, NDArray[np.bool_]]:
+    """Every elementary run (as ``cheapest_runs`` extends paths) of reduced cost at most
+    ``gap``, each set of nodes in its cheapest order: paths grow one node per level, a path
+    is dropped when ``completions`` (``least_completions``) shows it cannot close within
+    ``gap``, and of two paths through the same nodes ending at the same one the later or
+    dearer goes (it can only complete as the other does, no cheaper). Nodes must be fewer
+    than 192. Returns whether every label was expanded (False when ``max_labels`` ran out),
+    the labels made, and per label its node, parent (-1: the school), reduced cost without
+    closing, and whether it was dropped; live labels with ``rc + closing_cost[node] <= gap``
+    are the runs."""
+    n1 = dur_s.shape[0]
+    node = np.empty(max_labels, np.int64)
+    parent = np.empty(max_labels, np.int64)
+    t_of = np.empty(max_labels, np.int64)
+    seats_of = np.empty(max_labels, np.int64)
+    chairs_of = np.empty(max_labels, np.int64)
+    rc = np.empty(max_labels, np.float64)
+    dead = np.zeros(max_labels, np.bool_)
+    mem = np.zeros((max_labels, 3), np.uint64)
+    next_same = np.empty(max_labels, np.int64)
+    table = Dict.empty(key_type=_KEY, value_type=types.int64)
+    count = 0
+    lo, hi = -1, 0  # the level being extended: labels lo..hi-1, or the school alone (-1)
+    while True:
+        level_start = count
+        for i in range(lo, hi):
+            if i >= 0 and dead[i]:
+                continue
+            v = 0 if i < 0 else node[i]
+            t_v = 0 if i < 0 else t_of[i] + service_s[v]
+            for j in range(1, n1):
+                w, bit = j // 64, np.uint64(1) << np.uint64(j % 64)
+                if i >= 0 and mem[i, w] & bit:
+                    continue
+                t2 = t_v + dur_s[v, j]
+                s2 = seats[j] + (0 if i < 0 else seats_of[i])
+                c2 = chairs[j] + (0 if i < 0 else chairs_of[i])
+                if t2 > limit_s[j] or s2 > cap_seats or c2 > cap_chairs:
+                    continue
+                r2 = cost[v, j] + node_cost[j] + (0.0 if i < 0 else rc[i])
+                if r2 + completions[j, t2] > gap + 1e-6:
+                    continue
+                m = np.zeros(3, np.uint64)
+                if i >= 0:
+                    m[:] = mem[i]
+                m[w] |= bit
+                key = (np.int64(m[0]), np.int64(m[1]), np.int64(m[2]), np.int64(j))
+                e = table[key] if key in table else np.int64(-1)
+                head, dominated = e, False
+                while e != -1:
+                    if not dead[e]:
+                        if t_of[e] <= t2 and rc[e] <= r2 + 1e-9:
+                            dominated = True
+                            break
+                        if t2 <= t_of[e] and r2 < rc[e] - 1e-9:
+                            dead[e] = True
+                    e = next_same[e]
+                if dominated:
+                    continue
+                if count >= max_labels:
+                    return False, count, node, parent, rc, dead
+                q = count
+                count += 1
+                node[q], parent[q], t_of[q], seats_of[q], chairs_of[q], rc[q] = j, i, t2, s2, c2, r2
+                mem[q] = m
+                next_same[q] = head
+                table[key] = q
+        if count == level_start:
+            return True, count, node, parent, rc, dead
+        lo, hi = level_start, count

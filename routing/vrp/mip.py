@@ -157,3 +157,55 @@ class CoverLP:
         items = np.array([max(row.dual_value(), 0.0) for row in self._cover])
         groups = np.array([min(row.dual_value(), 0.0) for row in self._limit])
         return float(self._objective.Value()), items, groups
+
+
+@dataclass(frozen=True)
+class CoverCost:
+    """The cheapest cover CBC found (None: none in time), its proven lower bound on any
+    cover's cost, and whether the two meet (the cover is optimal)."""
+
+    value: float | None
+    bound: float
+    optimal: bool
+
+
+def cheapest_cover(
+    *,
+    costs: Sequence[float],
+    covers: Sequence[Sequence[int]],
+    group: Sequence[int],
+    n_items: int,
+    limits: Sequence[float],
+    uncovered_cost: float,
+    time_limit_s: float,
+) -> CoverCost:
+    """min Σ costs[r] x_r over binary x with every item covered at least once (or left
+    uncovered at ``uncovered_cost``) and at most ``limits[g]`` chosen columns of each group:
+    the integer form of :class:`CoverLP`. CBC runs for at most ``time_limit_s`` (at least
+    1 s); without a proof, ``bound`` is CBC's best bound, still a bound on every cover."""
+    if not len(costs) == len(covers) == len(group):
+        raise ValueError("costs, covers and group must have the same length")
+    solver = pywraplp.Solver.CreateSolver("CBC")
+    if solver is None:
+        raise CoverError("CBC is not available in this OR-Tools build")
+    rows = [solver.Constraint(1.0, solver.infinity()) for _ in range(n_items)]
+    caps = [solver.Constraint(-solver.infinity(), float(c)) for c in limits]
+    objective = solver.Objective()
+    objective.SetMinimization()
+    for row in rows:
+        slack = solver.BoolVar("")
+        objective.SetCoefficient(slack, uncovered_cost)
+        row.SetCoefficient(slack, 1.0)
+    for cost, items, g in zip(costs, covers, group, strict=True):
+        x = solver.BoolVar("")
+        objective.SetCoefficient(x, float(cost))
+        for i in set(items):
+            rows[i].SetCoefficient(x, 1.0)
+        caps[g].SetCoefficient(x, 1.0)
+    solver.SetTimeLimit(max(1000, int(time_limit_s * 1000)))
+    status = solver.Solve()
+    if status == pywraplp.Solver.OPTIMAL:
+        return CoverCost(objective.Value(), objective.Value(), True)
+    if status == pywraplp.Solver.FEASIBLE:
+        return CoverCost(objective.Value(), objective.BestBound(), False)
+    raise CoverError(f"CBC returned status {status}")

@@ -291,8 +291,17 @@ def test_lower_bound_is_below_both_plans_and_gives_the_least_ratio() -> None:
         # Converged: the bound is the programme's value, rounded down to the penny.
         assert bound["converged"] and 0 <= bound["lp_gbp"] - bound["bound_gbp"] <= 0.011
         assert 0 < bound["bound_gbp"] <= min(row["sendplan_cost_gbp"], row["baseline_cost_gbp"])
+        # Each school's integer bound: at least its programme, together at most either plan
+        # (not always above the whole session's programme, whose schools share the fleet).
+        schools = row["school_bounds"]
+        per = schools["per_school"]
+        assert schools["bound_gbp"] == pytest.approx(sum(b["bound_gbp"] for b in per), abs=0.01)
+        assert schools["schools"] == len(per) > 0 and schools["schools_exact"] == len(per)
+        assert all(b["bound_gbp"] >= b["lp_gbp"] - 0.011 for b in per)
+        assert schools["bound_gbp"] <= min(row["sendplan_cost_gbp"], row["baseline_cost_gbp"])
+        assert row["best_bound_gbp"] == max(bound["bound_gbp"], schools["bound_gbp"])
         assert row["lowest_possible_ratio"] == pytest.approx(
-            bound["bound_gbp"] / row["baseline_cost_gbp"], abs=1e-4
+            row["best_bound_gbp"] / row["baseline_cost_gbp"], abs=1e-4
         )
     least = sum(r["lowest_possible_ratio"] for r in result["per_seed"]) / 2
     assert result["lowest_possible_mean_ratio"] == pytest.approx(least, abs=1e-4)

@@ -3,12 +3,12 @@ enumerated here and solved by scipy; it never exceeds a plan; it refuses mixed r
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from bound_cases import every_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -29,51 +29,25 @@ from sendplan.routing.transport import bound
 from sendplan.routing.transport.bound import SLACK_S, UNCOVERED_GBP, SessionBound, session_bound
 from sendplan.routing.transport.plan import Route, Session
 from sendplan.routing.transport.planner import school_of_children
-from sendplan.routing.transport.rules import boarding_s, int_matrices, max_ride_s, suits
+from sendplan.routing.transport.rules import boarding_s, int_matrices
+from sendplan.routing.vrp.mip import CoverError, CoverLP
 from sendplan.routing.vrp.stop import MaxIterations
 
 
 def brute_force_lp_gbp(sc: Scenario, session: Session) -> float:
-    """The covering LP over every elementary run of every school and vehicle type, each ride
-    within its limit plus ``SLACK_S`` (travel-alone and over-limit children alone), with each
-    type's availability shared by all schools and an uncovered child at ``UNCOVERED_GBP``."""
-    policy, am = sc.policy, session == "am"
+    """The covering LP over every elementary run of every school and vehicle type (as
+    ``every_run`` lists them), with each type's availability shared by all schools and an
+    uncovered child at ``UNCOVERED_GBP``."""
     kids = list(sc.children)
-    columns: list[tuple[float, list[int], str]] = []
-    for s in sc.schools:
-        mine = [i for i, c in enumerate(kids) if c.current_school == s.school_id]
-        depot = (sc.fleet[0].depot_lon, sc.fleet[0].depot_lat)
-        pts = np.array([(s.lon, s.lat), depot, *((kids[i].lon, kids[i].lat) for i in mine)])
-        dur, dist = int_matrices(TRAVEL, pts)
-        home = {i: 2 + p for p, i in enumerate(mine)}
-        direct = {i: int(dur[home[i], 0] if am else dur[0, home[i]]) for i in mine}
-        alone = {i for i in mine if kids[i].travel_alone or direct[i] > max_ride_s(kids[i], policy)}
-        for size in range(1, len(mine) + 1):
-            for order in itertools.permutations(mine, size):
-                if size > 1 and alone & set(order):
-                    continue
-                if size > 1 and not _rides_ok(order, dur, home, kids, policy, am):
-                    continue
-                stops = [home[i] for i in order]
-                path = [1, *stops, 0, 1] if am else [1, 0, *stops, 1]
-                metres = sum(int(dist[a, b]) for a, b in itertools.pairwise(path))
-                for v in sc.fleet:
-                    seats = sum(not kids[i].wheelchair for i in order)
-                    chairs = size - seats
-                    if seats > v.seats or chairs > v.wheelchair_spaces:
-                        continue
-                    if not all(suits(v, kids[i]) for i in order):
-                        continue
-                    cost = v.fixed_cost_gbp + v.cost_per_km_gbp * metres / 1000
-                    columns.append((cost, list(order), v.name))
+    columns = every_run(sc, session)
     names = sorted({v.name for v in sc.fleet})
     n_cols = len(columns) + len(kids)
-    costs = [c for c, _, _ in columns] + [UNCOVERED_GBP] * len(kids)
+    costs = [c.cost_gbp for c in columns] + [UNCOVERED_GBP] * len(kids)
     a_ub = np.zeros((len(kids) + len(names), n_cols))
-    for r, (_, members, name) in enumerate(columns):
-        for i in members:
+    for r, col in enumerate(columns):
+        for i in col.members:
             a_ub[i, r] = -1.0
-        a_ub[len(kids) + names.index(name), r] = 1.0
+        a_ub[len(kids) + names.index(col.vehicle), r] = 1.0
     for i in range(len(kids)):
         a_ub[i, len(columns) + i] = -1.0
     b_ub = [-1.0] * len(kids) + [float(next(v.available for v in sc.fleet if v.name == n))
@@ -81,27 +55,6 @@ def brute_force_lp_gbp(sc: Scenario, session: Session) -> float:
     out = linprog(costs, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
     assert out.status == 0
     return float(out.fun)
-
-
-def _rides_ok(order, dur, home, kids, policy, am) -> bool:  # type: ignore[no-untyped-def]
-    stops = [home[i] for i in order]
-    if am:
-        after = 0
-        for pos in range(len(order) - 1, -1, -1):
-            nxt = 0 if pos == len(order) - 1 else stops[pos + 1]
-            after += int(dur[stops[pos], nxt])
-            if after > max_ride_s(kids[order[pos]], policy) + SLACK_S:
-                return False
-            after += boarding_s(kids[order[pos]], policy)
-        return True
-    t, prev = 0, 0
-    for pos, i in enumerate(order):
-        t += int(dur[prev, stops[pos]])
-        if t > max_ride_s(kids[i], policy) + SLACK_S:
-            return False
-        t += boarding_s(kids[i], policy)
-        prev = stops[pos]
-    return True
 
 
 def bound_of(sc: Scenario, session: Session = "am", *, start: Sequence[Route] = ()) -> SessionBound:
@@ -214,3 +167,34 @@ def test_the_deduction_takes_the_tighter_of_its_two_caps() -> None:
     # Both kinds short by 2.0 with 10 runs each: the school's 10 jobs cap it at 20.
     assert bound._deduction(10, [(2.0, 10), (2.0, 10)]) == pytest.approx(20.0)
     assert bound._deduction(10, []) == 0.0
+
+
+def test_a_programme_the_solver_gives_up_on_ends_the_search_with_the_bound_so_far(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GLOP may fail on a large programme (status ABNORMAL): the search stops there and keeps
+    # what earlier rounds proved; a failure on the first solve is still an error.
+    kids = random_children(12, 2, radius_km=5.0, flags=False)
+    sc = scenario(kids, vehicles=(vehicle("minibus_8", 8, 0, False, 40.0, 2.4, 50),))
+    full = bound_of(sc)
+    assert full.converged and full.rounds >= 3
+    real = CoverLP.solve
+    calls = {"n": 0}
+
+    def failing_after(limit: int) -> Callable[[CoverLP], object]:
+        def solve(self: CoverLP) -> object:
+            calls["n"] += 1
+            if calls["n"] > limit:
+                raise CoverError("GLOP returned status 4")
+            return real(self)
+
+        return solve
+
+    monkeypatch.setattr(CoverLP, "solve", failing_after(full.rounds - 1))
+    cut = bound_of(sc)
+    assert not cut.converged and cut.rounds == full.rounds - 1
+    assert cut.bound_gbp is None or cut.bound_gbp <= full.lp_gbp + 0.01
+    calls["n"] = 0
+    monkeypatch.setattr(CoverLP, "solve", failing_after(0))
+    with pytest.raises(CoverError):
+        bound_of(sc)
