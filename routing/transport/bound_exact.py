@@ -50,14 +50,15 @@ MIP_TIME_LIMIT_S = 60.0
 
 @dataclass(frozen=True)
 class SchoolBound:
-    """One school's bound. ``bound_gbp``: proven lower bound on its runs' cost (0 when its
+    """One school's bound. ``ceiling_gbp``: the least the plans spend there (None: no plan
+    has runs there); ``bound_gbp``: proven lower bound on its runs' cost (0 when its
     programme did not converge and no exact round finished); ``lp_gbp``: the programme's
     value; ``exact``: ``bound_gbp`` is the relaxation's integer optimum, or the ceiling it
     cannot beat; ``runs_listed``: runs within the reduced-cost gap (None: not listed)."""
 
     school_id: str
     jobs: int
-    ceiling_gbp: float
+    ceiling_gbp: float | None
     bound_gbp: float
     lp_gbp: float
     converged: bool
@@ -114,7 +115,7 @@ def school_bounds(
             SchoolBound(
                 school_id=s,
                 jobs=len(prog.row),
-                ceiling_gbp=round(ceiling, 2) if math.isfinite(ceiling) else -1.0,
+                ceiling_gbp=round(ceiling, 2) if math.isfinite(ceiling) else None,
                 bound_gbp=math.floor(bound * 100) / 100,
                 lp_gbp=round(gen.value, 2),
                 converged=gen.converged,

@@ -122,6 +122,14 @@ def test_out_of_labels_the_school_keeps_its_programme_bound() -> None:
     assert cut.bound_gbp <= full.bound_gbp + 0.01
 
 
+def test_without_a_plan_a_school_keeps_its_programme_bound() -> None:
+    # No ceiling, nothing to list against: the programme's value is the bound.
+    sc = scenario(random_children(5, 9, radius_km=4.0, flags=False))
+    (b,) = bounds_of(sc, [])
+    assert b.ceiling_gbp is None and b.runs_listed is None and not b.exact and b.converged
+    assert b.bound_gbp == pytest.approx(b.lp_gbp, abs=0.011) and b.bound_gbp > 0
+
+
 def test_mixed_school_policy_is_refused() -> None:
     sc = scenario(random_children(3, 1), mixed_school_routes=True)
     with pytest.raises(ValueError, match="single-school"):
