@@ -7,12 +7,31 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from transport_cases import TRAVEL
+from hypothesis import given
+from hypothesis import strategies as st
+from transport_cases import TRAVEL, fleet, random_children, scenario, school
 
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport.bound import SLACK_S
 from sendplan.routing.transport.plan import Session
 from sendplan.routing.transport.rules import boarding_s, int_matrices, max_ride_s, suits
+
+# Up to six children at two schools, a ride limit, a session, and (``scarce``) one vehicle of
+# each type, so that availability binds.
+two_school_cases = given(
+    n=st.integers(1, 6),
+    seed=st.integers(0, 10_000),
+    limit=st.sampled_from([12.0, 20.0, 45.0]),
+    session=st.sampled_from(["am", "pm"]),
+    scarce=st.booleans(),
+)
+
+
+def two_schools(n: int, seed: int, limit: float, scarce: bool) -> Scenario:
+    """``n`` random children at two schools 3.6 km apart, every ride limit ``limit`` minutes."""
+    kids = random_children(n, seed, radius_km=5.0, schools=("S1", "S2"))
+    return scenario(kids, [school("S1"), school("S2", 3.0, -2.0)], fleet(1 if scarce else 50),
+                    ride_limit_min_secondary=limit, ride_limit_min_primary=limit)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from bound_cases import every_run
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from bound_cases import every_run, two_school_cases, two_schools
+from hypothesis import HealthCheck, settings
 from scipy.optimize import linprog
 from transport_cases import (
     TRAVEL,
@@ -20,7 +19,6 @@ from transport_cases import (
     planned_and_checked,
     random_children,
     scenario,
-    school,
     vehicle,
 )
 
@@ -63,21 +61,11 @@ def bound_of(sc: Scenario, session: Session = "am", *, start: Sequence[Route] = 
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    n=st.integers(1, 6),
-    seed=st.integers(0, 10_000),
-    limit=st.sampled_from([12.0, 20.0, 45.0]),
-    session=st.sampled_from(["am", "pm"]),
-    scarce=st.booleans(),
-)
+@two_school_cases
 def test_converged_bound_equals_the_lp_over_every_run(
     n: int, seed: int, limit: float, session: Session, scarce: bool
 ) -> None:
-    # Two schools sharing a fleet; with ``scarce`` one vehicle of each type, so availability binds.
-    kids = random_children(n, seed, radius_km=5.0, schools=("S1", "S2"))
-    vehicles = fleet(1 if scarce else 50)
-    sc = scenario(kids, [school("S1"), school("S2", 3.0, -2.0)], vehicles,
-                  ride_limit_min_secondary=limit, ride_limit_min_primary=limit)  # fmt: skip
+    sc = two_schools(n, seed, limit, scarce)
     b = bound_of(sc, session)
     expected = brute_force_lp_gbp(sc, session)
     assert b.converged

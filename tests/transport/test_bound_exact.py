@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from bound_cases import every_run
+from bound_cases import every_run, two_school_cases, two_schools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
-from transport_cases import TRAVEL, fleet, instances, plan, random_children, scenario, school
+from transport_cases import TRAVEL, fleet, instances, plan, random_children, scenario
 
 from sendplan.routing.model import Scenario
 from sendplan.routing.transport import bound_exact
@@ -59,22 +59,14 @@ def bounds_of(sc: Scenario, plans: Sequence[Sequence[Route]], **kw: object) -> l
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    n=st.integers(1, 6),
-    seed=st.integers(0, 10_000),
-    limit=st.sampled_from([12.0, 20.0, 45.0]),
-    session=st.sampled_from(["am", "pm"]),
-    scarce=st.booleans(),
-)
+@two_school_cases
 def test_each_school_bound_is_its_integer_optimum_or_the_plans_cost(
     n: int, seed: int, limit: float, session: Session, scarce: bool
 ) -> None:
-    kids = random_children(n, seed, radius_km=5.0, schools=("S1", "S2"))
-    sc = scenario(kids, [school("S1"), school("S2", 3.0, -2.0)], fleet(1 if scarce else 50),
-                  ride_limit_min_secondary=limit, ride_limit_min_primary=limit)  # fmt: skip
+    sc = two_schools(n, seed, limit, scarce)
     p = plan(sc, session, iterations=50)
     got = bounds_of(sc, [p.routes], session=session)
-    assert [b.school_id for b in got] == sorted({c.current_school for c in kids})
+    assert [b.school_id for b in got] == sorted({c.current_school for c in sc.children})
     for b in got:
         assert b.converged and b.exact
         ceiling = sum(r.cost_gbp for r in p.routes if r.school_id == b.school_id) or np.inf
