@@ -97,7 +97,8 @@ def school_bounds(
         gen = generate(prog, stop=stop, t0=t0, workers=workers)
         bound, exact, listed = gen.bound or 0.0, False, None
         if gen.converged and math.isfinite(ceiling):
-            found = _listed_runs(prog, gen, ceiling - gen.value, max_labels)
+            # A penny of margin: GLOP's duals and value hold only to its tolerances.
+            found = _listed_runs(prog, gen, ceiling - gen.value + 0.01, max_labels)
             if found is not None:
                 listed = len(found[0])
                 try:
