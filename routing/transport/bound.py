@@ -106,7 +106,6 @@ class Programme:
     names: list[str]
     available: dict[str, int]
     row: dict[tuple[str, int], int]
-    alone: set[tuple[str, int]]
     lp: CoverLP
     searches: list[_Search]
     eligible: dict[str, int]
@@ -220,8 +219,7 @@ def programme(
     ]
     eligible = {s: sum(1 for k in range(len(i.jobs)) if (s, k) in row and (s, k) not in alone)
                 for s, i in insts.items()}  # fmt: skip
-    prog = Programme(insts, kinds, names, available, row, alone, lp, searches, eligible,
-                      set(), session)  # fmt: skip
+    prog = Programme(insts, kinds, names, available, row, lp, searches, eligible, set(), session)
     for s, inst in insts.items():
         for k, job in enumerate(inst.jobs):
             for i, v in enumerate(kinds):

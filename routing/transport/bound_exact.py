@@ -97,21 +97,10 @@ def school_bounds(
         gen = generate(prog, stop=stop, t0=t0, workers=workers)
         bound, exact, listed = gen.bound or 0.0, False, None
         if gen.converged and math.isfinite(ceiling):
-            # A penny of margin: GLOP's duals and value hold only to its tolerances.
-            found = _listed_runs(prog, gen, ceiling - gen.value + 0.01, max_labels)
-            if found is not None:
-                listed = len(found[0])
-                try:
-                    best = cheapest_cover(
-                        costs=found[0], covers=found[1], group=found[2],
-                        n_items=len(prog.row), limits=[prog.available[n] for n in prog.names],
-                        uncovered_cost=UNCOVERED_GBP, time_limit_s=mip_time_limit_s,
-                    )  # fmt: skip
-                except CoverError:
-                    best = None
-                if best is not None:
-                    exact = best.optimal
-                    bound = max(bound, min(best.bound, ceiling))
+            whole = _integer_bound(prog, gen, ceiling, max_labels, mip_time_limit_s)
+            if whole is not None:
+                found, exact, listed = whole
+                bound = max(bound, found)
         out.append(
             SchoolBound(
                 school_id=s,
@@ -126,6 +115,28 @@ def school_bounds(
             )
         )
     return tuple(out)
+
+
+def _integer_bound(
+    prog: Programme, gen: Generated, ceiling: float, max_labels: int, mip_time_limit_s: float
+) -> tuple[float, bool, int] | None:
+    """The school's integer bound (CBC's over the listed runs, capped by ``ceiling``; 0 when
+    CBC returned no cover), whether CBC proved it, and the runs listed; None when the listing
+    ran out of labels."""
+    # A penny of margin: GLOP's duals and value hold only to its tolerances.
+    found = _listed_runs(prog, gen, ceiling - gen.value + 0.01, max_labels)
+    if found is None:
+        return None
+    costs, covers, group = found
+    try:
+        best = cheapest_cover(
+            costs=costs, covers=covers, group=group, n_items=len(prog.row),
+            limits=[prog.available[n] for n in prog.names], uncovered_cost=UNCOVERED_GBP,
+            time_limit_s=mip_time_limit_s,
+        )  # fmt: skip
+    except CoverError:
+        return 0.0, False, len(costs)
+    return min(best.bound, ceiling), best.optimal, len(costs)
 
 
 def _listed_runs(

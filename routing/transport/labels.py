@@ -266,6 +266,7 @@ def runs_within(
     mem = np.zeros((max_labels, 3), np.uint64)
     next_same = np.empty(max_labels, np.int64)
     table = Dict.empty(key_type=_KEY, value_type=types.int64)
+    m = np.zeros(3, np.uint64)  # the extended path's node set, reused for every extension
     count = 0
     lo, hi = -1, 0  # the level being extended: labels lo..hi-1, or the school alone (-1)
     while True:
@@ -287,8 +288,9 @@ def runs_within(
                 r2 = cost[v, j] + node_cost[j] + (0.0 if i < 0 else rc[i])
                 if r2 + completions[j, t2] > gap + 1e-6:
                     continue
-                m = np.zeros(3, np.uint64)
-                if i >= 0:
+                if i < 0:
+                    m[:] = 0
+                else:
                     m[:] = mem[i]
                 m[w] |= bit
                 key = (np.int64(m[0]), np.int64(m[1]), np.int64(m[2]), np.int64(j))

@@ -161,10 +161,10 @@ class CoverLP:
 
 @dataclass(frozen=True)
 class CoverCost:
-    """The cheapest cover CBC found (None: none in time), its proven lower bound on any
-    cover's cost, and whether the two meet (the cover is optimal)."""
+    """The cheapest cover CBC found, its proven lower bound on any cover's cost, and whether
+    the two meet (the cover is optimal)."""
 
-    value: float | None
+    value: float
     bound: float
     optimal: bool
 
@@ -182,7 +182,8 @@ def cheapest_cover(
     """min Σ costs[r] x_r over binary x with every item covered at least once (or left
     uncovered at ``uncovered_cost``) and at most ``limits[g]`` chosen columns of each group:
     the integer form of :class:`CoverLP`. CBC runs for at most ``time_limit_s`` (at least
-    1 s); without a proof, ``bound`` is CBC's best bound, still a bound on every cover."""
+    1 s); without a proof, ``bound`` is CBC's best bound, still a bound on every cover.
+    Raises CoverError when CBC returns no cover."""
     if not len(costs) == len(covers) == len(group):
         raise ValueError("costs, covers and group must have the same length")
     solver = pywraplp.Solver.CreateSolver("CBC")
