@@ -227,15 +227,23 @@ def solve_ortools(
     check = stop.start(t0)
     found = [0]
     best = [2**63]
+    raised: list[BaseException] = []
 
     def at_solution() -> None:
-        found[0] += 1
-        cost = int(routing.CostVar().Value())
-        if cost < best[0]:
-            best[0] = cost
-            if on_best is not None:
-                on_best(cost)
-        if check(cost):
+        try:
+            found[0] += 1
+            cost = int(routing.CostVar().Value())
+            if cost < best[0]:
+                best[0] = cost
+                if on_best is not None:
+                    on_best(cost)
+            if check(cost):
+                solver.FinishCurrentSearch()
+        except BaseException as exc:
+            # OR-Tools swallows what a callback raises and searches on: Ctrl-C (raised here by
+            # Python's handler, as the search calls back often) would be lost, and the run end
+            # as if never interrupted. So the search stops and it is raised once Solve returns.
+            raised.append(exc)
             solver.FinishCurrentSearch()
 
     routing.AddAtSolutionCallback(at_solution)
@@ -244,6 +252,8 @@ def solve_ortools(
         solution = routing.SolveFromAssignmentWithParameters(start, params)
     else:
         solution = routing.SolveWithParameters(params)
+    if raised:
+        raise raised[0]
     runtime = now() - t_start
     if solution is None:
         return _empty(problem, seed, found[0], runtime)

@@ -338,6 +338,29 @@ def test_progress_reports_improving_costs() -> None:
     assert seen == sorted(seen, reverse=True)
 
 
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_inside_the_ortools_search_is_not_swallowed(
+    interrupt: type[BaseException],
+) -> None:
+    # Python raises Ctrl-C (and atomic's SIGTERM exit) in whatever Python code runs next, and
+    # during an OR-Tools search that is its solution callback, whose exceptions OR-Tools drops.
+    calls: list[int] = []
+
+    def interrupted(cost: int) -> None:
+        calls.append(cost)
+        raise interrupt
+
+    with pytest.raises(interrupt):
+        solve(
+            random_problem(4, n=12),
+            MaxIterations(500),
+            engine="ortools",
+            workers=1,
+            progress=interrupted,
+        )
+    assert len(calls) == 1  # the search stopped at the interrupt
+
+
 # ---------------------------------------------------------------------- problem validation
 
 
