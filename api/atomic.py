@@ -220,7 +220,7 @@ def _fsync_dir(folder: Path) -> None:
 class _Interrupts:
     """While active (main thread only): SIGTERM and SIGHUP raise SystemExit(128 + signal) and
     Ctrl-C KeyboardInterrupt, so ``finally`` blocks clean up; inside :meth:`deferred` a signal
-    is held until the block ends."""
+    is held until the block ends. A signal ignored on entry stays ignored."""
 
     def __init__(self) -> None:
         self._previous: dict[int, object] = {}
@@ -230,7 +230,10 @@ class _Interrupts:
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
             for number in _SIGNALS:
-                self._previous[number] = signal.signal(number, self._handle)
+                # One the run was started ignoring stays ignored: nohup's SIGHUP, or Ctrl-C
+                # for a job a shell started in the background.
+                if signal.getsignal(number) is not signal.SIG_IGN:
+                    self._previous[number] = signal.signal(number, self._handle)
         return self
 
     def __exit__(

@@ -225,7 +225,19 @@ real = outputs.write_report
 def write_then_terminated(*args, **kwargs):
     real(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` would, half-way through the files
-outputs.write_report = write_then_terminated
+outputs.write_report = write_then_terminated"""
+
+_PATCHED_PLACE_NOHUP = """
+import os, signal, sys
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as `nohup` starts it
+from sendplan.api import outputs
+real = outputs.write_report
+def write_then_hung_up(*args, **kwargs):
+    real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGHUP)  # the terminal closes half-way through the files
+outputs.write_report = write_then_hung_up"""
+
+_RUN_PLACE = """
 from sendplan.api.cli import main
 sys.argv = ["sendplan", "place", sys.argv[1], "--out", sys.argv[2]]
 main()
@@ -239,12 +251,25 @@ def test_sigterm_while_writing_leaves_the_previous_results_untouched(
     assert RUNNER.invoke(app, ["place", str(scenario_dir), "--out", str(out)]).exit_code == 0
     before = snapshot(out)
     done = subprocess.run(
-        [sys.executable, "-c", _PATCHED_PLACE, str(scenario_dir), str(out)],
+        [sys.executable, "-c", _PATCHED_PLACE + _RUN_PLACE, str(scenario_dir), str(out)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(out) == before and leftovers(out) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
+def test_a_run_started_under_nohup_finishes_through_a_hangup(
+    tmp_path: Path, scenario_dir: Path
+) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", _PATCHED_PLACE_NOHUP + _RUN_PLACE, str(scenario_dir), str(out)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert manifest_problems(out) == [] and leftovers(out) == []
 
 
 def test_sigkill_mid_run_leaves_the_previous_results_whole(tmp_path: Path) -> None:
