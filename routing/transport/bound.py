@@ -3,11 +3,12 @@
 The bound is the linear relaxation of choosing runs, solved by column generation: a covering
 programme over runs (every child's job covered, at most ``available`` vehicles of each type, one
 run each, over all schools together) whose new runs come from a labelling search per school and
-vehicle kind (``labels.cheapest_runs``). Each exact search proves the least reduced cost of any
-run, so the Lagrangian bound ``value + Σ_school jobs × min(0, least reduced cost)`` holds at
-every exact round (tightened per vehicle kind: a kind's runs at a school are at most its jobs
-there and its type's vehicles); when an exact round finds no negative run it is the
-programme's value.
+vehicle kind (``labels.cheapest_runs``; an exact one drops each path that
+``labels.least_completions`` shows cannot close below zero). Each exact search proves the least
+reduced cost of any run when it is negative, so the Lagrangian bound
+``value + Σ_school jobs × min(0, least reduced cost)`` holds at every exact round (tightened
+per vehicle kind: a kind's runs at a school are at most its jobs there and its type's
+vehicles); when an exact round finds no negative run it is the programme's value.
 
 It is a relaxation of the planners' rules, so it bounds every plan they (or anyone) may make:
 - runs may repeat a child outside the child's ``ng`` nearest neighbours (ng-routes), and a
@@ -37,7 +38,7 @@ from numpy.typing import NDArray
 
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Child, Scenario, VehicleType
-from sendplan.routing.transport.labels import cheapest_runs
+from sendplan.routing.transport.labels import cheapest_runs, least_completions
 from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.plan import Route, Session
 from sendplan.routing.transport.school_instance import (
@@ -58,6 +59,7 @@ HEURISTIC_LABELS = 300_000
 EXACT_LABELS = 3_000_000
 RUNS_PER_SEARCH = 30
 UNCOVERED_GBP = 1_000.0  # dearer than any run; any value keeps the relaxation valid
+_NO_COMPLETIONS = np.zeros((1, 1, 1))
 
 
 @dataclass(frozen=True)
@@ -394,10 +396,17 @@ def _price(
     node_cost = sr.inner_gbp - np.array([0.0, *(duals[row[(sr.school, k)]] for k in sr.jobs)])
     closing = sr.closing_gbp - limits[names.index(v.name)]
     successors = sr.successors if exact else sr.successors[:, :HEURISTIC_SUCCESSORS].copy()
+    # An exact search drops paths that cannot close below zero; a heuristic one is cut short
+    # anyway, and the completions would cost it more than they save.
+    completions = (
+        least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs,
+                          node_cost, closing, v.seats, v.wheelchair_spaces)
+        if exact else _NO_COMPLETIONS
+    )  # fmt: skip
     done, least, made, paths, _ = cheapest_runs(
         sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs, node_cost, closing,
         v.seats, v.wheelchair_spaces, sr.ng, successors,
-        EXACT_LABELS if exact else HEURISTIC_LABELS, RUNS_PER_SEARCH,
+        EXACT_LABELS if exact else HEURISTIC_LABELS, RUNS_PER_SEARCH, completions, exact,
     )  # fmt: skip
     runs = [[sr.jobs[j - 1] for j in path if j > 0] for path in paths.tolist()]
     return bool(done), float(least), int(made), [r[::-1] for r in runs] if sr.forwards else runs

@@ -163,8 +163,9 @@ def _listed_runs(
         v = prog.kinds[sr.kind]
         node_cost = sr.inner_gbp - np.array([0.0, *(gen.duals[prog.row[(s, k)]] for k in sr.jobs)])
         closing = sr.closing_gbp - gen.limits[prog.names.index(v.name)]
-        completions = least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s, node_cost,
-                                        closing)  # fmt: skip
+        completions = least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats,
+                                        sr.chairs, node_cost, closing, v.seats,
+                                        v.wheelchair_spaces)  # fmt: skip
         done, count, node, parent, rc, dead = runs_within(
             sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs, node_cost, closing,
             v.seats, v.wheelchair_spaces, completions, gap, max_labels,

@@ -41,9 +41,10 @@ def compile_labels() -> None:
     two = np.zeros(2, dtype=np.int64)
     cheapest_runs(np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2)), two, np.array([0, 60]),
                   two, two, np.zeros(2), np.zeros(2), 1, 0, np.zeros((2, 1), dtype=np.uint64),
-                  np.array([[1], [-1]]), 10, 1)  # fmt: skip
+                  np.array([[1], [-1]]), 10, 1, np.zeros((1, 1, 1)), False)  # fmt: skip
     ends = least_completions(np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2)), two,
-                             np.array([0, 60]), np.zeros(2), np.zeros(2))  # fmt: skip
+                             np.array([0, 60]), two, two, np.zeros(2), np.zeros(2), 1,
+                             0)  # fmt: skip
     runs_within(np.zeros((2, 2), dtype=np.int64), np.zeros((2, 2)), two, np.array([0, 60]),
                 two, two, np.zeros(2), np.zeros(2), 1, 0, ends, 0.0, 10)  # fmt: skip
 
@@ -73,6 +74,8 @@ def cheapest_runs(
     successors: _Ints,
     max_labels: int,
     max_runs: int,
+    completions: _Floats,
+    bounded: bool,
 ) -> tuple[bool, float, int, _Ints, _Floats]:
     """Runs of negative reduced cost from node 0 (the school) through nodes ``1..n``.
 
@@ -84,6 +87,9 @@ def cheapest_runs(
     (False when ``max_labels`` ran out: then the minimum is not proven), the least reduced
     cost seen, the labels made, and up to ``max_runs`` most negative runs as node paths from
     their outermost node to the school's neighbour (-1 padded), with their reduced costs.
+    When ``bounded``, a path goes as soon as ``completions`` (``least_completions``) shows it
+    cannot close below zero: the least is still proven when negative, and else only shown to
+    be at least zero.
     """
     n1 = dur_s.shape[0]
     words = ng.shape[1]
@@ -124,11 +130,13 @@ def cheapest_runs(
             t2 = t_v + dur_s[v, j]
             if s2 > cap_seats or c2 > cap_chairs or t2 > limit_s[j]:
                 continue
+            k2 = cost[v, j] + node_cost[j] + (0.0 if origin < 0 else cost_of[origin])
+            if bounded and k2 + completions[j, t2, s2 * (cap_chairs + 1) + c2] >= -1e-6:
+                continue
             if count >= max_labels:
                 complete = False
                 break
             q = count
-            k2 = cost[v, j] + node_cost[j] + (0.0 if origin < 0 else cost_of[origin])
             for w in range(words):
                 mem[q, w] = np.uint64(0) if origin < 0 else ng[j, w] & mem[origin, w]
             mem[q, j // 64] |= np.uint64(1) << np.uint64(j % 64)
@@ -204,29 +212,50 @@ def least_completions(
     cost: _Floats,
     service_s: _Ints,
     limit_s: _Ints,
+    seats: _Ints,
+    chairs: _Ints,
     node_cost: _Floats,
     closing_cost: _Floats,
+    cap_seats: int,
+    cap_chairs: int,
 ) -> _Floats:
-    """``out[v, t]``: the least reduced cost of going on from node ``v`` reached at time ``t``
-    (to more nodes, each within its limit, then closing), over every path, repeats allowed and
-    seats ignored: a lower bound on any run's completion. A step of no time (none expected:
-    every boarding takes time) counts as ``-inf``, still a bound."""
+    """``out[v, t, s * (cap_chairs + 1) + c]``: the least reduced cost of going on from node
+    ``v`` reached at time ``t`` with ``s`` seats and ``c`` chairs taken (to more nodes, each
+    within its limit and the caps, then closing), over every path, repeats allowed: a lower
+    bound on any run's completion. Without the caps a path could gather one child's dual again
+    and again, as often as the time allows. A step of no time (none expected: every boarding
+    takes time) counts as ``-inf``, still a bound."""
     n1 = dur_s.shape[0]
     t_max = 0
     for j in range(n1):
         t_max = max(t_max, limit_s[j])
-    out = np.empty((n1, t_max + 1), np.float64)
+    per_seat = cap_chairs + 1
+    states = (cap_seats + 1) * per_seat
+    out = np.empty((n1, t_max + 1, states), np.float64)
     for t in range(t_max, -1, -1):
         for v in range(n1):
-            best = closing_cost[v]
+            row = out[v, t]
+            row[:] = closing_cost[v]
             t_v = t + service_s[v]
             for j in range(1, n1):
                 t2 = t_v + dur_s[v, j]
                 if j == v or t2 > limit_s[j]:
                     continue
-                step = -np.inf if t2 <= t else cost[v, j] + node_cost[j] + out[j, t2]
-                best = min(best, step)
-            out[v, t] = best
+                sj, cj = seats[j], chairs[j]
+                if t2 <= t:
+                    for s in range(cap_seats - sj + 1):
+                        for c in range(cap_chairs - cj + 1):
+                            row[s * per_seat + c] = -np.inf
+                    continue
+                step = cost[v, j] + node_cost[j]
+                after = out[j, t2]
+                for s in range(cap_seats - sj + 1):
+                    base = s * per_seat
+                    shifted = (s + sj) * per_seat + cj
+                    for c in range(cap_chairs - cj + 1):
+                        value = step + after[shifted + c]
+                        if value < row[base + c]:
+                            row[base + c] = value
     return out
 
 
@@ -286,7 +315,7 @@ def runs_within(
                 if t2 > limit_s[j] or s2 > cap_seats or c2 > cap_chairs:
                     continue
                 r2 = cost[v, j] + node_cost[j] + (0.0 if i < 0 else rc[i])
-                if r2 + completions[j, t2] > gap + 1e-6:
+                if r2 + completions[j, t2, s2 * (cap_chairs + 1) + c2] > gap + 1e-6:
                     continue
                 if i < 0:
                     m[:] = 0

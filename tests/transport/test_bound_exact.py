@@ -20,7 +20,7 @@ from sendplan.routing.model import Scenario
 from sendplan.routing.transport import bound_exact
 from sendplan.routing.transport.bound import UNCOVERED_GBP, _search
 from sendplan.routing.transport.bound_exact import SchoolBound, school_bounds
-from sendplan.routing.transport.labels import least_completions, runs_within
+from sendplan.routing.transport.labels import cheapest_runs, least_completions, runs_within
 from sendplan.routing.transport.layouts import vehicle_kinds
 from sendplan.routing.transport.plan import Route, Session
 from sendplan.routing.transport.planner import school_of_children
@@ -156,6 +156,55 @@ def _brute_force_runs(sr: object, node_cost: np.ndarray, closing: np.ndarray, ca
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 6),
+    dual_scale=st.floats(0.0, 1.5),
+    kind_at=st.sampled_from([0, 4]),  # a taxi (4 seats) and a minibus (8)
+    least_run=st.sampled_from([-1.0, -0.01, 0.01]),
+)
+def test_pricing_pruned_by_completions_still_finds_the_least_negative_run(
+    seed: int, n: int, dual_scale: float, kind_at: int, least_run: float
+) -> None:
+    # Six children or fewer all lie in each other's ng-neighbourhoods: runs are elementary.
+    kids = random_children(n, seed, radius_km=5.0, flags=False)
+    sc = scenario(kids, vehicles=(fleet()[kind_at],))
+    (inst,) = instances(sc).values()
+    (kind,) = vehicle_kinds(sc.fleet)
+    alone = {("S1", k) for k in range(len(inst.jobs)) if solo_flags(inst, "am", k)}
+    sr = _search("S1", inst, 0, kind, "am", alone)
+    if sr is None:
+        return
+    rng = np.random.default_rng(seed)
+    duals = np.concatenate([[0.0], rng.uniform(0, 60.0 * dual_scale, len(sr.jobs))])
+    node_cost = sr.inner_gbp - duals
+    caps = (kind.seats, kind.wheelchair_spaces)
+    runs = _brute_force_runs(sr, node_cost, sr.closing_gbp, caps)
+    # Every run closes once: shifting the closing cost moves the least run just either side
+    # of zero (or well below it), where a pruning that is too eager or too slack shows.
+    closing = sr.closing_gbp + (least_run - min(rc for rc, _ in runs.values()))
+    completions = least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats,
+                                    sr.chairs, node_cost, closing, *caps)  # fmt: skip
+    # A full vehicle can only close: the seats are in the completions.
+    full = completions[:, :, -1]
+    assert np.array_equal(full, np.repeat(closing[:, None], full.shape[1], axis=1))
+    made = []
+    for bounded in (False, True):
+        done, least, count, _, rcs = cheapest_runs(
+            sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs, node_cost,
+            closing, *caps, sr.ng, sr.successors, 100_000, 5, completions, bounded,
+        )  # fmt: skip
+        assert done
+        made.append(count)
+        if least_run < 0:
+            assert least == pytest.approx(least_run, abs=1e-6)
+            assert rcs[0] == pytest.approx(least_run, abs=1e-6)
+        else:
+            assert least >= 0 and len(rcs) == 0
+    assert made[1] <= made[0]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 6), dual_scale=st.floats(0.0, 1.5))
 def test_the_listing_holds_every_run_within_the_gap_and_no_other(
     seed: int, n: int, dual_scale: float
@@ -176,8 +225,9 @@ def test_the_listing_holds_every_run_within_the_gap_and_no_other(
     values = sorted({rc for rc, _ in oracle.values()})
     # Gaps at a run's reduced cost (it is in) and a penny under (it is out), both sides.
     for gap in {values[len(values) // 2], values[len(values) // 2] - 0.01, values[-1] + 1.0}:
-        completions = least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s,
-                                        node_cost, closing)  # fmt: skip
+        completions = least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats,
+                                        sr.chairs, node_cost, closing, kind.seats,
+                                        kind.wheelchair_spaces)  # fmt: skip
         done, count, node, parent, rc, dead = runs_within(
             sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs, node_cost,
             closing, kind.seats, kind.wheelchair_spaces, completions, gap, 100_000,
