@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 from transport_cases import TRAVEL, fleet, instances, plan, random_children, scenario
 
-from sendplan.routing.model import Scenario
+from sendplan.routing.model import Scenario, VehicleType
 from sendplan.routing.transport import bound_exact
-from sendplan.routing.transport.bound import UNCOVERED_GBP, _search
+from sendplan.routing.transport.bound import UNCOVERED_GBP, _Search, _search
 from sendplan.routing.transport.bound_exact import SchoolBound, school_bounds
 from sendplan.routing.transport.labels import cheapest_runs, least_completions, runs_within
 from sendplan.routing.transport.layouts import vehicle_kinds
@@ -155,6 +155,24 @@ def _brute_force_runs(sr: object, node_cost: np.ndarray, closing: np.ndarray, ca
     return best
 
 
+def _one_search(
+    seed: int, n: int, dual_scale: float, kind_at: int
+) -> tuple[_Search, VehicleType, np.ndarray] | None:
+    """One school's labelling data for the fleet's ``kind_at`` type, and node costs at random
+    duals (None when no child may share a run)."""
+    kids = random_children(n, seed, radius_km=5.0, flags=False)
+    sc = scenario(kids, vehicles=(fleet()[kind_at],))
+    (inst,) = instances(sc).values()
+    (kind,) = vehicle_kinds(sc.fleet)
+    alone = {("S1", k) for k in range(len(inst.jobs)) if solo_flags(inst, "am", k)}
+    sr = _search("S1", inst, 0, kind, "am", alone)
+    if sr is None:
+        return None
+    rng = np.random.default_rng(seed)
+    duals = np.concatenate([[0.0], rng.uniform(0, 60.0 * dual_scale, len(sr.jobs))])
+    return sr, kind, sr.inner_gbp - duals
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
@@ -167,17 +185,10 @@ def test_pricing_pruned_by_completions_still_finds_the_least_negative_run(
     seed: int, n: int, dual_scale: float, kind_at: int, least_run: float
 ) -> None:
     # Six children or fewer all lie in each other's ng-neighbourhoods: runs are elementary.
-    kids = random_children(n, seed, radius_km=5.0, flags=False)
-    sc = scenario(kids, vehicles=(fleet()[kind_at],))
-    (inst,) = instances(sc).values()
-    (kind,) = vehicle_kinds(sc.fleet)
-    alone = {("S1", k) for k in range(len(inst.jobs)) if solo_flags(inst, "am", k)}
-    sr = _search("S1", inst, 0, kind, "am", alone)
-    if sr is None:
+    found = _one_search(seed, n, dual_scale, kind_at)
+    if found is None:
         return
-    rng = np.random.default_rng(seed)
-    duals = np.concatenate([[0.0], rng.uniform(0, 60.0 * dual_scale, len(sr.jobs))])
-    node_cost = sr.inner_gbp - duals
+    sr, kind, node_cost = found
     caps = (kind.seats, kind.wheelchair_spaces)
     runs = _brute_force_runs(sr, node_cost, sr.closing_gbp, caps)
     # Every run closes once: shifting the closing cost moves the least run just either side
@@ -209,17 +220,10 @@ def test_pricing_pruned_by_completions_still_finds_the_least_negative_run(
 def test_the_listing_holds_every_run_within_the_gap_and_no_other(
     seed: int, n: int, dual_scale: float
 ) -> None:
-    kids = random_children(n, seed, radius_km=5.0, flags=False)
-    sc = scenario(kids, vehicles=(fleet()[4],))  # one minibus kind: 8 seats
-    (inst,) = instances(sc).values()
-    (kind,) = vehicle_kinds(sc.fleet)
-    alone = {("S1", k) for k in range(len(inst.jobs)) if solo_flags(inst, "am", k)}
-    sr = _search("S1", inst, 0, kind, "am", alone)
-    if sr is None:
+    found = _one_search(seed, n, dual_scale, 4)  # one minibus kind: 8 seats
+    if found is None:
         return
-    rng = np.random.default_rng(seed)
-    duals = np.concatenate([[0.0], rng.uniform(0, 60.0 * dual_scale, len(sr.jobs))])
-    node_cost = sr.inner_gbp - duals
+    sr, kind, node_cost = found
     closing = sr.closing_gbp.copy()
     oracle = _brute_force_runs(sr, node_cost, closing, (kind.seats, kind.wheelchair_spaces))
     values = sorted({rc for rc, _ in oracle.values()})
