@@ -112,6 +112,12 @@ def proves_optimal(*, bound: float, vehicles: int) -> bool:
     return math.ceil(bound - 1e-6) >= vehicles
 
 
+_FROM_SCRATCH = pywraplp.MPSolverParameters()
+_FROM_SCRATCH.SetIntegerParam(
+    pywraplp.MPSolverParameters.INCREMENTALITY, pywraplp.MPSolverParameters.INCREMENTALITY_OFF
+)
+
+
 class CoverLP:
     """The linear programme min c·x over x ≥ 0 with Σ a_ir x_r ≥ 1 for every item i and
     Σ x_r ≤ limit_g over the columns r of each group g, grown column by column (GLOP).
@@ -152,6 +158,10 @@ class CoverLP:
     def solve(self) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
         """The optimum, the items' duals (≥ 0) and the groups' (≤ 0)."""
         status = self._solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            # GLOP warm-starts from the last basis and, on long degenerate programmes, has
+            # given up there (ABNORMAL); solved from scratch the same programme may not.
+            status = self._solver.Solve(_FROM_SCRATCH)
         if status != pywraplp.Solver.OPTIMAL:
             raise CoverError(f"GLOP returned status {status}")
         items = np.array([max(row.dual_value(), 0.0) for row in self._cover])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from bound_cases import every_run, two_school_cases, two_schools
 from hypothesis import HealthCheck, settings
+from ortools.linear_solver import pywraplp
 from scipy.optimize import linprog
 from transport_cases import (
     TRAVEL,
@@ -186,3 +187,47 @@ def test_a_programme_the_solver_gives_up_on_ends_the_search_with_the_bound_so_fa
     monkeypatch.setattr(CoverLP, "solve", failing_after(0))
     with pytest.raises(CoverError):
         bound_of(sc)
+
+
+class _GivesUp:
+    """GLOP as CoverLP drives it, except that its first ``times`` solves give up (ABNORMAL);
+    it counts the solves asked to start from scratch."""
+
+    def __init__(self, solver: pywraplp.Solver, times: int) -> None:
+        self._solver, self._times, self.from_scratch = solver, times, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._solver, name)
+
+    def Solve(self, params: pywraplp.MPSolverParameters | None = None) -> int:
+        off = pywraplp.MPSolverParameters.INCREMENTALITY_OFF
+        if params is not None:
+            incremental = params.GetIntegerParam(pywraplp.MPSolverParameters.INCREMENTALITY)
+            self.from_scratch += incremental == off
+        if self._times:
+            self._times -= 1
+            return int(pywraplp.Solver.ABNORMAL)
+        return int(self._solver.Solve() if params is None else self._solver.Solve(params))
+
+
+@pytest.mark.parametrize("failures", [1, 2])
+def test_a_programme_glop_gives_up_on_is_solved_once_more_from_scratch(failures: int) -> None:
+    def two_runs() -> CoverLP:
+        lp = CoverLP(n_items=2, limits=[1.0], uncovered_cost=100.0)
+        lp.add_column(3.0, [0, 1], 0)
+        lp.add_column(2.0, [0], 0)
+        return lp
+
+    value, items, groups = two_runs().solve()
+    assert value == pytest.approx(3.0)
+    lp = two_runs()
+    flaky = _GivesUp(lp._solver, failures)
+    lp._solver = flaky  # type: ignore[assignment]
+    if failures == 2:
+        with pytest.raises(CoverError, match="status"):
+            lp.solve()
+    else:
+        again = lp.solve()
+        assert again[0] == pytest.approx(value)
+        assert np.allclose(again[1], items) and np.allclose(again[2], groups)
+    assert flaky.from_scratch == 1
