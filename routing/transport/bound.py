@@ -98,6 +98,14 @@ class _Search:
     ng: NDArray[np.uint64]
     successors: NDArray[np.int64]
 
+    def completions(
+        self, v: VehicleType, node_cost: NDArray[np.float64], closing: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """``labels.least_completions`` of these runs on ``v`` at these reduced costs."""
+        return least_completions(self.dur_s, self.cost, self.service_s, self.limit_s, self.seats,
+                                 self.chairs, node_cost, closing, v.seats,
+                                 v.wheelchair_spaces)  # fmt: skip
+
 
 @dataclass
 class Programme:
@@ -398,11 +406,7 @@ def _price(
     successors = sr.successors if exact else sr.successors[:, :HEURISTIC_SUCCESSORS].copy()
     # An exact search drops paths that cannot close below zero; a heuristic one is cut short
     # anyway, and the completions would cost it more than they save.
-    completions = (
-        least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs,
-                          node_cost, closing, v.seats, v.wheelchair_spaces)
-        if exact else _NO_COMPLETIONS
-    )  # fmt: skip
+    completions = sr.completions(v, node_cost, closing) if exact else _NO_COMPLETIONS
     done, least, made, paths, _ = cheapest_runs(
         sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs, node_cost, closing,
         v.seats, v.wheelchair_spaces, sr.ng, successors,

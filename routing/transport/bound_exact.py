@@ -38,7 +38,7 @@ from sendplan.routing.transport.bound import (
     generate,
     programme,
 )
-from sendplan.routing.transport.labels import least_completions, runs_within
+from sendplan.routing.transport.labels import runs_within
 from sendplan.routing.transport.plan import Route, Session
 from sendplan.routing.transport.school_instance import run_cost_gbp
 from sendplan.routing.vrp.mip import CoverError, cheapest_cover
@@ -163,9 +163,7 @@ def _listed_runs(
         v = prog.kinds[sr.kind]
         node_cost = sr.inner_gbp - np.array([0.0, *(gen.duals[prog.row[(s, k)]] for k in sr.jobs)])
         closing = sr.closing_gbp - gen.limits[prog.names.index(v.name)]
-        completions = least_completions(sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats,
-                                        sr.chairs, node_cost, closing, v.seats,
-                                        v.wheelchair_spaces)  # fmt: skip
+        completions = sr.completions(v, node_cost, closing)
         done, count, node, parent, rc, dead = runs_within(
             sr.dur_s, sr.cost, sr.service_s, sr.limit_s, sr.seats, sr.chairs, node_cost, closing,
             v.seats, v.wheelchair_spaces, completions, gap, max_labels,
