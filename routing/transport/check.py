@@ -8,7 +8,9 @@ travel-alone children riding alone, the school arrival window (AM) or departure 
 boarding included when ``policy.ride_counts_own_boarding``) against their limit (a child whose
 direct journey already exceeds it may ride alone, flagged), vehicles used per type against
 availability, distances and costs, never-together pairs sharing a vehicle, and flagged siblings
-(same group and school) split over routes without a reason. The rules that need no travel times
+(same group and school) split over routes without a reason or not picked up (dropped off) one
+after another. Route flags must be known and have their reason on the route (a flagged solo
+ride over the limit may last the direct journey, no longer). The rules that need no travel times
 (coverage, vehicle fit, travel alone, never-together) are in ``check_rules.py``; the times,
 rides, distances, costs and siblings are here. The checker shares no code with the planner
 (``planner.py`` and its modules, ``rules.py``, ``mixed.py``, the engine in ``routing/vrp``)
@@ -31,6 +33,9 @@ from sendplan.routing.transport.check_rules import coverage, never_together, veh
 from sendplan.routing.transport.plan import Route, RouteFlag, Session, TransportPlan
 
 TIME_TOL_MIN = 1e-6
+# Planners time each leg in whole seconds, rounded up (so a plan stays feasible on the exact
+# times): a flagged solo run's one leg may take up to a second longer than the direct journey.
+SOLO_LEG_ROUNDING_MIN = 1.0 / 60.0
 DIST_TOL_M_PER_LEG = 1.0
 COST_TOL_GBP = 0.01
 
@@ -120,7 +125,7 @@ def check_transport(
     children = {c.child_id: c for c in scenario.children}
     schools = {s.school_id: s for s in scenario.schools}
     fleet = {v.name: v for v in scenario.fleet}
-    out = coverage(plan, school_of, fleet, children)
+    out = coverage(plan, school_of, fleet, children, check_fleet=check_fleet)
     if check_fleet:
         used = Counter(r.vehicle_type for r in plan.routes)
         for name, count in sorted(used.items()):
@@ -177,10 +182,10 @@ def _siblings(
     policy: Policy,
     legs: _Travel,
 ) -> list[str]:
-    """Siblings of one group at one school share a route unless a rule keeps them apart: one
-    travels alone, two must never ride together, one is unrouted or on a flagged solo route, no
-    vehicle type carries them all, or picking them all up (in child id order) already breaks a
-    ride limit."""
+    """Siblings of one group at one school share a route, picked up (dropped off) one after
+    another, unless a rule keeps them apart: one travels alone, two must never ride together,
+    one is unrouted or on a flagged solo route, no vehicle type carries them all, or picking
+    them all up (in child id order) already breaks a ride limit."""
     route_of = {i: r for r in plan.routes for i in r.child_ids}
     groups: dict[tuple[str, str], list[Child]] = {}
     for child_id, school_id in sorted(school_of.items()):
@@ -188,9 +193,17 @@ def _siblings(
         if child is not None and child.sibling_group and school_id is not None:
             groups.setdefault((child.sibling_group, school_id), []).append(child)
     out: list[str] = []
+    verb = "picked up" if plan.session == "am" else "dropped off"
     for (group, school_id), kids in sorted(groups.items()):
         routed = [route_of[c.child_id] for c in kids if c.child_id in route_of]
         on = sorted({r.route_id for r in routed})
+        mine = {c.child_id for c in kids}
+        for r in {r.route_id: r for r in routed}.values():
+            at = [k for k, stop in enumerate(r.stops) if stop.child_id in mine]
+            if at[-1] - at[0] + 1 != len(at):
+                out.append(
+                    f"route {r.route_id}: sibling group {group} not {verb} one after another"
+                )
         if len(on) < 2:
             continue  # together, or some unrouted (which excuses the rest)
         ids = {c.child_id for c in kids}
@@ -320,25 +333,37 @@ def _times_and_costs(
                 f"school call {call.school_id} lists child {stray[0]}, who is not on the run"
             )
     # Rides: reported = recomputed, and within each child's limit unless flagged solo.
+    flagged = RouteFlag.DIRECT_RIDE_OVER_LIMIT.value in route.flags
+    over_direct = False
     for i, child in enumerate(kids):
         stop, ride = route.stops[i], rides[i]
         if not math.isclose(stop.ride_min, ride, abs_tol=1e-4):
             out.append(f"child {child.child_id}: ride {stop.ride_min:.2f} min reported, {ride:.2f}")
         limit = limit_min(child, policy)
-        if ride <= limit + TIME_TOL_MIN or child.child_id not in call_of:
+        if child.child_id not in call_of or (ride <= limit + TIME_TOL_MIN and not flagged):
             continue
         sch = schools[calls[call_of[child.child_id]].school_id]
         home, here = (child.lon, child.lat), (sch.lon, sch.lat)
         direct = legs.legs([home, here] if am else [here, home])[0][0]
         if policy.ride_counts_own_boarding:
             direct += boarding_min(child, policy)
+        over_direct |= direct > limit - SOLO_LEG_ROUNDING_MIN
+        if ride <= limit + TIME_TOL_MIN:
+            continue
+        # The flag excuses a ride over the limit only as long as the direct journey itself:
+        # no waiting or detour with the child aboard.
         excused = (
             len(kids) == 1
+            and flagged
             and direct > limit + TIME_TOL_MIN
-            and RouteFlag.DIRECT_RIDE_OVER_LIMIT.value in route.flags
+            and ride <= direct + SOLO_LEG_ROUNDING_MIN + TIME_TOL_MIN
         )
         if not excused:
             out.append(f"child {child.child_id}: ride {ride:.1f} min exceeds limit {limit:g} min")
+    if flagged and not over_direct:
+        out.append(
+            "flagged direct_ride_over_limit but no child's direct journey breaks their limit"
+        )
     if route.solo != bool(route.flags):
         out.append(f"solo={route.solo} but flags={list(route.flags)}")
     distance, dist_tol = sum(metres), DIST_TOL_M_PER_LEG * len(metres)

@@ -1,8 +1,10 @@
 """The independent route checker's rules on who rides in what, which need no travel times:
 coverage (each eligible child on exactly one route, at their own school, or unrouted with a
-valid reason), a vehicle's layout (one of its type's) with its seats and wheelchair spaces and
-the passenger assistant, travel-alone
-children riding alone, and never-together pairs sharing a vehicle.
+valid reason: no school place only without a school, no suitable vehicle only when no type suits,
+the fleet exhausted only when every suitable type's vehicles are all on routes), a vehicle's
+layout (one of its type's) with its seats and wheelchair spaces and the passenger assistant,
+travel-alone children riding alone, every route flag a known one with its reason on the route,
+and never-together pairs sharing a vehicle.
 
 Like ``check.py`` it shares no code with the planner beyond the domain types.
 """
@@ -23,9 +25,12 @@ def coverage(
     school_of: Mapping[str, str | None],
     fleet: Mapping[str, VehicleType],
     children: Mapping[str, Child],
+    *,
+    check_fleet: bool = True,
 ) -> list[str]:
     """Each eligible child on exactly one route (in one of its school calls, at their own school)
-    or unrouted with a valid reason."""
+    or unrouted with a valid reason (``fleet_exhausted`` judged only with ``check_fleet``: a
+    part of a plan does not show which vehicles the rest uses)."""
     out: list[str] = []
     seen: Counter[str] = Counter()
     for r in plan.routes:
@@ -52,16 +57,40 @@ def coverage(
                 out.append(
                     f"route {r.route_id}: child {child_id} is in {taken[child_id]} school calls"
                 )
+    used = Counter(r.vehicle_type for r in plan.routes)
     for u in plan.unrouted:
         if not isinstance(u.reason, UnroutedReason):
             out.append(f"child {u.child_id}: unrouted without a valid reason ({u.reason!r})")
-        elif u.reason == UnroutedReason.NOT_PLACED and school_of.get(u.child_id) is not None:
-            out.append(f"child {u.child_id}: unrouted as not_placed but has a school")
-        elif u.reason == UnroutedReason.NO_SUITABLE_VEHICLE and u.child_id in children:
-            child = children[u.child_id]
-            if any(_suits(v, child) for v in fleet.values()):
-                out.append(f"child {u.child_id}: unrouted as no_suitable_vehicle but a type suits")
+        elif u.child_id in school_of:
+            fault = _unfounded(u.reason, school_of[u.child_id], children.get(u.child_id),
+                               fleet, used if check_fleet else None)  # fmt: skip
+            if fault:
+                out.append(f"child {u.child_id}: unrouted as {u.reason.value} but {fault}")
     return out
+
+
+def _unfounded(
+    reason: UnroutedReason,
+    school_id: str | None,
+    child: Child | None,
+    fleet: Mapping[str, VehicleType],
+    used: Counter[str] | None,
+) -> str | None:
+    """What contradicts an unrouted child's reason (None: nothing does). ``used``: vehicles on
+    routes by type, None when the plan may be a part (the fleet is then not judged)."""
+    if (reason == UnroutedReason.NOT_PLACED) != (school_id is None):
+        return "has a school" if school_id is not None else "has no school"
+    if child is None:
+        return None
+    if reason == UnroutedReason.NO_SUITABLE_VEHICLE and any(
+        _suits(v, child) for v in fleet.values()
+    ):
+        return "a type suits"
+    if reason == UnroutedReason.FLEET_EXHAUSTED and used is not None:
+        for v in fleet.values():
+            if _suits(v, child) and used[v.name] < v.available:
+                return f"{visible(v.name)} has {v.available - used[v.name]} of {v.available} free"
+    return None
 
 
 def never_together(plan: TransportPlan, children: Mapping[str, Child]) -> list[str]:
@@ -114,7 +143,12 @@ def vehicle_rules(
         out.append(
             f"assistant={route.assistant} but {vehicle.name} has_assistant={vehicle.has_assistant}"
         )
+    for flag in route.flags:
+        if flag not in _FLAGS:
+            out.append(f"unknown flag {visible(flag)}")
     alone = [c.child_id for c in kids if c.travel_alone]
+    if RouteFlag.TRAVEL_ALONE.value in route.flags and not alone:
+        out.append("flagged travel_alone but nobody on it travels alone")
     if alone and len(kids) > 1:
         out.append(f"child {alone[0]} must travel alone but shares with {len(kids) - 1} others")
     if alone and RouteFlag.TRAVEL_ALONE.value not in route.flags:
@@ -152,6 +186,7 @@ def _suits(vehicle: VehicleType, child: Child) -> bool:
     return space_ok and (vehicle.has_assistant or not child.needs_assistant)
 
 
+_FLAGS = frozenset(f.value for f in RouteFlag)
 _LAYOUT = re.compile(r"(\d{1,4})\+(\d{1,4})")
 
 

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from sendplan.geo.travel import TravelModel
 from sendplan.routing.model import Scenario, layout_label
 from sendplan.routing.transport.check import (
+    SOLO_LEG_ROUNDING_MIN,
     TIME_TOL_MIN,
     boarding_min,
     limit_min,
@@ -72,6 +73,9 @@ class RunLegs:
         self.minutes, self.metres = _leg_matrices(travel, points)
         limit = limit_min(self.kids[0], self.policy)
         self.excused = len(self.kids) == 1 and self._direct(0) > limit + TIME_TOL_MIN
+        if self.excused:  # the flag excuses a ride as long as the direct journey (as the
+            # checker reads it: with a planner's rounding of its one leg), no longer
+            self.span[0] += self._direct(0) + SOLO_LEG_ROUNDING_MIN - limit
 
     # -- points and legs -------------------------------------------------------------------
 

@@ -46,12 +46,11 @@ class RunSchedule(RunLegs):
                 lo, hi = self.window(e[0])
                 broken += not system.add(k, 0, -lo)
                 broken += math.isfinite(hi) and not system.add(0, k, hi)
-        if not self.excused:
-            where = {e: k for k, e in enumerate(events, start=1) if isinstance(e, int)}
-            for k, e in enumerate(events, start=1):
-                for i in () if isinstance(e, int) else e[1]:
-                    a, b = (where[i], k) if self.am else (k, where[i])
-                    broken += not system.add(a, b, self.span[i])
+        where = {e: k for k, e in enumerate(events, start=1) if isinstance(e, int)}
+        for k, e in enumerate(events, start=1):
+            for i in () if isinstance(e, int) else e[1]:
+                a, b = (where[i], k) if self.am else (k, where[i])
+                broken += not system.add(a, b, self.span[i])
         self._inside(system, events)
         self._depot_times(system, events, tt, service)
         self._rides(system, events)

@@ -83,6 +83,24 @@ def test_planted_violations_are_all_reported(tmp_path: Path) -> None:
     assert saving(ev, p, days_per_year=190)["existing_violations"] == len(ev.violations)
 
 
+@pytest.mark.parametrize(("pickup", "ride"), [("", None), ("07:00", 108.0)])
+def test_a_solo_ride_over_the_limit_is_excused_only_as_long_as_the_direct_journey(
+    tmp_path: Path, pickup: str, ride: float | None
+) -> None:
+    """FAR1's direct journey (26.5 min) is over a 20-minute limit: alone, flagged, it may ride
+    that long; picked up at 07:00 for an 08:50 arrival it rides 108 minutes, a breach."""
+    sc = scenario(KIDS, ride_limit_min_secondary=20.0)
+    path = write_csv(tmp_path / "r.csv", [("R1", "taxi", "S1", "am", 1, "FAR1", pickup, "08:50")],
+                     FIELDS[:8])  # fmt: skip
+    stops = read_existing_routes(path, sc)
+    ev = evaluate_routes(sc, {"FAR1": "S1"}, TRAVEL, stops, session="am")
+    assert ev.plan.routes[0].flags == ("direct_ride_over_limit",)
+    expected = (
+        () if ride is None else (f"route R1: child FAR1: ride {ride:.1f} min exceeds limit 20 min",)
+    )
+    assert ev.violations == expected
+
+
 @pytest.mark.parametrize(
     ("row", "field", "words"),
     [
