@@ -214,7 +214,7 @@ def bench_placement(
         result["sample_rounds"] = pricing.sample_rounds
         result["warm_rounds"] = pricing.warm_rounds
     if check:
-        report = check_placement(scenario, travel, plan)
+        report = check_placement(scenario, travel, plan, mode="weighted", must_admit=())
         result["checker_ok"] = report.ok
         result["checker_seconds"] = round(time.perf_counter() - solved, 3)
         if not report.ok:

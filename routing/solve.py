@@ -148,7 +148,7 @@ def solve(
             len(scenario.children), plan.mode, "optimal" if plan.optimal else "not optimal",
             now() - t0,
         )  # fmt: skip
-        verdict = check_placement(scenario, drive, plan)
+        verdict = check_placement(scenario, drive, plan, mode=mode, must_admit=must_admit)
         if not verdict.ok:
             raise PlanRejected("placement", verdict.violations)
         say("explaining the placements")

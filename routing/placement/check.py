@@ -29,11 +29,17 @@ residential need), so it checks national-scale plans. Rules:
   (LOCKED, preferences, RESIDENTIAL_PLACE and OUT_OF_AREA exactly when they hold; NEAREST_SUITABLE,
   LOWEST_COST_SUITABLE and NEARER_SCHOOLS_FULL only when they hold);
 - candidates: admissible schools within the travel limit; with ``policy.max_candidates = K``
-  only the K admissible schools nearest by great-circle distance, plus preferred ones;
+  only the K admissible schools nearest by great-circle distance (ties with the K-th count as
+  near), plus preferred ones; a free child is placed only at a candidate;
 - per unplaced child: not held locked, and the reason is the most fundamental one that holds
   (no admissible school; none open; none with residential places; travel; capacity); a
-  CAPACITY_EXHAUSTED child has every candidate school full in the plan (otherwise the reason
-  is COSTS_MORE_THAN_UNPLACED, and only a weighted plan may leave such a child out);
+  CAPACITY_EXHAUSTED child has every candidate school full in the plan and no must-admit one
+  that may take them over its places (while a place over costs less than ``unplaced_gbp``);
+  otherwise the reason is COSTS_MORE_THAN_UNPLACED, only a weighted plan may leave such a child
+  out, and only when every candidate school with room costs more than ``unplaced_gbp``;
+- a weighted plan stated optimal has no free child where a school with room would cost less
+  (moving them there would lower the objective); must-admit schools are not judged so;
+- the plan's mode and must-admit schools are those the caller asked for, when it says;
 - the plan's objective (including over-capacity penalties) equals the recomputed one within
   1 GBP per child; a lexicographic plan's ``levels`` equal the recomputed (placed, placed in
   area, whole-GBP cost, whole-second travel); its travel model is the one checked against.
@@ -42,6 +48,7 @@ residential need), so it checks national-scale plans. Rules:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,9 +89,20 @@ def objective_term_gbp(child: Child, school: School, travel_s: float, policy: Po
     )
 
 
-def check_placement(scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> PlacementCheck:
-    """Check ``plan`` against ``scenario`` and ``travel``; never raises on a bad plan."""
-    return _Checker(scenario, travel, plan).run()
+def check_placement(
+    scenario: Scenario,
+    travel: TravelModel,
+    plan: PlacementPlan,
+    *,
+    mode: str | None = None,
+    must_admit: Sequence[str] | None = None,
+) -> PlacementCheck:
+    """Check ``plan`` against ``scenario`` and ``travel``; never raises on a bad plan.
+
+    ``mode`` and ``must_admit`` are what the solver was asked for: the plan's own are then
+    checked against them, so a plan cannot soften a school's capacity (or leave children out
+    beside room, as a weighted plan may) by declaring it. None trusts the plan's."""
+    return _Checker(scenario, travel, plan, mode=mode, must_admit=must_admit).run()
 
 
 class _Checker(PlanRules):
@@ -99,8 +117,16 @@ class _Checker(PlanRules):
             )
         if plan.mode not in ("weighted", "lexicographic", "lexicographic_preferences"):
             self.fail(f"plan mode {plan.mode!r} is unknown")
+        if self.asked_mode is not None and plan.mode != self.asked_mode:
+            self.fail(f"plan mode {plan.mode!r}, but {self.asked_mode!r} was asked for")
+        soft = plan.must_admit if self.asked_soft is None else self.asked_soft
+        if self.asked_soft is not None and sorted(set(plan.must_admit)) != sorted(set(soft)):
+            self.fail(
+                f"plan must-admit schools {sorted(set(plan.must_admit))}, "
+                f"but {sorted(set(soft))} were asked for"
+            )
         self.soft = np.zeros(len(self.schools), dtype=bool)
-        for sid in plan.must_admit:
+        for sid in soft:
             if sid in self.school_index:
                 self.soft[self.school_index[sid]] = True
             else:

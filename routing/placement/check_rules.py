@@ -9,6 +9,7 @@ groups in order and reports. Like ``check.py``, this module shares no code with 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,7 +61,17 @@ class PlanRules:
     reserved: dict[tuple[int, str], int]
     need_used: Counter[tuple[int, str]]
 
-    def __init__(self, scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        travel: TravelModel,
+        plan: PlacementPlan,
+        *,
+        mode: str | None = None,
+        must_admit: Sequence[str] | None = None,
+    ) -> None:
+        self.asked_mode = mode
+        self.asked_soft = None if must_admit is None else tuple(must_admit)
         self.policy = scenario.policy
         self.travel = travel
         self.plan = plan
@@ -127,6 +138,10 @@ class PlanRules:
         homes = np.array([(c.lon, c.lat) for c in self.children]).reshape(n, 2)
         sites = np.array([(s.lon, s.lat) for s in self.schools]).reshape(m, 2)
         cap = int(self.policy.max_candidates)
+        self.homes, self.sites = homes, sites
+        # Per child, the chord to the farthest of its ``cap`` nearest admissible schools (inf:
+        # no cap, or no more schools than it): a placement beyond it must be a preference.
+        self.kth_chord = np.full(n, np.inf)
         self.limit_s = np.array([self.policy.max_travel_min(c) * 60.0 for c in self.children])
         pc: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
         ps: list[NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
@@ -165,7 +180,8 @@ class PlanRules:
                     part = members[a : a + step]
                     within(np.repeat(part, len(ok)), np.tile(ok, len(part)))
                 continue
-            _, idx = cKDTree(_xyz(sites[ok])).query(_xyz(homes[members]), k=cap)
+            chord, idx = cKDTree(_xyz(sites[ok])).query(_xyz(homes[members]), k=cap)
+            self.kth_chord[members] = np.reshape(chord, (len(members), -1))[:, -1]
             near_c, near_s = [np.repeat(members, cap)], [ok[np.ravel(idx)]]
             ok_set = set(ok.tolist())
             for i in members_list:
@@ -205,6 +221,14 @@ class PlanRules:
             [self.cohort_ok[k][j] for k, j in zip(cohorts, sj.tolist(), strict=True)], dtype=bool
         )
         locked_elsewhere = np.array([self.held(i) for i in ci.tolist()], dtype=bool) & ~self.at_lock
+        # Beyond the child's nearest admissible schools (ties within a hair of the farthest
+        # count as near) and not a preference; only where no other rule already fails.
+        chord = np.linalg.norm(_xyz(self.homes[ci]) - _xyz(self.sites[sj]), axis=1)
+        preferred = np.array(
+            [schools[j].school_id in children[i].preferences for i, j in self.pairs], dtype=bool
+        )
+        admissible = ~(bad_need | bad_age | bad_sex | bad_res | bad_travel | bad_open | bad_cohort)
+        beyond = free & admissible & ~preferred & (chord > self.kth_chord[ci] * (1 + 1e-9) + 1e-12)
 
         def where(x: int | np.integer) -> str:
             return f"child {children[ci[x]].child_id} at school {schools[sj[x]].school_id}"
@@ -238,6 +262,12 @@ class PlanRules:
             self.fail(
                 f"{where(x)}: travel {t[x] / 60.0:.1f} min over the {limit_min:.0f}-minute limit",
                 "travel",
+            )
+        for x in np.flatnonzero(beyond):
+            self.fail(
+                f"{where(x)}: not one of the child's {self.policy.max_candidates} nearest "
+                "admissible schools, nor a preference",
+                "candidates",
             )
 
         annual = np.array([s.annual_cost_gbp for s in schools])
@@ -338,6 +368,18 @@ class PlanRules:
             PlacementReason.LEAST_COST_WITH_ROOM: ~self.at_lock
             & ~(min_open_term[ci] + 1.0 < own_term),
         }
+        if self.plan.optimal and self.plan.mode == "weighted":
+            # An optimal weighted plan cannot leave a free child where a school with room
+            # costs less: moving them there would lower the objective.
+            for y in np.flatnonzero(~self.at_lock & (min_open_term[ci] + 1.0 < own_term)).tolist():
+                cheaper = self.cheapest_with_room(int(ci[y]))
+                if cheaper is not None and cheaper[1] + 1.0 < own_term[y]:
+                    self.fail(
+                        f"child {known[y].child_id} at school {known[y].school_id}: school "
+                        f"{self.schools[cheaper[0]].school_id} has room at {cheaper[1]:,.0f} GBP "
+                        f"against {own_term[y]:,.0f} here, in a plan stated optimal",
+                        "optimal",
+                    )
         for x, a in enumerate(known):
             stated = set(a.reasons)
             where = f"child {a.child_id} at school {a.school_id}"
@@ -386,6 +428,16 @@ class PlanRules:
         reserved = self.reserved.get(key, 0)
         return self.need_used.get(key, 0) >= reserved and self.general_full[j]
 
+    def over_room(self, j: int, i: int) -> bool:
+        """School j is must-admit and may take child i over its places: its residential
+        places (for a boarder) and the need's cap are not full."""
+        if not self.soft[j] or (self.residential[i] and self.full_res[j]):
+            return False
+        if self.policy.over_capacity_gbp >= self.policy.unplaced_gbp:
+            return False  # a place over costs more than leaving the child out: none is offered
+        key = (j, self.children[i].primary_need)
+        return not (key in self.pool_cap and self.pool_used[key] >= self.pool_cap[key])
+
     def check_unplaced(self) -> None:
         placed = {a.child_id for a in self.plan.assignments}
         for u in self.plan.unplaced:
@@ -405,7 +457,7 @@ class PlanRules:
                 expected = UnplacedReason.RESIDENTIAL_NEED_UNMET
             elif len(cand_s) == 0:
                 expected = UnplacedReason.OVER_MAX_TRAVEL
-            elif all(self.is_full(int(j), i) for j in cand_s):
+            elif all(self.is_full(int(j), i) and not self.over_room(int(j), i) for j in cand_s):
                 expected = UnplacedReason.CAPACITY_EXHAUSTED
             else:
                 expected = UnplacedReason.COSTS_MORE_THAN_UNPLACED
@@ -419,6 +471,12 @@ class PlanRules:
                             f"{self.schools[j].school_id} has room",
                             "room",
                         )
+                    elif self.over_room(int(j), i):
+                        self.fail(
+                            f"child {cid}: unplaced as {u.reason} but must-admit school "
+                            f"{self.schools[j].school_id} may take them over its places",
+                            "room",
+                        )
             elif expected == UnplacedReason.COSTS_MORE_THAN_UNPLACED and (
                 self.plan.mode != "weighted"
             ):
@@ -428,6 +486,32 @@ class PlanRules:
                     f"child {cid}: unplaced reason {u.reason} is false (the reason is {expected})",
                     "unplaced",
                 )
+            elif expected == UnplacedReason.COSTS_MORE_THAN_UNPLACED:
+                cheaper = self.cheapest_with_room(i)
+                if cheaper is not None and cheaper[1] + 1.0 < self.policy.unplaced_gbp:
+                    self.fail(
+                        f"child {cid}: unplaced as {u.reason} but school "
+                        f"{self.schools[cheaper[0]].school_id} has room at "
+                        f"{cheaper[1]:,.0f} GBP, under unplaced_gbp "
+                        f"{self.policy.unplaced_gbp:,.0f}",
+                        "room",
+                    )
+
+    def cheapest_with_room(self, i: int) -> tuple[int, float] | None:
+        """Child i's candidate school with room at the least objective term, and the term;
+        must-admit schools left out (their over-capacity penalty is not counted here)."""
+        a, b = self.cand_starts[i], self.cand_starts[i + 1]
+        best: tuple[int, float] | None = None
+        near, secs = self.cand_school[a:b].tolist(), self.cand_travel[a:b].tolist()
+        for j, seconds in zip(near, secs, strict=True):
+            if self.soft[j] or self.is_full(j, i):
+                continue
+            term = float(
+                self.terms_gbp(np.array([i]), np.array([j]), np.array([seconds], dtype=float))[0]
+            )
+            if best is None or term < best[1]:
+                best = (j, term)
+        return best
 
 
 def _xyz(points: NDArray[np.float64]) -> NDArray[np.float64]:

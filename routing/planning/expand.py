@@ -191,7 +191,9 @@ class _Planner:
         """Re-place a reported year and pass it through the independent placement checker
         (PlanRejected otherwise): only checked plans back the figures a planner reads."""
         scenario = self.scenario(year, mask)
-        verdict = check_placement(scenario, self.travel, place(scenario, self.travel))
+        verdict = check_placement(
+            scenario, self.travel, place(scenario, self.travel), mode="weighted", must_admit=()
+        )
         if not verdict.ok:
             raise PlanRejected(f"{year} placement", verdict.violations)
 

@@ -197,19 +197,13 @@ def _siblings(
     for (group, school_id), kids in sorted(groups.items()):
         routed = [route_of[c.child_id] for c in kids if c.child_id in route_of]
         on = sorted({r.route_id for r in routed})
-        mine = {c.child_id for c in kids}
-        for r in {r.route_id: r for r in routed}.values():
-            at = [k for k, stop in enumerate(r.stops) if stop.child_id in mine]
-            if at[-1] - at[0] + 1 != len(at):
-                out.append(
-                    f"route {r.route_id}: sibling group {group} not {verb} one after another"
-                )
-        if len(on) < 2:
-            continue  # together, or some unrouted (which excuses the rest)
+        if len(routed) < 2:
+            continue  # nothing to keep together
         ids = {c.child_id for c in kids}
         chairs = sum(c.wheelchair for c in kids)
         assist = any(c.needs_assistant for c in kids)
         school = schools.get(school_id)
+        # The same rules that may keep them on two runs may keep them apart on one.
         excused = (
             len(routed) < len(kids)
             or any(c.travel_alone or ids & set(c.never_with) for c in kids)
@@ -222,8 +216,14 @@ def _siblings(
             or school is None
             or _joint_ride_over(kids, school, plan.session, policy, legs)
         )
-        if not excused:
+        if excused:
+            continue
+        if len(on) > 1:
             out.append(f"sibling group {group} at {school_id}: split over routes {on}")
+            continue
+        at = [k for k, stop in enumerate(routed[0].stops) if stop.child_id in ids]
+        if at[-1] - at[0] + 1 != len(at):
+            out.append(f"route {on[0]}: sibling group {group} not {verb} one after another")
     return out
 
 

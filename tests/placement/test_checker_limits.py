@@ -109,12 +109,13 @@ def plan(
     **kw: object,
 ) -> PlacementPlan:
     """A plan placing ``where`` (child -> school), the rest as ``unplaced``, with the true
-    objective, so that only the rule under test can fail."""
+    objective, so that only the rule under test can fail (not stated optimal unless ``kw``
+    says so: a hand-made plan seldom is)."""
     draft = PlacementPlan(
         assignments=tuple(assignment(sc, c, s) for c, s in where.items()),
         unplaced=tuple(Unplaced(c, r, "test") for c, r in (unplaced or {}).items()),
-        objective=0.0, optimal=True, travel_model=TRAVEL.name, solver="test",
-        **kw,  # type: ignore[arg-type]
+        objective=0.0, optimal=bool(kw.pop("optimal", False)), travel_model=TRAVEL.name,
+        solver="test", **kw,  # type: ignore[arg-type]
     )  # fmt: skip
     return dataclasses.replace(draft, objective=check_placement(sc, TRAVEL, draft).objective)
 
@@ -361,11 +362,26 @@ def test_each_unplaced_reason_is_the_most_fundamental(
 
 
 def test_costs_more_than_unplaced_only_in_a_weighted_plan() -> None:
-    sc = scenario([child("C1")], [school("S1")])
+    sc = scenario([child("C1")], [school("S1")], unplaced_gbp=19_999.0)
     reason = {"C1": UnplacedReason.COSTS_MORE_THAN_UNPLACED}
     passes(sc, plan(sc, {}, reason))
     lexi = plan(sc, {}, reason, mode="lexicographic", levels=(0, 0, 0, 0))
     fails(sc, lexi, "C1: a lexicographic plan leaves the child out beside room")
+
+
+@pytest.mark.parametrize(("unplaced_gbp", "ok"), [(20_001.0, True), (20_001.5, False)])
+def test_costs_more_than_unplaced_only_when_every_school_with_room_does(
+    unplaced_gbp: float, ok: bool
+) -> None:
+    """S1's place costs 20,000 GBP (the fee, no travel): leaving C1 out for 20,001 is within
+    the pound of rounding slack, for 20,001.50 it is not."""
+    sc = scenario([child("C1")], [school("S1")], unplaced_gbp=unplaced_gbp)
+    p = plan(sc, {}, {"C1": UnplacedReason.COSTS_MORE_THAN_UNPLACED})
+    if ok:
+        passes(sc, p)
+    else:
+        fails(sc, p, "child C1: unplaced as placement_costs_more_than_unplaced_penalty but "
+              "school S1 has room at 20,000 GBP, under unplaced_gbp 20,002")  # fmt: skip
 
 
 # --- stated figures: both signs -------------------------------------------------------------
@@ -540,10 +556,10 @@ def test_least_cost_with_room_ignores_full_schools_and_has_a_pound_of_slack() ->
     least = (str(PlacementReason.LEAST_COST_WITH_ROOM),)
     passes(sc, replace_assignment(p, "C1", reasons=least))
     near = scenario(kids, [school("S1", capacity=1, annual_cost_gbp=20_000.0),
-                           school("S2", annual_cost_gbp=20_000.5)])  # fmt: skip
+                           school("S2", annual_cost_gbp=20_000.5)], unplaced_gbp=1.0)  # fmt: skip
     q = plan(near, {"C1": "S2"}, {"C2": UnplacedReason.COSTS_MORE_THAN_UNPLACED})
     passes(near, replace_assignment(q, "C1", reasons=least))
     dearer = scenario(kids, [school("S1", capacity=1, annual_cost_gbp=20_000.0),
-                             school("S2", annual_cost_gbp=20_002.0)])  # fmt: skip
+                             school("S2", annual_cost_gbp=20_002.0)], unplaced_gbp=1.0)  # fmt: skip
     r = plan(dearer, {"C1": "S2"}, {"C2": UnplacedReason.COSTS_MORE_THAN_UNPLACED})
     fails(dearer, replace_assignment(r, "C1", reasons=least), "C1", "stated but false")

@@ -80,7 +80,7 @@ def test_room_in_reserved_places_makes_capacity_exhausted_false() -> None:
     fails(sc, plan(sc, {"B1": "S1"}, {"A1": UnplacedReason.CAPACITY_EXHAUSTED}), "has room")
     # For an SLD child the school is full: the one place left is reserved for ASD.
     kids2 = [child("A1"), child("B1", primary_need="SLD"), child("B2", primary_need="SLD")]
-    sc2 = scenario(kids2, [s1])
+    sc2 = scenario(kids2, [s1], unplaced_gbp=1.0)  # leaving A1 out is then the cheaper
     passes(sc2, plan(sc2, {"A1": "S1", "B1": "S1"}, {"B2": UnplacedReason.CAPACITY_EXHAUSTED}))
     out = {"B2": UnplacedReason.CAPACITY_EXHAUSTED, "A1": UnplacedReason.COSTS_MORE_THAN_UNPLACED}
     passes(sc2, plan(sc2, {"B1": "S1"}, out))
@@ -96,7 +96,7 @@ def test_full_for_a_need_exactly_when_its_reserved_places_and_the_unreserved_are
                 reserved_by_designation=(("ASD", 1), ("MLD", 1)))  # fmt: skip
     kids = [child("A1"), child("A2"), child("B1", primary_need="SLD"),
             child("B2", primary_need="SLD"), child("M1", primary_need="MLD")]  # fmt: skip
-    sc = scenario(kids, [s1])
+    sc = scenario(kids, [s1], unplaced_gbp=1.0)  # leaving M1 out is then the cheaper
     full, dearer = UnplacedReason.CAPACITY_EXHAUSTED, UnplacedReason.COSTS_MORE_THAN_UNPLACED
     # A1 in the ASD place, B1 in the unreserved one.
     passes(sc, plan(sc, {"A1": "S1", "B1": "S1"}, {"A2": full, "B2": full, "M1": dearer}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 from expand_cases import GROWTH, HOME, YEARS
@@ -204,16 +205,16 @@ def test_reported_years_pass_the_independent_checker(monkeypatch: pytest.MonkeyP
 
     checked: list[int] = []
 
-    def spy(scenario: Scenario, travel: object, plan: object) -> object:
+    def spy(scenario: Scenario, travel: object, plan: object, **asked: Any) -> object:
         checked.append(len(scenario.children))
-        return check_placement(scenario, travel, plan)  # type: ignore[arg-type]
+        return check_placement(scenario, travel, plan, **asked)  # type: ignore[arg-type]
 
     monkeypatch.setattr(module, "check_placement", spy)
     _run([_near(places=8)])
     assert len(checked) == 2 * len(YEARS)  # the chosen chain and doing nothing, each year
 
-    def failing(scenario: Scenario, travel: object, plan: object) -> object:
-        verdict = check_placement(scenario, travel, plan)  # type: ignore[arg-type]
+    def failing(scenario: Scenario, travel: object, plan: object, **asked: Any) -> object:
+        verdict = check_placement(scenario, travel, plan, **asked)  # type: ignore[arg-type]
         return dataclasses.replace(verdict, ok=False, violations=("made-up violation",))
 
     monkeypatch.setattr(module, "check_placement", failing)
