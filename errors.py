@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+# Longest integer literal accepted in a JSON file: far beyond any count or sum of money, and
+# well inside what converts to a float (about 1.8e308).
+JSON_MAX_DIGITS = 300
 
 
 class InputError(Exception):
@@ -72,15 +79,64 @@ def _escape(char: str) -> str:
 
 
 def read_csv(path: Path) -> tuple[list[str], Iterator[list[str]]]:
-    """A UTF-8 CSV file's stripped header and its data rows, or an InputError naming the file."""
+    """A UTF-8 CSV file's stripped header and its data rows, or an InputError naming the file
+    (and the row, when a row is not valid CSV: a field past the csv module's size limit)."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as err:
         raise InputError(path.name, f"cannot read the file ({err.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(path.name, "is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
-    return [h.strip() for h in next(reader, [])], reader
+    rows = _csv_rows(csv.reader(io.StringIO(text)), path.name)
+    return [h.strip() for h in next(rows, [])], rows
+
+
+def _csv_rows(reader: Any, name: str) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as err:
+        raise InputError(name, f"not valid CSV ({err})", row=reader.line_num) from None
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` for a file a user hands us: NaN and Infinity, numbers past the float
+    range or ``JSON_MAX_DIGITS`` digits, and nesting past the recursion limit are refused. Every
+    refusal is a ``json.JSONDecodeError``, which callers already report naming the file."""
+    try:
+        return json.loads(
+            text, parse_constant=_no_constant, parse_float=_finite, parse_int=_short_int
+        )
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", "", 0) from None
+    except ValueError as err:
+        raise json.JSONDecodeError(str(err), "", 0) from None
+
+
+def loads_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, nesting past the recursion limit a ``tomllib.TOMLDecodeError``."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("nested too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+def _short_int(text: str) -> int:
+    if len(text.lstrip("-")) > JSON_MAX_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits is out of range")
+    return int(text)
 
 
 class PlanRejected(RuntimeError):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import json
 import os
 import secrets
 import shutil
@@ -31,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from sendplan.errors import InputError, visible
+from sendplan.errors import InputError, loads_json, visible
 
 MANIFEST_NAME = "manifest.json"
 GENERATOR = "sendplan"
@@ -98,7 +97,7 @@ def _not_ours(folder: Path, names: list[str]) -> str | None:
     when it is replaced."""
     if MANIFEST_NAME in names:
         try:
-            manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+            manifest = loads_json((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
             listed = {str(entry["path"]) for entry in manifest["files"]}
         except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError):
             return MANIFEST_NAME

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.existing_rows import FIELDS, REQUIRED, Row, norm_heading
-from sendplan.errors import InputError, read_csv, visible
+from sendplan.errors import InputError, loads_toml, read_csv, visible
 
 
 def read_column_map(path: Path) -> dict[str, str]:
@@ -18,7 +18,7 @@ def read_column_map(path: Path) -> dict[str, str]:
     items: list[tuple[int | None, str, object]] = []
     if path.suffix.lower() == ".toml":
         try:
-            document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+            document = loads_toml(path.read_text(encoding="utf-8-sig"))
         except OSError as err:
             raise InputError(name, f"cannot read the file ({err.strerror})") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:

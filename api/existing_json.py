@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sendplan.api.existing_rows import SESSIONS, Row
-from sendplan.errors import InputError
+from sendplan.errors import InputError, loads_json
 from sendplan.routing.transport.keep_contracted import Stated
 
 JSON_PRECISION_MIN = 0.01  # routes.json rounds times to the hundredth of a minute
@@ -23,7 +23,7 @@ def stated_routes(path: Path) -> dict[str, dict[str, Stated]]:
     tight. Read after ``existing_routes.read_existing_routes`` has accepted the file."""
     if path.suffix.lower() != ".json":
         return {}
-    doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    doc = loads_json(path.read_bytes().decode("utf-8-sig"))
     out: dict[str, dict[str, Stated]] = {}
     for session, part in doc["sessions"].items():
         for route in part["routes"]:
@@ -63,7 +63,7 @@ def json_rows(path: Path) -> Iterator[Row]:
     """Our routes.json: each route's pick-ups (drop-offs) and the school calls taking them."""
     name = path.name
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+        doc = loads_json(path.read_bytes().decode("utf-8-sig"))
     except OSError as err:
         raise InputError(name, f"cannot read the file ({err.strerror})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:

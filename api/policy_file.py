@@ -26,6 +26,7 @@ from sendplan.api.cells import (
     split_list,
 )
 from sendplan.api.tables import Source, decode, read_bytes
+from sendplan.errors import loads_toml
 from sendplan.routing.model import ModelError, Policy
 
 _GBP = (0, 10_000_000)
@@ -169,7 +170,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], Source]:
     source = Source(path.name)
     text = decode(read_bytes(path, source), source)
     try:
-        return tomllib.loads(text), source
+        return loads_toml(text), source
     except tomllib.TOMLDecodeError as err:
         raise source.error(f"not valid TOML ({err})") from None
 

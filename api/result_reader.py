@@ -22,7 +22,7 @@ from typing import Any
 
 from sendplan.api.loader import read_schools
 from sendplan.api.neutralise import restore
-from sendplan.errors import InputError, read_csv, visible
+from sendplan.errors import InputError, loads_json, read_csv, visible
 from sendplan.routing.planning.compare import NUMERIC_FIELDS, Comparison, ResultView
 
 SUMMARY_FILE = "summary.json"
@@ -91,7 +91,7 @@ def read_summary(path: Path, *, label: str) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(label, "missing: a result folder holds the summary.json of its run")
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = loads_json(path.read_bytes().decode("utf-8"))
     except OSError as err:
         raise InputError(label, f"cannot read the file ({err.strerror})") from None
     except UnicodeDecodeError:

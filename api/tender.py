@@ -12,7 +12,6 @@ scenario's fleet, and a route whose type is not in it is an error naming the rou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 from sendplan.api.neutralise import restore
 from sendplan.api.xlsx_guard import check_workbook
-from sendplan.errors import InputError, visible
+from sendplan.errors import InputError, loads_json, visible
 from sendplan.routing.model import VehicleType, layout_label
 
 ROUTES_FILE = "routes.json"
@@ -83,8 +82,10 @@ def read_tender_routes(
         routes = body.get("routes") if isinstance(body, dict) else None
         if not isinstance(routes, list):
             raise InputError(f"{label}/{ROUTES_FILE}", f"session {session}: no routes list")
+        seen: set[str] = set()
         for k, route in enumerate(routes):
             where = f"{label}/{ROUTES_FILE}"
+            _check_figures(where, f"session {session} route {k + 1}", route, seen)
             try:
                 if isinstance(route, dict) and not route.get("layout"):
                     route = {**route, "layout": _derived_layout(
@@ -97,11 +98,38 @@ def read_tender_routes(
     return out
 
 
+def _check_figures(where: str, named: str, route: object, seen: set[str]) -> None:
+    """What a tender sheet shows of a route must be sane: its id printable, short and not
+    repeated in the session; every step's time minutes after midnight; distance, cost and the
+    longest ride not negative (the rest of a malformed route is reported by ``_route``)."""
+    if not isinstance(route, dict):
+        return
+    route_id = route.get("route_id")
+    if isinstance(route_id, str):
+        if not route_id.isprintable() or not 0 < len(route_id) <= 64:
+            raise InputError(where, f"{named}: route_id {visible(route_id)} is not a route id",
+                             field="route_id")  # fmt: skip
+        if route_id in seen:
+            raise InputError(where, f"{named}: route_id {visible(route_id)} repeats",
+                             field="route_id")  # fmt: skip
+        seen.add(route_id)
+    steps = route.get("steps")
+    for n, step in enumerate(steps if isinstance(steps, list) else []):
+        time = step.get("time") if isinstance(step, dict) else None
+        if isinstance(time, bool) or not isinstance(time, int | float) or not 0 <= time < 1440:
+            raise InputError(where, f"{named} step {n + 1}: time is not minutes after midnight",
+                             field="time")  # fmt: skip
+    for key in ("distance", "cost", "max_ride"):
+        value = route.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise InputError(where, f"{named}: {key} is negative", field=key)
+
+
 def _read_json(path: Path, label: str) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(label, "missing: a plan folder holds the routes.json of its run")
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
+        doc = loads_json(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         raise InputError(label, "not readable JSON") from None
     if not isinstance(doc, dict):
@@ -196,7 +224,7 @@ def _read_sheets(
 def _days(path: Path) -> str:
     """Mon-Fri school days, with the number a year when the plan's summary gives it."""
     try:
-        summary = json.loads(path.read_bytes().decode("utf-8"))
+        summary = loads_json(path.read_bytes().decode("utf-8"))
         per_day = float(summary["transport_cost_gbp_per_day"])
         per_year = float(summary["transport_cost_gbp_per_year"])
         if per_day > 0:

@@ -19,7 +19,7 @@ from typing import IO, Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from sendplan.errors import InputError
+from sendplan.errors import InputError, visible
 from sendplan.geo.roads import RoadSegments
 
 # The tags the profile rules read; everything else is dropped on reading.
@@ -150,6 +150,14 @@ def _open_xml(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+def _degrees(elem: ET.Element, key: str, bound: float, name: str) -> float:
+    value = float(elem.attrib[key])
+    if not -bound <= value <= bound:  # NaN and infinities included
+        raise InputError(name, f"node {visible(elem.attrib.get('id', '?'))}: {key} "
+                         f"{visible(elem.attrib[key])} is not in degrees", field=key)  # fmt: skip
+    return value
+
+
 def read_osm_xml(path: Path) -> RoadSegments:
     """Every highway segment of an OSM XML file (``.osm``, ``.osm.bz2``, ``.osm.gz``)."""
     node_ids: list[int] = []
@@ -163,13 +171,15 @@ def read_osm_xml(path: Path) -> RoadSegments:
         with _open_xml(path) as handle:
             context = ET.iterparse(handle, events=("start", "end"))
             _, root = next(context)
+            depth = 0  # below the root: 1 inside a top-level element such as a node or way
             for event, elem in context:
-                if event != "end":
+                depth += 1 if event == "start" else -1
+                if event != "end" or depth:
                     continue
                 if elem.tag == "node":
                     node_ids.append(int(elem.attrib["id"]))
-                    lons.append(float(elem.attrib["lon"]))
-                    lats.append(float(elem.attrib["lat"]))
+                    lons.append(_degrees(elem, "lon", 180.0, path.name))
+                    lats.append(_degrees(elem, "lat", 90.0, path.name))
                 elif elem.tag == "way":
                     tags = {t.attrib["k"]: t.attrib["v"] for t in elem.iter("tag")}
                     refs = [int(nd.attrib["ref"]) for nd in elem.iter("nd")]
@@ -178,9 +188,9 @@ def read_osm_xml(path: Path) -> RoadSegments:
                         u.extend(refs[:-1])
                         v.extend(refs[1:])
                         tag_index.extend([index] * (len(refs) - 1))
-                elif elem.tag != "relation":
-                    continue
-                root.clear()  # keep memory flat on large files
+                # Every top-level element is dropped once read (relations and tags this
+                # reader does not use too), so memory stays flat however long the file.
+                root.clear()
     except (ET.ParseError, OSError, EOFError, KeyError, ValueError) as err:
         raise InputError(path.name, f"not a readable OSM XML file ({type(err).__name__})") from err
     if not u:

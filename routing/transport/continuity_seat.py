@@ -275,7 +275,13 @@ class Seating:
             if v.name == run.kind.name
             or (run.route_id not in self.baseline_ids and self.remaining[v.name] > 0)
         ]
-        for pos in range(len(run.order) + 1):
+        # Beside a sibling on their run, and never between two of another family, so every
+        # family is picked up one after another.
+        family = [k for k, c in enumerate(run.order) if c in self._siblings(child)]
+        places = sorted({p for k in family for p in (k, k + 1)}) or range(len(run.order) + 1)
+        for pos in places:
+            if 0 < pos < len(run.order) and self._parts(run.order[pos - 1 : pos + 1], child):
+                continue
             order = [*run.order[:pos], child_id, *run.order[pos:]]
             taus = here.taus(order)
             if taus is None:
@@ -289,6 +295,11 @@ class Seating:
                 if best is None or score < best[0] - 1e-9:
                     best = (score, run, kind, order, taus)
         return best
+
+    def _parts(self, pair: Sequence[str], child: Child) -> bool:
+        """Whether seating ``child`` between ``pair`` parts two siblings of another family."""
+        a, b = (self.children[c].sibling_group for c in pair)
+        return a is not None and a == b and a != child.sibling_group
 
     def _insert(self, best: _Best) -> None:
         _, run, kind, order, taus = best

@@ -213,3 +213,50 @@ def test_the_pack_is_laid_out_for_operators(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
     digest = hashlib.sha256((plan / "routes.json").read_bytes()).hexdigest()
     assert manifest["source"] == {"file": "routes.json", "sha256": digest}
+
+
+def test_a_routes_json_with_impossible_figures_is_refused_naming_the_field(
+    tmp_path: Path,
+) -> None:
+    """A hand-edited routes.json: a time past midnight or before it, NaN, a number past the
+    float range, an id with control characters or repeated, a negative cost. Each exit 2 naming
+    the route and field, and no pack (a review found tender writing 16666666:00, crashing on
+    NaN and on the control characters)."""
+    plan = plan_folder(tmp_path)
+    text = (plan / "routes.json").read_text()
+
+    def edited(change: str, raw: str | None = None) -> str:
+        doc = json.loads(text)
+        routes = doc["sessions"]["am"]["routes"]
+        first = routes[0]
+        if change == "time":
+            first["steps"][0]["time"] = 1e300
+        elif change == "early":
+            first["steps"][0]["time"] = -50
+        elif change == "id":
+            first["route_id"] = "x\x07\x1b[31m"
+        elif change == "twice":
+            routes[1]["route_id"] = first["route_id"]
+        elif change == "cost":
+            first["cost"] = -1.0
+        body = json.dumps(doc)
+        return body if raw is None else body.replace(json.dumps(first["route_id"]), raw, 1)
+
+    cases = {
+        "time": "step 1: time is not minutes after midnight",
+        "early": "step 1: time is not minutes after midnight",
+        "id": "is not a route id",
+        "twice": "repeats",
+        "cost": "cost is negative",
+    }
+    for change, words in cases.items():
+        (plan / "routes.json").write_text(edited(change))
+        code, output = tender(str(plan), "--out", str(tmp_path / "pack"))
+        assert code == 2 and "plan/routes.json" in output and words in output, (change, output)
+        assert "session am route" in output, output
+    for raw in ("NaN", "1e400", "9" * 400):
+        body = text.replace('"time": ', f'"time": {raw}, "was": ', 1)
+        (plan / "routes.json").write_text(body)
+        code, output = tender(str(plan), "--out", str(tmp_path / "pack"))
+        assert code == 2 and "plan/routes.json" in output and "JSON" in output, (raw, output)
+    assert not (tmp_path / "pack").exists()
