@@ -102,13 +102,13 @@ def check_placement(
     ``mode`` and ``must_admit`` are what the solver was asked for: the plan's own are then
     checked against them, so a plan cannot soften a school's capacity (or leave children out
     beside room, as a weighted plan may) by declaring it. None trusts the plan's."""
-    return _Checker(scenario, travel, plan, mode=mode, must_admit=must_admit).run()
+    return _Checker(scenario, travel, plan).run(mode, must_admit)
 
 
 class _Checker(PlanRules):
     """Runs the rule groups over one plan, adds the whole-plan rules, and reports."""
 
-    def run(self) -> PlacementCheck:
+    def run(self, mode: str | None, must_admit: Sequence[str] | None) -> PlacementCheck:
         plan = self.plan
         if plan.travel_model != self.travel.name:
             self.fail(
@@ -117,10 +117,10 @@ class _Checker(PlanRules):
             )
         if plan.mode not in ("weighted", "lexicographic", "lexicographic_preferences"):
             self.fail(f"plan mode {plan.mode!r} is unknown")
-        if self.asked_mode is not None and plan.mode != self.asked_mode:
-            self.fail(f"plan mode {plan.mode!r}, but {self.asked_mode!r} was asked for")
-        soft = plan.must_admit if self.asked_soft is None else self.asked_soft
-        if self.asked_soft is not None and sorted(set(plan.must_admit)) != sorted(set(soft)):
+        if mode is not None and plan.mode != mode:
+            self.fail(f"plan mode {plan.mode!r}, but {mode!r} was asked for")
+        soft = plan.must_admit if must_admit is None else tuple(must_admit)
+        if must_admit is not None and sorted(set(plan.must_admit)) != sorted(set(soft)):
             self.fail(
                 f"plan must-admit schools {sorted(set(plan.must_admit))}, "
                 f"but {sorted(set(soft))} were asked for"

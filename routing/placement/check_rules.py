@@ -9,7 +9,6 @@ groups in order and reports. Like ``check.py``, this module shares no code with 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,17 +60,7 @@ class PlanRules:
     reserved: dict[tuple[int, str], int]
     need_used: Counter[tuple[int, str]]
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        travel: TravelModel,
-        plan: PlacementPlan,
-        *,
-        mode: str | None = None,
-        must_admit: Sequence[str] | None = None,
-    ) -> None:
-        self.asked_mode = mode
-        self.asked_soft = None if must_admit is None else tuple(must_admit)
+    def __init__(self, scenario: Scenario, travel: TravelModel, plan: PlacementPlan) -> None:
         self.policy = scenario.policy
         self.travel = travel
         self.plan = plan
@@ -222,13 +211,15 @@ class PlanRules:
         )
         locked_elsewhere = np.array([self.held(i) for i in ci.tolist()], dtype=bool) & ~self.at_lock
         # Beyond the child's nearest admissible schools (ties within a hair of the farthest
-        # count as near) and not a preference; only where no other rule already fails.
-        chord = np.linalg.norm(_xyz(self.homes[ci]) - _xyz(self.sites[sj]), axis=1)
-        preferred = np.array(
-            [schools[j].school_id in children[i].preferences for i, j in self.pairs], dtype=bool
-        )
-        admissible = ~(bad_need | bad_age | bad_sex | bad_res | bad_travel | bad_open | bad_cohort)
-        beyond = free & admissible & ~preferred & (chord > self.kth_chord[ci] * (1 + 1e-9) + 1e-12)
+        # count as near) and not a preference; only where no other rule already fails, and
+        # only computed where a cap leaves someone fewer schools (national plans have none).
+        beyond = np.zeros(len(ci), dtype=bool)
+        if np.isfinite(self.kth_chord).any():
+            chord = np.linalg.norm(_xyz(self.homes[ci]) - _xyz(self.sites[sj]), axis=1)
+            beyond = free & (chord > self.kth_chord[ci] * (1 + 1e-9) + 1e-12)
+            beyond &= ~(bad_need | bad_age | bad_sex | bad_res | bad_travel | bad_open | bad_cohort)
+            for y in np.flatnonzero(beyond).tolist():
+                beyond[y] = schools[sj[y]].school_id not in children[ci[y]].preferences
 
         def where(x: int | np.integer) -> str:
             return f"child {children[ci[x]].child_id} at school {schools[sj[x]].school_id}"

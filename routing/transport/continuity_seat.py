@@ -206,7 +206,7 @@ class Seating:
             candidates = [r for r in self.runs if not r.flags and r.order]
             family = [r for r in candidates if siblings & set(r.order)]
             for run in family or candidates:
-                best = self._best_in(run, child, best)
+                best = self._best_in(run, child, siblings, best)
             if family and best is not None:
                 self._insert(best)
                 return None
@@ -260,7 +260,9 @@ class Seating:
         for c in moving:
             self.seat(c)
 
-    def _best_in(self, run: Run, child: Child, best: _Best | None) -> _Best | None:
+    def _best_in(
+        self, run: Run, child: Child, siblings: set[str], best: _Best | None
+    ) -> _Best | None:
         """The cheapest insertion of ``child`` into ``run`` if cheaper than ``best``."""
         here, child_id = self.here, child.child_id
         apart = set(child.never_with) | {
@@ -277,7 +279,7 @@ class Seating:
         ]
         # Beside a sibling on their run, and never between two of another family, so every
         # family is picked up one after another.
-        family = [k for k, c in enumerate(run.order) if c in self._siblings(child)]
+        family = [k for k, c in enumerate(run.order) if c in siblings]
         places = sorted({p for k in family for p in (k, k + 1)}) or range(len(run.order) + 1)
         for pos in places:
             if 0 < pos < len(run.order) and self._parts(run.order[pos - 1 : pos + 1], child):
